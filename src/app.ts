@@ -1,0 +1,245 @@
+// buildApp(config) builds the whole HTTPS application without starting a process: security
+// headers, rate limits, static assets, the login/logout/page routes and (in ws-gate) the
+// WebSocket upgrade handler. Tests build it and listen on port 0; src/server.ts runs it.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import fastifyFormbody from '@fastify/formbody'
+import fastifyHelmet from '@fastify/helmet'
+import fastifyRateLimit from '@fastify/rate-limit'
+import fastifyStatic from '@fastify/static'
+import type { DestinationStream } from 'pino'
+import path from 'node:path'
+import type { AddressInfo } from 'node:net'
+import type { Config } from './config.js'
+import { AllowedOrigins } from './allowed-origins.js'
+import { HTTP_ERRORS, LOGIN_NOTICES, type HttpErrorCode } from './errors.js'
+import { loggerOptions } from './logger.js'
+import { loadPages, PUBLIC_DIR, type Pages } from './pages.js'
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, PasswordHasher, USERNAME_PATTERN } from './password-hasher.js'
+import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } from './session-cookie.js'
+import { MemorySessionStore, type Session, type SessionStore } from './session-store.js'
+import { loadTlsCredentials, type TlsCredentials } from './tls-credentials.js'
+import { FileUsersStore, type UsersStore } from './users-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    sessions: SessionStore
+    users: UsersStore
+    hasher: PasswordHasher
+    allowedOrigins: AllowedOrigins
+  }
+}
+
+/** Everything a test may swap; production uses the defaults. */
+export interface AppOptions {
+  /** Where pino writes (default stdout). */
+  logStream?: DestinationStream
+  /** Clock in epoch milliseconds for sessions and socket limits (default Date.now). */
+  now?: () => number
+  sessions?: SessionStore
+  users?: UsersStore
+  tls?: TlsCredentials
+}
+
+/** Largest login form body accepted, in bytes. */
+const LOGIN_BODY_LIMIT = 4096
+
+const loginBodySchema = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: MAX_USERNAME_LENGTH },
+    password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH }
+  }
+} as const
+
+interface LoginBody { username: string, password: string }
+
+/** Builds the application; call `listen` on the result. */
+export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const tls = config.tls ? (options.tls ?? await loadTlsCredentials(config)) : undefined
+  const pages = await loadPages()
+  const users = options.users ?? await FileUsersStore.open(config.usersFile, { watch: true })
+  const sessions = options.sessions ?? new MemorySessionStore(
+    { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
+    { now: options.now, sweepIntervalMs: config.sessionSweepIntervalMs }
+  )
+  const hasher = new PasswordHasher(config.argon2)
+  await hasher.warmUp()
+
+  const logger = { ...loggerOptions(config.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) }
+  const app = Fastify({
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+    logger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 16 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000
+  }) as unknown as FastifyInstance
+
+  const allowedOrigins = new AllowedOrigins()
+  app.decorate('config', config)
+  app.decorate('sessions', sessions)
+  app.decorate('users', users)
+  app.decorate('hasher', hasher)
+  app.decorate('allowedOrigins', allowedOrigins)
+
+  app.server.once('listening', () => {
+    allowedOrigins.resolve(config, (app.server.address() as AddressInfo).port)
+  })
+  const unsubscribeRemoved = users.onRemoved((username) => {
+    void sessions.destroyUser(username, 'user_removed')
+  })
+  app.addHook('onClose', async () => {
+    unsubscribeRemoved()
+    await sessions.close()
+    await users.close()
+  })
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'", () => allowedOrigins.list().map((o) => o.replace(/^http/, 'ws')).join(' ')],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"]
+      }
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' }
+  })
+  await app.register(fastifyCookie)
+  await app.register(fastifyFormbody)
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'rate_limited',
+      message: HTTP_ERRORS.rate_limited.message,
+      retryAfterS: Math.max(1, Math.ceil(context.ttl / 1000))
+    })
+  })
+  await app.register(fastifyStatic, {
+    root: path.join(PUBLIC_DIR, 'assets'),
+    prefix: '/assets/',
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    maxAge: '1h'
+  })
+
+  app.setErrorHandler((error: Error & { statusCode?: number, code?: string, validation?: unknown, retryAfterS?: number }, request, reply) => {
+    const status = error.statusCode ?? 500
+    let code: HttpErrorCode
+    if (status === 429) code = 'rate_limited'
+    else if (request.url.startsWith('/login') && (error.validation !== undefined || status === 413 || status === 415 || status === 400)) code = 'login_form_invalid'
+    else if (status >= 400 && status < 500) code = status === 404 ? 'not_found' : 'login_form_invalid'
+    else code = 'internal_error'
+    if (code === 'internal_error') request.log.error({ err: error }, 'request failed')
+    else request.log.info({ event: 'request_refused', code, status }, 'request refused')
+    const message = code === 'rate_limited' && error.retryAfterS !== undefined
+      ? `${HTTP_ERRORS.rate_limited.message} (Try again in ${error.retryAfterS} s.)`
+      : HTTP_ERRORS[code].message
+    return sendError(request, reply, pages, status === 429 || status === 413 || status === 415 ? status : HTTP_ERRORS[code].status, code, message)
+  })
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, pages, 404, 'not_found', HTTP_ERRORS.not_found.message))
+
+  /** Refuses a state-changing request that does not come from one of our own pages. */
+  async function requireSameOrigin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const site = request.headers['sec-fetch-site']
+    const origin = request.headers.origin
+    if ((site !== undefined && site !== 'same-origin') || !allowedOrigins.has(origin)) {
+      request.log.warn({ event: 'cross_site_refused', ip: request.ip, site }, 'cross-site request refused')
+      await sendError(request, reply, pages, 403, 'cross_site_request', HTTP_ERRORS.cross_site_request.message)
+    }
+  }
+
+  /** The live session named by the request's single session cookie. */
+  async function sessionOf (request: FastifyRequest): Promise<{ id: string, session: Session } | undefined> {
+    const id = sessionIdFromCookieHeader(request.headers.cookie)
+    const session = id === undefined ? undefined : await sessions.get(id)
+    return id !== undefined && session !== undefined ? { id, session } : undefined
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/login', async (request, reply) => {
+    const code = (request.query as Record<string, unknown>).notice
+    const text = typeof code === 'string' ? LOGIN_NOTICES.get(code) : undefined
+    return sendPage(reply, 200, pages.login(text === undefined ? undefined : { text, kind: 'info' }))
+  })
+
+  app.post<{ Body: LoginBody }>('/login', {
+    schema: { body: loginBodySchema },
+    bodyLimit: LOGIN_BODY_LIMIT,
+    config: { rateLimit: { max: config.loginRateLimit.ipMax, timeWindow: config.loginRateLimit.windowMs } },
+    onRequest: requireSameOrigin,
+    // Per username and IP together: guessing one user's password is slowed down, while an
+    // attacker elsewhere cannot lock the real user out.
+    preHandler: app.rateLimit({
+      max: config.loginRateLimit.userMax,
+      timeWindow: config.loginRateLimit.windowMs,
+      keyGenerator: (request) => `login:${request.ip}:${(request.body as LoginBody).username.toLowerCase()}`
+    })
+  }, async (request, reply) => {
+    const { username, password } = request.body
+    const validName = USERNAME_PATTERN.test(username)
+    const user = validName ? await users.get(username) : undefined
+    const ok = await hasher.verify(user?.hash, password)
+    const logName = validName ? username : '(not a valid username)'
+    if (!ok) {
+      request.log.info({ event: 'login_failed', username: logName, ip: request.ip }, 'login failed')
+      return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
+    }
+    // A new id at every login: a session id planted before login is never promoted.
+    const previous = sessionIdFromCookieHeader(request.headers.cookie)
+    if (previous !== undefined) await sessions.destroy(previous, 'replaced')
+    const { id, session } = await sessions.create(username)
+    request.log.info({ event: 'login_succeeded', username, ip: request.ip, session: session.key.slice(0, 12) }, 'login succeeded')
+    return reply.setCookie(SESSION_COOKIE, id, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/', 303)
+  })
+
+  app.post('/logout', { onRequest: requireSameOrigin, bodyLimit: 1024 }, async (request, reply) => {
+    const current = await sessionOf(request)
+    if (current !== undefined) {
+      await sessions.destroy(current.id, 'logout')
+      request.log.info({ event: 'logout', username: current.session.username, ip: request.ip }, 'logged out')
+    }
+    return reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/login?notice=logged_out', 303)
+  })
+
+  app.get('/', async (request, reply) => {
+    const current = await sessionOf(request)
+    if (current === undefined) {
+      const hadCookie = request.headers.cookie?.includes(SESSION_COOKIE + '=') === true
+      if (hadCookie) reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS)
+      return reply.header('cache-control', 'no-store').redirect(hadCookie ? '/login?notice=session_ended' : '/login', 303)
+    }
+    await sessions.touch(current.id)
+    return sendPage(reply, 200, pages.heroes)
+  })
+
+  return app
+}
+
+function sendPage (reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html)
+}
+
+/** An error as the login page (for page routes) or as JSON `{code, message}` (everything else). */
+function sendError (request: FastifyRequest, reply: FastifyReply, pages: Pages, status: number, code: HttpErrorCode, message: string): FastifyReply {
+  const pageRoute = request.url === '/' || request.url.startsWith('/login') || request.url.startsWith('/logout')
+  if (pageRoute) return sendPage(reply, status, pages.login({ text: message, kind: 'error' }))
+  return reply.code(status).header('cache-control', 'no-store').send({ code, message })
+}

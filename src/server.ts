@@ -1,0 +1,54 @@
+// The process entry: load configuration, make sure there is a users file, build the app,
+// listen, and close gracefully on SIGTERM/SIGINT. Everything else is in buildApp.
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { buildApp } from './app.js'
+import { DEMO_USERNAME, ensureUsersFile } from './first-start.js'
+import { PasswordHasher } from './password-hasher.js'
+
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hero-socket: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  const demoPassword = await ensureUsersFile(config.usersFile, new PasswordHasher(config.argon2))
+  let app
+  try {
+    app = await buildApp(config)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hero-socket: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+  })
+
+  await app.listen({ host: config.host, port: config.port })
+  if (!config.tls) {
+    app.log.warn('TLS is OFF (TLS=off): plain HTTP. Only run this behind a proxy that terminates TLS.')
+    process.stderr.write('\n!!! hero-socket is serving PLAIN HTTP (TLS=off). Run it only behind a TLS-terminating proxy. !!!\n\n')
+  }
+  app.log.info({ allowedOrigins: app.allowedOrigins.list() }, 'allowed origins')
+  if (demoPassword !== undefined) {
+    process.stdout.write(
+      `\nCreated ${config.usersFile} with the user "${DEMO_USERNAME}".\n` +
+      `  password: ${demoPassword}\n` +
+      'This is shown only once. Replace it with: npm run users -- add <name>, then npm run users -- remove demo\n\n'
+    )
+  }
+}
+
+await main()

@@ -1,0 +1,134 @@
+// The test harness: builds the real app with a temporary users file (real argon2 hashes),
+// the development certificate, a controllable clock and captured logs, and listens on
+// 127.0.0.1 port 0 over TLS. Teardown is registered on the tap test.
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppOptions } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { PasswordHasher } from '../../src/password-hasher.js'
+import { MemorySessionStore } from '../../src/session-store.js'
+import { generateDevelopmentCertificate, type TlsCredentials } from '../../src/tls-credentials.js'
+import { FileUsersStore } from '../../src/users-store.js'
+
+/** The account every test server has. */
+export const TEST_USER = Object.freeze({ username: 'alice', password: 'correct horse battery staple' })
+
+/** Minimal view of a tap test used here (avoids depending on tap's types). */
+export interface Teardown { teardown (fn: () => unknown): void }
+
+/** A clock tests move by hand. */
+export class TestClock {
+  now = Date.UTC(2026, 10, 22, 12, 0, 0)
+  readonly read = (): number => this.now
+  advance (ms: number): void { this.now += ms }
+}
+
+/** Collects pino's JSON lines. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = []
+  override _write (chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line !== '') this.lines.push(line)
+    done()
+  }
+
+  get text (): string { return this.lines.join('\n') }
+  entries (): Array<Record<string, unknown>> { return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>) }
+}
+
+export interface TestServer {
+  app: FastifyInstance
+  config: Config
+  /** https://127.0.0.1:<port> */
+  url: string
+  /** The allowed Origin for this server. */
+  origin: string
+  port: number
+  clock: TestClock
+  logs: LogCapture
+  sessions: MemorySessionStore
+  users: FileUsersStore
+  usersFile: string
+  /** The certificate, to trust it in clients (`ca`). */
+  ca: string
+  /** Logs in over HTTPS; returns the raw session id (cookie value). */
+  login (username?: string, password?: string): Promise<string>
+}
+
+let credentials: Promise<TlsCredentials> | undefined
+/** One development certificate per test process (generation costs a few ms). */
+export function testCredentials (): Promise<TlsCredentials> {
+  credentials ??= generateDevelopmentCertificate().then(({ cert, key }) => ({ cert, key, development: true, certFile: '' }))
+  return credentials
+}
+
+// Accept our self-signed certificate in fetch() for this test process (loopback only).
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
+process.emitWarning = () => {}
+
+const hashes = new Map<string, Promise<string>>()
+/** argon2id hash at the OWASP minimum, memoised per password within one test process. */
+export function hashFor (password: string): Promise<string> {
+  let hash = hashes.get(password)
+  if (hash === undefined) {
+    hash = new PasswordHasher({ memoryKiB: 19456, timeCost: 2, parallelism: 1 }).hash(password)
+    hashes.set(password, hash)
+  }
+  return hash
+}
+
+/**
+ * Starts the real app on 127.0.0.1:0 over TLS.
+ * @param env extra environment variables for loadConfig (strings, as in the real environment)
+ */
+export async function startTestServer (t: Teardown, env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hero-socket-test-'))
+  const usersFile = path.join(dir, 'users.json')
+  await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dir,
+    USERS_FILE: usersFile,
+    CERTS_DIR: dir,
+    LOG_LEVEL: 'info',
+    SESSION_SWEEP_INTERVAL_MS: '3600000',
+    ...env
+  })
+  const clock = new TestClock()
+  const logs = new LogCapture()
+  const sessions = new MemorySessionStore(
+    { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
+    { now: clock.read, sweepIntervalMs: 0 }
+  )
+  const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
+  const tls = await testCredentials()
+  const app = await buildApp(config, { logStream: logs, now: clock.read, sessions, users, tls, ...options })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as AddressInfo).port
+  const url = `https://127.0.0.1:${port}`
+  t.teardown(async () => {
+    await app.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  const server: TestServer = {
+    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: tls.cert,
+    async login (username = TEST_USER.username, password = TEST_USER.password) {
+      const res = await fetch(`${url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username, password }).toString()
+      })
+      const cookie = res.headers.get('set-cookie') ?? ''
+      const match = /^__Host-sid=([^;]+);/.exec(cookie)
+      if (res.status !== 303 || match?.[1] === undefined) throw new Error(`login failed: ${res.status}`)
+      return match[1]
+    }
+  }
+  return server
+}
