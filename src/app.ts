@@ -72,7 +72,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const app = Fastify({
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
     logger,
-    trustProxy: config.trustProxy,
+    // Trust exactly TRUST_PROXY_HOPS proxies, counted from our side (proxy-addr's hop index).
+    trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
     bodyLimit: 16 * 1024,
     connectionTimeout: 30_000,
     requestTimeout: 30_000

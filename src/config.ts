@@ -16,7 +16,7 @@ export const ENV_DEFAULTS = Object.freeze({
   TLS_CERT: '',
   TLS_KEY: '',
   CERTS_DIR: 'certs',
-  TRUST_PROXY: 'false',
+  TRUST_PROXY_HOPS: '0',
   DATA_DIR: 'data',
   USERS_FILE: '',
   SESSION_IDLE_TIMEOUT_S: '1800',
@@ -60,7 +60,8 @@ export interface Config {
   readonly tlsCertFile: string | undefined
   readonly tlsKeyFile: string | undefined
   readonly certsDir: string
-  readonly trustProxy: boolean
+  /** Proxies in front of us whose X-Forwarded-For entries are trusted (0: use the peer address). */
+  readonly trustProxyHops: number
   readonly dataDir: string
   readonly usersFile: string
   readonly sessionIdleTimeoutMs: number
@@ -89,7 +90,6 @@ export interface Config {
 
 const int = (minimum: number, maximum = 2 ** 31 - 1) => ({ type: 'integer', minimum, maximum })
 const onOff = { type: 'string', enum: ['on', 'off'] }
-const bool = { type: 'string', enum: ['true', 'false'] }
 const pathString = { type: 'string', maxLength: 4096 }
 
 const envSchema = {
@@ -102,7 +102,7 @@ const envSchema = {
     TLS_CERT: pathString,
     TLS_KEY: pathString,
     CERTS_DIR: { ...pathString, minLength: 1 },
-    TRUST_PROXY: bool,
+    TRUST_PROXY_HOPS: int(0, 10),
     DATA_DIR: { ...pathString, minLength: 1 },
     USERS_FILE: pathString,
     SESSION_IDLE_TIMEOUT_S: int(1),
@@ -188,7 +188,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     tlsCertFile: cert && path.resolve(cert),
     tlsKeyFile: key && path.resolve(key),
     certsDir: path.resolve(str('CERTS_DIR')),
-    trustProxy: str('TRUST_PROXY') === 'true',
+    trustProxyHops: num('TRUST_PROXY_HOPS'),
     dataDir,
     usersFile: path.resolve(str('USERS_FILE') || path.join(dataDir, 'users.json')),
     sessionIdleTimeoutMs: idle * 1000,
