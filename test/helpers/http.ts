@@ -1,0 +1,134 @@
+// What the HTTPS tests send and measure: form posts with chosen headers, page requests with a
+// session cookie, a count of argon2 verifications, waiting for a session to end, and running
+// the built entry files (dist/) as real processes.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { SessionEnd } from '../../src/session-store.js'
+import { TEST_USER, type TestServer } from './test-server.js'
+
+/** The package root (where package.json and dist/ are). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** `__Host-sid=<43 base64url characters>` and nothing else but the fixed attributes. */
+export const SESSION_SET_COOKIE = /^__Host-sid=([A-Za-z0-9_-]{43}); Path=\/; HttpOnly; Secure; SameSite=Strict$/
+
+/**
+ * POSTs an urlencoded form. Headers default to our own Origin and the form content type;
+ * a header given as undefined is left out.
+ */
+export async function postForm (server: TestServer, route: string, fields: Record<string, string>, headers: Record<string, string | undefined> = {}): Promise<Response> {
+  return await fetch(server.url + route, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: withoutUndefined({ origin: server.origin, 'content-type': 'application/x-www-form-urlencoded', ...headers }),
+    body: new URLSearchParams(fields).toString()
+  })
+}
+
+/** POST /login for `username` and `password` (default: the test user). */
+export async function postLogin (server: TestServer, username = TEST_USER.username, password = TEST_USER.password, headers: Record<string, string | undefined> = {}): Promise<Response> {
+  return await postForm(server, '/login', { username, password }, headers)
+}
+
+/** GET `route`, carrying the session cookie when `sid` is given. */
+export async function getWithSession (server: TestServer, route: string, sid?: string): Promise<Response> {
+  return await fetch(server.url + route, {
+    redirect: 'manual',
+    headers: sid === undefined ? {} : { cookie: `__Host-sid=${sid}` }
+  })
+}
+
+/** Every Set-Cookie header of a response. */
+export function setCookies (res: Response): string[] {
+  return res.headers.getSetCookie()
+}
+
+/**
+ * Counts calls of the server's real password verification from now on (argon2 still runs).
+ * Read `calls` after the request.
+ */
+export function countVerifies (server: TestServer): { calls: number } {
+  const hasher = server.app.hasher
+  const verify = hasher.verify.bind(hasher)
+  const counter = { calls: 0 }
+  hasher.verify = async (hash: string | undefined, password: string): Promise<boolean> => {
+    counter.calls++
+    return await verify(hash, password)
+  }
+  return counter
+}
+
+/** Records every session end reported by the store. */
+export function recordSessionEnds (server: TestServer): SessionEnd[] {
+  const ends: SessionEnd[] = []
+  server.sessions.onEnd((end) => ends.push(end))
+  return ends
+}
+
+/** Resolves with the next session end, or rejects after `timeoutMs` (for the file watcher). */
+export function nextSessionEnd (server: TestServer, timeoutMs = 5000): Promise<SessionEnd> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe()
+      reject(new Error(`no session ended within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const unsubscribe = server.sessions.onEnd((end) => {
+      clearTimeout(timer)
+      unsubscribe()
+      resolve(end)
+    })
+  })
+}
+
+/** The middle value (mean of the two middle ones for an even count). */
+export function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+export interface ProcessResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** Path of a built entry file, e.g. `dist/src/server.js`; fails clearly when not built. */
+export function builtFile (relative: string): string {
+  const file = path.join(ROOT, relative)
+  if (!fs.existsSync(file)) throw new Error(`${relative} is missing: run npm run build (npm test builds first)`)
+  return file
+}
+
+/** The environment for a child process: only PATH and HOME from ours, plus `env`. */
+export function childEnv (env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }
+}
+
+/** Runs `node <file> ...args` to the end, writing `input` to its stdin; kills it after `timeoutMs`. */
+export function runNode (file: string, args: readonly string[], env: Record<string, string>, input = '', timeoutMs = 20_000): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+    child.stdin.on('error', () => {})
+    child.stdin.end(input)
+  })
+}
+
+function withoutUndefined (headers: Record<string, string | undefined>): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) result[name] = value
+  return result
+}
