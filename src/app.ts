@@ -1,6 +1,7 @@
 // buildApp(config) builds the whole HTTPS application without starting a process: security
-// headers, rate limits, static assets, the login/logout/page routes and (in ws-gate) the
-// WebSocket upgrade handler. Tests build it and listen on port 0; src/server.ts runs it.
+// headers, rate limits, static assets, the login/logout/page routes and the WebSocket side
+// (websocket-service.ts, whose upgrade gate is ws-gate.ts). Tests build it and listen on
+// port 0; src/server.ts runs it.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
@@ -20,6 +21,7 @@ import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } fro
 import { MemorySessionStore, type Session, type SessionStore } from './session-store.js'
 import { loadTlsCredentials, type TlsCredentials } from './tls-credentials.js'
 import { FileUsersStore, type UsersStore } from './users-store.js'
+import { attachWebSocketService } from './websocket-service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -231,6 +233,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     return sendPage(reply, 200, pages.heroes)
   })
 
+  attachWebSocketService(app, config, options.now)
   return app
 }
 

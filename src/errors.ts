@@ -28,6 +28,7 @@ export const GATE_REJECTIONS = Object.freeze({
   handshake_rate_limited: { status: 429 },
   ip_connection_limit: { status: 429 },
   origin_missing: { status: 403 },
+  origin_duplicated: { status: 403 },
   origin_forbidden: { status: 403 },
   session_missing: { status: 401 },
   session_invalid: { status: 401 },

@@ -1,12 +1,11 @@
 // The HTML pages, read once from public/ at start-up. The login page has one marker where the
 // server puts a notice; notices are fixed texts from the error registry, never client input.
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { PACKAGE_ROOT } from './package-root.js'
 
 /** public/, found from this file both in src/ (tests) and in dist/src/ (npm start). */
-export const PUBLIC_DIR = findPublicDir()
+export const PUBLIC_DIR = path.join(PACKAGE_ROOT, 'public')
 
 const NOTICE_MARKER = '<!-- notice -->'
 
@@ -34,15 +33,4 @@ export async function loadPages (): Promise<Pages> {
 
 function escapeHtml (text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
-function findPublicDir (): string {
-  // src/pages.ts in tests, dist/src/pages.js after the build: walk up to the package root.
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir)
-    if (parent === dir) throw new Error('package root not found')
-    dir = parent
-  }
-  return path.join(dir, 'public')
 }

@@ -1,0 +1,53 @@
+// A token bucket with an injected clock: `rate` tokens per second refill up to `burst`.
+// Used per connection for messages and per IP for handshakes.
+
+/** One bucket. Starts full. */
+export class TokenBucket {
+  #tokens: number
+  #updatedAt: number
+  readonly #ratePerMs: number
+  readonly #burst: number
+  readonly #now: () => number
+
+  /**
+   * @param rate tokens added per second
+   * @param burst bucket size (most tokens spendable at once)
+   * @param now clock in milliseconds (default Date.now)
+   */
+  constructor (rate: number, burst: number, now: () => number = Date.now) {
+    this.#ratePerMs = rate / 1000
+    this.#burst = burst
+    this.#now = now
+    this.#tokens = burst
+    this.#updatedAt = now()
+  }
+
+  /** Spends one token; false when the bucket is empty. */
+  take (): boolean {
+    this.#refill()
+    if (this.#tokens < 1) return false
+    this.#tokens -= 1
+    return true
+  }
+
+  /** Milliseconds until one token is available (0 when one is). */
+  retryAfterMs (): number {
+    this.#refill()
+    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#ratePerMs)
+  }
+
+  /** True when the bucket is full again (an idle entry that can be forgotten). */
+  isFull (): boolean {
+    this.#refill()
+    return this.#tokens >= this.#burst
+  }
+
+  #refill (): void {
+    const now = this.#now()
+    const elapsed = now - this.#updatedAt
+    if (elapsed > 0) {
+      this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#ratePerMs)
+      this.#updatedAt = now
+    }
+  }
+}
