@@ -183,18 +183,27 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     return sendPage(reply, 200, pages.login(text === undefined ? undefined : { text, kind: 'info' }))
   })
 
+  // Per username and IP together: guessing one user's password is slowed down, while an
+  // attacker elsewhere cannot lock the real user out. createRateLimit, not rateLimit(): the
+  // plugin runs one rateLimit hook per request, so a second one after the per-IP limit is skipped.
+  const loginUserLimit = app.createRateLimit({
+    max: config.loginRateLimit.userMax,
+    timeWindow: config.loginRateLimit.windowMs,
+    keyGenerator: (request) => `login:${request.ip}:${(request.body as LoginBody).username.toLowerCase()}`
+  })
+
   app.post<{ Body: LoginBody }>('/login', {
     schema: { body: loginBodySchema },
     bodyLimit: LOGIN_BODY_LIMIT,
     config: { rateLimit: { max: config.loginRateLimit.ipMax, timeWindow: config.loginRateLimit.windowMs } },
     onRequest: requireSameOrigin,
-    // Per username and IP together: guessing one user's password is slowed down, while an
-    // attacker elsewhere cannot lock the real user out.
-    preHandler: app.rateLimit({
-      max: config.loginRateLimit.userMax,
-      timeWindow: config.loginRateLimit.windowMs,
-      keyGenerator: (request) => `login:${request.ip}:${(request.body as LoginBody).username.toLowerCase()}`
-    })
+    preHandler: async (request, reply) => {
+      const limit = await loginUserLimit(request)
+      if (limit.isAllowed || !limit.isExceeded) return
+      const retryAfterS = Math.max(1, limit.ttlInSeconds)
+      reply.header('retry-after', retryAfterS)
+      throw Object.assign(new Error(HTTP_ERRORS.rate_limited.message), { statusCode: 429, retryAfterS })
+    }
   }, async (request, reply) => {
     const { username, password } = request.body
     const validName = USERNAME_PATTERN.test(username)

@@ -28,7 +28,7 @@ export async function postForm (server: TestServer, route: string, fields: Recor
 }
 
 /** POST /login for `username` and `password` (default: the test user). */
-export async function postLogin (server: TestServer, username = TEST_USER.username, password = TEST_USER.password, headers: Record<string, string | undefined> = {}): Promise<Response> {
+export async function postLogin (server: TestServer, username: string = TEST_USER.username, password: string = TEST_USER.password, headers: Record<string, string | undefined> = {}): Promise<Response> {
   return await postForm(server, '/login', { username, password }, headers)
 }
 
