@@ -1,0 +1,392 @@
+// The load generator: a separate Node process (pinned to its own core by the runner) that
+// takes tasks over IPC and drives one server with the `ws` client on loopback. Every task is
+// bounded in time. The server's CPU time over a measured window is read from /proc/<pid>/stat
+// at the window's exact edges, so the server does no extra work to report it.
+import fs from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import { execFileSync } from 'node:child_process'
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import WebSocket from 'ws'
+import { dialectFor, type Dialect } from './client-dialects.js'
+import { BENCH_HEROES, BENCH_HERO_IDS } from './heroes.js'
+import { login } from './http-login.js'
+import type { GeneratorReply, IdleResult, Latency, LoginsResult, RunMessage, Target, Task, TaskResult, Window } from './messages.js'
+
+/** Longest wait for a socket to open and deliver its first message, in milliseconds. */
+const CONNECT_TIMEOUT_MS = 15_000
+/** Sockets opened at once when a task needs many. */
+const OPEN_CONCURRENCY = 64
+
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
+/** CPU time (user + system, all threads) of process `pid` so far, in microseconds. */
+export function processCpuUs (pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 1e6 / CLOCK_TICKS_PER_S
+}
+
+function ownCpuUs (): number {
+  const usage = process.cpuUsage()
+  return usage.user + usage.system
+}
+
+// Masking guards proxies from a hostile page; on loopback a zero mask keeps the generator cheap.
+const zeroMask = (mask: Buffer): void => { mask.fill(0) }
+
+/** Counts operations and their latency between start() and stop(), with the server's CPU time. */
+class WindowMeter {
+  readonly #pid: number
+  readonly #histogram: RecordableHistogram = createHistogram()
+  #measuring = false
+  #operations = 0
+  #errors = 0
+  #startedAt = 0
+  #serverCpu = 0
+  #generatorCpu = 0
+  #result: Window | undefined
+
+  constructor (serverPid: number) {
+    this.#pid = serverPid
+  }
+
+  get stopped (): boolean { return this.#result !== undefined }
+
+  start (): void {
+    this.#serverCpu = processCpuUs(this.#pid)
+    this.#generatorCpu = ownCpuUs()
+    this.#startedAt = performance.now()
+    this.#measuring = true
+  }
+
+  /** An operation begun at `startedAt` (performance.now()) has just finished. */
+  record (startedAt: number): void {
+    if (!this.#measuring) return
+    this.#operations++
+    this.#histogram.record(Math.max(1, Math.round((performance.now() - startedAt) * 1000)))
+  }
+
+  error (): void { this.#errors++ }
+
+  stop (): Window {
+    const seconds = (performance.now() - this.#startedAt) / 1000
+    this.#measuring = false
+    const h = this.#histogram
+    const count = this.#operations
+    const latency: Latency = count === 0
+      ? { count, p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
+      : { count, p50Ms: h.percentile(50) / 1000, p99Ms: h.percentile(99) / 1000, maxMs: h.max / 1000 }
+    this.#result = {
+      operations: count,
+      seconds,
+      serverCpuUs: processCpuUs(this.#pid) - this.#serverCpu,
+      generatorCpuUs: ownCpuUs() - this.#generatorCpu,
+      latency,
+      errors: this.#errors
+    }
+    return this.#result
+  }
+}
+
+let caCache: { file: string, pem: string } | undefined
+function caFor (target: Target): string | undefined {
+  if (target.caFile === undefined) return undefined
+  if (caCache?.file !== target.caFile) caCache = { file: target.caFile, pem: fs.readFileSync(target.caFile, 'utf8') }
+  return caCache.pem
+}
+
+/** Opens one socket and resolves once the server's first application message arrived. */
+function connect (target: Target, dialect: Dialect): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(target.socketBase + dialect.path, {
+      headers: { origin: target.origin, cookie: target.cookie },
+      perMessageDeflate: false,
+      ca: caFor(target),
+      generateMask: zeroMask,
+      skipUTF8Validation: true,
+      handshakeTimeout: CONNECT_TIMEOUT_MS
+    })
+    const fail = (err: Error): void => {
+      clearTimeout(timer)
+      ws.removeAllListeners('message')
+      ws.terminate()
+      reject(err)
+    }
+    const timer = setTimeout(() => fail(new Error('no first message in time')), CONNECT_TIMEOUT_MS)
+    ws.on('message', (data) => {
+      const frame = dialect.read(String(data))
+      if (frame.kind === 'answer') ws.send(frame.text)
+      else if (frame.kind === 'error') fail(new Error(`refused: ${frame.detail}`))
+      else if (frame.kind === 'welcome') {
+        clearTimeout(timer)
+        ws.removeAllListeners('message')
+        ws.removeAllListeners('close')
+        ws.removeAllListeners('error')
+        ws.on('error', () => {})
+        resolve(ws)
+      }
+    })
+    ws.on('error', fail)
+    ws.on('close', (code) => fail(new Error(`closed with ${code} before the first message`)))
+  })
+}
+
+/** Opens `count` sockets, `concurrency` at a time; the failures are counted, not thrown. */
+async function openMany (target: Target, dialect: Dialect, count: number, concurrency = OPEN_CONCURRENCY): Promise<{ sockets: WebSocket[], errors: number, lastError: string | undefined }> {
+  const sockets: WebSocket[] = []
+  let next = 0
+  let errors = 0
+  let lastError: string | undefined
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++
+      try {
+        sockets.push(await connect(target, dialect))
+      } catch (err) {
+        errors++
+        lastError = (err as Error).message
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  return { sockets, errors, lastError }
+}
+
+/** Closes a socket with 1000 and waits for the close (terminating after `timeoutMs`). */
+function closeAndWait (ws: WebSocket, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve()
+    const timer = setTimeout(() => { ws.terminate(); resolve() }, timeoutMs)
+    ws.once('close', () => { clearTimeout(timer); resolve() })
+    ws.close(1000)
+  })
+}
+
+async function closeAll (sockets: readonly WebSocket[]): Promise<void> {
+  await Promise.all(sockets.map((ws) => closeAndWait(ws)))
+}
+
+/** Keeps answering what must be answered (engine.io pings) on a socket that is otherwise idle. */
+function keepAlive (ws: WebSocket, dialect: Dialect): void {
+  ws.on('message', (data) => {
+    const frame = dialect.read(String(data))
+    if (frame.kind === 'answer') ws.send(frame.text)
+  })
+}
+
+async function requireOpen (target: Target, dialect: Dialect, count: number): Promise<WebSocket[]> {
+  const { sockets, errors, lastError } = await openMany(target, dialect, count)
+  if (errors > 0) {
+    await closeAll(sockets)
+    throw new Error(`${errors} of ${count} sockets failed to open (${lastError ?? ''})`)
+  }
+  return sockets
+}
+
+/** C connections, each in a closed loop of get_name → reply. */
+async function roundTrips (target: Target, task: Extract<Task, { kind: 'roundtrips' }>): Promise<Window> {
+  const dialect = dialectFor(target.kind)
+  const sockets = await requireOpen(target, dialect, task.connections)
+  const meter = new WindowMeter(target.serverPid)
+  let inFlight = 0
+  sockets.forEach((ws, index) => {
+    let id = index * 1000
+    let hero = ''
+    let sentAt = 0
+    let waiting = false
+    const send = (): void => {
+      id = (id + 1) % 2_147_483_647
+      hero = BENCH_HERO_IDS[id % BENCH_HERO_IDS.length] as string
+      waiting = true
+      inFlight++
+      sentAt = performance.now()
+      ws.send(dialect.request(id, hero))
+    }
+    const settle = (ok: boolean): void => {
+      if (!waiting) return
+      waiting = false
+      inFlight--
+      if (ok) meter.record(sentAt)
+      else meter.error()
+    }
+    ws.on('message', (data) => {
+      const frame = dialect.read(String(data))
+      if (frame.kind === 'reply') {
+        settle(frame.id === id && frame.heroName === BENCH_HEROES.get(hero))
+        if (!meter.stopped) send()
+      } else if (frame.kind === 'answer') {
+        ws.send(frame.text)
+      } else if (frame.kind === 'error') {
+        settle(false)
+        if (!meter.stopped) send()
+      }
+    })
+    ws.on('close', () => settle(false))
+    send()
+  })
+  await sleep(task.warmupMs)
+  meter.start()
+  await sleep(task.durationMs)
+  const window = meter.stop()
+  for (let waited = 0; inFlight > 0 && waited < 5000; waited += 10) await sleep(10)
+  await closeAll(sockets)
+  return window
+}
+
+/** Connect (TLS, Origin, cookie, upgrade, first message) and close, `concurrency` at a time. */
+async function handshakes (target: Target, task: Extract<Task, { kind: 'handshakes' }>): Promise<Window> {
+  const dialect = dialectFor(target.kind)
+  const meter = new WindowMeter(target.serverPid)
+  let running = true
+  let lastError: string | undefined
+  const worker = async (): Promise<void> => {
+    while (running) {
+      const startedAt = performance.now()
+      let ws: WebSocket
+      try {
+        ws = await connect(target, dialect)
+      } catch (err) {
+        meter.error()
+        lastError = (err as Error).message
+        await sleep(20)
+        continue
+      }
+      meter.record(startedAt)
+      await closeAndWait(ws)
+    }
+  }
+  const workers = Array.from({ length: task.concurrency }, worker)
+  await sleep(task.warmupMs)
+  meter.start()
+  await sleep(task.durationMs)
+  const window = meter.stop()
+  running = false
+  await Promise.all(workers)
+  if (window.errors > 0 && window.operations === 0) throw new Error(`every handshake failed (${lastError ?? ''})`)
+  return window
+}
+
+let idleSockets: WebSocket[] = []
+
+/** Opens `count` authenticated sockets and leaves them open until close-idle. */
+async function openIdle (target: Target, task: Extract<Task, { kind: 'open-idle' }>): Promise<IdleResult> {
+  const dialect = dialectFor(target.kind)
+  const startedAt = performance.now()
+  const { sockets, errors, lastError } = await openMany(target, dialect, task.count, task.concurrency)
+  for (const ws of sockets) keepAlive(ws, dialect)
+  idleSockets.push(...sockets)
+  if (sockets.length === 0 && errors > 0) throw new Error(`no idle socket opened (${lastError ?? ''})`)
+  return { opened: sockets.length, errors, seconds: (performance.now() - startedAt) / 1000 }
+}
+
+async function closeIdle (): Promise<Record<string, never>> {
+  const sockets = idleSockets
+  idleSockets = []
+  await closeAll(sockets)
+  return {}
+}
+
+/**
+ * Paced probe round trips (open loop: one request per probe every probeIntervalMs, answered
+ * or not) with no logins, then the same probes while `concurrency` loops log in.
+ */
+async function logins (target: Target, task: Extract<Task, { kind: 'logins' }>): Promise<LoginsResult> {
+  const dialect = dialectFor(target.kind)
+  const probes = await requireOpen(target, dialect, task.probes)
+  let meter = new WindowMeter(target.serverPid)
+  const timers: NodeJS.Timeout[] = []
+  probes.forEach((ws, index) => {
+    const pending: Array<{ id: number, hero: string, sentAt: number }> = []
+    let id = index * 1000
+    ws.on('message', (data) => {
+      const frame = dialect.read(String(data))
+      if (frame.kind === 'answer') return ws.send(frame.text)
+      if (frame.kind !== 'reply' && frame.kind !== 'error') return
+      const request = pending.shift()
+      if (request === undefined) return
+      if (frame.kind === 'reply' && frame.id === request.id && frame.heroName === BENCH_HEROES.get(request.hero)) meter.record(request.sentAt)
+      else meter.error()
+    })
+    const start = setTimeout(() => {
+      timers.push(setInterval(() => {
+        id = (id + 1) % 2_147_483_647
+        const hero = BENCH_HERO_IDS[id % BENCH_HERO_IDS.length] as string
+        pending.push({ id, hero, sentAt: performance.now() })
+        ws.send(dialect.request(id, hero))
+      }, task.probeIntervalMs))
+    }, (index * task.probeIntervalMs) / task.probes)
+    timers.push(start)
+  })
+
+  await sleep(task.warmupMs)
+  meter.start()
+  await sleep(task.durationMs)
+  const quiet = meter.stop()
+
+  meter = new WindowMeter(target.serverPid)
+  const loginMeter = new WindowMeter(target.serverPid)
+  const ca = caFor(target)
+  const agent = target.httpBase.startsWith('https:')
+    ? new https.Agent({ keepAlive: true, maxSockets: task.concurrency, ca })
+    : new http.Agent({ keepAlive: true, maxSockets: task.concurrency })
+  let running = true
+  let lastError: string | undefined
+  const loginLoop = async (): Promise<void> => {
+    while (running) {
+      const startedAt = performance.now()
+      try {
+        await login({ httpBase: target.httpBase, origin: target.origin, username: task.username, password: task.password, ca, agent })
+        loginMeter.record(startedAt)
+      } catch (err) {
+        loginMeter.error()
+        lastError = (err as Error).message
+        await sleep(20)
+      }
+    }
+  }
+  const loops = Array.from({ length: task.concurrency }, loginLoop)
+  await sleep(task.warmupMs)
+  meter.start()
+  loginMeter.start()
+  await sleep(task.durationMs)
+  const duringLogins = meter.stop()
+  const loginWindow = loginMeter.stop()
+  running = false
+  await Promise.all(loops)
+  agent.destroy()
+  for (const timer of timers) clearInterval(timer)
+  await sleep(Math.min(1000, 10 * task.probeIntervalMs))
+  await closeAll(probes)
+  if (loginWindow.operations === 0) throw new Error(`no login succeeded (${lastError ?? ''})`)
+  return { quiet, duringLogins, logins: loginWindow }
+}
+
+async function run (target: Target, task: Task): Promise<TaskResult> {
+  switch (task.kind) {
+    case 'roundtrips': return await roundTrips(target, task)
+    case 'handshakes': return await handshakes(target, task)
+    case 'open-idle': return await openIdle(target, task)
+    case 'close-idle': return await closeIdle()
+    case 'logins': return await logins(target, task)
+  }
+}
+
+function reply (message: GeneratorReply): void {
+  process.send?.(message)
+}
+
+if (process.send === undefined) {
+  process.stderr.write('load-generator: run me from bench/run.js (needs an IPC channel)\n')
+  process.exit(2)
+}
+process.on('message', (message: RunMessage) => {
+  if (message.type !== 'run') return
+  run(message.target, message.task).then(
+    (result) => reply({ type: 'result', seq: message.seq, result }),
+    (err: Error) => reply({ type: 'failed', seq: message.seq, message: err.message })
+  )
+})
+process.on('disconnect', () => process.exit(0))

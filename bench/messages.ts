@@ -1,0 +1,69 @@
+// What the benchmark processes say to each other over IPC: the runner asks a server for its
+// memory and tells it to stop; it gives the load generator tasks and gets results back.
+import type { ServerKind } from './settings.js'
+
+/** Server → runner, once listening. */
+export interface ListeningMessage { type: 'listening', port: number, pid: number }
+/** Runner → server. `memory` runs a full GC first (the server runs with --expose-gc). */
+export type ServerCommand = { type: 'memory' } | { type: 'stop' }
+/** Server → runner: process.memoryUsage() after a full GC, in bytes. */
+export interface MemoryMessage { type: 'memory', rss: number, heapUsed: number, external: number, arrayBuffers: number }
+
+/** Where and how the generator connects. */
+export interface Target {
+  readonly kind: ServerKind
+  /** ws://127.0.0.1:port or wss://…; the dialect adds the path. */
+  readonly socketBase: string
+  /** http:// or https:// base for /login. */
+  readonly httpBase: string
+  /** The Origin header every handshake carries (an allowed origin for hero-socket). */
+  readonly origin: string
+  /** `__Host-sid=<id>` for hero-socket; sent to every server so the bytes are the same. */
+  readonly cookie: string
+  /** PEM file to trust for TLS; undefined for plain. */
+  readonly caFile: string | undefined
+  /** The server process, whose CPU time /proc/<pid>/stat gives. */
+  readonly serverPid: number
+}
+
+export type Task =
+  | { kind: 'roundtrips', connections: number, warmupMs: number, durationMs: number }
+  | { kind: 'handshakes', concurrency: number, warmupMs: number, durationMs: number }
+  | { kind: 'open-idle', count: number, concurrency: number }
+  | { kind: 'close-idle' }
+  | { kind: 'logins', probes: number, probeIntervalMs: number, concurrency: number, warmupMs: number, durationMs: number, username: string, password: string }
+
+/** Latency summary in milliseconds. */
+export interface Latency { count: number, p50Ms: number, p99Ms: number, maxMs: number }
+
+/** A measured window: how many operations, over how long, and what the server spent. */
+export interface Window {
+  operations: number
+  seconds: number
+  /** Server process CPU (user + system, all threads) over the window, microseconds. */
+  serverCpuUs: number
+  /** Load generator CPU over the window, microseconds. */
+  generatorCpuUs: number
+  latency: Latency
+  errors: number
+}
+
+export interface IdleResult { opened: number, errors: number, seconds: number }
+
+export interface LoginsResult {
+  /** Probe round trips with no logins running. */
+  quiet: Window
+  /** Probe round trips while logins run. */
+  duringLogins: Window
+  /** The logins themselves, over the same window as duringLogins. */
+  logins: Window
+}
+
+export type TaskResult = Window | IdleResult | LoginsResult | Record<string, never>
+
+/** Runner → generator. */
+export interface RunMessage { type: 'run', seq: number, target: Target, task: Task }
+/** Generator → runner. */
+export type GeneratorReply =
+  | { type: 'result', seq: number, result: TaskResult }
+  | { type: 'failed', seq: number, message: string }

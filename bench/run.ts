@@ -1,0 +1,269 @@
+// `npm run bench`: runs bare ws, Socket.IO and hero-socket in turn, over TLS and plain, each
+// pinned to one core with the load generator on another, and prints one table with ratios to
+// the bare ws server, then hero-socket's targets as pass/fail. Settings: bench/settings.ts.
+import fsp from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ARGON2_MIN } from '../src/config.js'
+import { PasswordHasher } from '../src/password-hasher.js'
+import { generateDevelopmentCertificate } from '../src/tls-credentials.js'
+import { FileUsersStore } from '../src/users-store.js'
+import { login } from './http-login.js'
+import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, MemoryMessage, Target, Task, TaskResult, Window } from './messages.js'
+import { BenchProcess, canPin, childFileLimit } from './processes.js'
+import { checkTargets, cpuPerOperationUs, formatTable, formatTargets, perSecond, type ServerRun } from './report.js'
+import { BenchSettingsError, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const SERVER_SCRIPTS: Record<ServerKind, string> = {
+  ws: path.join(HERE, 'servers', 'bare-ws-server.js'),
+  'socket.io': path.join(HERE, 'servers', 'socket-io-server.js'),
+  'hero-socket': path.join(HERE, 'servers', 'hero-socket-server.js')
+}
+const GENERATOR_SCRIPT = path.join(HERE, 'load-generator.js')
+/** Every per-IP, per-user and per-socket limit of hero-socket, raised so it never refuses the load. */
+const HIGH_LIMIT = '1000000'
+const BENCH_USER = 'bench'
+/** File descriptors a process needs beyond its sockets (modules, pipes, the event loop). */
+const SPARE_FILE_DESCRIPTORS = 200
+
+interface Workspace { dir: string, certFile: string, keyFile: string, usersFile: string, password: string }
+
+/** Temporary certificate and users file shared by every server of the run. */
+async function prepareWorkspace (): Promise<Workspace> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hero-socket-bench-'))
+  const { cert, key } = await generateDevelopmentCertificate()
+  const certFile = path.join(dir, 'cert.pem')
+  const keyFile = path.join(dir, 'key.pem')
+  await fsp.writeFile(certFile, cert, { mode: 0o644 })
+  await fsp.writeFile(keyFile, key, { mode: 0o600 })
+  const password = randomBytes(18).toString('base64url')
+  const usersFile = path.join(dir, 'users.json')
+  await FileUsersStore.create(usersFile, [{ username: BENCH_USER, hash: await new PasswordHasher(ARGON2_MIN).hash(password) }])
+  return { dir, certFile, keyFile, usersFile, password }
+}
+
+function serverEnv (kind: ServerKind, transport: Transport, ws: Workspace): NodeJS.ProcessEnv {
+  const tls = transport === 'tls'
+  if (kind !== 'hero-socket') {
+    return { ...process.env, BENCH_TLS: tls ? 'on' : 'off', BENCH_CERT_FILE: ws.certFile, BENCH_KEY_FILE: ws.keyFile }
+  }
+  return {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    TLS: tls ? 'on' : 'off',
+    TLS_CERT: tls ? ws.certFile : '',
+    TLS_KEY: tls ? ws.keyFile : '',
+    ALLOWED_ORIGINS: '',
+    CERTS_DIR: ws.dir,
+    DATA_DIR: ws.dir,
+    USERS_FILE: ws.usersFile,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: HIGH_LIMIT,
+    LOGIN_RATE_IP_MAX: HIGH_LIMIT,
+    LOGIN_RATE_USER_MAX: HIGH_LIMIT,
+    MESSAGE_RATE: HIGH_LIMIT,
+    MESSAGE_BURST: HIGH_LIMIT,
+    WS_HANDSHAKE_RATE: HIGH_LIMIT,
+    WS_HANDSHAKE_BURST: HIGH_LIMIT,
+    WS_MAX_CONNECTIONS_PER_IP: HIGH_LIMIT,
+    WS_MAX_CONNECTIONS_PER_USER: HIGH_LIMIT
+  }
+}
+
+/** Gives the load generator one task at a time and waits for its result. */
+class GeneratorClient {
+  readonly #process: BenchProcess
+  #seq = 0
+
+  constructor (process: BenchProcess) {
+    this.#process = process
+  }
+
+  async run<T extends TaskResult> (target: Target, task: Task, timeoutMs: number): Promise<T> {
+    const seq = ++this.#seq
+    this.#process.send({ type: 'run', seq, target, task })
+    const reply = await this.#process.waitFor((m) => (m as GeneratorReply).seq === seq ? m as GeneratorReply : undefined, timeoutMs, `the ${task.kind} result`)
+    if (reply.type === 'failed') throw new Error(`${task.kind}: ${reply.message}`)
+    return reply.result as T
+  }
+}
+
+async function serverMemory (server: BenchProcess): Promise<MemoryMessage> {
+  server.send({ type: 'memory' })
+  return await server.waitFor((m) => (m as MemoryMessage).type === 'memory' ? m as MemoryMessage : undefined, 30_000, 'memory report')
+}
+
+function progress (text: string): void {
+  process.stderr.write(`bench: ${text}\n`)
+}
+
+/** Runs every workload against one server on one transport, filling `run`. */
+async function benchServer (run: ServerRun, settings: BenchSettings, workspace: Workspace, pinned: boolean): Promise<void> {
+  const { server: kind, transport } = run
+  const label = `${kind} ${transport}`
+  const windowMs = settings.warmupMs + settings.durationMs
+  const server = new BenchProcess(kind, SERVER_SCRIPTS[kind], {
+    core: pinned ? settings.serverCore : undefined,
+    nodeArgs: ['--expose-gc'],
+    env: serverEnv(kind, transport, workspace),
+    echo: settings.verbose
+  })
+  let generator: BenchProcess | undefined
+  try {
+    const listening = await server.waitFor((m) => (m as ListeningMessage).type === 'listening' ? m as ListeningMessage : undefined, 60_000, 'listening')
+    const scheme = transport === 'tls' ? 'https' : 'http'
+    const httpBase = `${scheme}://127.0.0.1:${listening.port}`
+    const ca = transport === 'tls' ? await fsp.readFile(workspace.certFile, 'utf8') : undefined
+    // Every server gets the same headers; only hero-socket's session is real.
+    const sessionId = kind === 'hero-socket'
+      ? await login({ httpBase, origin: httpBase, username: BENCH_USER, password: workspace.password, ca })
+      : randomBytes(32).toString('base64url')
+    const target: Target = {
+      kind,
+      socketBase: `${transport === 'tls' ? 'wss' : 'ws'}://127.0.0.1:${listening.port}`,
+      httpBase,
+      origin: httpBase,
+      cookie: `__Host-sid=${sessionId}`,
+      caFile: transport === 'tls' ? workspace.certFile : undefined,
+      serverPid: listening.pid
+    }
+    generator = new BenchProcess('load-generator', GENERATOR_SCRIPT, { core: pinned ? settings.generatorCore : undefined, env: process.env, echo: settings.verbose })
+    const gen = new GeneratorClient(generator)
+    const openTimeoutMs = 120_000 + settings.idleConnections * 20
+
+    // Idle sockets first, on a fresh process: open and close a few to load and compile the
+    // code paths, then measure the RSS growth (after full GCs) of N more.
+    const warm = Math.min(200, settings.idleConnections)
+    await gen.run<IdleResult>(target, { kind: 'open-idle', count: warm, concurrency: 64 }, openTimeoutMs)
+    await gen.run(target, { kind: 'close-idle' }, 60_000)
+    await sleep(300)
+    const before = await serverMemory(server)
+    const opened = await gen.run<IdleResult>(target, { kind: 'open-idle', count: settings.idleConnections, concurrency: 64 }, openTimeoutMs)
+    await sleep(settings.quick ? 200 : 1000)
+    const after = await serverMemory(server)
+    await gen.run(target, { kind: 'close-idle' }, 120_000)
+    run.idle = {
+      connections: opened.opened,
+      errors: opened.errors,
+      openSeconds: opened.seconds,
+      rssPerConnection: (after.rss - before.rss) / opened.opened,
+      heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened
+    }
+    progress(`${label}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each`)
+
+    for (const connections of settings.connections) {
+      const window = await gen.run<Window>(target, { kind: 'roundtrips', connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + openTimeoutMs)
+      run.roundTrips.push({ connections, window })
+      progress(`${label}: C=${connections} ${Math.round(perSecond(window))} msg/s, p99 ${window.latency.p99Ms.toFixed(2)} ms, ${cpuPerOperationUs(window).toFixed(1)} µs CPU/rt`)
+    }
+
+    const handshakes = await gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000)
+    run.handshakes = { concurrency: settings.handshakeConcurrency, window: handshakes }
+    progress(`${label}: ${Math.round(perSecond(handshakes))} handshakes/s, p99 ${handshakes.latency.p99Ms.toFixed(2)} ms`)
+
+    if (kind === 'hero-socket') {
+      const result = await gen.run<LoginsResult>(target, {
+        kind: 'logins',
+        probes: settings.probeConnections,
+        probeIntervalMs: settings.probeIntervalMs,
+        concurrency: settings.loginConcurrency,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
+        username: BENCH_USER,
+        password: workspace.password
+      }, 2 * windowMs + 60_000)
+      run.logins = { concurrency: settings.loginConcurrency, probesPerSecond: settings.probeConnections * 1000 / settings.probeIntervalMs, result }
+      progress(`${label}: ${perSecond(result.logins).toFixed(1)} logins/s; probe p99 ${result.quiet.latency.p99Ms.toFixed(2)} ms quiet, ${result.duringLogins.latency.p99Ms.toFixed(2)} ms during logins`)
+    }
+  } finally {
+    await generator?.stop()
+    await server.stop({ type: 'stop' })
+  }
+}
+
+function loadAverage (): string {
+  return os.loadavg().map((n) => n.toFixed(2)).join(' ')
+}
+
+async function main (): Promise<number> {
+  let settings: BenchSettings
+  try {
+    settings = readSettings()
+  } catch (err) {
+    if (!(err instanceof BenchSettingsError)) throw err
+    process.stderr.write(`bench: ${err.message}\n`)
+    return 2
+  }
+  const pinned = canPin()
+  const cores = os.cpus().length
+  if (!pinned) progress('taskset (util-linux) is missing: running unpinned, numbers are less comparable')
+  else if (Math.max(settings.serverCore, settings.generatorCore) >= cores) {
+    process.stderr.write(`bench: BENCH_SERVER_CORE/BENCH_GENERATOR_CORE must be below the ${cores} cores here\n`)
+    return 2
+  }
+  const fileLimit = childFileLimit()
+  if (fileLimit < settings.idleConnections + SPARE_FILE_DESCRIPTORS) {
+    process.stderr.write(`bench: BENCH_IDLE_CONNECTIONS=${settings.idleConnections} needs ${settings.idleConnections + SPARE_FILE_DESCRIPTORS} open files per process; this machine allows ${fileLimit}\n`)
+    return 2
+  }
+  const loadBefore = loadAverage()
+  const startedAt = new Date()
+  const workspace = await prepareWorkspace()
+  const runs: ServerRun[] = []
+  try {
+    for (const transport of settings.transports) {
+      for (const server of settings.servers) {
+        const run: ServerRun = { server, transport, roundTrips: [] }
+        runs.push(run)
+        progress(`${server} over ${transport}…`)
+        try {
+          await benchServer(run, settings, workspace, pinned)
+        } catch (err) {
+          run.failure = (err as Error).message
+          progress(`${server} ${transport} FAILED: ${run.failure}`)
+        }
+        await sleep(settings.quick ? 100 : 1000)
+      }
+    }
+  } finally {
+    await fsp.rm(workspace.dir, { recursive: true, force: true })
+  }
+
+  const checks = checkTargets(runs)
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  const seconds = (settings.durationMs / 1000).toLocaleString('en-US')
+  const lines = [
+    `hero-socket benchmark, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC${settings.quick ? ' (QUICK mode: short windows, small counts; not for comparison)' : ''}`,
+    `machine: ${cpu}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadBefore} before, ${loadAverage()} after`,
+    pinned
+      ? `pinning: server on core ${settings.serverCore}, load generator on core ${settings.generatorCore} (taskset); open files per process ${fileLimit}`
+      : `pinning: NONE (no taskset); open files per process ${fileLimit}`,
+    `settings: ${settings.warmupMs / 1000} s warm-up, ${seconds} s window per measurement; loopback 127.0.0.1; ws client without permessage-deflate; TLS: Node defaults (TLS 1.3), P-256 certificate, full handshakes`,
+    `hero-socket: LOG_LEVEL=warn; rate limits on, raised to ${Number(HIGH_LIMIT).toLocaleString('en-US')} (MESSAGE_RATE/BURST, WS_HANDSHAKE_RATE/BURST, WS_MAX_CONNECTIONS_PER_IP/USER, RATE_LIMIT_MAX, LOGIN_RATE_IP/USER_MAX); argon2id m=${ARGON2_MIN.memoryKiB} KiB t=${ARGON2_MIN.timeCost} p=${ARGON2_MIN.parallelism}`,
+    '',
+    formatTable(runs),
+    '',
+    '×ws: ratio to the bare ws server on the same transport. server cost: CPU time of the server process (user + system, all threads) per',
+    'operation over the window; srv/gen cpu: share of one core used by the server / load generator during the window (srv cpu near',
+    '100% = the server was the bottleneck). idle: growth of the server\'s RSS after a full GC, per open socket. probes: paced round trips.',
+    '',
+    'targets (hero-socket vs bare ws, server pinned to one core):',
+    formatTargets(checks)
+  ]
+  const failures = runs.filter((r) => r.failure !== undefined)
+  if (failures.length > 0) lines.push('', ...failures.map((r) => `FAILED ${r.server} ${r.transport}: ${r.failure ?? ''}`))
+  process.stdout.write(lines.join('\n') + '\n')
+
+  if (settings.jsonFile !== undefined) {
+    const machine = { cpu, cores, node: process.version, loadBefore, loadAfter: loadAverage(), pinned, fileLimit }
+    await fsp.writeFile(settings.jsonFile, JSON.stringify({ settings, machine, runs, targets: checks }, null, 2) + '\n')
+  }
+  return failures.length > 0 ? 1 : 0
+}
+
+process.exitCode = await main()

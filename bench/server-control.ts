@@ -1,0 +1,37 @@
+// The runner's handle on a benchmark server process: the server says where it listens, reports
+// its memory after a full GC when asked, and stops on request or when the runner goes away.
+import fs from 'node:fs'
+import type { ListeningMessage, MemoryMessage, ServerCommand } from './messages.js'
+
+/** TLS settings every benchmark server reads: BENCH_TLS=on|off, BENCH_CERT_FILE, BENCH_KEY_FILE. */
+export function benchTls (env: NodeJS.ProcessEnv = process.env): { cert: string, key: string } | undefined {
+  if (env.BENCH_TLS !== 'on') return undefined
+  return {
+    cert: fs.readFileSync(env.BENCH_CERT_FILE ?? '', 'utf8'),
+    key: fs.readFileSync(env.BENCH_KEY_FILE ?? '', 'utf8')
+  }
+}
+
+/**
+ * Tells the runner the server listens on `port` and serves its commands.
+ * @param stop closes the server; the process exits after it
+ */
+export function serveControl (port: number, stop: () => Promise<void>): void {
+  const send = (message: ListeningMessage | MemoryMessage): void => { process.send?.(message) }
+  process.on('message', (command: ServerCommand) => {
+    if (command.type === 'memory') {
+      const gc = (globalThis as { gc?: () => void }).gc
+      // Twice: the first pass may only queue finalizers that free native memory.
+      gc?.()
+      gc?.()
+      const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
+      send({ type: 'memory', rss, heapUsed, external, arrayBuffers })
+    } else if (command.type === 'stop') {
+      const timer = setTimeout(() => process.exit(0), 5000)
+      timer.unref()
+      void stop().finally(() => process.exit(0))
+    }
+  })
+  process.on('disconnect', () => process.exit(0))
+  send({ type: 'listening', port, pid: process.pid })
+}

@@ -1,0 +1,117 @@
+// Benchmark settings, read once from BENCH_* environment variables. BENCH_QUICK=1 switches
+// every default to a short run (a few seconds per server) for the tap test; any variable
+// given explicitly still wins.
+
+/** The servers compared, in the order they run. */
+export const SERVER_KINDS = ['ws', 'socket.io', 'hero-socket'] as const
+export type ServerKind = typeof SERVER_KINDS[number]
+
+export const TRANSPORTS = ['tls', 'plain'] as const
+export type Transport = typeof TRANSPORTS[number]
+
+export interface BenchSettings {
+  readonly quick: boolean
+  readonly servers: readonly ServerKind[]
+  readonly transports: readonly Transport[]
+  /** Warm-up before each measured window, in milliseconds. */
+  readonly warmupMs: number
+  /** Length of each measured window, in milliseconds. */
+  readonly durationMs: number
+  /** Connection counts for the round-trip workload, each in its own closed loop. */
+  readonly connections: readonly number[]
+  /** Concurrent connect-and-close loops in the handshake workload. */
+  readonly handshakeConcurrency: number
+  /** Idle authenticated sockets held open to measure memory per connection. */
+  readonly idleConnections: number
+  /** Concurrent login loops in the login burst. */
+  readonly loginConcurrency: number
+  /** Paced probe connections measuring round-trip latency during the login workload. */
+  readonly probeConnections: number
+  /** Milliseconds between two requests of one probe connection. */
+  readonly probeIntervalMs: number
+  /** CPU cores for the server and the load generator (taskset -c). */
+  readonly serverCore: number
+  readonly generatorCore: number
+  /** Where to write the results as JSON (the tap test reads it); undefined: nowhere. */
+  readonly jsonFile: string | undefined
+  /** Echo the servers' stdout and stderr. */
+  readonly verbose: boolean
+}
+
+const FULL = {
+  warmupMs: 2000,
+  durationMs: 8000,
+  connections: [50, 500],
+  handshakeConcurrency: 16,
+  idleConnections: 10_000,
+  loginConcurrency: 4,
+  probeConnections: 10,
+  probeIntervalMs: 20
+}
+
+const QUICK: typeof FULL = {
+  warmupMs: 200,
+  durationMs: 700,
+  connections: [10, 50],
+  handshakeConcurrency: 4,
+  idleConnections: 200,
+  loginConcurrency: 2,
+  probeConnections: 4,
+  probeIntervalMs: 20
+}
+
+/** Thrown for a BENCH_* value that cannot be used; names the variable. */
+export class BenchSettingsError extends Error {
+  override name = 'BenchSettingsError'
+}
+
+/**
+ * Reads the settings from `env`. Variables: BENCH_QUICK, BENCH_SERVERS (comma list of
+ * ws, socket.io, hero-socket), BENCH_TRANSPORTS (tls, plain), BENCH_WARMUP_MS,
+ * BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
+ * BENCH_IDLE_CONNECTIONS, BENCH_LOGIN_CONCURRENCY, BENCH_PROBE_CONNECTIONS,
+ * BENCH_PROBE_INTERVAL_MS, BENCH_SERVER_CORE (default 0), BENCH_GENERATOR_CORE (default 1),
+ * BENCH_JSON (a file), BENCH_VERBOSE.
+ */
+export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true'
+  const base = quick ? QUICK : FULL
+  const int = (name: string, fallback: number, minimum = 1): number => {
+    const raw = env[name]
+    if (raw === undefined || raw.trim() === '') return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < minimum) throw new BenchSettingsError(`${name} must be an integer >= ${minimum} (got ${JSON.stringify(raw)})`)
+    return value
+  }
+  const list = <T extends string> (name: string, allowed: readonly T[]): T[] => {
+    const raw = env[name]
+    if (raw === undefined || raw.trim() === '') return [...allowed]
+    const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    for (const item of items) {
+      if (!allowed.includes(item as T)) throw new BenchSettingsError(`${name} has ${JSON.stringify(item)}; allowed: ${allowed.join(', ')}`)
+    }
+    return items as T[]
+  }
+  const connections = env.BENCH_CONNECTIONS === undefined || env.BENCH_CONNECTIONS.trim() === ''
+    ? base.connections
+    : env.BENCH_CONNECTIONS.split(',').map((s) => Number(s.trim()))
+  if (connections.some((n) => !Number.isInteger(n) || n < 1)) throw new BenchSettingsError(`BENCH_CONNECTIONS must be a comma list of positive integers (got ${JSON.stringify(env.BENCH_CONNECTIONS)})`)
+
+  return Object.freeze({
+    quick,
+    servers: list('BENCH_SERVERS', SERVER_KINDS),
+    transports: list('BENCH_TRANSPORTS', TRANSPORTS),
+    warmupMs: int('BENCH_WARMUP_MS', base.warmupMs, 0),
+    durationMs: int('BENCH_DURATION_MS', base.durationMs, 100),
+    connections: Object.freeze(connections),
+    handshakeConcurrency: int('BENCH_HANDSHAKE_CONCURRENCY', base.handshakeConcurrency),
+    idleConnections: int('BENCH_IDLE_CONNECTIONS', base.idleConnections),
+    loginConcurrency: int('BENCH_LOGIN_CONCURRENCY', base.loginConcurrency),
+    probeConnections: int('BENCH_PROBE_CONNECTIONS', base.probeConnections),
+    probeIntervalMs: int('BENCH_PROBE_INTERVAL_MS', base.probeIntervalMs),
+    serverCore: int('BENCH_SERVER_CORE', 0, 0),
+    generatorCore: int('BENCH_GENERATOR_CORE', 1, 0),
+    jsonFile: env.BENCH_JSON === undefined || env.BENCH_JSON === '' ? undefined : env.BENCH_JSON,
+    verbose: env.BENCH_VERBOSE === '1' || env.BENCH_VERBOSE === 'true'
+  })
+}
