@@ -117,7 +117,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       }
     },
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
+    // Not no-referrer: under it Chromium sends `Origin: null` on our own form posts (login, logout).
+    referrerPolicy: { policy: 'same-origin' },
     frameguard: { action: 'deny' }
   })
   await app.register(fastifyCookie)
