@@ -1,6 +1,11 @@
 // A token bucket with an injected clock: `rate` tokens per second refill up to `burst`.
 // Used per connection for messages and per IP for handshakes.
 
+// Refills summed in steps drift by float rounding (at 2/s, 250 ms then 249 ms leave a wait of
+// 1.0000000000000009 ms, and a client that waited a ceil'd wait could still find 0.9999999 tokens),
+// so a whole token is counted with this slack: waiting retryAfterMs() always earns the token.
+const TOKEN_SLACK = 1e-9
+
 /** One bucket. Starts full. */
 export class TokenBucket {
   #tokens: number
@@ -25,15 +30,15 @@ export class TokenBucket {
   /** Spends one token; false when the bucket is empty. */
   take (): boolean {
     this.#refill()
-    if (this.#tokens < 1) return false
-    this.#tokens -= 1
+    if (this.#tokens < 1 - TOKEN_SLACK) return false
+    this.#tokens = Math.max(0, this.#tokens - 1)
     return true
   }
 
   /** Milliseconds until one token is available (0 when one is). */
   retryAfterMs (): number {
     this.#refill()
-    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#ratePerMs)
+    return this.#tokens >= 1 - TOKEN_SLACK ? 0 : Math.ceil((1 - TOKEN_SLACK - this.#tokens) / this.#ratePerMs)
   }
 
   /** True when the bucket is full again (an idle entry that can be forgotten). */
