@@ -138,7 +138,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
 
     // Idle sockets first, on a fresh process: open and close a few to load and compile the
     // code paths, then measure the RSS growth (after full GCs) of N more.
-    const warm = Math.min(200, settings.idleConnections)
+    const warm = Math.min(200, Math.ceil(settings.idleConnections / 4))
     await gen.run<IdleResult>(target, { kind: 'open-idle', count: warm, concurrency: 64 }, openTimeoutMs)
     await gen.run(target, { kind: 'close-idle' }, 60_000)
     await sleep(300)

@@ -50,8 +50,8 @@ const FULL = {
 }
 
 const QUICK: typeof FULL = {
-  warmupMs: 200,
-  durationMs: 700,
+  warmupMs: 150,
+  durationMs: 500,
   connections: [10, 50],
   handshakeConcurrency: 4,
   idleConnections: 200,
