@@ -102,14 +102,41 @@ function progress (text: string): void {
   process.stderr.write(`bench: ${text}\n`)
 }
 
-/** Runs every workload against one server on one transport, filling `run`. */
+/** Idle sockets, on a fresh server: RSS growth (after full GCs) per open socket. */
+async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchProcess, target: Target, settings: BenchSettings): Promise<void> {
+  const openTimeoutMs = 120_000 + settings.idleConnections * 20
+  // Open and close a few first, so code loaded and compiled once is not counted per socket.
+  const warm = Math.min(200, Math.ceil(settings.idleConnections / 4))
+  await gen.run<IdleResult>(target, { kind: 'open-idle', count: warm, concurrency: 64 }, openTimeoutMs)
+  await gen.run(target, { kind: 'close-idle' }, 60_000)
+  await sleep(300)
+  const before = await serverMemory(server)
+  const opened = await gen.run<IdleResult>(target, { kind: 'open-idle', count: settings.idleConnections, concurrency: 64 }, openTimeoutMs)
+  await sleep(settings.quick ? 200 : 1000)
+  const after = await serverMemory(server)
+  await gen.run(target, { kind: 'close-idle' }, 120_000)
+  run.idle = {
+    connections: opened.opened,
+    errors: opened.errors,
+    openSeconds: opened.seconds,
+    rssPerConnection: (after.rss - before.rss) / opened.opened,
+    heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened
+  }
+  progress(`${run.server} ${run.transport}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each`)
+}
+
+/** Runs the selected workloads against one server on one transport, filling `run`. */
 async function benchServer (run: ServerRun, settings: BenchSettings, workspace: Workspace, pinned: boolean): Promise<void> {
   const { server: kind, transport } = run
   const label = `${kind} ${transport}`
+  const selected = new Set(settings.workloads)
   const windowMs = settings.warmupMs + settings.durationMs
+  const profile = settings.cpuProfileDir === undefined
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`, `--cpu-prof-name=${kind}-${transport}-${Date.now()}.cpuprofile`]
   const server = new BenchProcess(kind, SERVER_SCRIPTS[kind], {
     core: pinned ? settings.serverCore : undefined,
-    nodeArgs: ['--expose-gc'],
+    nodeArgs: ['--expose-gc', ...profile],
     env: serverEnv(kind, transport, workspace),
     echo: settings.verbose
   })
@@ -134,39 +161,22 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
     }
     generator = new BenchProcess('load-generator', GENERATOR_SCRIPT, { core: pinned ? settings.generatorCore : undefined, env: process.env, echo: settings.verbose })
     const gen = new GeneratorClient(generator)
-    const openTimeoutMs = 120_000 + settings.idleConnections * 20
 
-    // Idle sockets first, on a fresh process: open and close a few to load and compile the
-    // code paths, then measure the RSS growth (after full GCs) of N more.
-    const warm = Math.min(200, Math.ceil(settings.idleConnections / 4))
-    await gen.run<IdleResult>(target, { kind: 'open-idle', count: warm, concurrency: 64 }, openTimeoutMs)
-    await gen.run(target, { kind: 'close-idle' }, 60_000)
-    await sleep(300)
-    const before = await serverMemory(server)
-    const opened = await gen.run<IdleResult>(target, { kind: 'open-idle', count: settings.idleConnections, concurrency: 64 }, openTimeoutMs)
-    await sleep(settings.quick ? 200 : 1000)
-    const after = await serverMemory(server)
-    await gen.run(target, { kind: 'close-idle' }, 120_000)
-    run.idle = {
-      connections: opened.opened,
-      errors: opened.errors,
-      openSeconds: opened.seconds,
-      rssPerConnection: (after.rss - before.rss) / opened.opened,
-      heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened
-    }
-    progress(`${label}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each`)
+    if (selected.has('idle')) await measureIdle(run, gen, server, target, settings)
 
-    for (const connections of settings.connections) {
-      const window = await gen.run<Window>(target, { kind: 'roundtrips', connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + openTimeoutMs)
+    for (const connections of selected.has('roundtrips') ? settings.connections : []) {
+      const window = await gen.run<Window>(target, { kind: 'roundtrips', connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 120_000)
       run.roundTrips.push({ connections, window })
       progress(`${label}: C=${connections} ${Math.round(perSecond(window))} msg/s, p99 ${window.latency.p99Ms.toFixed(2)} ms, ${cpuPerOperationUs(window).toFixed(1)} µs CPU/rt`)
     }
 
-    const handshakes = await gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000)
-    run.handshakes = { concurrency: settings.handshakeConcurrency, window: handshakes }
-    progress(`${label}: ${Math.round(perSecond(handshakes))} handshakes/s, p99 ${handshakes.latency.p99Ms.toFixed(2)} ms`)
+    if (selected.has('handshakes')) {
+      const window = await gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000)
+      run.handshakes = { concurrency: settings.handshakeConcurrency, window }
+      progress(`${label}: ${Math.round(perSecond(window))} handshakes/s, p99 ${window.latency.p99Ms.toFixed(2)} ms`)
+    }
 
-    if (kind === 'hero-socket') {
+    if (kind === 'hero-socket' && selected.has('logins')) {
       const result = await gen.run<LoginsResult>(target, {
         kind: 'logins',
         probes: settings.probeConnections,

@@ -9,10 +9,15 @@ export type ServerKind = typeof SERVER_KINDS[number]
 export const TRANSPORTS = ['tls', 'plain'] as const
 export type Transport = typeof TRANSPORTS[number]
 
+/** The workloads, in the order they run against each server (logins: hero-socket only). */
+export const WORKLOADS = ['idle', 'roundtrips', 'handshakes', 'logins'] as const
+export type Workload = typeof WORKLOADS[number]
+
 export interface BenchSettings {
   readonly quick: boolean
   readonly servers: readonly ServerKind[]
   readonly transports: readonly Transport[]
+  readonly workloads: readonly Workload[]
   /** Warm-up before each measured window, in milliseconds. */
   readonly warmupMs: number
   /** Length of each measured window, in milliseconds. */
@@ -32,6 +37,8 @@ export interface BenchSettings {
   /** CPU cores for the server and the load generator (taskset -c). */
   readonly serverCore: number
   readonly generatorCore: number
+  /** Folder for the servers' CPU profiles (node --cpu-prof); undefined: no profiling. */
+  readonly cpuProfileDir: string | undefined
   /** Where to write the results as JSON (the tap test reads it); undefined: nowhere. */
   readonly jsonFile: string | undefined
   /** Echo the servers' stdout and stderr. */
@@ -67,11 +74,12 @@ export class BenchSettingsError extends Error {
 
 /**
  * Reads the settings from `env`. Variables: BENCH_QUICK, BENCH_SERVERS (comma list of
- * ws, socket.io, hero-socket), BENCH_TRANSPORTS (tls, plain), BENCH_WARMUP_MS,
+ * ws, socket.io, hero-socket), BENCH_TRANSPORTS (tls, plain), BENCH_WORKLOADS (idle,
+ * roundtrips, handshakes, logins), BENCH_WARMUP_MS,
  * BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
  * BENCH_IDLE_CONNECTIONS, BENCH_LOGIN_CONCURRENCY, BENCH_PROBE_CONNECTIONS,
  * BENCH_PROBE_INTERVAL_MS, BENCH_SERVER_CORE (default 0), BENCH_GENERATOR_CORE (default 1),
- * BENCH_JSON (a file), BENCH_VERBOSE.
+ * BENCH_CPU_PROF (a folder: profile the servers), BENCH_JSON (a file), BENCH_VERBOSE.
  */
 export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true'
@@ -101,6 +109,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     quick,
     servers: list('BENCH_SERVERS', SERVER_KINDS),
     transports: list('BENCH_TRANSPORTS', TRANSPORTS),
+    workloads: list('BENCH_WORKLOADS', WORKLOADS),
     warmupMs: int('BENCH_WARMUP_MS', base.warmupMs, 0),
     durationMs: int('BENCH_DURATION_MS', base.durationMs, 100),
     connections: Object.freeze(connections),
@@ -111,6 +120,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     probeIntervalMs: int('BENCH_PROBE_INTERVAL_MS', base.probeIntervalMs),
     serverCore: int('BENCH_SERVER_CORE', 0, 0),
     generatorCore: int('BENCH_GENERATOR_CORE', 1, 0),
+    cpuProfileDir: env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? undefined : env.BENCH_CPU_PROF,
     jsonFile: env.BENCH_JSON === undefined || env.BENCH_JSON === '' ? undefined : env.BENCH_JSON,
     verbose: env.BENCH_VERBOSE === '1' || env.BENCH_VERBOSE === 'true'
   })

@@ -1,0 +1,68 @@
+// Summarises V8 CPU profiles (node --cpu-prof, e.g. from BENCH_CPU_PROF=<dir> npm run bench):
+// the functions with the most self time, and self time per package. Idle time is left out.
+// Usage: node dist/bench/profile-summary.js <file.cpuprofile> [top=25]
+import fs from 'node:fs'
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string, url: string, lineNumber: number }
+  children?: number[]
+}
+interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
+
+/** Where a frame's code lives: a package, our code (src/, bench/), Node itself, or V8. */
+function ownerOf (url: string, functionName: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)'
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (pkg?.[1] !== undefined) return pkg[1]
+  if (url.startsWith('node:')) return 'node'
+  const own = /\/dist\/(src|bench)\//.exec(url) ?? /\/(src|bench)\//.exec(url)
+  return own?.[1] !== undefined ? `${own[1]}/` : url
+}
+
+function location (url: string, line: number): string {
+  if (url === '') return ''
+  const short = url.replace(/^file:\/\/.*?\/node_modules\//, '').replace(/^file:\/\/.*?\/dist\//, '').replace(/^node:/, 'node:')
+  return `${short}:${line + 1}`
+}
+
+/** Self time in microseconds per function and per owner. */
+function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[string, number]>, owners: Array<[string, number]> } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+  const functions = new Map<string, number>()
+  const owners = new Map<string, number>()
+  let totalUs = 0
+  for (const [id, us] of self) {
+    const node = byId.get(id)
+    if (node === undefined) continue
+    const { functionName, url, lineNumber } = node.callFrame
+    if (functionName === '(idle)') continue
+    totalUs += us
+    const key = `${functionName || '(anonymous)'}  ${location(url, lineNumber)}`.trim()
+    functions.set(key, (functions.get(key) ?? 0) + us)
+    const owner = ownerOf(url, functionName)
+    owners.set(owner, (owners.get(owner) ?? 0) + us)
+  }
+  const sorted = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => b[1] - a[1])
+  return { totalUs, functions: sorted(functions), owners: sorted(owners) }
+}
+
+function main (): void {
+  const [file, topText] = process.argv.slice(2)
+  if (file === undefined) {
+    process.stderr.write('usage: node dist/bench/profile-summary.js <file.cpuprofile> [top]\n')
+    process.exit(2)
+  }
+  const top = Number(topText ?? 25)
+  const { totalUs, functions, owners } = summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile)
+  const pct = (us: number): string => `${(us / totalUs * 100).toFixed(1).padStart(5)}%`
+  const out = [`${file}: ${(totalUs / 1000).toFixed(0)} ms busy (idle excluded)`, '', 'self time by function:']
+  for (const [name, us] of functions.slice(0, top)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
+  out.push('', 'self time by package:')
+  for (const [name, us] of owners.slice(0, 15)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
+  process.stdout.write(out.join('\n') + '\n')
+}
+
+main()
