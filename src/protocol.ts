@@ -103,12 +103,15 @@ export function nameMessage (hero: Hero, id: number | undefined): string {
     : { type: 'name', id, hero: hero.id, hero_name: hero.realName })
 }
 
-/** `error` with a registry code; `retryAfterMs` comes with rate_limited. */
+/** Largest retryAfterMs sent (ms), as in schemas/error.json; a very low MESSAGE_RATE waits longer. */
+export const MAX_RETRY_AFTER_MS = 3_600_000
+
+/** `error` with a registry code; `retryAfterMs` (capped at MAX_RETRY_AFTER_MS) comes with rate_limited. */
 export function errorMessage (code: MessageErrorCode, id: number | undefined, retryAfterMs?: number): string {
   const message: Record<string, unknown> = { type: 'error' }
   if (id !== undefined) message.id = id
   message.code = code
   message.message = MESSAGE_ERRORS[code]
-  if (retryAfterMs !== undefined) message.retryAfterMs = retryAfterMs
+  if (retryAfterMs !== undefined) message.retryAfterMs = Math.min(retryAfterMs, MAX_RETRY_AFTER_MS)
   return JSON.stringify(message)
 }

@@ -145,3 +145,12 @@ t.test('a fractional MESSAGE_RATE gives whole-millisecond retryAfterMs', async (
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { code: 'rate_limited', retryAfterMs: 3334 }, 'ceil(1000 / 0.3)')
 })
+
+t.test('a very low MESSAGE_RATE still sends a retryAfterMs its schema allows (at most an hour)', async (t) => {
+  const server = await startTestServer(t, { MESSAGE_RATE: '0.0001', MESSAGE_BURST: '1' })
+  const sid = await server.login()
+  const client = await HeroClient.open(t, server, sid)
+  await client.next()
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { code: 'rate_limited', retryAfterMs: 3_600_000 }, 'capped at the schema maximum')
+})
