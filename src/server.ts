@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import { buildApp } from './app.js'
 import { DEMO_USERNAME, ensureUsersFile } from './first-start.js'
 import { PasswordHasher } from './password-hasher.js'
+import { loadTlsCredentials } from './tls-credentials.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -18,10 +19,20 @@ async function main (): Promise<void> {
     throw err
   }
 
-  const demoPassword = await ensureUsersFile(config.usersFile, new PasswordHasher(config.argon2))
   let app
   try {
-    app = await buildApp(config)
+    // TLS before the users file: a start-up refused for its TLS settings writes no demo account.
+    const tls = config.tls ? await loadTlsCredentials(config) : undefined
+    const demoPassword = await ensureUsersFile(config.usersFile, new PasswordHasher(config.argon2))
+    // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
+    if (demoPassword !== undefined) {
+      process.stdout.write(
+        `\nCreated ${config.usersFile} with the user "${DEMO_USERNAME}".\n` +
+        `  password: ${demoPassword}\n` +
+        'This is shown only once. Replace it with: npm run users -- add <name>, then npm run users -- remove demo\n\n'
+      )
+    }
+    app = await buildApp(config, { tls })
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hero-socket: ${err.message}\n`)
@@ -42,13 +53,6 @@ async function main (): Promise<void> {
     process.stderr.write('\n!!! hero-socket is serving PLAIN HTTP (TLS=off). Run it only behind a TLS-terminating proxy. !!!\n\n')
   }
   app.log.info({ allowedOrigins: app.allowedOrigins.list() }, 'allowed origins')
-  if (demoPassword !== undefined) {
-    process.stdout.write(
-      `\nCreated ${config.usersFile} with the user "${DEMO_USERNAME}".\n` +
-      `  password: ${demoPassword}\n` +
-      'This is shown only once. Replace it with: npm run users -- add <name>, then npm run users -- remove demo\n\n'
-    )
-  }
 }
 
 await main()
