@@ -157,7 +157,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       : HTTP_ERRORS[code].message
     return sendError(request, reply, pages, status === 429 || status === 413 || status === 415 ? status : HTTP_ERRORS[code].status, code, message)
   })
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, pages, 404, 'not_found', HTTP_ERRORS.not_found.message))
+  // Unknown paths count against the global limit too, so probing for routes is slowed down.
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => sendError(request, reply, pages, 404, 'not_found', HTTP_ERRORS.not_found.message))
 
   /** Refuses a state-changing request that does not come from one of our own pages. */
   async function requireSameOrigin (request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -57,3 +57,14 @@ t.test('every route per IP: RATE_LIMIT_MAX requests, then 429 with Retry-After',
   t.equal(json.status, 429)
   t.match(await json.json(), { code: 'rate_limited' })
 })
+
+t.test('unknown paths count against the route limit too', async (t) => {
+  const server = await startTestServer(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_S: '30' })
+  t.equal((await getWithSession(server, '/nothing-1')).status, 404)
+  t.equal((await getWithSession(server, '/nothing-2')).status, 404)
+  t.equal((await getWithSession(server, '/assets/nothing.css')).status, 404)
+  const probe = await getWithSession(server, '/nothing-3')
+  await assertLimited(t, probe, 30)
+  await assertLimited(t, await getWithSession(server, '/login'), 30)
+  t.equal(server.logs.entries().filter((e) => e.code === 'rate_limited').length, 2, 'both refusals are logged')
+})
