@@ -215,10 +215,16 @@ function settleCard (card: HTMLLIElement, state: 'done' | 'error', text: string)
   if (name !== null) name.textContent = text
 }
 
+/**
+ * The card a reply answers. The server answers each frame once and in order, so a reply
+ * without an id (rate_limited comes before the frame is even parsed) belongs to the oldest
+ * question still open.
+ */
 function takeCard (id: number | undefined): HTMLLIElement | undefined {
-  if (id === undefined) return undefined
-  const card = pending.get(id)
-  pending.delete(id)
+  const key = id ?? pending.keys().next().value
+  if (key === undefined) return undefined
+  const card = pending.get(key)
+  pending.delete(key)
   return card
 }
 

@@ -86,3 +86,19 @@ export async function saveScreenshot (page: Page, name: string): Promise<string>
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' })
   return file
 }
+
+/**
+ * Records every status the hero page shows from now on ("state: text"), in this process, so
+ * the history survives the page navigating away.
+ */
+export async function recordStatuses (page: Page): Promise<string[]> {
+  const seen: string[] = []
+  await page.exposeFunction('__recordStatus', (text: string) => { seen.push(text) })
+  await page.evaluate(() => {
+    const status = document.getElementById('status') as HTMLElement
+    const record = (window as unknown as { __recordStatus (text: string): void }).__recordStatus
+    new MutationObserver(() => { record(`${status.dataset.state ?? ''}: ${status.textContent?.trim() ?? ''}`) })
+      .observe(status, { attributes: true, childList: true, subtree: true, characterData: true })
+  })
+  return seen
+}

@@ -132,3 +132,29 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
   }
   return server
 }
+
+/**
+ * Restarts `server` in place: closes its app (open sockets get 1001) and builds a new one from
+ * the same configuration, users file, clock and logs, listening on the SAME port, as a process
+ * restart would. The session store is kept (a shared store survives restarts) unless
+ * `options.sessions` passes a fresh one (the in-memory store of a real restart is lost).
+ * Resolves once the new app listens; its teardown is registered on `t`.
+ */
+export async function restartTestServer (t: Teardown, server: TestServer, options: { sessions?: MemorySessionStore, beforeListen?: () => Promise<void> } = {}): Promise<TestServer> {
+  await server.app.close()
+  if (options.beforeListen !== undefined) await options.beforeListen()
+  const sessions = options.sessions ?? server.sessions
+  const users = await FileUsersStore.open(server.usersFile, { watch: true, watchIntervalMs: 50 })
+  const app = await buildApp(server.config, { logStream: server.logs, now: server.clock.read, sessions, users, tls: await testCredentials() })
+  await app.listen({ host: '127.0.0.1', port: server.port })
+  t.teardown(() => app.close())
+  return { ...server, app, sessions, users }
+}
+
+/** A fresh in-memory session store with the timeouts and clock of `server` (no sweep timer). */
+export function freshSessionStore (server: TestServer): MemorySessionStore {
+  return new MemorySessionStore(
+    { idleTimeoutMs: server.config.sessionIdleTimeoutMs, absoluteTimeoutMs: server.config.sessionAbsoluteTimeoutMs },
+    { now: server.clock.read, sweepIntervalMs: 0 }
+  )
+}
