@@ -2,7 +2,7 @@
 // terminal), `remove <name>`, `list`. Writes the users file a running server watches.
 import { loadConfig, ConfigError } from './config.js'
 import { MAX_PASSWORD_LENGTH, PasswordHasher, USERNAME_PATTERN } from './password-hasher.js'
-import { FileUsersStore } from './users-store.js'
+import { FileUsersStore, UsersFileError } from './users-store.js'
 
 const USAGE = 'usage: npm run users -- add <name> | remove <name> | list'
 
@@ -89,7 +89,7 @@ async function run (args: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2))
 } catch (err) {
-  if (err instanceof CliError || err instanceof ConfigError) {
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof UsersFileError) {
     process.stderr.write(`users: ${err.message}\n`)
     process.exit(2)
   }

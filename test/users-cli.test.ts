@@ -90,6 +90,17 @@ t.test('refusals exit 2 with a message and change nothing', async (t) => {
   t.same(fs.readdirSync(dir), ['users.json'], 'no other file created')
 })
 
+t.test('a broken users file exits 2 with a message and is left as it is', async (t) => {
+  const file = path.join(t.testdir({ 'users.json': '{ half a file' }), 'users.json')
+  const [listed, added] = await Promise.all([users(file, ['list']), users(file, ['add', 'bob'], BOB_PASSWORD)])
+  for (const result of [listed, added]) {
+    t.equal(result.code, 2)
+    t.match(result.stderr, /^users: .*not valid JSON/)
+    t.notMatch(result.stderr, /\n\s+at /, 'a message, not a stack trace')
+  }
+  t.equal(fs.readFileSync(file, 'utf8'), '{ half a file')
+})
+
 t.test('a user added by the CLI can log in to a running server watching the file', async (t) => {
   const server = await startTestServer(t)
   const added = await users(server.usersFile, ['add', 'bob'], BOB_PASSWORD)
