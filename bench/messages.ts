@@ -4,8 +4,17 @@ import type { ServerKind } from './settings.js'
 
 /** Server → runner, once listening. */
 export interface ListeningMessage { type: 'listening', port: number, pid: number }
-/** Runner → server. `memory` runs a full GC first (the server runs with --expose-gc). */
-export type ServerCommand = { type: 'memory' } | { type: 'stop' }
+/**
+ * Runner → server. `memory` runs a full GC first (the server runs with --expose-gc);
+ * `profile-start`/`profile-stop` record a V8 CPU profile of just a workload into `file`.
+ */
+export type ServerCommand =
+  | { type: 'memory' }
+  | { type: 'stop' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop', file: string }
+/** Server → runner: the profiler started, or the profile is written. */
+export interface ProfileMessage { type: 'profile', state: 'started' | 'written' }
 /** Server → runner: process.memoryUsage() after a full GC, in bytes. */
 export interface MemoryMessage { type: 'memory', rss: number, heapUsed: number, external: number, arrayBuffers: number }
 

@@ -1,5 +1,6 @@
-// Summarises V8 CPU profiles (node --cpu-prof, e.g. from BENCH_CPU_PROF=<dir> npm run bench):
-// the functions with the most self time, and self time per package. Idle time is left out.
+// Summarises a V8 CPU profile (from BENCH_CPU_PROF=<dir> npm run bench, or node --cpu-prof):
+// the functions with the most self time, and self time per package. Idle time, and the
+// profiler's own work under bench/server-control.js, are left out.
 // Usage: node dist/bench/profile-summary.js <file.cpuprofile> [top=25]
 import fs from 'node:fs'
 
@@ -29,6 +30,14 @@ function location (url: string, line: number): string {
 /** Self time in microseconds per function and per owner. */
 function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[string, number]>, owners: Array<[string, number]> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parentOf = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
+  const underProfiler = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      if (byId.get(at)?.callFrame.url.endsWith('/bench/server-control.js') === true) return true
+    }
+    return false
+  }
   const self = new Map<number, number>()
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
   const functions = new Map<string, number>()
@@ -38,7 +47,7 @@ function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[s
     const node = byId.get(id)
     if (node === undefined) continue
     const { functionName, url, lineNumber } = node.callFrame
-    if (functionName === '(idle)') continue
+    if (functionName === '(idle)' || underProfiler(id)) continue
     totalUs += us
     const key = `${functionName || '(anonymous)'}  ${location(url, lineNumber)}`.trim()
     functions.set(key, (functions.get(key) ?? 0) + us)

@@ -12,7 +12,7 @@ import { PasswordHasher } from '../src/password-hasher.js'
 import { generateDevelopmentCertificate } from '../src/tls-credentials.js'
 import { FileUsersStore } from '../src/users-store.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, MemoryMessage, Target, Task, TaskResult, Window } from './messages.js'
+import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, MemoryMessage, ProfileMessage, Target, Task, TaskResult, Window } from './messages.js'
 import { BenchProcess, canPin, childFileLimit } from './processes.js'
 import { checkTargets, cpuPerOperationUs, formatTable, formatTargets, perSecond, type ServerRun } from './report.js'
 import { BenchSettingsError, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
@@ -102,6 +102,20 @@ function progress (text: string): void {
   process.stderr.write(`bench: ${text}\n`)
 }
 
+/** Runs `workload`, recording the server's CPU profile meanwhile when BENCH_CPU_PROF is set. */
+async function profiled<T> (server: BenchProcess, settings: BenchSettings, name: string, workload: () => Promise<T>): Promise<T> {
+  if (settings.cpuProfileDir === undefined) return await workload()
+  const state = (m: unknown): string | undefined => (m as ProfileMessage).type === 'profile' ? (m as ProfileMessage).state : undefined
+  server.send({ type: 'profile-start' })
+  await server.waitFor(state, 10_000, 'profiler start')
+  const result = await workload()
+  const file = path.resolve(settings.cpuProfileDir, `${name}.cpuprofile`)
+  server.send({ type: 'profile-stop', file })
+  await server.waitFor(state, 60_000, 'CPU profile')
+  progress(`CPU profile: ${file}`)
+  return result
+}
+
 /** Idle sockets, on a fresh server: RSS growth (after full GCs) per open socket. */
 async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchProcess, target: Target, settings: BenchSettings): Promise<void> {
   const openTimeoutMs = 120_000 + settings.idleConnections * 20
@@ -131,12 +145,9 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
   const label = `${kind} ${transport}`
   const selected = new Set(settings.workloads)
   const windowMs = settings.warmupMs + settings.durationMs
-  const profile = settings.cpuProfileDir === undefined
-    ? []
-    : ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`, `--cpu-prof-name=${kind}-${transport}-${Date.now()}.cpuprofile`]
   const server = new BenchProcess(kind, SERVER_SCRIPTS[kind], {
     core: pinned ? settings.serverCore : undefined,
-    nodeArgs: ['--expose-gc', ...profile],
+    nodeArgs: ['--expose-gc'],
     env: serverEnv(kind, transport, workspace),
     echo: settings.verbose
   })
@@ -165,13 +176,15 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
     if (selected.has('idle')) await measureIdle(run, gen, server, target, settings)
 
     for (const connections of selected.has('roundtrips') ? settings.connections : []) {
-      const window = await gen.run<Window>(target, { kind: 'roundtrips', connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 120_000)
+      const window = await profiled(server, settings, `${kind}-${transport}-roundtrips-${connections}`, () =>
+        gen.run<Window>(target, { kind: 'roundtrips', connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 120_000))
       run.roundTrips.push({ connections, window })
       progress(`${label}: C=${connections} ${Math.round(perSecond(window))} msg/s, p99 ${window.latency.p99Ms.toFixed(2)} ms, ${cpuPerOperationUs(window).toFixed(1)} µs CPU/rt`)
     }
 
     if (selected.has('handshakes')) {
-      const window = await gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000)
+      const window = await profiled(server, settings, `${kind}-${transport}-handshakes`, () =>
+        gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000))
       run.handshakes = { concurrency: settings.handshakeConcurrency, window }
       progress(`${label}: ${Math.round(perSecond(window))} handshakes/s, p99 ${window.latency.p99Ms.toFixed(2)} ms`)
     }
@@ -224,6 +237,7 @@ async function main (): Promise<number> {
   const loadBefore = loadAverage()
   const startedAt = new Date()
   const workspace = await prepareWorkspace()
+  if (settings.cpuProfileDir !== undefined) await fsp.mkdir(settings.cpuProfileDir, { recursive: true })
   const runs: ServerRun[] = []
   try {
     for (const transport of settings.transports) {

@@ -1,7 +1,9 @@
 // The runner's handle on a benchmark server process: the server says where it listens, reports
-// its memory after a full GC when asked, and stops on request or when the runner goes away.
+// its memory after a full GC when asked, records a CPU profile of one workload when asked, and
+// stops on request or when the runner goes away.
 import fs from 'node:fs'
-import type { ListeningMessage, MemoryMessage, ServerCommand } from './messages.js'
+import { Session } from 'node:inspector/promises'
+import type { ListeningMessage, MemoryMessage, ProfileMessage, ServerCommand } from './messages.js'
 
 /** TLS settings every benchmark server reads: BENCH_TLS=on|off, BENCH_CERT_FILE, BENCH_KEY_FILE. */
 export function benchTls (env: NodeJS.ProcessEnv = process.env): { cert: string, key: string } | undefined {
@@ -17,7 +19,8 @@ export function benchTls (env: NodeJS.ProcessEnv = process.env): { cert: string,
  * @param stop closes the server; the process exits after it
  */
 export function serveControl (port: number, stop: () => Promise<void>): void {
-  const send = (message: ListeningMessage | MemoryMessage): void => { process.send?.(message) }
+  const send = (message: ListeningMessage | MemoryMessage | ProfileMessage): void => { process.send?.(message) }
+  let profiler: Session | undefined
   process.on('message', (command: ServerCommand) => {
     if (command.type === 'memory') {
       const gc = (globalThis as { gc?: () => void }).gc
@@ -26,6 +29,22 @@ export function serveControl (port: number, stop: () => Promise<void>): void {
       gc?.()
       const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
       send({ type: 'memory', rss, heapUsed, external, arrayBuffers })
+    } else if (command.type === 'profile-start') {
+      profiler = new Session()
+      profiler.connect()
+      const session = profiler
+      void session.post('Profiler.enable')
+        .then(() => session.post('Profiler.setSamplingInterval', { interval: 100 }))
+        .then(() => session.post('Profiler.start'))
+        .then(() => send({ type: 'profile', state: 'started' }))
+    } else if (command.type === 'profile-stop' && profiler !== undefined) {
+      const session = profiler
+      profiler = undefined
+      void session.post('Profiler.stop').then(({ profile }) => {
+        fs.writeFileSync(command.file, JSON.stringify(profile))
+        session.disconnect()
+        send({ type: 'profile', state: 'written' })
+      })
     } else if (command.type === 'stop') {
       const timer = setTimeout(() => process.exit(0), 5000)
       timer.unref()

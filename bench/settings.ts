@@ -37,7 +37,7 @@ export interface BenchSettings {
   /** CPU cores for the server and the load generator (taskset -c). */
   readonly serverCore: number
   readonly generatorCore: number
-  /** Folder for the servers' CPU profiles (node --cpu-prof); undefined: no profiling. */
+  /** Folder for CPU profiles of the servers during round trips and handshakes; undefined: none. */
   readonly cpuProfileDir: string | undefined
   /** Where to write the results as JSON (the tap test reads it); undefined: nowhere. */
   readonly jsonFile: string | undefined
