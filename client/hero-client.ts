@@ -63,6 +63,8 @@ view.action.addEventListener('click', () => {
 })
 view.logoutForm.addEventListener('submit', () => connection.stop())
 window.addEventListener('pagehide', () => connection.stop())
+// Back from the back/forward cache, the stopped connection would stay stopped: start afresh.
+window.addEventListener('pageshow', (event) => { if (event.persisted) location.reload() })
 window.addEventListener('online', () => connection.retryNow())
 connection.start()
 
