@@ -91,11 +91,17 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.server.once('listening', () => {
     allowedOrigins.resolve(config, (app.server.address() as AddressInfo).port)
   })
+  // Removing a user or changing their password ends their sessions (and so their sockets).
   const unsubscribeRemoved = users.onRemoved((username) => {
     void sessions.destroyUser(username, 'user_removed')
   })
+  const unsubscribeChanged = users.onPasswordChanged((username) => {
+    void sessions.destroyUser(username, 'password_changed')
+  })
+  users.onReloadError((err) => app.log.error({ err }, 'users file could not be reloaded; keeping the previous users'))
   app.addHook('onClose', async () => {
     unsubscribeRemoved()
+    unsubscribeChanged()
     await sessions.close()
     await users.close()
   })
@@ -140,7 +146,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     index: false,
     list: false,
     dotfiles: 'deny',
-    maxAge: '1h'
+    // Revalidate every time (ETag): a deploy must never leave a browser running an old client.
+    maxAge: 0
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string, validation?: unknown, retryAfterS?: number }, request, reply) => {

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events'
 import { createHash, randomBytes } from 'node:crypto'
 
 /** Why a session ended; sent to listeners and logged. */
-export type SessionEndReason = 'logout' | 'idle_timeout' | 'absolute_timeout' | 'user_removed' | 'replaced'
+export type SessionEndReason = 'logout' | 'idle_timeout' | 'absolute_timeout' | 'user_removed' | 'password_changed' | 'replaced'
 
 export interface Session {
   /** SHA-256 of the session id, hex: a non-secret handle for logs and socket bookkeeping. */

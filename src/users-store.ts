@@ -24,6 +24,10 @@ export interface UsersStore {
   remove (username: string): Promise<boolean>
   /** Calls `listener` with the username whenever a user disappears. Returns an unsubscribe. */
   onRemoved (listener: (username: string) => void): () => void
+  /** Calls `listener` with the username whenever a user's password hash changes. Returns an unsubscribe. */
+  onPasswordChanged (listener: (username: string) => void): () => void
+  /** Calls `listener` when the store could not refresh from its backing storage (for logging). */
+  onReloadError (listener: (err: unknown) => void): void
   close (): Promise<void>
 }
 
@@ -84,10 +88,12 @@ export class FileUsersStore implements UsersStore {
 
   async put (record: UserRecord): Promise<void> {
     if (!USERNAME_PATTERN.test(record.username)) throw new TypeError('invalid username')
+    const previous = this.#users.get(record.username)
     const next = new Map(this.#users)
     next.set(record.username, record)
     await writeUsersFile(this.file, next)
     this.#users = next
+    if (previous !== undefined && previous.hash !== record.hash) this.#events.emit('passwordChanged', record.username)
   }
 
   async remove (username: string): Promise<boolean> {
@@ -105,13 +111,18 @@ export class FileUsersStore implements UsersStore {
     return () => this.#events.off('removed', listener)
   }
 
+  onPasswordChanged (listener: (username: string) => void): () => void {
+    this.#events.on('passwordChanged', listener)
+    return () => this.#events.off('passwordChanged', listener)
+  }
+
   async close (): Promise<void> {
     if (this.#watching) fs.unwatchFile(this.file)
     this.#watching = false
     this.#events.removeAllListeners()
   }
 
-  /** Re-reads the file and reports users that are gone; a broken file keeps the last good state. */
+  /** Re-reads the file and reports users that are gone or have a new password; a broken file keeps the last good state. */
   async reload (): Promise<void> {
     let next: Map<string, UserRecord>
     try {
@@ -122,8 +133,10 @@ export class FileUsersStore implements UsersStore {
     }
     const before = this.#users
     this.#users = next
-    for (const username of before.keys()) {
-      if (!next.has(username)) this.#events.emit('removed', username)
+    for (const [username, record] of before) {
+      const now = next.get(username)
+      if (now === undefined) this.#events.emit('removed', username)
+      else if (now.hash !== record.hash) this.#events.emit('passwordChanged', username)
     }
   }
 
@@ -164,12 +177,13 @@ async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
   return users
 }
 
-/** Writes atomically: a 0600 temp file in the same folder, fsync, then rename over the target. */
+/**
+ * Writes atomically: a 0600 temp file in the same folder, fsync, then rename over the target.
+ * With 'wx' the temp file is hard-linked instead, which fails if the target exists: two first
+ * starts at once cannot overwrite each other's file.
+ */
 async function writeUsersFile (file: string, users: ReadonlyMap<string, UserRecord>, flag: 'w' | 'wx' = 'w'): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-  if (flag === 'wx' && await FileUsersStore.exists(file)) {
-    throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' })
-  }
   const content: UsersFileContent = { version: 1, users: [...users.values()].sort((a, b) => a.username.localeCompare(b.username)) }
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
   const handle = await fsp.open(temp, 'wx', 0o600)
@@ -180,7 +194,12 @@ async function writeUsersFile (file: string, users: ReadonlyMap<string, UserReco
     await handle.close()
   }
   try {
-    await fsp.rename(temp, file)
+    if (flag === 'wx') {
+      await fsp.link(temp, file)
+      await fsp.rm(temp)
+    } else {
+      await fsp.rename(temp, file)
+    }
   } catch (err) {
     await fsp.rm(temp, { force: true })
     throw err

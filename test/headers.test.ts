@@ -68,12 +68,23 @@ t.test('a 429 carries the security headers too', async (t) => {
   assertSecurityHeaders(t, login, server.port, 'a limited login')
 })
 
-t.test('pages are not cached; assets are', async (t) => {
+t.test('pages are not cached; assets are revalidated every time', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
   t.equal((await getWithSession(server, '/login')).headers.get('cache-control'), 'no-store')
   t.equal((await getWithSession(server, '/', sid)).headers.get('cache-control'), 'no-store')
-  t.match((await getWithSession(server, '/assets/style.css')).headers.get('cache-control'), /max-age=3600/)
+  const asset = await getWithSession(server, '/assets/style.css')
+  t.match(asset.headers.get('cache-control'), /max-age=0/)
+  const etag = asset.headers.get('etag')
+  t.ok(etag, 'assets carry an ETag')
+  // node:https, not fetch: fetch adds Cache-Control: no-cache to conditional requests.
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    https.get(server.url + '/assets/style.css', { ca: server.ca, headers: { 'if-none-match': etag ?? '' } }, (res) => {
+      res.resume()
+      resolve(res.statusCode)
+    }).on('error', reject)
+  })
+  t.equal(status, 304, 'an unchanged asset is not sent again')
 })
 
 t.test('dotfiles, listings and paths out of /assets/ are not served', async (t) => {

@@ -3,7 +3,7 @@
 // store and through the users CLI, which the server notices through its file watcher).
 import t, { type Test } from 'tap'
 import { builtFile, getWithSession, nextSessionEnd, postForm, postLogin, recordSessionEnds, runNode, setCookies, SESSION_SET_COOKIE } from './helpers/http.js'
-import { startTestServer, TEST_USER } from './helpers/test-server.js'
+import { hashFor, startTestServer, TEST_USER } from './helpers/test-server.js'
 
 const SHORT = { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '300' }
 
@@ -139,4 +139,25 @@ t.test('removing the user with the users CLI ends their sessions (file watcher)'
   await assertRefused(t, server, sid, 'after the CLI removed the user')
   t.equal((await postLogin(server)).status, 401)
   t.equal(server.sessions.size, 0)
+})
+
+t.test('changing the password ends the user\'s sessions (store API), and only the new one logs in', async (t) => {
+  const server = await startTestServer(t)
+  const ends = recordSessionEnds(server)
+  const sid = await server.login()
+  await server.users.put({ username: TEST_USER.username, hash: await hashFor('a brand new password') })
+  t.same(ends.map((e) => e.reason), ['password_changed'])
+  await assertRefused(t, server, sid, 'after the password change')
+  t.equal((await postLogin(server)).status, 401, 'the old password no longer works')
+  t.equal((await postLogin(server, TEST_USER.username, 'a brand new password')).status, 303, 'the new one does')
+})
+
+t.test('changing the password with the users CLI ends the user\'s sessions (file watcher)', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const ended = nextSessionEnd(server, 10_000)
+  const cli = await runNode(builtFile('dist/src/users-cli.js'), ['add', TEST_USER.username], { USERS_FILE: server.usersFile }, 'another new password\n')
+  t.equal(cli.code, 0, cli.stderr)
+  t.equal((await ended).reason, 'password_changed')
+  await assertRefused(t, server, sid, 'after the CLI changed the password')
 })
