@@ -49,8 +49,9 @@ export function createUpgradeGate (deps: GateDependencies): (req: IncomingMessag
   const { config, wss, allowedOrigins, sessions, connections, handshakes, log } = deps
 
   // ws found the handshake itself malformed (Upgrade header, Sec-WebSocket-Key/Version, extensions).
+  // Its errors here carry no code, only ws's own fixed text (never client input), which is logged.
   wss.on('wsClientError', (err: Error & { code?: string }, socket: Duplex, req: IncomingMessage) => {
-    refuse(socket, 'bad_handshake', clientIp(req, config.trustProxyHops), undefined, err.code)
+    refuse(socket, 'bad_handshake', clientIp(req, config.trustProxyHops), undefined, err.code ?? err.message)
   })
 
   return function onUpgrade (req, socket, head) {

@@ -141,3 +141,17 @@ t.test('a ping is answered with a pong carrying the same data; a close is answer
   await raw.client.waitClosed()
   t.ok(raw.client.endedByServer, 'and the server ends the connection')
 })
+
+t.test('with WS_PERMESSAGE_DEFLATE=on, a small compressed message that inflates past MAX_PAYLOAD gets 1009', async (t) => {
+  const server = await startTestServer(t, { WS_PERMESSAGE_DEFLATE: 'on', MAX_PAYLOAD: '4096' })
+  const sid = await server.login()
+  const client = await HeroClient.open(t, server, sid, { perMessageDeflate: { threshold: 0 } })
+  t.match(client.ws.extensions, /permessage-deflate/, 'deflate negotiated')
+  t.match(await client.next(), { type: 'user_authorized' })
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'compressed messages are answered')
+  const bomb = JSON.stringify({ type: 'get_name', hero: 'hulk', pad: ' '.repeat(1_000_000) })
+  client.send(bomb)
+  t.equal((await client.closed()).code, 1009, '1 MB inflated from a few KB: 1009')
+  t.equal(client.messages.length, 2, 'no answer to the bomb')
+  await assertForgotten(t, server)
+})

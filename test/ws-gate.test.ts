@@ -3,7 +3,8 @@
 // WS_MAX_CONNECTIONS_PER_IP=1, so a refusal that kept its IP slot would turn the next case into
 // ip_connection_limit.
 import t, { type Test } from 'tap'
-import { HeroClient } from './helpers/hero-client.js'
+import type { ClientOptions } from 'ws'
+import { HeroClient, waitUntil } from './helpers/hero-client.js'
 import { assertRefused, RawWebSocket, upgradeRequest, watchAccepted, type ExpectedRefusal, type UpgradeRequestOptions } from './helpers/raw-ws.js'
 import { startTestServer, type TestServer } from './helpers/test-server.js'
 
@@ -11,8 +12,8 @@ const GENEROUS = { WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000', WS
 
 interface Case { name: string, request: UpgradeRequestOptions | string, expected: Omit<ExpectedRefusal, 'secrets'> }
 
-/** Refuses every case, then proves the same session still opens a socket. */
-async function refuseAll (t: Test, server: TestServer, sid: string, cases: readonly Case[]): Promise<void> {
+/** Refuses every case, then proves the same session still opens a socket (with `client` options). */
+async function refuseAll (t: Test, server: TestServer, sid: string, cases: readonly Case[], client: ClientOptions = {}): Promise<void> {
   const accepted = watchAccepted(server)
   for (const { name, request, expected } of cases) {
     const raw = typeof request === 'string' ? request : upgradeRequest(server, { sid, ...request })
@@ -20,11 +21,13 @@ async function refuseAll (t: Test, server: TestServer, sid: string, cases: reado
   }
   t.equal(accepted.count, 0, 'no socket was accepted')
   t.equal(server.app.websocket.connections.size, 0, 'no connection registered')
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized' }, 'the same session still opens a socket')
+  const socket = await HeroClient.open(t, server, sid, client)
+  t.match(await socket.next(), { type: 'user_authorized' }, 'the same session still opens a socket')
   t.equal(accepted.count, 1)
-  client.ws.close()
-  await client.closed()
+  socket.ws.close()
+  await socket.closed()
+  // Free the one per-IP slot before the next socket of this test.
+  await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the socket')
 }
 
 t.test('wrong path (404) and wrong method (405)', async (t) => {
@@ -148,6 +151,12 @@ t.test('a handshake ws itself finds malformed (400), after every other check pas
   ])
   const logs = server.logs.entries().filter((e) => e.reason === 'bad_handshake')
   t.ok(logs.every((e) => e.ip === '127.0.0.1'), 'each bad_handshake is logged with the client IP')
+  t.same([...new Set(logs.map((e) => e.detail))].sort(), [
+    'Invalid Sec-WebSocket-Protocol header',
+    'Invalid Upgrade header',
+    'Missing or invalid Sec-WebSocket-Key header',
+    'Missing or invalid Sec-WebSocket-Version header'
+  ], 'and with what ws found wrong')
 })
 
 t.test('a valid raw handshake still works and a query string is fine', async (t) => {
@@ -165,4 +174,18 @@ t.test('a valid raw handshake still works and a query string is fine', async (t)
   raw.destroy()
   t.equal(accepted.count, 2)
   t.equal(server.app.websocket.stats.get('accepted'), 2)
+})
+
+t.test('with ALLOWED_ORIGINS set, exactly those origins are allowed and our own is not', async (t) => {
+  const server = await startTestServer(t, { ...GENEROUS, ALLOWED_ORIGINS: 'https://app.example.com, https://admin.example.com:8443' })
+  const sid = await server.login(undefined, undefined).catch(() => undefined)
+  t.equal(sid, undefined, 'the login form refuses our own origin too')
+  const { id } = await server.sessions.create('alice')
+  await refuseAll(t, server, id, [
+    { name: 'our own origin', request: { origins: [server.origin] }, expected: { status: 403, reason: 'origin_forbidden' } },
+    { name: 'the allowed host on another port', request: { origins: ['https://admin.example.com'] }, expected: { status: 403, reason: 'origin_forbidden' } },
+    { name: 'both allowed origins in one header', request: { origins: ['https://app.example.com, https://admin.example.com:8443'] }, expected: { status: 403, reason: 'origin_forbidden' } }
+  ], { origin: 'https://app.example.com' })
+  const admin = await HeroClient.open(t, server, id, { origin: 'https://admin.example.com:8443' })
+  t.match(await admin.next(), { type: 'user_authorized' }, 'the second allowed origin works too')
 })
