@@ -21,12 +21,32 @@ export interface Dialect {
   read (text: string): Frame
 }
 
+const NAME_PREFIX = '{"type":"name","id":'
+const HERO_NAME_KEY = '"hero_name":"'
+
+/**
+ * The `name` reply in the exact shape the servers write (type, id, hero, hero_name, no escapes),
+ * read without JSON.parse to keep the generator cheap; undefined sends it to JSON.parse.
+ */
+function readNameFast (text: string): Frame | undefined {
+  if (!text.startsWith(NAME_PREFIX) || !text.endsWith('"}')) return undefined
+  const comma = text.indexOf(',', NAME_PREFIX.length)
+  const key = text.lastIndexOf(HERO_NAME_KEY)
+  if (comma === -1 || key === -1) return undefined
+  const id = Number(text.slice(NAME_PREFIX.length, comma))
+  const heroName = text.slice(key + HERO_NAME_KEY.length, -2)
+  if (!Number.isInteger(id) || heroName.includes('\\') || heroName.includes('"')) return undefined
+  return { kind: 'reply', id, heroName }
+}
+
 const heroJson: Dialect = {
   path: '/ws',
   request (id, hero) {
     return `{"type":"get_name","id":${id},"hero":"${hero}"}`
   },
   read (text) {
+    const fast = readNameFast(text)
+    if (fast !== undefined) return fast
     let message: { type?: unknown, id?: unknown, hero_name?: unknown, code?: unknown }
     try {
       message = JSON.parse(text) as typeof message
@@ -54,6 +74,8 @@ const socketIo: Dialect = {
     if (text.startsWith('43')) {
       const bracket = text.indexOf('[')
       const id = Number(text.slice(2, bracket))
+      const fast = text.endsWith(']') ? readNameFast(text.slice(bracket + 1, -1)) : undefined
+      if (fast?.kind === 'reply') return { kind: 'reply', id, heroName: fast.heroName }
       let args: unknown
       try {
         args = JSON.parse(text.slice(bracket))

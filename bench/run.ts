@@ -136,7 +136,7 @@ async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchP
     rssPerConnection: (after.rss - before.rss) / opened.opened,
     heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened
   }
-  progress(`${run.server} ${run.transport}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each`)
+  progress(`${run.server} ${run.transport}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each (${(run.idle.heapPerConnection / 1024).toFixed(1)} KiB of V8 heap)`)
 }
 
 /** Runs the selected workloads against one server on one transport, filling `run`. */
