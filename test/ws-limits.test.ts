@@ -2,10 +2,10 @@
 // (429 with Retry-After), the per-IP and per-user connection caps (429, pending handshakes
 // included), and the per-connection message bucket (rate_limited with retryAfterMs, refill).
 import t from 'tap'
-import { MemorySessionStore, type Session } from '../src/session-store.js'
 import { HeroClient, waitUntil } from './helpers/hero-client.js'
 import { assertRefused, exchange, RawClient, upgradeRequest, watchAccepted } from './helpers/raw-ws.js'
-import { startTestServer, TestClock } from './helpers/test-server.js'
+import { SlowSessionStore } from './helpers/slow-sessions.js'
+import { startTestServer } from './helpers/test-server.js'
 
 t.test('handshake rate per IP: WS_HANDSHAKE_BURST at once, then 429 with Retry-After until the bucket refills', async (t) => {
   const server = await startTestServer(t, { WS_HANDSHAKE_RATE: '2', WS_HANDSHAKE_BURST: '3' })
@@ -71,30 +71,54 @@ t.test('per-IP connection cap: WS_MAX_CONNECTIONS_PER_IP open sockets, then 429;
 })
 
 t.test('per-IP cap counts handshakes still in the gate (a slow session store)', async (t) => {
-  let release: () => void = () => {}
-  const gate = new Promise<void>((resolve) => { release = resolve })
-  let waiting = 0
-  class SlowSessions extends MemorySessionStore {
-    override async get (id: string): Promise<Session | undefined> {
-      waiting++
-      await gate
-      return await super.get(id)
-    }
-  }
-  const clock = new TestClock()
-  const sessions = new SlowSessions({ idleTimeoutMs: 1_800_000, absoluteTimeoutMs: 28_800_000 }, { now: clock.read, sweepIntervalMs: 0 })
-  const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_IP: '2', WS_HANDSHAKE_BURST: '1000' }, { sessions, now: clock.read })
+  const sessions = new SlowSessionStore()
+  const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_IP: '2', WS_HANDSHAKE_BURST: '1000' }, { sessions })
   const { id: sid } = await sessions.create('alice')
   const pending = [await RawClient.connect(server), await RawClient.connect(server)]
   for (const client of pending) client.write(upgradeRequest(server, { sid }))
-  await waitUntil(() => waiting === 2, 'two handshakes waiting for the session store')
+  await waitUntil(() => sessions.waiting === 2, 'two handshakes waiting for the session store')
   await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 429, reason: 'ip_connection_limit', retryAfter: 5, secrets: [sid] }, 'a third while two are pending')
-  release()
+  sessions.release()
   for (const client of pending) {
     await client.waitFor((data) => data.includes('\r\n\r\n'))
     t.match(client.data.toString('latin1'), /^HTTP\/1\.1 101 /, 'the pending handshakes complete')
     client.destroy()
   }
+})
+
+t.test('a client that leaves while its handshake is pending frees its slot and opens nothing', async (t) => {
+  const sessions = new SlowSessionStore()
+  const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_IP: '1', WS_HANDSHAKE_BURST: '1000' }, { sessions })
+  const { id: sid } = await sessions.create('alice')
+  const accepted = watchAccepted(server)
+  const leaving = await RawClient.connect(server)
+  leaving.write(upgradeRequest(server, { sid }))
+  await waitUntil(() => sessions.waiting === 1, 'the handshake waiting for the session store')
+  leaving.destroy()
+  await leaving.waitClosed()
+  sessions.release()
+  await waitUntil(() => sessions.waiting === 0, 'the lookup to finish')
+  const client = await HeroClient.open(t, server, sid)
+  t.match(await client.next(), { type: 'user_authorized' }, 'the only per-IP slot is free again')
+  t.equal(accepted.count, 1, 'only that one socket was accepted')
+})
+
+t.test('concurrent handshakes of one user cannot overshoot WS_MAX_CONNECTIONS_PER_USER', async (t) => {
+  const sessions = new SlowSessionStore()
+  const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_USER: '2', WS_HANDSHAKE_BURST: '1000' }, { sessions })
+  const { id: sid } = await sessions.create('alice')
+  const clients = await Promise.all(Array.from({ length: 6 }, async () => await RawClient.connect(server)))
+  for (const client of clients) client.write(upgradeRequest(server, { sid }))
+  await waitUntil(() => sessions.waiting === 6, 'six handshakes waiting for the session store')
+  sessions.release()
+  const statuses = []
+  for (const client of clients) {
+    await client.waitFor((data) => data.includes('\r\n\r\n'))
+    statuses.push(Number(/^HTTP\/1\.1 (\d+)/.exec(client.data.toString('latin1'))?.[1]))
+    client.destroy()
+  }
+  t.same(statuses.sort(), [101, 101, 429, 429, 429, 429], 'two upgraded, four refused')
+  t.equal(server.app.websocket.stats.get('user_connection_limit'), 4)
 })
 
 t.test('per-user cap across sessions: WS_MAX_CONNECTIONS_PER_USER sockets, then 429', async (t) => {

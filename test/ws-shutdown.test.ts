@@ -12,7 +12,8 @@ import WebSocket from 'ws'
 import { DEV_CERT_FILE } from '../src/tls-credentials.js'
 import { HeroClient, schemaProblem, waitUntil } from './helpers/hero-client.js'
 import { builtFile, childEnv, ROOT } from './helpers/http.js'
-import { assertRefused, RawWebSocket, upgradeRequest } from './helpers/raw-ws.js'
+import { assertRefused, RawClient, RawWebSocket, upgradeRequest, watchAccepted } from './helpers/raw-ws.js'
+import { SlowSessionStore } from './helpers/slow-sessions.js'
 import { startTestServer } from './helpers/test-server.js'
 
 t.test('app.close(): 1001 to open sockets, 503 to new upgrades, then the listener is gone', async (t) => {
@@ -45,6 +46,28 @@ t.test('app.close(): 1001 to open sockets, 503 to new upgrades, then the listene
     socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'))
   })
   t.equal(refused, 'ECONNREFUSED', 'after close nothing listens')
+})
+
+t.test('a handshake still in the gate when the shutdown starts gets 503, not a socket', async (t) => {
+  const sessions = new SlowSessionStore()
+  const server = await startTestServer(t, { SHUTDOWN_TIMEOUT_MS: '4000' }, { sessions })
+  const { id: sid } = await sessions.create('alice')
+  const accepted = watchAccepted(server)
+  const pending = await RawClient.connect(server)
+  pending.write(upgradeRequest(server, { sid }))
+  await waitUntil(() => sessions.waiting === 1, 'the handshake waiting for the session store')
+  const closing = server.app.close()
+  try {
+    // With no open socket the closing phase is short: the listener stops, the pending handshake stays.
+    await waitUntil(() => !server.app.server.listening, 'the listener to stop')
+  } finally {
+    sessions.release()
+  }
+  await pending.waitClosed()
+  t.match(pending.data.toString('latin1'), /^HTTP\/1\.1 503 [^]*Retry-After: 5\r\n/, 'the pending handshake gets 503 with Retry-After')
+  await closing
+  t.equal(accepted.count, 0, 'no socket was accepted')
+  t.equal(server.app.websocket.stats.get('shutting_down'), 1, 'counted as shutting_down')
 })
 
 t.test('a clean shutdown with only well-behaved clients is quick', async (t) => {
