@@ -16,6 +16,7 @@ export const OPCODE = Object.freeze({ continuation: 0x0, text: 0x1, binary: 0x2,
 /** How long a raw exchange may take before the test gives up (ms); generous for shared CI cores. */
 export const RAW_TIMEOUT_MS = 10_000
 
+/** What upgradeRequest() writes; every field defaults to a valid handshake from our origin. */
 export interface UpgradeRequestOptions {
   /** Request target (default `/ws`). */
   path?: string
@@ -168,6 +169,7 @@ function trusting (ca: string): tls.SecureContext {
   return context
 }
 
+/** The status line and headers of an HTTP response. */
 export interface ResponseHead {
   status: number
   /** Lower-case header names, every value as sent. */
@@ -192,6 +194,7 @@ export function parseResponseHead (data: Buffer): ResponseHead | undefined {
   return { status: Number(match[1]), headers, length: end + 4 }
 }
 
+/** What came back for a raw request the server answered and closed. */
 export interface RawRefusal {
   status: number
   headers: Map<string, string[]>
@@ -236,6 +239,7 @@ export function rejectionLogs (server: TestServer, reason?: GateRejection): Arra
   return server.logs.entries().filter((e) => e.event === 'ws_rejected' && (reason === undefined || e.reason === reason))
 }
 
+/** What assertRefused() expects of a gate refusal. */
 export interface ExpectedRefusal {
   status: number
   reason: GateRejection
@@ -277,6 +281,7 @@ export async function assertRefused (t: Test, server: TestServer, request: strin
   return res
 }
 
+/** How encodeFrame() shapes a frame, including ways to break it. */
 export interface FrameOptions {
   /** Default true. */
   fin?: boolean
@@ -324,6 +329,7 @@ export function closePayload (code: number, reason = ''): Buffer {
   return payload
 }
 
+/** One decoded frame. */
 export interface Frame {
   fin: boolean
   opcode: number
