@@ -72,7 +72,9 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   const logger = { ...loggerOptions(config.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) }
   const app = Fastify({
-    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+    // A TLS handshake must finish within 10 s (Node's default is 120 s): idle half-open sockets
+    // cannot pile up.
+    ...(tls ? { https: { key: tls.key, cert: tls.cert, handshakeTimeout: 10_000 } } : {}),
     logger,
     // Trust exactly TRUST_PROXY_HOPS proxies, counted from our side (proxy-addr's hop index).
     trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,

@@ -13,9 +13,9 @@ export interface ConnectionLimits {
   /** Messages per second refilled into the bucket. */
   readonly messageRate: number
   readonly messageBurst: number
-  /** Invalid messages (bad JSON, bad shape, unknown type) tolerated before closing with 1008. */
+  /** Invalid messages (bad JSON, bad shape, unknown type) in a row tolerated before closing with 1008. */
   readonly maxInvalidMessages: number
-  /** Rate-limited messages tolerated before closing with 1008. */
+  /** Rate-limited messages in a row tolerated before closing with 1008. */
   readonly maxRateLimitedMessages: number
 }
 
@@ -80,12 +80,16 @@ export class HeroConnection {
       this.#send(errorMessage('rate_limited', undefined, Math.max(1, this.#bucket.retryAfterMs())))
       return
     }
+    // The counters count abuse in a row: a client that waits, or sends valid messages again,
+    // starts afresh, so a long-lived well-behaved connection never drifts towards 1008.
+    this.#rateLimitedMessages = 0
     this.#keepSessionAlive()
     const parsed = this.#options.protocol.parse(data.toString())
     if (!parsed.ok) {
       this.#refuse(parsed.code, parsed.id)
       return
     }
+    this.#invalidMessages = 0
     const { request } = parsed
     const hero = HEROES.get(request.hero)
     if (hero === undefined) {

@@ -66,19 +66,23 @@ t.test('1009 on a message over MAX_PAYLOAD; exactly MAX_PAYLOAD is fine', async 
   fragmented.destroy()
 })
 
-t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages', async (t) => {
+t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages in a row', async (t) => {
   const server = await startTestServer(t, { MAX_INVALID_MESSAGES: '3' })
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
   await client.next()
   t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1')
-  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'valid messages in between do not reset the count')
   t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2')
-  t.match(await client.request({ type: 'get_name', hero: 'superman' }), { code: 'unknown_hero' }, 'an unknown hero is not invalid')
-  t.match(await client.request({ type: 'get_name' }), { code: 'invalid_message' }, 'invalid 3')
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a valid message starts the count afresh')
+  t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1 again')
+  t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2 again')
+  t.match(await client.request({ type: 'get_name', hero: 'superman' }), { code: 'unknown_hero' }, 'an unknown hero is a valid message: afresh again')
+  t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1 in a row')
+  t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2 in a row')
+  t.match(await client.request({ type: 'get_name' }), { code: 'invalid_message' }, 'invalid 3 in a row')
   client.send('still nope')
-  t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'invalid 4: closed')
-  t.equal(client.messages.length, 6, 'no reply to the fourth')
+  t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'invalid 4 in a row: closed')
+  t.equal(client.messages.length, 10, 'no reply to the fourth')
   await assertForgotten(t, server, 1008)
   t.ok(server.logs.text.includes('ws_invalid_abuse'))
   t.notOk(server.logs.text.includes('still nope'), 'the message itself is not logged')
@@ -97,6 +101,21 @@ t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES rate-limited messages', a
   t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'rate-limited 4: closed')
   await assertForgotten(t, server, 1008)
   t.ok(server.logs.text.includes('ws_rate_abuse'))
+})
+
+t.test('a client that waits after being rate-limited starts the count afresh', async (t) => {
+  const server = await startTestServer(t, { MESSAGE_BURST: '1', MESSAGE_RATE: '1', MAX_RATE_LIMITED_MESSAGES: '2' })
+  const sid = await server.login()
+  const client = await HeroClient.open(t, server, sid)
+  await client.next()
+  const ask = { type: 'get_name', hero: 'hulk' }
+  for (let round = 1; round <= 3; round++) {
+    t.match(await client.request(ask), { type: 'name' }, `round ${round}: answered`)
+    t.match(await client.request(ask), { code: 'rate_limited' }, `round ${round}: limited 1`)
+    t.match(await client.request(ask), { code: 'rate_limited' }, `round ${round}: limited 2`)
+    server.clock.advance(1000)
+  }
+  t.equal(server.app.websocket.connections.size, 1, 'still open after 6 limited messages, never more than 2 in a row')
 })
 
 t.test('broken frames sent by hand: ws closes with its protocol codes, and nothing is answered', async (t) => {
