@@ -1,7 +1,7 @@
 // Wires the WebSocket side into the app: the ws server (noServer, explicit limits), the
 // upgrade gate, the connection registry, the heartbeat, closing a session's sockets when the
 // session ends, and the graceful shutdown (503 to new upgrades, 1001 to open sockets).
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { WebSocketServer, type ServerOptions } from 'ws'
 import type { Config } from './config.js'
@@ -77,7 +77,9 @@ export function attachWebSocketService (app: FastifyInstance, config: Config, no
     isShuttingDown: () => shuttingDown,
     onAccepted (ws, req, { ip, session, sessionId }) {
       const connection: OpenConnection = { ws, ip, username: session.username, sessionKey: session.key }
-      const log = app.log.child({ conn: randomBytes(6).toString('hex'), user: session.username })
+      // 12 random hex digits, from the random tail of a v4 UUID: randomUUID draws from a cached
+      // pool, where randomBytes(6) cost 3% of a handshake's CPU time (npm run bench profile).
+      const log = app.log.child({ conn: randomUUID().slice(-12), user: session.username })
       connections.add(connection)
       ws.once('close', (code) => {
         connections.remove(connection)
