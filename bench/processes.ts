@@ -21,6 +21,21 @@ export function canPin (): boolean {
   return spawnSync('taskset', ['-c', '0', 'true']).status === 0
 }
 
+/**
+ * Keeps `cores` out of their idle state while the benchmark runs: one busy loop per core under
+ * SCHED_IDLE (chrt -i 0), which runs only when nothing else wants the core and is preempted at
+ * once when something does. On this VM an idle vCPU takes milliseconds to wake (a paced TCP
+ * ping-pong shows p99 27 ms idle, 2.5 ms kept awake), which would otherwise decide every
+ * latency figure measured below full load. Each loop ends by itself when this process is gone.
+ * @returns a function that stops the loops, or undefined when chrt or taskset is missing
+ */
+export function keepCoresAwake (cores: readonly number[]): (() => void) | undefined {
+  if (spawnSync('chrt', ['-i', '0', 'true']).status !== 0 || !canPin()) return undefined
+  const loops = cores.map((core) => spawn('chrt', ['-i', '0', 'taskset', '-c', String(core), 'bash', '-c',
+    'while kill -0 "$0" 2>/dev/null; do for i in {1..5000}; do :; done; done', String(process.pid)], { stdio: 'ignore' }))
+  return () => { for (const loop of loops) loop.kill('SIGTERM') }
+}
+
 /** A running child with an IPC channel. */
 export class BenchProcess {
   readonly name: string

@@ -13,7 +13,7 @@ import { generateDevelopmentCertificate } from '../src/tls-credentials.js'
 import { FileUsersStore } from '../src/users-store.js'
 import { login } from './http-login.js'
 import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, MemoryMessage, ProfileMessage, Target, Task, TaskResult, Window } from './messages.js'
-import { BenchProcess, canPin, childFileLimit } from './processes.js'
+import { BenchProcess, canPin, childFileLimit, keepCoresAwake } from './processes.js'
 import { checkTargets, cpuPerOperationUs, formatTable, formatTargets, perSecond, type ServerRun } from './report.js'
 import { BenchSettingsError, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
 
@@ -239,6 +239,7 @@ async function main (): Promise<number> {
   const workspace = await prepareWorkspace()
   if (settings.cpuProfileDir !== undefined) await fsp.mkdir(settings.cpuProfileDir, { recursive: true })
   const runs: ServerRun[] = []
+  const stopKeepingAwake = settings.keepAwake && pinned ? keepCoresAwake([settings.serverCore, settings.generatorCore]) : undefined
   try {
     for (const transport of settings.transports) {
       for (const server of settings.servers) {
@@ -255,6 +256,7 @@ async function main (): Promise<number> {
       }
     }
   } finally {
+    stopKeepingAwake?.()
     await fsp.rm(workspace.dir, { recursive: true, force: true })
   }
 
@@ -267,6 +269,9 @@ async function main (): Promise<number> {
     pinned
       ? `pinning: server on core ${settings.serverCore}, load generator on core ${settings.generatorCore} (taskset); open files per process ${fileLimit}`
       : `pinning: NONE (no taskset); open files per process ${fileLimit}`,
+    stopKeepingAwake !== undefined
+      ? 'idle cores: kept awake by SCHED_IDLE busy loops (an idle vCPU here takes ms to wake; BENCH_KEEP_AWAKE=0 turns this off)'
+      : 'idle cores: left to sleep (wake-up latency of idle vCPUs is in the latencies)',
     `settings: ${settings.warmupMs / 1000} s warm-up, ${seconds} s window per measurement; loopback 127.0.0.1; ws client without permessage-deflate; TLS: Node defaults (TLS 1.3), P-256 certificate, full handshakes`,
     `hero-socket: LOG_LEVEL=warn; rate limits on, raised to ${Number(HIGH_LIMIT).toLocaleString('en-US')} (MESSAGE_RATE/BURST, WS_HANDSHAKE_RATE/BURST, WS_MAX_CONNECTIONS_PER_IP/USER, RATE_LIMIT_MAX, LOGIN_RATE_IP/USER_MAX); argon2id m=${ARGON2_MIN.memoryKiB} KiB t=${ARGON2_MIN.timeCost} p=${ARGON2_MIN.parallelism}`,
     '',

@@ -37,6 +37,8 @@ export interface BenchSettings {
   /** CPU cores for the server and the load generator (taskset -c). */
   readonly serverCore: number
   readonly generatorCore: number
+  /** Keep both cores out of their idle state with SCHED_IDLE busy loops (BENCH_KEEP_AWAKE=0: off). */
+  readonly keepAwake: boolean
   /** Folder for CPU profiles of the servers during round trips and handshakes; undefined: none. */
   readonly cpuProfileDir: string | undefined
   /** Where to write the results as JSON (the tap test reads it); undefined: nowhere. */
@@ -79,6 +81,7 @@ export class BenchSettingsError extends Error {
  * BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
  * BENCH_IDLE_CONNECTIONS, BENCH_LOGIN_CONCURRENCY, BENCH_PROBE_CONNECTIONS,
  * BENCH_PROBE_INTERVAL_MS, BENCH_SERVER_CORE (default 0), BENCH_GENERATOR_CORE (default 1),
+ * BENCH_KEEP_AWAKE (default 1),
  * BENCH_CPU_PROF (a folder: profile the servers), BENCH_JSON (a file), BENCH_VERBOSE.
  */
 export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettings {
@@ -120,6 +123,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     probeIntervalMs: int('BENCH_PROBE_INTERVAL_MS', base.probeIntervalMs),
     serverCore: int('BENCH_SERVER_CORE', 0, 0),
     generatorCore: int('BENCH_GENERATOR_CORE', 1, 0),
+    keepAwake: env.BENCH_KEEP_AWAKE !== '0' && env.BENCH_KEEP_AWAKE !== 'false',
     cpuProfileDir: env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? undefined : env.BENCH_CPU_PROF,
     jsonFile: env.BENCH_JSON === undefined || env.BENCH_JSON === '' ? undefined : env.BENCH_JSON,
     verbose: env.BENCH_VERBOSE === '1' || env.BENCH_VERBOSE === 'true'
