@@ -4,6 +4,7 @@
 // at the window's exact edges, so the server does no extra work to report it.
 import fs from 'node:fs'
 import http from 'node:http'
+import os from 'node:os'
 import https from 'node:https'
 import tls from 'node:tls'
 import { execFileSync } from 'node:child_process'
@@ -30,6 +31,15 @@ export function processCpuUs (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 1e6 / CLOCK_TICKS_PER_S
 }
 
+/** Time the hypervisor gave the machine's CPUs to others so far ("steal", all cores), in ticks. */
+function stealTicks (): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+  // cpu  user nice system idle iowait irq softirq steal …
+  return Number(line.trim().split(/\s+/)[8] ?? 0)
+}
+
+const CORES = os.cpus().length
+
 function ownCpuUs (): number {
   const usage = process.cpuUsage()
   return usage.user + usage.system
@@ -50,6 +60,7 @@ class WindowMeter {
   #startedAt = 0
   #serverCpu = 0
   #generatorCpu = 0
+  #steal = 0
   #result: Window | undefined
 
   constructor (serverPid: number) {
@@ -61,6 +72,7 @@ class WindowMeter {
   start (): void {
     this.#serverCpu = processCpuUs(this.#pid)
     this.#generatorCpu = ownCpuUs()
+    this.#steal = stealTicks()
     this.#startedAt = performance.now()
     this.#measuring = true
   }
@@ -87,6 +99,7 @@ class WindowMeter {
       seconds,
       serverCpuUs: processCpuUs(this.#pid) - this.#serverCpu,
       generatorCpuUs: ownCpuUs() - this.#generatorCpu,
+      stealPercent: (stealTicks() - this.#steal) / CLOCK_TICKS_PER_S / seconds / CORES * 100,
       latency,
       errors: this.#errors
     }

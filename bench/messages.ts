@@ -53,6 +53,8 @@ export interface Window {
   serverCpuUs: number
   /** Load generator CPU over the window, microseconds. */
   generatorCpuUs: number
+  /** Share of the machine's CPU time the hypervisor took away during the window (steal), %. */
+  stealPercent: number
   latency: Latency
   errors: number
 }

@@ -9,8 +9,9 @@ export interface ServerRun {
   readonly transport: Transport
   /** Why this run stopped early, if it did. */
   failure?: string
-  roundTrips: Array<{ connections: number, window: Window }>
-  handshakes?: { concurrency: number, window: Window }
+  /** `window` is the best of `rounds` (most operations per second). */
+  roundTrips: Array<{ connections: number, window: Window, rounds: Window[] }>
+  handshakes?: { concurrency: number, window: Window, rounds: Window[] }
   idle?: {
     connections: number
     errors: number
@@ -20,7 +21,8 @@ export interface ServerRun {
     /** Growth of the V8 heap in use per open socket, bytes. */
     heapPerConnection: number
   }
-  logins?: { concurrency: number, probesPerSecond: number, result: LoginsResult }
+  /** `result` is the round with the lowest p99 without logins. */
+  logins?: { concurrency: number, probesPerSecond: number, result: LoginsResult, rounds: LoginsResult[] }
 }
 
 /** One pass/fail line; `pass` is undefined when a number is missing. */
@@ -39,6 +41,7 @@ export const TARGETS = Object.freeze({
 export const perSecond = (w: Window): number => w.operations / w.seconds
 export const cpuPerOperationUs = (w: Window): number => w.serverCpuUs / w.operations
 const cpuPercent = (us: number, w: Window): number => us / (w.seconds * 1e6) * 100
+const steal = (w: Window): string => `${w.stealPercent.toFixed(0)}%`
 
 const group = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 const num = (n: number | undefined, digits: number): string => n === undefined || !Number.isFinite(n) ? '—' : group(n, digits)
@@ -48,7 +51,7 @@ const ms = (n: number | undefined): string => num(n, n !== undefined && n < 10 ?
 const rateText = (n: number): string => `${num(n, n < 100 ? 1 : 0)}/s`
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`
 
-const COLUMNS = ['workload', 'transport', 'server', 'rate', '×ws', 'p50 ms', 'p99 ms', '×ws', 'server cost', '×ws', 'srv cpu', 'gen cpu', 'errors'] as const
+const COLUMNS = ['workload', 'transport', 'server', 'rate', '×ws', 'p50 ms', 'p99 ms', '×ws', 'server cost', '×ws', 'srv cpu', 'gen cpu', 'steal', 'errors'] as const
 const LEFT = new Set([0, 1, 2])
 
 /** The table: one row per workload, transport and server, ratios against ws on the same transport. */
@@ -64,10 +67,10 @@ export function formatTable (runs: readonly ServerRun[]): string {
     rateText(perSecond(w)), ratio(perSecond(w), base && perSecond(base)),
     ms(w.latency.p50Ms), ms(w.latency.p99Ms), ratio(w.latency.p99Ms, base?.latency.p99Ms),
     `${num(cpuPerOperationUs(w), 1)} µs/${unit}`, ratio(cpuPerOperationUs(w), base && cpuPerOperationUs(base)),
-    `${cpuPercent(w.serverCpuUs, w).toFixed(0)}%`, `${cpuPercent(w.generatorCpuUs, w).toFixed(0)}%`, String(w.errors)
+    `${cpuPercent(w.serverCpuUs, w).toFixed(0)}%`, `${cpuPercent(w.generatorCpuUs, w).toFixed(0)}%`, steal(w), String(w.errors)
   ]
   const failedRow = (label: string, transport: Transport, run: ServerRun | undefined, server: ServerKind): string[] =>
-    [label, transport, server, run?.failure !== undefined ? 'FAILED (see below)' : 'not measured', '', '', '', '', '', '', '', '', '']
+    [label, transport, server, run?.failure !== undefined ? 'FAILED (see below)' : 'not measured', '', '', '', '', '', '', '', '', '', '']
 
   for (const connections of connectionCounts) {
     for (const transport of transports) {
@@ -98,7 +101,7 @@ export function formatTable (runs: readonly ServerRun[]): string {
       rows.push(idle === undefined
         ? failedRow(label, transport, run, server)
         : [label, transport, server, `${group(idle.connections)} open`, '', '', '', '', `${kib(idle.rssPerConnection)}/conn`,
-            ratio(idle.rssPerConnection, base?.rssPerConnection), '', '', String(idle.errors)])
+            ratio(idle.rssPerConnection, base?.rssPerConnection), '', '', '', String(idle.errors)])
     }
   }
   for (const transport of transports) {
@@ -111,11 +114,11 @@ export function formatTable (runs: readonly ServerRun[]): string {
     const { quiet, duringLogins, logins: l } = logins.result
     const probes = `probes ${group(logins.probesPerSecond)}/s`
     rows.push([`logins K=${logins.concurrency}`, transport, 'hero-socket', rateText(perSecond(l)), '', ms(l.latency.p50Ms), ms(l.latency.p99Ms), '',
-      `${num(cpuPerOperationUs(l) / 1000, 1)} ms/login`, '', `${cpuPercent(l.serverCpuUs, l).toFixed(0)}%`, `${cpuPercent(l.generatorCpuUs, l).toFixed(0)}%`, String(l.errors)])
+      `${num(cpuPerOperationUs(l) / 1000, 1)} ms/login`, '', `${cpuPercent(l.serverCpuUs, l).toFixed(0)}%`, `${cpuPercent(l.generatorCpuUs, l).toFixed(0)}%`, steal(l), String(l.errors)])
     rows.push([`${probes}, no logins`, transport, 'hero-socket', rateText(perSecond(quiet)), '', ms(quiet.latency.p50Ms), ms(quiet.latency.p99Ms), '',
-      '', '', `${cpuPercent(quiet.serverCpuUs, quiet).toFixed(0)}%`, '', String(quiet.errors)])
+      '', '', `${cpuPercent(quiet.serverCpuUs, quiet).toFixed(0)}%`, '', steal(quiet), String(quiet.errors)])
     rows.push([`${probes}, during logins`, transport, 'hero-socket', rateText(perSecond(duringLogins)), '', ms(duringLogins.latency.p50Ms), ms(duringLogins.latency.p99Ms),
-      ratio(duringLogins.latency.p99Ms, quiet.latency.p99Ms, ' quiet'), '', '', '', '', String(duringLogins.errors)])
+      ratio(duringLogins.latency.p99Ms, quiet.latency.p99Ms, ' quiet'), '', '', '', '', steal(duringLogins), String(duringLogins.errors)])
   }
 
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)))

@@ -18,6 +18,8 @@ export interface BenchSettings {
   readonly servers: readonly ServerKind[]
   readonly transports: readonly Transport[]
   readonly workloads: readonly Workload[]
+  /** Rounds of the timed workloads (round trips, handshakes, logins); the best round is kept. */
+  readonly repeat: number
   /** Warm-up before each measured window, in milliseconds. */
   readonly warmupMs: number
   /** Length of each measured window, in milliseconds. */
@@ -48,8 +50,9 @@ export interface BenchSettings {
 }
 
 const FULL = {
-  warmupMs: 2000,
-  durationMs: 8000,
+  repeat: 2,
+  warmupMs: 1500,
+  durationMs: 5000,
   connections: [50, 500],
   handshakeConcurrency: 16,
   idleConnections: 10_000,
@@ -59,6 +62,7 @@ const FULL = {
 }
 
 const QUICK: typeof FULL = {
+  repeat: 1,
   warmupMs: 150,
   durationMs: 500,
   connections: [10, 50],
@@ -77,7 +81,7 @@ export class BenchSettingsError extends Error {
 /**
  * Reads the settings from `env`. Variables: BENCH_QUICK, BENCH_SERVERS (comma list of
  * ws, socket.io, hero-socket), BENCH_TRANSPORTS (tls, plain), BENCH_WORKLOADS (idle,
- * roundtrips, handshakes, logins), BENCH_WARMUP_MS,
+ * roundtrips, handshakes, logins), BENCH_REPEAT (rounds), BENCH_WARMUP_MS,
  * BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
  * BENCH_IDLE_CONNECTIONS, BENCH_LOGIN_CONCURRENCY, BENCH_PROBE_CONNECTIONS,
  * BENCH_PROBE_INTERVAL_MS, BENCH_SERVER_CORE (default 0), BENCH_GENERATOR_CORE (default 1),
@@ -113,6 +117,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     servers: list('BENCH_SERVERS', SERVER_KINDS),
     transports: list('BENCH_TRANSPORTS', TRANSPORTS),
     workloads: list('BENCH_WORKLOADS', WORKLOADS),
+    repeat: int('BENCH_REPEAT', base.repeat),
     warmupMs: int('BENCH_WARMUP_MS', base.warmupMs, 0),
     durationMs: int('BENCH_DURATION_MS', base.durationMs, 100),
     connections: Object.freeze(connections),
