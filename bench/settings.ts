@@ -20,6 +20,8 @@ export interface BenchSettings {
   readonly workloads: readonly Workload[]
   /** Rounds of the timed workloads (round trips, handshakes, logins); the best round is kept. */
   readonly repeat: number
+  /** Extra measurements allowed in the whole run for windows disturbed by steal time. */
+  readonly stealRetries: number
   /** Warm-up before each measured window, in milliseconds. */
   readonly warmupMs: number
   /** Length of each measured window, in milliseconds. */
@@ -51,6 +53,7 @@ export interface BenchSettings {
 
 const FULL = {
   repeat: 2,
+  stealRetries: 10,
   warmupMs: 1500,
   durationMs: 5000,
   connections: [50, 500],
@@ -63,6 +66,7 @@ const FULL = {
 
 const QUICK: typeof FULL = {
   repeat: 1,
+  stealRetries: 0,
   warmupMs: 150,
   durationMs: 500,
   connections: [10, 50],
@@ -81,7 +85,7 @@ export class BenchSettingsError extends Error {
 /**
  * Reads the settings from `env`. Variables: BENCH_QUICK, BENCH_SERVERS (comma list of
  * ws, socket.io, hero-socket), BENCH_TRANSPORTS (tls, plain), BENCH_WORKLOADS (idle,
- * roundtrips, handshakes, logins), BENCH_REPEAT (rounds), BENCH_WARMUP_MS,
+ * roundtrips, handshakes, logins), BENCH_REPEAT (rounds), BENCH_STEAL_RETRIES, BENCH_WARMUP_MS,
  * BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
  * BENCH_IDLE_CONNECTIONS, BENCH_LOGIN_CONCURRENCY, BENCH_PROBE_CONNECTIONS,
  * BENCH_PROBE_INTERVAL_MS, BENCH_SERVER_CORE (default 0), BENCH_GENERATOR_CORE (default 1),
@@ -118,6 +122,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     transports: list('BENCH_TRANSPORTS', TRANSPORTS),
     workloads: list('BENCH_WORKLOADS', WORKLOADS),
     repeat: int('BENCH_REPEAT', base.repeat),
+    stealRetries: int('BENCH_STEAL_RETRIES', base.stealRetries, 0),
     warmupMs: int('BENCH_WARMUP_MS', base.warmupMs, 0),
     durationMs: int('BENCH_DURATION_MS', base.durationMs, 100),
     connections: Object.freeze(connections),
