@@ -316,7 +316,7 @@ async function main (): Promise<number> {
   const seconds = (settings.durationMs / 1000).toLocaleString('en-US')
   const lines = [
     `hero-socket benchmark, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC${settings.quick ? ' (QUICK mode: short windows, small counts; not for comparison)' : ''}`,
-    `machine: ${cpu}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadBefore} before, ${loadAverage()} after`,
+    `machine: ${cpu}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, OpenSSL ${process.versions.openssl}; load average ${loadBefore} before, ${loadAverage()} after (the run itself adds about 4)`,
     pinned
       ? `pinning: server on core ${settings.serverCore}, load generator on core ${settings.generatorCore} (taskset); open files per process ${fileLimit}`
       : `pinning: NONE (no taskset); open files per process ${fileLimit}`,

@@ -53,9 +53,9 @@ export interface BenchSettings {
 
 const FULL = {
   repeat: 2,
-  stealRetries: 10,
+  stealRetries: 6,
   warmupMs: 1500,
-  durationMs: 5000,
+  durationMs: 4000,
   connections: [50, 500],
   handshakeConcurrency: 16,
   idleConnections: 10_000,
