@@ -20,7 +20,7 @@ export interface BenchSettings {
   readonly workloads: readonly Workload[]
   /** Rounds of the timed workloads (round trips, handshakes, logins); the best round is kept. */
   readonly repeat: number
-  /** Extra measurements allowed in the whole run for windows disturbed by steal time. */
+  /** Extra measurements allowed per server and transport for windows disturbed by steal time. */
   readonly stealRetries: number
   /** Warm-up before each measured window, in milliseconds. */
   readonly warmupMs: number
@@ -53,7 +53,7 @@ export interface BenchSettings {
 
 const FULL = {
   repeat: 2,
-  stealRetries: 6,
+  stealRetries: 2,
   warmupMs: 1500,
   durationMs: 4000,
   connections: [50, 500],
