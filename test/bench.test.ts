@@ -89,6 +89,7 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
       t.ok(verdicts.includes(name), `target: ${name}`)
     }
   }
-  t.ok(result.targets.every((c) => typeof c.pass === 'boolean'), 'every target has a pass or fail verdict')
-  t.match(stdout, /^(PASS|FAIL) {2}round trips C=10 tls/m, 'targets are printed as pass/fail')
+  // A target gets no verdict only when the hypervisor disturbed its windows (steal time).
+  t.ok(result.targets.every((c) => typeof c.pass === 'boolean' || c.detail.startsWith('disturbed')), 'every target has a verdict, or says it was disturbed')
+  t.match(stdout, /^(PASS|FAIL|n\/a ) {2}round trips C=10 tls/m, 'targets are printed as pass/fail')
 })
