@@ -4,11 +4,11 @@
 //   client/generated/protocol.ts             the message types, and those validators typed
 // `npm run build` runs it between the two tsc passes; test/client-protocol.test.ts checks that
 // the generated files are current and that client and server validators agree.
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
+import { PACKAGE_ROOT } from '../src/package-root.js'
 import standaloneCodeModule from 'ajv/dist/standalone/index.js'
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js'
 
@@ -50,17 +50,6 @@ interface JsonSchema {
 /** Keywords that constrain values without changing the TypeScript type. */
 const VALUE_KEYWORDS = new Set(['$id', 'title', 'description', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'pattern'])
 const TYPE_KEYWORDS = new Set(['type', 'const', 'enum', 'properties', 'required', 'items', 'additionalProperties'])
-
-/** The package root, found from this file in scripts/ (tests) or dist/scripts/ (build). */
-export function packageRoot (): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir)
-    if (parent === dir) throw new Error('package root not found')
-    dir = parent
-  }
-  return dir
-}
 
 /** Reads every schemas/*.json in file-name order. */
 export async function readProtocolSchemas (schemasDir: string): Promise<ProtocolSchema[]> {
@@ -155,7 +144,7 @@ function tsType (schema: JsonSchema, file: string, indent: string): string {
 }
 
 /** Writes client/generated/ from schemas/. */
-export async function generateClientProtocol (root = packageRoot()): Promise<void> {
+export async function generateClientProtocol (root = PACKAGE_ROOT): Promise<void> {
   const schemas = await readProtocolSchemas(path.join(root, 'schemas'))
   const outDir = path.join(root, 'client', 'generated')
   await fsp.mkdir(outDir, { recursive: true })

@@ -5,14 +5,15 @@
 import t from 'tap'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { packageRoot, readProtocolSchemas, typesSource, validatorsSource } from '../scripts/generate-client-protocol.js'
+import { readProtocolSchemas, typesSource, validatorsSource } from '../scripts/generate-client-protocol.js'
+import { PACKAGE_ROOT } from '../src/package-root.js'
 import { backoffDelay, RECONNECT_BACKOFF } from '../client/backoff.js'
 import { closeAction, encodeGetName, parseServerMessage } from '../client/messages.js'
 import { ReconnectingSocket, type ConnectionState, type SessionProbe, type SocketLike } from '../client/reconnecting-socket.js'
 import type { ServerMessage } from '../client/generated/protocol.js'
 import { CLIENT_MESSAGE_SCHEMAS, Protocol, SERVER_MESSAGE_SCHEMAS } from '../src/protocol.js'
 
-const root = packageRoot()
+const root = PACKAGE_ROOT
 const schemas = await readProtocolSchemas(path.join(root, 'schemas'))
 
 /** The server's own compiled protocol (src/protocol.ts). */
