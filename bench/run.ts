@@ -235,7 +235,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
 
     if (kind === 'hero-socket' && selected.has('logins')) {
       const stealOf = (r: LoginsResult): number => Math.max(r.quiet.stealPercent, r.duringLogins.stealPercent)
-      const results = await steadily(settings, budget, `${label} logins`, stealOf, () => gen.run<LoginsResult>(target, {
+      const results = await steadily(settings, budget, `${label} logins`, stealOf, () => profiled(server, settings, `${kind}-${transport}-logins`, () => gen.run<LoginsResult>(target, {
         kind: 'logins',
         probes: settings.probeConnections,
         probeIntervalMs: settings.probeIntervalMs,
@@ -244,7 +244,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
         durationMs: settings.durationMs,
         username: BENCH_USER,
         password: workspace.password
-      }, 2 * windowMs + 60_000))
+      }, 2 * windowMs + 60_000)))
       // Of several rounds, keep the least disturbed (steal), then the lowest p99 without logins.
       const rounds = [...(run.logins?.rounds ?? []), ...results]
       const calm = rounds.filter((r) => stealOf(r) <= STEAL_LIMIT_PERCENT)

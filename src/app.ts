@@ -2,7 +2,7 @@
 // headers, rate limits, static assets, the login/logout/page routes and the WebSocket side
 // (websocket-service.ts, whose upgrade gate is ws-gate.ts). Tests build it and listen on
 // port 0; src/server.ts runs it.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyHelmet from '@fastify/helmet'
@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net'
 import type { Config } from './config.js'
 import { AllowedOrigins } from './allowed-origins.js'
 import { HTTP_ERRORS, LOGIN_NOTICES, type HttpErrorCode } from './errors.js'
+import { HashingBusyError, HashingProcess } from './hashing-process.js'
 import { loggerOptions } from './logger.js'
 import { loadPages, PUBLIC_DIR, type Pages } from './pages.js'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, PasswordHasher, USERNAME_PATTERN } from './password-hasher.js'
@@ -44,6 +45,9 @@ export interface AppOptions {
   tls?: TlsCredentials
 }
 
+/** Seconds a login refused with login_busy is told to wait (Retry-After). */
+const LOGIN_BUSY_RETRY_AFTER_S = 2
+
 /** Largest login form body accepted, in bytes. */
 const LOGIN_BODY_LIMIT = 4096
 
@@ -67,7 +71,14 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
     { now: options.now, sweepIntervalMs: config.sessionSweepIntervalMs }
   )
-  const hasher = new PasswordHasher(config.argon2)
+  // argon2 runs in a child process at the lowest CPU priority: a burst of logins (about 45 ms
+  // of CPU each) then waits for idle CPU instead of delaying every socket's replies.
+  let log: FastifyBaseLogger | undefined
+  const hasher = new PasswordHasher(config.argon2, {
+    hashingProcess: new HashingProcess({
+      onUnexpectedExit: (how) => log?.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
+    })
+  })
   await hasher.warmUp()
 
   const logger = { ...loggerOptions(config.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) }
@@ -82,6 +93,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     connectionTimeout: 30_000,
     requestTimeout: 30_000
   }) as unknown as FastifyInstance
+  log = app.log
 
   const allowedOrigins = new AllowedOrigins()
   app.decorate('config', config)
@@ -106,6 +118,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     unsubscribeChanged()
     await sessions.close()
     await users.close()
+    await hasher.close()
   })
 
   await app.register(fastifyHelmet, {
@@ -155,16 +168,20 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.setErrorHandler((error: Error & { statusCode?: number, code?: string, validation?: unknown, retryAfterS?: number }, request, reply) => {
     const status = error.statusCode ?? 500
     let code: HttpErrorCode
-    if (status === 429) code = 'rate_limited'
+    if (error instanceof HashingBusyError) code = 'login_busy'
+    else if (status === 429) code = 'rate_limited'
     else if (request.url.startsWith('/login') && (error.validation !== undefined || status === 413 || status === 415 || status === 400)) code = 'login_form_invalid'
     else if (status >= 400 && status < 500) code = status === 404 ? 'not_found' : 'login_form_invalid'
     else code = 'internal_error'
     if (code === 'internal_error') request.log.error({ err: error }, 'request failed')
+    else if (code === 'login_busy') request.log.warn({ event: 'request_refused', code, ip: request.ip }, 'login refused: password checks are queued to the limit')
     else request.log.info({ event: 'request_refused', code, status }, 'request refused')
+    if (code === 'login_busy') reply.header('retry-after', LOGIN_BUSY_RETRY_AFTER_S)
     const message = code === 'rate_limited' && error.retryAfterS !== undefined
       ? `${HTTP_ERRORS.rate_limited.message} (Try again in ${error.retryAfterS} s.)`
       : HTTP_ERRORS[code].message
-    return sendError(request, reply, pages, status === 429 || status === 413 || status === 415 ? status : HTTP_ERRORS[code].status, code, message)
+    const statusSent = code !== 'login_busy' && (status === 429 || status === 413 || status === 415) ? status : HTTP_ERRORS[code].status
+    return sendError(request, reply, pages, statusSent, code, message)
   })
   // Unknown paths count against the global limit too, so probing for routes is slowed down.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => sendError(request, reply, pages, 404, 'not_found', HTTP_ERRORS.not_found.message))

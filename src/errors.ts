@@ -8,6 +8,7 @@ export const HTTP_ERRORS = Object.freeze({
   login_form_invalid: { status: 400, message: 'Please enter a username and a password (usernames up to 64 characters, passwords up to 1024).' },
   cross_site_request: { status: 403, message: 'This request came from another site and was refused.' },
   rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.' },
+  login_busy: { status: 503, message: 'Too many people are logging in right now. Please try again in a moment.' },
   not_found: { status: 404, message: 'There is nothing here.' },
   internal_error: { status: 500, message: 'Something went wrong on our side. Please try again.' }
 } as const)

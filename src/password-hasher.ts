@@ -1,8 +1,11 @@
 // Password hashing with argon2id. Verification of unknown users runs against a dummy hash
 // made with the same parameters, so "no such user" and "wrong password" take similar time.
+// The server hashes in a low-priority child process (src/hashing-process.ts); the users CLI and
+// first start hash here, in this process's thread pool.
 import { randomBytes } from 'node:crypto'
 import argon2 from 'argon2'
 import type { Config } from './config.js'
+import type { HashingProcess } from './hashing-process.js'
 
 /** Longest accepted inputs; longer ones are refused before argon2 runs. */
 export const MAX_USERNAME_LENGTH = 64
@@ -12,17 +15,30 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 
 export type Argon2Params = Config['argon2']
 
+export interface PasswordHasherOptions {
+  /** Where argon2 runs; default: this process's libuv thread pool. The hasher closes it. */
+  readonly hashingProcess?: HashingProcess
+}
+
 /** Hashes and verifies passwords with fixed argon2id parameters. */
 export class PasswordHasher {
   readonly #params: Argon2Params
+  readonly #process: HashingProcess | undefined
   #dummyHash: Promise<string> | undefined
 
-  constructor (params: Argon2Params) {
+  constructor (params: Argon2Params, options: PasswordHasherOptions = {}) {
     this.#params = params
+    this.#process = options.hashingProcess
+  }
+
+  /** The child process argon2 runs in, when there is one. */
+  get hashingProcess (): HashingProcess | undefined {
+    return this.#process
   }
 
   /** An argon2id PHC string for `password`. */
   hash (password: string): Promise<string> {
+    if (this.#process !== undefined) return this.#process.hash(password, this.#params)
     return argon2.hash(password, {
       type: argon2.argon2id,
       memoryCost: this.#params.memoryKiB,
@@ -33,11 +49,14 @@ export class PasswordHasher {
 
   /**
    * True when `password` matches `hash`. With `hash` undefined (unknown user) it verifies
-   * against a dummy hash and returns false, taking about as long as a real check.
+   * against a dummy hash and returns false, taking about as long as a real check. A malformed
+   * `hash` matches nothing.
+   * @throws HashingBusyError when the hashing process's queue is full; Error when it failed
    */
   async verify (hash: string | undefined, password: string): Promise<boolean> {
     this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'))
     const target = hash ?? await this.#dummyHash
+    if (this.#process !== undefined) return await this.#process.verify(target, password) && hash !== undefined
     let ok: boolean
     try {
       ok = await argon2.verify(target, password)
@@ -49,7 +68,13 @@ export class PasswordHasher {
 
   /** Precomputes the dummy hash, so the first unknown-user login is not faster or slower. */
   async warmUp (): Promise<void> {
+    this.#process?.start()
     this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'))
     await this.#dummyHash
+  }
+
+  /** Ends the hashing process, if there is one; later calls fail. */
+  async close (): Promise<void> {
+    await this.#process?.close()
   }
 }
