@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net'
 import type { Config } from './config.js'
 import { AllowedOrigins } from './allowed-origins.js'
 import { HTTP_ERRORS, LOGIN_NOTICES, type HttpErrorCode } from './errors.js'
-import { HashingBusyError, HashingProcess } from './hashing-process.js'
+import { HashingBusyError, HashingProcess, type HashingProcessOptions } from './hashing-process.js'
 import { loggerOptions } from './logger.js'
 import { loadPages, PUBLIC_DIR, type Pages } from './pages.js'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, PasswordHasher, USERNAME_PATTERN } from './password-hasher.js'
@@ -43,6 +43,8 @@ export interface AppOptions {
   sessions?: SessionStore
   users?: UsersStore
   tls?: TlsCredentials
+  /** Concurrency and queue bound of the password hashing process (defaults: see HashingProcess). */
+  hashing?: Pick<HashingProcessOptions, 'concurrency' | 'maxQueued'>
 }
 
 /** Seconds a login refused with login_busy is told to wait (Retry-After). */
@@ -76,6 +78,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   let log: FastifyBaseLogger | undefined
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({
+      ...options.hashing,
       onUnexpectedExit: (how) => log?.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
     })
   })
