@@ -21,7 +21,7 @@ export interface ServerRun {
     /** Growth of the V8 heap in use per open socket, bytes. */
     heapPerConnection: number
   }
-  /** `result` is the round with the lowest p99 without logins. */
+  /** `result`: of the calm rounds, the lowest probe p99 without logins, and the lowest during logins (with its logins). */
   logins?: { concurrency: number, probesPerSecond: number, result: LoginsResult, rounds: LoginsResult[] }
 }
 
