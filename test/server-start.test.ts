@@ -1,12 +1,14 @@
 // The real process (dist/src/server.js): a bad configuration exits 1 naming the variable and
 // writes nothing; a first start creates an owner-only users file and development key, prints
-// the demo password once, and that password logs in; SIGTERM closes it with exit code 0.
+// the demo password once, and that password logs in; SIGTERM closes it with exit code 0, and
+// its password hashing child process (at nice 19) with it.
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { builtFile, childEnv, postLogin, ROOT, runNode } from './helpers/http.js'
+import { childPids, commandLine, isGone, threadNices, waitUntilGone } from './helpers/processes.js'
 import type { TestServer } from './helpers/test-server.js'
 
 const SERVER = builtFile('dist/src/server.js')
@@ -116,6 +118,29 @@ t.test('a first start prints the demo password once, owner-only files, and that 
   const { code, signal } = await server.exit
   t.equal(code, 0, 'SIGTERM: exit code 0')
   t.equal(signal, null)
+})
+
+t.test('SIGTERM ends the hashing child process with the server', async (t) => {
+  const dirs = tempDirs(t)
+  const server = await startServerProcess(dirs.env)
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const children = childPids(server.child.pid ?? 0)
+  t.equal(children.length, 1, 'the server has one child process')
+  const pid = children[0] ?? 0
+  t.teardown(() => {
+    // Should the server leave it behind, it must not outlive the test either.
+    try {
+      if (!isGone(pid) && commandLine(pid).includes('hash-worker')) process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
+    }
+  })
+  t.match(commandLine(pid), /dist\/src\/hash-worker\.js$/, 'the built hash worker')
+  t.same([...new Set(threadNices(pid).values())], [19], 'all its threads at nice 19')
+
+  server.child.kill('SIGTERM')
+  t.equal((await server.exit).code, 0, 'SIGTERM: exit code 0')
+  t.ok(await waitUntilGone(pid), 'and the hashing child is gone too')
 })
 
 t.test('a first start that cannot listen still shows the demo password it created', async (t) => {
