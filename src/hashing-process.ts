@@ -1,8 +1,9 @@
 // Runs argon2id in a child process at the lowest CPU priority (src/hash-worker.ts), so that
 // logins never compete with the event loop for the CPU. Requests queue here, at most
-// `concurrency` run in the child at once, and the queue is bounded: when it is full a request
-// fails at once with HashingBusyError rather than waiting without end. If the child dies, a new
-// one is started and the requests it held are sent again once.
+// `concurrency` run in the child at once, and the queue is bounded in length and in waiting
+// time: a request that finds it full, or that waited too long for its turn (a CPU saturated by
+// other work leaves a nice 19 process little), fails with HashingBusyError rather than waiting
+// without end. If the child dies, a new one is started and the requests it held are sent again once.
 import { fork, type ChildProcess } from 'node:child_process'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -28,6 +29,8 @@ export interface HashingProcessOptions {
   readonly concurrency?: number
   /** Requests that may wait beyond those running; more fail with HashingBusyError (default 256). */
   readonly maxQueued?: number
+  /** Longest wait for a turn in ms; a request that waited longer fails with HashingBusyError (default 10000). */
+  readonly maxWaitMs?: number
   /** Called when the child exits without being asked to, with its exit code or signal. */
   readonly onUnexpectedExit?: (how: string) => void
 }
@@ -36,6 +39,7 @@ type Job = {
   readonly request: HashRequest
   readonly resolve: (value: string | boolean) => void
   readonly reject: (err: Error) => void
+  readonly queuedAt: number
   attempts: number
 }
 
@@ -49,6 +53,7 @@ const childExecArgv = (): string[] => process.execArgv.filter((arg) => !/^--(ins
 export class HashingProcess {
   readonly #concurrency: number
   readonly #maxQueued: number
+  readonly #maxWaitMs: number
   readonly #onUnexpectedExit: ((how: string) => void) | undefined
   readonly #queue: Job[] = []
   readonly #running = new Map<number, Job>()
@@ -59,6 +64,7 @@ export class HashingProcess {
   constructor (options: HashingProcessOptions = {}) {
     this.#concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
     this.#maxQueued = options.maxQueued ?? 256
+    this.#maxWaitMs = options.maxWaitMs ?? 10_000
     this.#onUnexpectedExit = options.onUnexpectedExit
   }
 
@@ -95,6 +101,9 @@ export class HashingProcess {
     const child = this.#child
     this.#child = undefined
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+    // An idle child is unref'd: without this, nothing would keep this process alive until the
+    // child's exit is seen, and close() would never settle.
+    child.ref()
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.disconnect() // the worker exits on 'disconnect'
     const timer = setTimeout(() => child.kill('SIGKILL'), 2000)
@@ -108,7 +117,7 @@ export class HashingProcess {
       return Promise.reject(new HashingBusyError(`${this.#queue.length} password checks are already waiting`))
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request: { ...request, id: this.#nextId++ } as HashRequest, resolve, reject, attempts: 0 })
+      this.#queue.push({ request: { ...request, id: this.#nextId++ } as HashRequest, resolve, reject, queuedAt: performance.now(), attempts: 0 })
       this.#dispatch()
     })
   }
@@ -116,6 +125,11 @@ export class HashingProcess {
   #dispatch (): void {
     while (this.#running.size < this.#concurrency && this.#queue.length > 0) {
       const job = this.#queue.shift() as Job
+      const waitedMs = performance.now() - job.queuedAt
+      if (job.attempts === 0 && waitedMs > this.#maxWaitMs) {
+        job.reject(new HashingBusyError(`waited ${Math.round(waitedMs)} ms for a turn`))
+        continue
+      }
       this.#child ??= this.#spawn()
       job.attempts++
       this.#running.set(job.request.id, job)
