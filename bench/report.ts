@@ -50,7 +50,8 @@ const group = (n: number, digits = 0): string => n.toLocaleString('en-US', { min
 const num = (n: number | undefined, digits: number): string => n === undefined || !Number.isFinite(n) ? '—' : group(n, digits)
 const ratio = (value: number | undefined, base: number | undefined, suffix = ''): string =>
   value === undefined || base === undefined || !(base > 0) || !Number.isFinite(value) ? '' : `${(value / base).toFixed(2)}×${suffix}`
-const ms = (n: number | undefined): string => num(n, n !== undefined && n < 10 ? 2 : 1)
+/** Milliseconds for a table or a progress line; '—' when nothing was measured. */
+export const ms = (n: number | undefined): string => num(n, n !== undefined && n < 10 ? 2 : 1)
 const rateText = (n: number): string => `${num(n, n < 100 ? 1 : 0)}/s`
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`
 

@@ -14,8 +14,8 @@ import { FileUsersStore } from '../src/users-store.js'
 import { login } from './http-login.js'
 import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, MemoryMessage, ProfileMessage, Target, Task, TaskResult, Window } from './messages.js'
 import { BenchProcess, canPin, childFileLimit, keepCoresAwake } from './processes.js'
-import { checkTargets, cpuPerOperationUs, DISTURBED_STEAL_PERCENT, formatTable, formatTargets, perSecond, type ServerRun } from './report.js'
-import { BenchSettingsError, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
+import { checkTargets, cpuPerOperationUs, DISTURBED_STEAL_PERCENT, formatTable, formatTargets, ms, perSecond, type ServerRun } from './report.js'
+import { BenchSettingsError, LOGIN_WAIT_MAX_MS, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const SERVER_SCRIPTS: Record<ServerKind, string> = {
@@ -222,7 +222,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
       const window = best(rounds, perSecond)
       if (earlier === undefined) run.roundTrips.push({ connections, window, rounds })
       else Object.assign(earlier, { window, rounds })
-      for (const w of windows) progress(`${label}: C=${connections} ${Math.round(perSecond(w))} msg/s, p99 ${w.latency.p99Ms.toFixed(2)} ms, ${cpuPerOperationUs(w).toFixed(1)} µs CPU/rt, steal ${w.stealPercent.toFixed(0)}%`)
+      for (const w of windows) progress(`${label}: C=${connections} ${Math.round(perSecond(w))} msg/s, p99 ${ms(w.latency.p99Ms)} ms, ${cpuPerOperationUs(w).toFixed(1)} µs CPU/rt, steal ${w.stealPercent.toFixed(0)}%`)
     }
 
     if (selected.has('handshakes')) {
@@ -230,7 +230,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
         gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000)))
       const rounds = [...(run.handshakes?.rounds ?? []), ...windows]
       run.handshakes = { concurrency: settings.handshakeConcurrency, window: best(rounds, perSecond), rounds }
-      for (const w of windows) progress(`${label}: ${Math.round(perSecond(w))} handshakes/s, p99 ${w.latency.p99Ms.toFixed(2)} ms, steal ${w.stealPercent.toFixed(0)}%`)
+      for (const w of windows) progress(`${label}: ${Math.round(perSecond(w))} handshakes/s, p99 ${ms(w.latency.p99Ms)} ms, steal ${w.stealPercent.toFixed(0)}%`)
     }
 
     if (kind === 'hero-socket' && selected.has('logins')) {
@@ -244,7 +244,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
         durationMs: settings.durationMs,
         username: BENCH_USER,
         password: workspace.password
-      }, 2 * windowMs + 60_000)))
+      }, 2 * windowMs + 2 * LOGIN_WAIT_MAX_MS + 60_000)))
       // Interference only raises a p99, so each window is the best of the calm rounds: the lowest
       // p99 without logins (the strictest reference) and the lowest during logins. With no calm
       // round, the least disturbed one.
@@ -256,7 +256,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
         result = { quiet: best(calm, (r) => -r.quiet.latency.p99Ms).quiet, duringLogins: during.duringLogins, logins: during.logins }
       }
       run.logins = { concurrency: settings.loginConcurrency, probesPerSecond: settings.probeConnections * 1000 / settings.probeIntervalMs, result, rounds }
-      for (const r of results) progress(`${label}: ${perSecond(r.logins).toFixed(1)} logins/s; probe p99 ${r.quiet.latency.p99Ms.toFixed(2)} ms quiet, ${r.duringLogins.latency.p99Ms.toFixed(2)} ms during logins, steal ${stealOf(r).toFixed(0)}%`)
+      for (const r of results) progress(`${label}: ${perSecond(r.logins).toFixed(1)} logins/s; probe p99 ${ms(r.quiet.latency.p99Ms)} ms quiet (${r.quiet.operations} probes), ${ms(r.duringLogins.latency.p99Ms)} ms during logins (${r.duringLogins.operations}), steal ${stealOf(r).toFixed(0)}%`)
     }
   } finally {
     await generator?.stop()

@@ -77,6 +77,9 @@ const QUICK: typeof FULL = {
   probeIntervalMs: 20
 }
 
+/** Longest wait for the first login, and for one inside the measured window (ms). */
+export const LOGIN_WAIT_MAX_MS = 60_000
+
 /** Thrown for a BENCH_* value that cannot be used; names the variable. */
 export class BenchSettingsError extends Error {
   override name = 'BenchSettingsError'

@@ -73,8 +73,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
     { now: options.now, sweepIntervalMs: config.sessionSweepIntervalMs }
   )
-  // argon2 runs in a child process at the lowest CPU priority: a burst of logins (about 45 ms
-  // of CPU each) then waits for idle CPU instead of delaying every socket's replies.
+  // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
+  // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
   let log: FastifyBaseLogger | undefined
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({

@@ -1,19 +1,20 @@
 // The password-hashing child process (forked by src/hashing-process.ts). argon2id runs here, at
-// the lowest CPU priority, so a burst of logins (about 45 ms of CPU each) never delays the
-// server's event loop: the kernel runs a hash only when the server has nothing to do. It answers
+// a lower CPU priority than the server, so a burst of logins (about 45 ms of CPU each) does not
+// delay the server's event loop: when both want the CPU, the kernel runs the server. It answers
 // HashRequest messages on the IPC channel and exits when its parent goes away.
 import fs from 'node:fs'
 import os from 'node:os'
 import type { HashReply, HashRequest } from './hashing-process.js'
 
-/** The nice value of every thread of this process: the lowest priority there is. */
-export const HASH_WORKER_NICE = 19
+// The nice value comes from the parent, as the only argument (HASH_WORKER_NICE there).
+const nice = Number(process.argv[2])
+if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`hash-worker: bad nice value ${String(process.argv[2])}`)
 
 // On Linux a nice value belongs to a thread, and new threads inherit it from the thread that
 // creates them. Lower this thread first (libuv's pool threads, which run argon2, are created
 // later from it), then every thread Node has already started.
-os.setPriority(HASH_WORKER_NICE)
-lowerExistingThreads()
+os.setPriority(nice)
+lowerExistingThreads(nice)
 
 // Listen before anything asynchronous, so no request sent at start-up waits on a missing listener.
 const argon2 = import('argon2').then((module) => module.default)
@@ -42,7 +43,7 @@ async function answer (request: HashRequest): Promise<HashReply> {
   }
 }
 
-function lowerExistingThreads (): void {
+function lowerExistingThreads (nice: number): void {
   let threads: string[]
   try {
     threads = fs.readdirSync('/proc/self/task')
@@ -51,7 +52,7 @@ function lowerExistingThreads (): void {
   }
   for (const tid of threads) {
     try {
-      os.setPriority(Number(tid), HASH_WORKER_NICE)
+      os.setPriority(Number(tid), nice)
     } catch {
       // the thread ended meanwhile
     }

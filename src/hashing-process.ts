@@ -1,12 +1,17 @@
-// Runs argon2id in a child process at the lowest CPU priority (src/hash-worker.ts), so that
-// logins never compete with the event loop for the CPU. Requests queue here, at most
-// `concurrency` run in the child at once, and the queue is bounded in length and in waiting
-// time: a request that finds it full, or that waited too long for its turn (a CPU saturated by
-// other work leaves a nice 19 process little), fails with HashingBusyError rather than waiting
-// without end. If the child dies, a new one is started and the requests it held are sent again once.
+// Runs argon2id in a child process (src/hash-worker.ts) at a lower CPU priority than the server,
+// so that logins do not compete with the event loop for the CPU. Requests queue here, at most
+// `concurrency` run in the child at once (with 4 checks at once in the server's own thread pool,
+// a round trip's p99 during a login burst was 3 to 7 times its quiet value; one per CPU in the
+// child: 1.1 to 1.4 times, npm run bench), and the queue is bounded in length and in waiting
+// time: a request that finds it full, or that waited too long for its turn, fails with
+// HashingBusyError rather than waiting without end. If the child dies, a new one is started and
+// the requests it held are sent again once.
 import { fork, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { PACKAGE_ROOT } from './package-root.js'
 import type { Argon2Params } from './password-hasher.js'
 
 /** A request to the hashing process. */
@@ -35,6 +40,14 @@ export interface HashingProcessOptions {
   readonly onUnexpectedExit?: (how: string) => void
 }
 
+/**
+ * Nice value of every thread of the hashing process. Below the server's (0), so the event loop
+ * wins the CPU when both want it; not the lowest (19): a nice 10 process keeps about 10% of a core
+ * that other work saturates, where nice 19 keeps 1.5% (a login then took 8.8 s instead of 1.3 s,
+ * in the bench with two busy loops beside it).
+ */
+export const HASH_WORKER_NICE = 10
+
 type Job = {
   readonly request: HashRequest
   readonly resolve: (value: string | boolean) => void
@@ -43,11 +56,19 @@ type Job = {
   attempts: number
 }
 
-// The worker next to this file: .ts when the sources run under a TypeScript loader (tests),
-// .js when built. The child inherits Node's flags (so the loader too), but never an inspector
-// port or a CPU profile of ours.
-const WORKER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url))
-const childExecArgv = (): string[] => process.execArgv.filter((arg) => !/^--(inspect|cpu-prof|heap-prof)/.test(arg))
+// The built worker (plain JavaScript): next to this file when built, and dist/ when the sources
+// run under a TypeScript loader (tests; `npm test` builds first). Forking the .ts source instead
+// would load the loader in every child, 1 to 2 s per start. The worker needs no Node flags or
+// NODE_OPTIONS: an operator's (a tracing hook, a heap size, an inspector port) are the server's.
+const WORKER = import.meta.url.endsWith('.ts')
+  ? path.join(PACKAGE_ROOT, 'dist', 'src', 'hash-worker.js')
+  : fileURLToPath(new URL('./hash-worker.js', import.meta.url))
+
+function workerEnv (): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  delete env.NODE_OPTIONS
+  return env
+}
 
 /** The parent's side of the hashing child process. */
 export class HashingProcess {
@@ -66,6 +87,7 @@ export class HashingProcess {
     this.#maxQueued = options.maxQueued ?? 256
     this.#maxWaitMs = options.maxWaitMs ?? 10_000
     this.#onUnexpectedExit = options.onUnexpectedExit
+    if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is missing: run npm run build`)
   }
 
   /** Process id of the running child, if one is running. */
@@ -141,10 +163,13 @@ export class HashingProcess {
   }
 
   #spawn (): ChildProcess {
-    const child = fork(WORKER, [], { execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })
+    const child = fork(WORKER, [String(HASH_WORKER_NICE)], { execArgv: [], env: workerEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })
     child.on('message', (reply: HashReply) => this.#settle(reply))
-    // 'error' is also emitted when a send fails because the child is gone; 'exit' handles that.
-    child.on('error', () => {})
+    // 'error' comes when a send fails because the child is gone ('exit' handles that), or when
+    // the child could not be started at all, with no 'exit' to follow.
+    child.on('error', (err) => {
+      if (child.pid === undefined) this.#childExited(child, `not started: ${err.message}`)
+    })
     child.once('exit', (code, signal) => this.#childExited(child, signal ?? `code ${String(code)}`))
     child.unref()
     // The IPC channel would keep this process alive too; #dispatch refs the child while it works.

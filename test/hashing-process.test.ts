@@ -1,20 +1,18 @@
 // The password hashing child process (src/hashing-process.ts, src/hash-worker.ts), run for real:
-// argon2id round trips, every thread of the child at nice 19, the bounded queue, a child killed
+// argon2id round trips, every thread of the child at HASH_WORKER_NICE, the bounded queue, a child killed
 // mid-request, close(), and an idle child that never keeps its parent alive.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { HashingBusyError, HashingProcess, type HashingProcessOptions } from '../src/hashing-process.js'
+import { HASH_WORKER_NICE, HashingBusyError, HashingProcess, type HashingProcessOptions } from '../src/hashing-process.js'
 import { builtFile, childEnv, ROOT } from './helpers/http.js'
 import { commandLine, isGone, threadNice, threadNices, waitUntilGone } from './helpers/processes.js'
 
 const HASHING_MODULE = pathToFileURL(builtFile('dist/src/hashing-process.js')).href
 const PARAMS = Object.freeze({ memoryKiB: 19456, timeCost: 2, parallelism: 1 })
 const PASSWORD = 'correct horse battery staple'
-// src/hash-worker.ts exports this as HASH_WORKER_NICE, but importing it would renice this process.
-const LOWEST_NICE = 19
 
 /** A started HashingProcess, closed at the end of `t`. */
 function startHashing (t: Test, options: HashingProcessOptions = {}): HashingProcess {
@@ -41,7 +39,7 @@ t.test('hash then verify: argon2id with the given parameters; right, wrong and m
   t.equal(await hashing.verify(hash, PASSWORD), true, 'and the child still answers afterwards')
 })
 
-t.test('every thread of the child runs at nice 19; the parent keeps its priority', async (t) => {
+t.test('every thread of the child runs at HASH_WORKER_NICE; the parent keeps its priority', async (t) => {
   const parentNice = threadNice(process.pid, process.pid)
   const hashing = startHashing(t)
   // After a hash, libuv's pool threads (which run argon2) exist too.
@@ -50,9 +48,9 @@ t.test('every thread of the child runs at nice 19; the parent keeps its priority
   if (pid === undefined) throw new Error('no child process')
   const nices = threadNices(pid)
   t.ok(nices.size >= 5, `the main thread, V8's and libuv's threads (${nices.size})`)
-  t.same([...new Set(nices.values())], [LOWEST_NICE], `all ${nices.size} threads at nice 19`)
+  t.same([...new Set(nices.values())], [HASH_WORKER_NICE], `all ${nices.size} threads at nice ${HASH_WORKER_NICE}`)
   t.equal(threadNice(process.pid, process.pid), parentNice, `the parent's main thread is still at nice ${String(parentNice)}`)
-  t.not(parentNice, LOWEST_NICE, 'which is not the child\'s')
+  t.not(parentNice, HASH_WORKER_NICE, 'which is not the child\'s')
 })
 
 t.test('the queue is bounded: beyond concurrency + maxQueued a request fails at once', async (t) => {
@@ -174,7 +172,7 @@ t.test('close() resolves for a child that is slow to exit', async (t) => {
     'hashing.start()',
     `await hashing.hash('x', ${JSON.stringify(PARAMS)})`,
     'process.stdout.write(`${hashing.pid}\\n`)',
-    // A stopped child cannot act on 'disconnect', like one starved at nice 19 on a busy machine.
+    // A stopped child cannot act on 'disconnect', like one starved of CPU on a busy machine.
     "process.kill(hashing.pid, 'SIGSTOP')",
     'await hashing.close()',
     "process.stdout.write('closed\\n')"
