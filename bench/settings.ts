@@ -52,7 +52,7 @@ export interface BenchSettings {
 }
 
 const FULL = {
-  repeat: 2,
+  repeat: 3,
   stealRetries: 2,
   warmupMs: 1500,
   durationMs: 4000,
