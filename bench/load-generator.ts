@@ -15,7 +15,7 @@ import WebSocket from 'ws'
 import { dialectFor, type Dialect } from './client-dialects.js'
 import { BENCH_HEROES, BENCH_HERO_IDS } from './heroes.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, Latency, LoginsResult, RunMessage, Target, Task, TaskResult, Window } from './messages.js'
+import type { GeneratorReply, IdleResult, Latency, LoginsResult, RunMessage, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
 import { LOGIN_WAIT_MAX_MS } from './settings.js'
 
 /** Longest wait for a socket to open and deliver its first message, in milliseconds. */
@@ -377,8 +377,10 @@ async function logins (target: Target, task: Extract<Task, { kind: 'logins' }>):
 
   await sleep(task.warmupMs)
   meter.start()
+  mark('quiet', 'start')
   await sleep(task.durationMs)
   const quiet = meter.stop()
+  mark('quiet', 'stop')
 
   meter = new WindowMeter(target.serverPid)
   const loginMeter = new WindowMeter(target.serverPid)
@@ -411,10 +413,12 @@ async function logins (target: Target, task: Extract<Task, { kind: 'logins' }>):
   await Promise.all([sleep(task.warmupMs), Promise.race([firstLogin, sleep(LOGIN_WAIT_MAX_MS)])])
   meter.start()
   loginMeter.start()
+  mark('during', 'start')
   await sleep(task.durationMs)
   const deadline = performance.now() + LOGIN_WAIT_MAX_MS
   while (loginMeter.operations === 0 && performance.now() < deadline) await sleep(50)
   const duringLogins = meter.stop()
+  mark('during', 'stop')
   const loginWindow = loginMeter.stop()
   running = false
   await Promise.all(loops)
@@ -434,6 +438,11 @@ async function run (target: Target, task: Task): Promise<TaskResult> {
     case 'close-idle': return await closeIdle()
     case 'logins': return await logins(target, task)
   }
+}
+
+/** Tells the runner a probe window opened or closed, so it can measure the server meanwhile. */
+function mark (window: WindowMark['window'], edge: WindowMark['edge']): void {
+  process.send?.({ type: 'mark', window, edge } satisfies WindowMark)
 }
 
 function reply (message: GeneratorReply): void {

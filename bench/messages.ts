@@ -13,8 +13,17 @@ export type ServerCommand =
   | { type: 'stop' }
   | { type: 'profile-start' }
   | { type: 'profile-stop', file: string }
+  | { type: 'loop-delay-start' }
+  | { type: 'loop-delay-stop' }
 /** Server → runner: the profiler started, or the profile is written. */
 export interface ProfileMessage { type: 'profile', state: 'started' | 'written' }
+/**
+ * Server → runner, on loop-delay-stop: how late the server's event loop ran a timer due every
+ * millisecond, since loop-delay-start (monitorEventLoopDelay, less the 1 ms period), in ms.
+ */
+export interface LoopDelayMessage { type: 'loop-delay', p50Ms: number, p99Ms: number, maxMs: number, samples: number }
+/** Generator → runner during the logins task: a probe window opens or closes (the runner tells the server). */
+export interface WindowMark { type: 'mark', window: 'quiet' | 'during', edge: 'start' | 'stop' }
 /** Server → runner: process.memoryUsage() after a full GC, in bytes. */
 export interface MemoryMessage { type: 'memory', rss: number, heapUsed: number, external: number, arrayBuffers: number }
 
@@ -68,6 +77,8 @@ export interface LoginsResult {
   duringLogins: Window
   /** The logins themselves, over the same window as duringLogins. */
   logins: Window
+  /** The server's own event-loop delay over each probe window (added by the runner). */
+  loopDelay?: { quiet: LoopDelayMessage, duringLogins: LoopDelayMessage }
 }
 
 export type TaskResult = Window | IdleResult | LoginsResult | Record<string, never>

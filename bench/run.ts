@@ -12,7 +12,7 @@ import { PasswordHasher } from '../src/password-hasher.js'
 import { generateDevelopmentCertificate } from '../src/tls-credentials.js'
 import { FileUsersStore } from '../src/users-store.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, MemoryMessage, ProfileMessage, Target, Task, TaskResult, Window } from './messages.js'
+import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, LoopDelayMessage, MemoryMessage, ProfileMessage, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
 import { BenchProcess, canPin, childFileLimit, keepCoresAwake } from './processes.js'
 import { checkTargets, cpuPerOperationUs, DISTURBED_STEAL_PERCENT, formatTable, formatTargets, ms, perSecond, type ServerRun } from './report.js'
 import { BenchSettingsError, LOGIN_WAIT_MAX_MS, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
@@ -90,6 +90,33 @@ class GeneratorClient {
     const reply = await this.#process.waitFor((m) => (m as GeneratorReply).seq === seq ? m as GeneratorReply : undefined, timeoutMs, `the ${task.kind} result`)
     if (reply.type === 'failed') throw new Error(`${task.kind}: ${reply.message}`)
     return reply.result as T
+  }
+
+  /** Calls `listener` with each window mark the generator sends; returns the unsubscriber. */
+  onMark (listener: (mark: WindowMark) => void): () => void {
+    const onMessage = (m: unknown): void => { if ((m as WindowMark).type === 'mark') listener(m as WindowMark) }
+    this.#process.child.on('message', onMessage)
+    return () => { this.#process.child.off('message', onMessage) }
+  }
+}
+
+/** The logins task, with the server's own event-loop delay measured over each probe window. */
+async function loginsWithLoopDelay (gen: GeneratorClient, server: BenchProcess, target: Target, task: Task, timeoutMs: number): Promise<LoginsResult> {
+  const delays = new Map<WindowMark['window'], Promise<LoopDelayMessage>>()
+  const off = gen.onMark((mark) => {
+    if (mark.edge === 'start') return server.send({ type: 'loop-delay-start' })
+    server.send({ type: 'loop-delay-stop' })
+    const delay = server.waitFor((m) => (m as LoopDelayMessage).type === 'loop-delay' ? m as LoopDelayMessage : undefined, 30_000, 'event-loop delay')
+    delay.catch(() => {}) // awaited below; a server that died fails the task anyway
+    delays.set(mark.window, delay)
+  })
+  try {
+    const result = await gen.run<LoginsResult>(target, task, timeoutMs)
+    const quiet = await delays.get('quiet')
+    const duringLogins = await delays.get('during')
+    return quiet !== undefined && duringLogins !== undefined ? { ...result, loopDelay: { quiet, duringLogins } } : result
+  } finally {
+    off()
   }
 }
 
@@ -235,7 +262,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
 
     if (kind === 'hero-socket' && selected.has('logins')) {
       const stealOf = (r: LoginsResult): number => Math.max(r.quiet.stealPercent, r.duringLogins.stealPercent)
-      const results = await steadily(settings, budget, `${label} logins`, stealOf, () => profiled(server, settings, `${kind}-${transport}-logins`, () => gen.run<LoginsResult>(target, {
+      const results = await steadily(settings, budget, `${label} logins`, stealOf, () => profiled(server, settings, `${kind}-${transport}-logins`, () => loginsWithLoopDelay(gen, server, target, {
         kind: 'logins',
         probes: settings.probeConnections,
         probeIntervalMs: settings.probeIntervalMs,
@@ -252,11 +279,13 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
       const calm = rounds.filter((r) => stealOf(r) <= STEAL_LIMIT_PERCENT)
       let result = best(rounds, (r) => -stealOf(r))
       if (calm.length > 0) {
+        const quiet = best(calm, (r) => -r.quiet.latency.p99Ms)
         const during = best(calm, (r) => -r.duringLogins.latency.p99Ms)
-        result = { quiet: best(calm, (r) => -r.quiet.latency.p99Ms).quiet, duringLogins: during.duringLogins, logins: during.logins }
+        result = { quiet: quiet.quiet, duringLogins: during.duringLogins, logins: during.logins }
+        if (quiet.loopDelay !== undefined && during.loopDelay !== undefined) result.loopDelay = { quiet: quiet.loopDelay.quiet, duringLogins: during.loopDelay.duringLogins }
       }
       run.logins = { concurrency: settings.loginConcurrency, probesPerSecond: settings.probeConnections * 1000 / settings.probeIntervalMs, result, rounds }
-      for (const r of results) progress(`${label}: ${perSecond(r.logins).toFixed(1)} logins/s; probe p99 ${ms(r.quiet.latency.p99Ms)} ms quiet (${r.quiet.operations} probes), ${ms(r.duringLogins.latency.p99Ms)} ms during logins (${r.duringLogins.operations}), steal ${stealOf(r).toFixed(0)}%`)
+      for (const r of results) progress(`${label}: ${perSecond(r.logins).toFixed(1)} logins/s; probe p99 ${ms(r.quiet.latency.p99Ms)} ms quiet (${r.quiet.operations} probes), ${ms(r.duringLogins.latency.p99Ms)} ms during logins (${r.duringLogins.operations}); server event-loop delay p99 ${ms(r.loopDelay?.quiet.p99Ms)} → ${ms(r.loopDelay?.duringLogins.p99Ms)} ms; steal ${stealOf(r).toFixed(0)}%`)
     }
   } finally {
     await generator?.stop()
@@ -344,6 +373,7 @@ async function main (): Promise<number> {
     'operation over the window; srv/gen cpu: share of one core used by the server / load generator during the window (srv cpu near',
     '100% = the server was the bottleneck); steal: CPU time the hypervisor gave to other machines (a few % is normal here; more means the',
     'row is disturbed). idle: growth of the server\'s RSS after a full GC, per open socket. probes: paced round trips.',
+    'server loop delay: how late the server\'s event loop ran a timer due every 1 ms, over the same windows (monitorEventLoopDelay).',
     '',
     `targets (hero-socket vs bare ws, server pinned to one core; n/a when a window behind it had over ${DISTURBED_STEAL_PERCENT}% steal):`,
     formatTargets(checks)

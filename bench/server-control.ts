@@ -1,9 +1,14 @@
 // The runner's handle on a benchmark server process: the server says where it listens, reports
-// its memory after a full GC when asked, records a CPU profile of one workload when asked, and
-// stops on request or when the runner goes away.
+// its memory after a full GC when asked, records a CPU profile of one workload when asked,
+// measures its event-loop delay over a window when asked, and stops on request or when the
+// runner goes away.
 import fs from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import type { ListeningMessage, MemoryMessage, ProfileMessage, ServerCommand } from './messages.js'
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
+import type { ListeningMessage, LoopDelayMessage, MemoryMessage, ProfileMessage, ServerCommand } from './messages.js'
+
+/** Period of the event-loop delay timer (ms); a timer run this late is on time. */
+const LOOP_DELAY_PERIOD_MS = 1
 
 /** TLS settings every benchmark server reads: BENCH_TLS=on|off, BENCH_CERT_FILE, BENCH_KEY_FILE. */
 export function benchTls (env: NodeJS.ProcessEnv = process.env): { cert: string, key: string } | undefined {
@@ -19,8 +24,9 @@ export function benchTls (env: NodeJS.ProcessEnv = process.env): { cert: string,
  * @param stop closes the server; the process exits after it
  */
 export function serveControl (port: number, stop: () => Promise<void>): void {
-  const send = (message: ListeningMessage | MemoryMessage | ProfileMessage): void => { process.send?.(message) }
+  const send = (message: ListeningMessage | MemoryMessage | ProfileMessage | LoopDelayMessage): void => { process.send?.(message) }
   let profiler: Session | undefined
+  let loopDelay: IntervalHistogram | undefined
   process.on('message', (command: ServerCommand) => {
     if (command.type === 'memory') {
       const gc = (globalThis as { gc?: () => void }).gc
@@ -45,6 +51,16 @@ export function serveControl (port: number, stop: () => Promise<void>): void {
         session.disconnect()
         send({ type: 'profile', state: 'written' })
       })
+    } else if (command.type === 'loop-delay-start') {
+      loopDelay?.disable()
+      loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_PERIOD_MS })
+      loopDelay.enable()
+    } else if (command.type === 'loop-delay-stop' && loopDelay !== undefined) {
+      const h = loopDelay
+      loopDelay = undefined
+      h.disable()
+      const late = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_DELAY_PERIOD_MS)
+      send({ type: 'loop-delay', p50Ms: late(h.percentile(50)), p99Ms: late(h.percentile(99)), maxMs: late(h.max), samples: h.count })
     } else if (command.type === 'stop') {
       const timer = setTimeout(() => process.exit(0), 5000)
       timer.unref()

@@ -58,7 +58,7 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
         t.ok(row !== undefined && !row.includes('FAILED') && !row.includes('not measured'), `row: ${workload} ${transport} ${server}`)
       }
     }
-    for (const workload of ['logins K=', 'probes', 'probes']) {
+    for (const workload of ['logins K=', 'probes', 'probes', 'server loop delay, no logins', 'server loop delay, logins']) {
       t.ok(stdout.split('\n').some((line) => line.startsWith(workload) && line.includes(` ${transport} `)), `row: ${workload} ${transport}`)
     }
   }
@@ -79,6 +79,12 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
       saneWindow(t, run.logins?.result.logins, `${name} logins`)
       saneWindow(t, run.logins?.result.quiet, `${name} probes without logins`)
       saneWindow(t, run.logins?.result.duringLogins, `${name} probes during logins`)
+      // The server's own event-loop delay over both probe windows: timer samples, in ms.
+      for (const [window, delay] of Object.entries(run.logins?.result.loopDelay ?? {})) {
+        t.ok(delay.samples > 0, `${name} loop delay ${window}: sampled`)
+        t.ok(delay.p50Ms >= 0 && delay.p50Ms <= delay.p99Ms && delay.p99Ms <= delay.maxMs, `${name} loop delay ${window}: 0 <= p50 <= p99 <= max`)
+      }
+      t.same(Object.keys(run.logins?.result.loopDelay ?? {}), ['quiet', 'duringLogins'], `${name}: loop delay over both windows`)
     } else {
       t.equal(run.logins, undefined, `${name}: no login workload`)
     }
