@@ -1,12 +1,14 @@
 // What the benchmark processes say to each other over IPC: the runner asks a server for its
-// memory and tells it to stop; it gives the load generator tasks and gets results back.
+// memory, profiles and loop delay and tells it to stop; it gives the load generator tasks and
+// gets results (and window marks) back.
 import type { ServerKind } from './settings.js'
 
 /** Server → runner, once listening. */
 export interface ListeningMessage { type: 'listening', port: number, pid: number }
 /**
  * Runner → server. `memory` runs a full GC first (the server runs with --expose-gc);
- * `profile-start`/`profile-stop` record a V8 CPU profile of just a workload into `file`.
+ * `profile-start`/`profile-stop` record a V8 CPU profile of just a workload into `file`;
+ * `loop-delay-start`/`loop-delay-stop` measure the event-loop delay over a probe window.
  */
 export type ServerCommand =
   | { type: 'memory' }

@@ -177,14 +177,13 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     else if (status >= 400 && status < 500) code = status === 404 ? 'not_found' : 'login_form_invalid'
     else code = 'internal_error'
     if (code === 'internal_error') request.log.error({ err: error }, 'request failed')
-    else if (code === 'login_busy') request.log.warn({ event: 'request_refused', code, ip: request.ip }, 'login refused: password checks are queued to the limit')
+    else if (code === 'login_busy') request.log.warn({ event: 'request_refused', code, ip: request.ip }, 'login refused: too many password checks waiting')
     else request.log.info({ event: 'request_refused', code, status }, 'request refused')
     if (code === 'login_busy') reply.header('retry-after', LOGIN_BUSY_RETRY_AFTER_S)
     const message = code === 'rate_limited' && error.retryAfterS !== undefined
       ? `${HTTP_ERRORS.rate_limited.message} (Try again in ${error.retryAfterS} s.)`
       : HTTP_ERRORS[code].message
-    const statusSent = code !== 'login_busy' && (status === 429 || status === 413 || status === 415) ? status : HTTP_ERRORS[code].status
-    return sendError(request, reply, pages, statusSent, code, message)
+    return sendError(request, reply, pages, status === 429 || status === 413 || status === 415 ? status : HTTP_ERRORS[code].status, code, message)
   })
   // Unknown paths count against the global limit too, so probing for routes is slowed down.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => sendError(request, reply, pages, 404, 'not_found', HTTP_ERRORS.not_found.message))

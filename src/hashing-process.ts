@@ -1,22 +1,21 @@
 // Runs argon2id in a child process (src/hash-worker.ts) at a lower CPU priority than the server,
-// so that logins do not compete with the event loop for the CPU. Requests queue here, at most
-// `concurrency` run in the child at once (with 4 checks at once in the server's own thread pool,
-// a round trip's p99 during a login burst was 3 to 7 times its quiet value; one per CPU in the
-// child: 1.1 to 1.4 times, npm run bench), and the queue is bounded in length and in waiting
-// time: a request that finds it full, or that waited too long for its turn, fails with
-// HashingBusyError rather than waiting without end. If the child dies, a new one is started and
-// the requests it held are sent again once.
+// so that logins do not compete with the event loop for the CPU. Requests queue here and at most
+// `concurrency` run in the child at once (npm run bench: with 4 checks at once in the server's own
+// thread pool, a round trip's p99 during a login burst was 12-60 ms; one per CPU in the child,
+// 3.7-5.5 ms). The queue is bounded in length and in waiting time: a request that finds it full,
+// or that waited too long for its turn, fails with HashingBusyError rather than waiting without
+// end. If the child dies, a new one is started and the requests it held are sent again once.
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PACKAGE_ROOT } from './package-root.js'
-import type { Argon2Params } from './password-hasher.js'
+import { argon2idCosts, type Argon2Params } from './password-hasher.js'
 
 /** A request to the hashing process. */
 export type HashRequest =
-  | { id: number, op: 'hash', password: string, params: { memoryCost: number, timeCost: number, parallelism: number } }
+  | { id: number, op: 'hash', password: string, params: ReturnType<typeof argon2idCosts> }
   | { id: number, op: 'verify', hash: string, password: string }
 
 /** Its answer: the hash, or whether the password matched; `ok: false` when argon2 failed. */
@@ -24,7 +23,7 @@ export type HashReply =
   | { id: number, ok: true, value: string | boolean }
   | { id: number, ok: false, error: string }
 
-/** Thrown when the queue of waiting requests is full. */
+/** Thrown when the queue of waiting requests is full, or a request waited longer than maxWaitMs. */
 export class HashingBusyError extends Error {
   override name = 'HashingBusyError'
 }
@@ -103,8 +102,7 @@ export class HashingProcess {
 
   /** An argon2id PHC string for `password`. */
   hash (password: string, params: Argon2Params): Promise<string> {
-    const request = { op: 'hash', password, params: { memoryCost: params.memoryKiB, timeCost: params.timeCost, parallelism: params.parallelism } } as const
-    return this.#submit(request) as Promise<string>
+    return this.#submit({ op: 'hash', password, params: argon2idCosts(params) }) as Promise<string>
   }
 
   /** Whether `password` matches the PHC string `hash` (false for a malformed hash). */

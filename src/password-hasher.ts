@@ -15,6 +15,11 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 
 export type Argon2Params = Config['argon2']
 
+/** The argon2 library's cost options for `params`. */
+export function argon2idCosts (params: Argon2Params): { memoryCost: number, timeCost: number, parallelism: number } {
+  return { memoryCost: params.memoryKiB, timeCost: params.timeCost, parallelism: params.parallelism }
+}
+
 export interface PasswordHasherOptions {
   /** Where argon2 runs; default: this process's libuv thread pool. The hasher closes it. */
   readonly hashingProcess?: HashingProcess
@@ -39,19 +44,14 @@ export class PasswordHasher {
   /** An argon2id PHC string for `password`. */
   hash (password: string): Promise<string> {
     if (this.#process !== undefined) return this.#process.hash(password, this.#params)
-    return argon2.hash(password, {
-      type: argon2.argon2id,
-      memoryCost: this.#params.memoryKiB,
-      timeCost: this.#params.timeCost,
-      parallelism: this.#params.parallelism
-    })
+    return argon2.hash(password, { type: argon2.argon2id, ...argon2idCosts(this.#params) })
   }
 
   /**
    * True when `password` matches `hash`. With `hash` undefined (unknown user) it verifies
    * against a dummy hash and returns false, taking about as long as a real check. A malformed
    * `hash` matches nothing.
-   * @throws HashingBusyError when the hashing process's queue is full; Error when it failed
+   * @throws HashingBusyError when the hashing process's queue is full or the wait too long; Error when it failed
    */
   async verify (hash: string | undefined, password: string): Promise<boolean> {
     this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'))

@@ -142,12 +142,17 @@ t.test('close() ends the child, fails requests in flight and every later call', 
   t.pass('a second close() is harmless')
 })
 
+/** Script lines: start a HashingProcess, hash once, print the child's pid. */
+const HASH_ONCE_AND_PRINT_PID = [
+  'const hashing = new HashingProcess()',
+  'hashing.start()',
+  `await hashing.hash('x', ${JSON.stringify(PARAMS)})`,
+  'process.stdout.write(`${hashing.pid}\\n`)'
+]
+
 t.test('an idle child does not keep its parent process alive', async (t) => {
   const script = startScript(t, [
-    'const hashing = new HashingProcess()',
-    'hashing.start()',
-    `await hashing.hash('x', ${JSON.stringify(PARAMS)})`,
-    'process.stdout.write(`${hashing.pid}\\n`)',
+    ...HASH_ONCE_AND_PRINT_PID,
     '// and returns without close()'
   ])
   const pid = Number(await script.firstLine)
@@ -168,10 +173,7 @@ t.test('an idle child does not keep its parent process alive', async (t) => {
 // alive until then, even when the child is too starved to act on 'disconnect' in time.
 t.test('close() resolves for a child that is slow to exit', async (t) => {
   const script = startScript(t, [
-    'const hashing = new HashingProcess()',
-    'hashing.start()',
-    `await hashing.hash('x', ${JSON.stringify(PARAMS)})`,
-    'process.stdout.write(`${hashing.pid}\\n`)',
+    ...HASH_ONCE_AND_PRINT_PID,
     // A stopped child cannot act on 'disconnect', like one starved of CPU on a busy machine.
     "process.kill(hashing.pid, 'SIGSTOP')",
     'await hashing.close()',

@@ -1,6 +1,7 @@
-// Logins while the password checks are queued to their limit: the refused one gets 503
-// login_busy with Retry-After and no session, the one that got its turn logs in. Closing the app
-// ends its hashing child process.
+// The app's password hashing child process, seen through logins: while checks are queued to
+// their limit the refused login gets 503 login_busy with Retry-After and no session, and the one
+// that got its turn logs in; a child killed mid-login is logged and replaced, and the login still
+// succeeds; closing the app ends the child.
 import t from 'tap'
 import { HTTP_ERRORS } from '../src/errors.js'
 import { postLogin, SESSION_SET_COOKIE, setCookies } from './helpers/http.js'
@@ -37,6 +38,37 @@ t.test('two logins at once with room for one check: one logs in, the other gets 
   t.equal(server.logs.entries().filter((entry) => entry.event === 'login_succeeded').length, 1, 'one login logged')
   t.notMatch(server.logs.text, TEST_USER.password, 'no password in the logs')
   if (sid !== undefined) t.notMatch(server.logs.text, sid, 'no session id in the logs')
+})
+
+t.test('a hashing child killed during a login is logged and replaced; the login succeeds', async (t) => {
+  const server = await startTestServer(t)
+  const first = server.app.hasher.hashingProcess?.pid
+  if (first === undefined) throw new Error('no hashing child')
+  // Kill it while the check is in flight: just after the login's verify has sent it to the child
+  // (an argon2 check takes tens of ms there).
+  const hasher = server.app.hasher
+  const verify = hasher.verify.bind(hasher)
+  const verifying = new Promise<void>((resolve) => {
+    hasher.verify = async (hash, password) => {
+      const result = verify(hash, password)
+      setImmediate(resolve)
+      return await result
+    }
+  })
+  const login = postLogin(server)
+  await verifying
+  // Stopped first, so its check cannot finish however fast it is; then killed.
+  process.kill(first, 'SIGSTOP')
+  process.kill(first, 'SIGKILL')
+  const res = await login
+  t.equal(res.status, 303, 'the login still succeeds (its check ran again on a new child)')
+  t.ok(SESSION_SET_COOKIE.test(setCookies(res)[0] ?? ''), 'with a session cookie')
+  const second = server.app.hasher.hashingProcess?.pid
+  t.ok(second !== undefined && second !== first, `a new child (${String(second)}, was ${first})`)
+  t.ok(await waitUntilGone(first), 'the killed child is gone')
+  const exits = server.logs.entries().filter((entry) => entry.event === 'hashing_process_exited')
+  t.equal(exits.length, 1, 'the exit is logged once')
+  t.match(exits[0], { level: 50, how: 'SIGKILL' }, 'as an error, with the signal')
 })
 
 t.test('closing the app ends its hashing child process', async (t) => {
