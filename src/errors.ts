@@ -1,18 +1,45 @@
 // The one registry of error codes: HTTP refusals (with status and the text a person reads),
-// WebSocket gate refusals, protocol error replies and close codes. Clients and tests match
-// on codes, never on prose; test/errors.test.ts checks that every code is in the README.
+// WebSocket gate refusals, protocol error replies and close codes, and the error class routes
+// throw. Clients and tests match on codes, never on prose; test/errors.test.ts checks the
+// registry and the README against each other, both ways.
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH } from './accounts/account-rules.js'
 
-/** HTTP refusals of the login and page routes. */
+/**
+ * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")
+ * when the refusal carries a Retry-After.
+ */
 export const HTTP_ERRORS = Object.freeze({
   login_failed: { status: 401, message: 'Your login information is incorrect.' },
-  login_form_invalid: { status: 400, message: 'Please enter a username and a password (usernames up to 64 characters, passwords up to 1024).' },
+  login_form_invalid: { status: 400, message: `Please enter a username and a password (usernames up to ${MAX_USERNAME_LENGTH} characters, passwords up to ${MAX_PASSWORD_LENGTH}).` },
   cross_site_request: { status: 403, message: 'This request came from another site and was refused.' },
-  rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.' },
+  rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.', retryHint: true },
   login_busy: { status: 503, message: 'Too many people are logging in right now. Please try again in a moment.' },
+  request_invalid: { status: 400, message: 'This request could not be understood.' },
+  request_too_large: { status: 413, message: 'This request is too large.' },
+  unsupported_media_type: { status: 415, message: 'This kind of request body is not accepted.' },
   not_found: { status: 404, message: 'There is nothing here.' },
   internal_error: { status: 500, message: 'Something went wrong on our side. Please try again.' }
 } as const)
 export type HttpErrorCode = keyof typeof HTTP_ERRORS
+
+/** An HTTP refusal that knows its registry code, its status and, when it has one, its Retry-After. */
+export class HttpError extends Error {
+  override name = 'HttpError'
+  readonly code: HttpErrorCode
+  /** The status answered: the registry's, unless a route chose another one for the same code. */
+  readonly statusCode: number
+  /** Seconds the client is told to wait (Retry-After), when it should wait. */
+  readonly retryAfterS: number | undefined
+
+  constructor (code: HttpErrorCode, options: { retryAfterS?: number, statusCode?: number, cause?: unknown } = {}) {
+    const entry: { message: string, status: number, retryHint?: boolean } = HTTP_ERRORS[code]
+    const hint = entry.retryHint === true && options.retryAfterS !== undefined ? ` (Try again in ${options.retryAfterS} s.)` : ''
+    super(entry.message + hint, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.statusCode = options.statusCode ?? entry.status
+    this.retryAfterS = options.retryAfterS
+  }
+}
 
 /** Notices the login page can show after a redirect (`/login?notice=<code>`). */
 export const LOGIN_NOTICES: ReadonlyMap<string, string> = new Map([

@@ -1,11 +1,11 @@
 // The process entry: load configuration, make sure there is a users file, build the app,
 // listen, and close gracefully on SIGTERM/SIGINT. Everything else is in buildApp.
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { DEMO_USERNAME, ensureUsersFile } from './accounts/first-start.js'
+import { PasswordHasher } from './accounts/password-hasher.js'
 import { buildApp } from './app.js'
-import { DEMO_USERNAME, ensureUsersFile } from './first-start.js'
-import { PasswordHasher } from './password-hasher.js'
-import { loadTlsCredentials } from './tls-credentials.js'
+import { ConfigError, loadConfig, type Config } from './config/config.js'
+import { loadTlsCredentials } from './config/tls-credentials.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -52,7 +52,7 @@ async function main (): Promise<void> {
     app.log.warn('TLS is OFF (TLS=off): plain HTTP. Only run this behind a proxy that terminates TLS.')
     process.stderr.write('\n!!! hero-socket is serving PLAIN HTTP (TLS=off). Run it only behind a TLS-terminating proxy. !!!\n\n')
   }
-  app.log.info({ allowedOrigins: app.allowedOrigins.list() }, 'allowed origins')
+  app.log.info({ allowedOrigins: app.services.allowedOrigins.list() }, 'allowed origins')
 }
 
 await main()

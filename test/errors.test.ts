@@ -1,12 +1,11 @@
-// The error registry: every code is documented in the README (as `code`), and the registry agrees
-// with the schemas and with the protocols it speaks (HTTP statuses, close code ranges, lengths).
-import fs from 'node:fs'
+// The error registry: the registry and the README's tables list the same codes, with the same
+// statuses and close codes, both ways; and the registry agrees with the schemas and with the
+// protocols it speaks (HTTP statuses, close code ranges, lengths).
 import { STATUS_CODES } from 'node:http'
 import t from 'tap'
-import { CLOSE_CODES, GATE_REJECTIONS, HTTP_ERRORS, MESSAGE_ERRORS } from '../src/errors.js'
+import { CLOSE_CODES, GATE_REJECTIONS, HTTP_ERRORS, HttpError, MESSAGE_ERRORS } from '../src/errors.js'
 import { SCHEMAS } from './helpers/hero-client.js'
-
-const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+import { README as readme, readmeTable } from './helpers/readme.js'
 
 /** Every code a client or operator can meet, by registry. */
 const CODES: Record<string, readonly string[]> = {
@@ -20,6 +19,25 @@ t.test('every code is in the README, in backticks', async (t) => {
   for (const [registry, codes] of Object.entries(CODES)) {
     for (const code of codes) t.ok(readme.includes('`' + code + '`'), `${registry}: \`${code}\` is documented`)
   }
+})
+
+t.test('the README tables and the registries hold the same codes, both ways', async (t) => {
+  const http = readmeTable('### HTTP errors').map(([status, code]) => [code, Number(status)])
+  t.same(http.sort(), Object.entries(HTTP_ERRORS).map(([code, { status }]) => [code, status]).sort(), 'HTTP errors: code and status')
+  const gate = readmeTable('### Handshake refusals (HTTP, before any WebSocket exists)').map(([status, reason]) => [reason, Number(status)])
+  t.same(gate.sort(), Object.entries(GATE_REJECTIONS).map(([reason, { status }]) => [reason, status]).sort(), 'handshake refusals: reason and status')
+  const replies = readmeTable('### Error codes (replies; the socket stays open)').map(([code]) => code)
+  t.same(replies.sort(), Object.keys(MESSAGE_ERRORS).sort(), 'error replies')
+  const closes = readmeTable('### Close codes').filter(([, reason]) => reason !== '').map(([code, reason]) => [Number(code), reason])
+  t.same(closes.sort(), Object.values(CLOSE_CODES).map(({ code, reason }) => [code, reason]).sort(), 'close codes and reasons')
+})
+
+t.test('HttpError carries its code, status, Retry-After and the registry text', async (t) => {
+  const limited = new HttpError('rate_limited', { retryAfterS: 7 })
+  t.match(limited, { code: 'rate_limited', statusCode: 429, retryAfterS: 7, message: `${HTTP_ERRORS.rate_limited.message} (Try again in 7 s.)` })
+  t.match(new HttpError('login_busy', { retryAfterS: 2 }), { statusCode: 503, retryAfterS: 2, message: HTTP_ERRORS.login_busy.message }, 'only rate_limited says the wait in words')
+  t.match(new HttpError('login_form_invalid', { statusCode: 413 }), { code: 'login_form_invalid', statusCode: 413, retryAfterS: undefined })
+  t.ok(new HttpError('not_found') instanceof Error)
 })
 
 t.test('the registries are frozen', async (t) => {

@@ -1,9 +1,7 @@
 // The README stays true: every configuration variable is documented with its default.
-import fs from 'node:fs'
 import t from 'tap'
-import { ENV_DEFAULTS, type EnvName } from '../src/config.js'
-
-const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+import { ENV_DEFAULTS, type EnvName } from '../src/config/config.js'
+import { README as readme } from './helpers/readme.js'
 
 t.test('every configuration variable is in the README table with its default', async (t) => {
   for (const name of Object.keys(ENV_DEFAULTS) as EnvName[]) {

@@ -2,7 +2,7 @@
 // runner sets (high limits, LOG_LEVEL=warn), listening on 127.0.0.1 port 0.
 import type { AddressInfo } from 'node:net'
 import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/config/config.js'
 import { serveControl } from '../server-control.js'
 
 const config = loadConfig()

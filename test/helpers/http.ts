@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { SessionEnd } from '../../src/session-store.js'
+import type { SessionEnd } from '../../src/sessions/session-store.js'
 import { TEST_USER, type TestServer } from './test-server.js'
 
 /** The package root (where package.json and dist/ are). */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** `__Host-sid=<43 base64url characters>` and nothing else but the fixed attributes. */
 export const SESSION_SET_COOKIE = /^__Host-sid=([A-Za-z0-9_-]{43}); Path=\/; HttpOnly; Secure; SameSite=Strict$/
@@ -50,7 +50,7 @@ export function setCookies (res: Response): string[] {
  * Read `calls` after the request.
  */
 export function countVerifies (server: TestServer): { calls: number } {
-  const hasher = server.app.hasher
+  const hasher = server.app.services.hasher
   const verify = hasher.verify.bind(hasher)
   const counter = { calls: 0 }
   hasher.verify = async (hash: string | undefined, password: string): Promise<boolean> => {
@@ -131,4 +131,9 @@ function withoutUndefined (headers: Record<string, string | undefined>): Record<
   const result: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) result[name] = value
   return result
+}
+
+/** How many live sessions `username` (default: the test user) has in the server's store. */
+export async function sessionCount (server: TestServer, username: string = TEST_USER.username): Promise<number> {
+  return (await server.sessions.listUser(username)).length
 }

@@ -1,29 +1,40 @@
 // A session store whose lookups wait until the test releases them, to hold handshakes inside the
-// gate (between the cookie check and the upgrade) and see what happens meanwhile.
-import { MemorySessionStore, type Session } from '../../src/session-store.js'
+// gate (between the cookie check and the upgrade) and see what happens meanwhile. It wraps any
+// SessionStore (by default an in-memory one on a test clock).
+import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
+import type { Session, SessionEnd, SessionEndReason, SessionStore } from '../../src/sessions/session-store.js'
 import { TestClock } from './test-server.js'
 
-/** MemorySessionStore whose get() waits for release(). */
-export class SlowSessionStore extends MemorySessionStore {
+/** A SessionStore whose get() waits for release(). */
+export class SlowSessionStore implements SessionStore {
   /** Lookups waiting now. */
   waiting = 0
+  readonly #inner: SessionStore
   #release: () => void = () => {}
-  #gate: Promise<void>
+  readonly #gate: Promise<void>
 
-  constructor (clock: TestClock = new TestClock()) {
-    super({ idleTimeoutMs: 1_800_000, absoluteTimeoutMs: 28_800_000 }, { now: clock.read, sweepIntervalMs: 0 })
+  constructor (inner: SessionStore = new MemorySessionStore({ idleTimeoutMs: 1_800_000, absoluteTimeoutMs: 28_800_000 }, { now: new TestClock().read, sweepIntervalMs: 0 })) {
+    this.#inner = inner
     this.#gate = new Promise((resolve) => { this.#release = resolve })
   }
 
-  override async get (id: string): Promise<Session | undefined> {
+  async get (id: string): Promise<Session | undefined> {
     this.waiting++
     await this.#gate
     this.waiting--
-    return await super.get(id)
+    return await this.#inner.get(id)
   }
 
   /** Lets every waiting (and later) lookup finish. */
   release (): void {
     this.#release()
   }
+
+  create (username: string): Promise<{ id: string, session: Session }> { return this.#inner.create(username) }
+  touch (id: string): Promise<void> { return this.#inner.touch(id) }
+  destroy (id: string, reason: SessionEndReason): Promise<void> { return this.#inner.destroy(id, reason) }
+  destroyUser (username: string, reason: SessionEndReason): Promise<number> { return this.#inner.destroyUser(username, reason) }
+  listUser (username: string): Promise<readonly Session[]> { return this.#inner.listUser(username) }
+  onEnd (listener: (end: SessionEnd) => void): () => void { return this.#inner.onEnd(listener) }
+  close (): Promise<void> { return this.#inner.close() }
 }

@@ -9,11 +9,13 @@ import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config.js'
-import { PasswordHasher } from '../../src/password-hasher.js'
-import { MemorySessionStore } from '../../src/session-store.js'
-import { generateDevelopmentCertificate, type TlsCredentials } from '../../src/tls-credentials.js'
-import { FileUsersStore } from '../../src/users-store.js'
+import { loadConfig, type Config } from '../../src/config/config.js'
+import { PasswordHasher } from '../../src/accounts/password-hasher.js'
+import { generateDevelopmentCertificate, type TlsCredentials } from '../../src/config/tls-credentials.js'
+import { FileUsersStore } from '../../src/accounts/file-users-store.js'
+import type { UsersStore } from '../../src/accounts/users-store.js'
+import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
+import type { SessionStore } from '../../src/sessions/session-store.js'
 
 /** The account every test server has. */
 export const TEST_USER = Object.freeze({ username: 'alice', password: 'correct horse battery staple' })
@@ -50,8 +52,8 @@ export interface TestServer {
   port: number
   clock: TestClock
   logs: LogCapture
-  sessions: MemorySessionStore
-  users: FileUsersStore
+  sessions: SessionStore
+  users: UsersStore
   usersFile: string
   /** The certificate, to trust it in clients (`ca`). */
   ca: string
@@ -101,10 +103,7 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
   })
   const clock = new TestClock()
   const logs = new LogCapture()
-  const sessions = new MemorySessionStore(
-    { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
-    { now: clock.read, sweepIntervalMs: 0 }
-  )
+  const sessions = options.sessions ?? memorySessionStore(config, clock)
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
   const tls = await testCredentials()
   const app = await buildApp(config, { logStream: logs, now: clock.read, sessions, users, tls, ...options })
@@ -140,7 +139,7 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
  * `options.sessions` passes a fresh one (the in-memory store of a real restart is lost).
  * Resolves once the new app listens; its teardown is registered on `t`.
  */
-export async function restartTestServer (t: Teardown, server: TestServer, options: { sessions?: MemorySessionStore, beforeListen?: () => Promise<void> } = {}): Promise<TestServer> {
+export async function restartTestServer (t: Teardown, server: TestServer, options: { sessions?: SessionStore, beforeListen?: () => Promise<void> } = {}): Promise<TestServer> {
   await server.app.close()
   if (options.beforeListen !== undefined) await options.beforeListen()
   const sessions = options.sessions ?? server.sessions
@@ -151,10 +150,18 @@ export async function restartTestServer (t: Teardown, server: TestServer, option
   return { ...server, app, sessions, users }
 }
 
-/** A fresh in-memory session store with the timeouts and clock of `server` (no sweep timer). */
-export function freshSessionStore (server: TestServer): MemorySessionStore {
+/** A fresh in-memory session store with the timeouts and clock of `server`. */
+export function freshSessionStore (server: TestServer): SessionStore {
+  return memorySessionStore(server.config, server.clock)
+}
+
+/**
+ * The in-memory store with the configured timeouts on the test's clock. Its sweep runs every
+ * SESSION_SWEEP_INTERVAL_MS of real time (tests that need it set it short) and reads the clock.
+ */
+function memorySessionStore (config: Config, clock: TestClock): SessionStore {
   return new MemorySessionStore(
-    { idleTimeoutMs: server.config.sessionIdleTimeoutMs, absoluteTimeoutMs: server.config.sessionAbsoluteTimeoutMs },
-    { now: server.clock.read, sweepIntervalMs: 0 }
+    { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
+    { now: clock.read, sweepIntervalMs: config.sessionSweepIntervalMs }
   )
 }

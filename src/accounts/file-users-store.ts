@@ -1,0 +1,186 @@
+// The default accounts store: usernames and argon2id hashes in a JSON file written atomically
+// (temp file + fsync + rename) with owner-only permissions, reloaded when another process (the
+// users CLI) changes it.
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { isValidUsername } from './account-rules.js'
+import type { UserRecord, UsersStore } from './users-store.js'
+
+interface UsersFileContent {
+  version: 1
+  users: UserRecord[]
+}
+
+/** Thrown when the users file exists but cannot be read as a users file. */
+export class UsersFileError extends Error {
+  override name = 'UsersFileError'
+}
+
+/** Users in a JSON file. */
+export class FileUsersStore implements UsersStore {
+  readonly file: string
+  #users = new Map<string, UserRecord>()
+  readonly #events = new EventEmitter()
+  #watching = false
+
+  private constructor (file: string) {
+    this.file = file
+  }
+
+  /**
+   * Opens the users file (it must exist unless `create` is given, which starts empty).
+   * With `watch`, reloads when the file changes and reports removed users (polls every `watchIntervalMs`).
+   */
+  static async open (file: string, options: { watch?: boolean, watchIntervalMs?: number } = {}): Promise<FileUsersStore> {
+    const store = new FileUsersStore(file)
+    store.#users = await readUsersFile(file)
+    if (options.watch === true) store.#watch(options.watchIntervalMs ?? 1000)
+    return store
+  }
+
+  /** True when the file exists. */
+  static async exists (file: string): Promise<boolean> {
+    try {
+      await fsp.access(file)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Creates a new users file holding `records`; fails if the file exists. */
+  static async create (file: string, records: readonly UserRecord[]): Promise<void> {
+    await writeUsersFile(file, new Map(records.map((r) => [r.username, r])), 'wx')
+  }
+
+  async get (username: string): Promise<UserRecord | undefined> {
+    return this.#users.get(username)
+  }
+
+  async list (): Promise<readonly string[]> {
+    return [...this.#users.keys()].sort()
+  }
+
+  async put (record: UserRecord): Promise<void> {
+    if (!isValidUsername(record.username)) throw new TypeError('invalid username')
+    const previous = this.#users.get(record.username)
+    const next = new Map(this.#users)
+    next.set(record.username, record)
+    await writeUsersFile(this.file, next)
+    this.#users = next
+    if (previous !== undefined && previous.hash !== record.hash) this.#events.emit('passwordChanged', record.username)
+  }
+
+  async remove (username: string): Promise<boolean> {
+    if (!this.#users.has(username)) return false
+    const next = new Map(this.#users)
+    next.delete(username)
+    await writeUsersFile(this.file, next)
+    this.#users = next
+    this.#events.emit('removed', username)
+    return true
+  }
+
+  onRemoved (listener: (username: string) => void): () => void {
+    this.#events.on('removed', listener)
+    return () => this.#events.off('removed', listener)
+  }
+
+  onPasswordChanged (listener: (username: string) => void): () => void {
+    this.#events.on('passwordChanged', listener)
+    return () => this.#events.off('passwordChanged', listener)
+  }
+
+  async close (): Promise<void> {
+    if (this.#watching) fs.unwatchFile(this.file)
+    this.#watching = false
+    this.#events.removeAllListeners()
+  }
+
+  /** Re-reads the file and reports users that are gone or have a new password; a broken file keeps the last good state. */
+  async reload (): Promise<void> {
+    let next: Map<string, UserRecord>
+    try {
+      next = await readUsersFile(this.file)
+    } catch (err) {
+      this.#events.emit('reloadError', err)
+      return
+    }
+    const before = this.#users
+    this.#users = next
+    for (const [username, record] of before) {
+      const now = next.get(username)
+      if (now === undefined) this.#events.emit('removed', username)
+      else if (now.hash !== record.hash) this.#events.emit('passwordChanged', username)
+    }
+  }
+
+  onReloadError (listener: (err: unknown) => void): () => void {
+    this.#events.on('reloadError', listener)
+    return () => this.#events.off('reloadError', listener)
+  }
+
+  #watch (intervalMs: number): void {
+    this.#watching = true
+    fs.watchFile(this.file, { interval: intervalMs, persistent: false }, (curr, prev) => {
+      if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) void this.reload()
+    })
+  }
+}
+
+async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
+  const text = await fsp.readFile(file, 'utf8')
+  let content: unknown
+  try {
+    content = JSON.parse(text)
+  } catch {
+    throw new UsersFileError(`${file} is not valid JSON`)
+  }
+  const users = new Map<string, UserRecord>()
+  const list = (content as Partial<UsersFileContent> | null)?.users
+  if ((content as Partial<UsersFileContent> | null)?.version !== 1 || !Array.isArray(list)) {
+    throw new UsersFileError(`${file} is not a hero-socket users file (version 1)`)
+  }
+  for (const entry of list as unknown[]) {
+    const { username, hash } = (entry ?? {}) as Partial<UserRecord>
+    if (typeof username !== 'string' || !isValidUsername(username) ||
+        typeof hash !== 'string' || !hash.startsWith('$argon2id$')) {
+      throw new UsersFileError(`${file} has an entry that is not a username with an argon2id hash`)
+    }
+    users.set(username, { username, hash })
+  }
+  return users
+}
+
+/**
+ * Writes atomically: a 0600 temp file in the same folder, fsync, then rename over the target.
+ * With 'wx' the temp file is hard-linked instead, which fails if the target exists: two first
+ * starts at once cannot overwrite each other's file.
+ */
+async function writeUsersFile (file: string, users: ReadonlyMap<string, UserRecord>, flag: 'w' | 'wx' = 'w'): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+  const content: UsersFileContent = { version: 1, users: [...users.values()].sort((a, b) => a.username.localeCompare(b.username)) }
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+  const handle = await fsp.open(temp, 'wx', 0o600)
+  try {
+    await handle.writeFile(JSON.stringify(content, null, 2) + '\n')
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    if (flag === 'wx') {
+      await fsp.link(temp, file)
+      await fsp.rm(temp)
+    } else {
+      await fsp.rename(temp, file)
+    }
+  } catch (err) {
+    await fsp.rm(temp, { force: true })
+    throw err
+  }
+  await fsp.chmod(file, 0o600)
+}

@@ -1,0 +1,50 @@
+// The login use case: check a username and password with argon2id (an unknown user costs the
+// same check as a wrong password), then start a new session, ending the one the browser had so
+// that an id planted before login is never promoted. HTTP and logging stay in the route.
+import { HttpError } from '../errors.js'
+import type { Session, SessionStore } from '../sessions/session-store.js'
+import { isValidUsername } from './account-rules.js'
+import { HashingBusyError } from './hashing-process.js'
+import type { PasswordHasher } from './password-hasher.js'
+import type { UsersStore } from './users-store.js'
+
+/** Seconds a login refused with login_busy is told to wait (Retry-After). */
+export const LOGIN_BUSY_RETRY_AFTER_S = 2
+
+export interface LoginDependencies {
+  readonly users: UsersStore
+  readonly hasher: PasswordHasher
+  readonly sessions: SessionStore
+}
+
+export interface LoginAttempt {
+  readonly username: string
+  readonly password: string
+  /** The session id the browser already carried, if any: it is ended on success. */
+  readonly previousSessionId: string | undefined
+}
+
+/** A failed login says nothing about why; a successful one carries the new session. */
+export type LoginOutcome =
+  | { readonly ok: false }
+  | { readonly ok: true, readonly id: string, readonly session: Session }
+
+/**
+ * Checks the credentials and, when they match, starts a session.
+ * @throws HttpError login_busy when the password checks queue is full or the wait too long
+ */
+export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Promise<LoginOutcome> {
+  const { username, password } = attempt
+  const user = isValidUsername(username) ? await deps.users.get(username) : undefined
+  let ok: boolean
+  try {
+    ok = await deps.hasher.verify(user?.hash, password)
+  } catch (err) {
+    if (err instanceof HashingBusyError) throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S, cause: err })
+    throw err
+  }
+  if (!ok) return { ok: false }
+  if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
+  const { id, session } = await deps.sessions.create(username)
+  return { ok: true, id, session }
+}

@@ -1,0 +1,67 @@
+// Password hashing with argon2id. Verification of unknown users runs against a dummy hash
+// made with the same parameters, so "no such user" and "wrong password" take similar time.
+// The server hashes in a low-priority child process (hashing-process.ts); the users CLI and
+// first start hash here, in this process's thread pool.
+import { randomBytes } from 'node:crypto'
+import argon2 from 'argon2'
+import { argon2idCosts, type Argon2Params } from './argon2-costs.js'
+import type { HashingProcess } from './hashing-process.js'
+
+export interface PasswordHasherOptions {
+  /** Where argon2 runs; default: this process's libuv thread pool. The hasher closes it. */
+  readonly hashingProcess?: HashingProcess
+}
+
+/** Hashes and verifies passwords with fixed argon2id parameters. */
+export class PasswordHasher {
+  readonly #params: Argon2Params
+  readonly #process: HashingProcess | undefined
+  #dummyHash: Promise<string> | undefined
+
+  constructor (params: Argon2Params, options: PasswordHasherOptions = {}) {
+    this.#params = params
+    this.#process = options.hashingProcess
+  }
+
+  /** The child process argon2 runs in, when there is one. */
+  get hashingProcess (): HashingProcess | undefined {
+    return this.#process
+  }
+
+  /** An argon2id PHC string for `password`. */
+  hash (password: string): Promise<string> {
+    if (this.#process !== undefined) return this.#process.hash(password, this.#params)
+    return argon2.hash(password, { type: argon2.argon2id, ...argon2idCosts(this.#params) })
+  }
+
+  /**
+   * True when `password` matches `hash`. With `hash` undefined (unknown user) it verifies
+   * against a dummy hash and returns false, taking about as long as a real check. A malformed
+   * `hash` matches nothing.
+   * @throws HashingBusyError when the hashing process's queue is full or the wait too long; Error when it failed
+   */
+  async verify (hash: string | undefined, password: string): Promise<boolean> {
+    this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'))
+    const target = hash ?? await this.#dummyHash
+    if (this.#process !== undefined) return await this.#process.verify(target, password) && hash !== undefined
+    let ok: boolean
+    try {
+      ok = await argon2.verify(target, password)
+    } catch {
+      ok = false
+    }
+    return ok && hash !== undefined
+  }
+
+  /** Precomputes the dummy hash, so the first unknown-user login is not faster or slower. */
+  async warmUp (): Promise<void> {
+    this.#process?.start()
+    this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'))
+    await this.#dummyHash
+  }
+
+  /** Ends the hashing process, if there is one; later calls fail. */
+  async close (): Promise<void> {
+    await this.#process?.close()
+  }
+}

@@ -1,0 +1,98 @@
+// The users CLI: `add <name>` (password from stdin when piped, prompted without echo on a
+// terminal), `remove <name>`, `list`. Writes the users file a running server watches.
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_RULE, isValidUsername } from '../accounts/account-rules.js'
+import { FileUsersStore, UsersFileError } from '../accounts/file-users-store.js'
+import { PasswordHasher } from '../accounts/password-hasher.js'
+import { ConfigError, loadConfig } from '../config/config.js'
+
+const USAGE = 'usage: npm run users -- add <name> | remove <name> | list'
+
+/** Reads a password: the whole of stdin when piped, else a no-echo prompt on the terminal. */
+async function readPassword (): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  }
+  const first = await promptHidden('Password: ')
+  const second = await promptHidden('Repeat password: ')
+  if (first !== second) throw new CliError('the passwords do not match')
+  return first
+}
+
+function promptHidden (prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin
+    process.stderr.write(prompt)
+    stdin.setRawMode(true)
+    stdin.resume()
+    let value = ''
+    const onData = (data: Buffer): void => {
+      for (const char of data.toString('utf8')) {
+        if (char === '\r' || char === '\n') {
+          done()
+          resolve(value)
+          return
+        } else if (char === '\u0003') {
+          done()
+          reject(new CliError('cancelled'))
+          return
+        } else if (char === '\u007f' || char === '\b') {
+          value = value.slice(0, -1)
+        } else {
+          value += char
+        }
+      }
+    }
+    const done = (): void => {
+      stdin.off('data', onData)
+      stdin.setRawMode(false)
+      stdin.pause()
+      process.stderr.write('\n')
+    }
+    stdin.on('data', onData)
+  })
+}
+
+class CliError extends Error {}
+
+async function run (args: string[]): Promise<void> {
+  const [command, name, ...rest] = args
+  if (rest.length > 0) throw new CliError(USAGE)
+  const config = loadConfig()
+  if (command === 'list' && name === undefined) {
+    if (!await FileUsersStore.exists(config.usersFile)) return
+    const store = await FileUsersStore.open(config.usersFile)
+    for (const username of await store.list()) process.stdout.write(username + '\n')
+    return
+  }
+  if ((command !== 'add' && command !== 'remove') || name === undefined) throw new CliError(USAGE)
+  if (!isValidUsername(name)) throw new CliError(USERNAME_RULE)
+
+  if (command === 'add') {
+    const password = await readPassword()
+    if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`)
+    if (password.length > MAX_PASSWORD_LENGTH) throw new CliError(`the password must be at most ${MAX_PASSWORD_LENGTH} characters`)
+    const hash = await new PasswordHasher(config.argon2).hash(password)
+    if (!await FileUsersStore.exists(config.usersFile)) await FileUsersStore.create(config.usersFile, [])
+    const store = await FileUsersStore.open(config.usersFile)
+    const existed = await store.get(name) !== undefined
+    await store.put({ username: name, hash })
+    process.stdout.write(`${existed ? 'updated' : 'added'} ${name}\n`)
+    return
+  }
+  const exists = await FileUsersStore.exists(config.usersFile)
+  const removed = exists && await (await FileUsersStore.open(config.usersFile)).remove(name)
+  if (!removed) throw new CliError(`no user ${name}`)
+  process.stdout.write(`removed ${name}\n`)
+}
+
+try {
+  await run(process.argv.slice(2))
+} catch (err) {
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof UsersFileError) {
+    process.stderr.write(`users: ${err.message}\n`)
+    process.exit(2)
+  }
+  throw err
+}

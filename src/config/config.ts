@@ -1,0 +1,256 @@
+// Configuration: read once from environment variables, validated against a JSON Schema,
+// and handed around as one deep-frozen typed object. A bad value throws ConfigError naming
+// the variable, so start-up stops before anything listens.
+import path from 'node:path'
+import { Ajv } from 'ajv'
+
+/** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
+export const ARGON2_MIN = Object.freeze({ memoryKiB: 19456, timeCost: 2, parallelism: 1 })
+
+/** Every variable with its default (as the string it would be in the environment). */
+export const ENV_DEFAULTS = Object.freeze({
+  HOST: '127.0.0.1',
+  PORT: '8443',
+  ALLOWED_ORIGINS: '',
+  TLS: 'on',
+  TLS_CERT: '',
+  TLS_KEY: '',
+  CERTS_DIR: 'certs',
+  TRUST_PROXY_HOPS: '0',
+  DATA_DIR: 'data',
+  USERS_FILE: '',
+  SESSION_IDLE_TIMEOUT_S: '1800',
+  SESSION_ABSOLUTE_TIMEOUT_S: '28800',
+  SESSION_SWEEP_INTERVAL_MS: '1000',
+  ARGON2_MEMORY_KIB: String(ARGON2_MIN.memoryKiB),
+  ARGON2_TIME_COST: String(ARGON2_MIN.timeCost),
+  ARGON2_PARALLELISM: String(ARGON2_MIN.parallelism),
+  RATE_LIMIT_MAX: '300',
+  RATE_LIMIT_WINDOW_S: '60',
+  LOGIN_RATE_IP_MAX: '20',
+  LOGIN_RATE_USER_MAX: '5',
+  LOGIN_RATE_WINDOW_S: '60',
+  MAX_PAYLOAD: '4096',
+  MESSAGE_RATE: '10',
+  MESSAGE_BURST: '20',
+  MAX_INVALID_MESSAGES: '10',
+  MAX_RATE_LIMITED_MESSAGES: '20',
+  WS_HANDSHAKE_RATE: '10',
+  WS_HANDSHAKE_BURST: '20',
+  WS_MAX_CONNECTIONS_PER_IP: '50',
+  WS_MAX_CONNECTIONS_PER_USER: '5',
+  WS_PERMESSAGE_DEFLATE: 'off',
+  WS_DEFLATE_THRESHOLD: '1024',
+  HEARTBEAT_INTERVAL_MS: '30000',
+  SHUTDOWN_TIMEOUT_MS: '10000',
+  LOG_LEVEL: 'info'
+})
+
+export type EnvName = keyof typeof ENV_DEFAULTS
+
+/** The validated configuration. Times carry their unit in the name. */
+export interface Config {
+  readonly host: string
+  /** 0 picks a free port (tests). */
+  readonly port: number
+  /** Exact origins allowed to open the socket and post forms; undefined = own https origins. */
+  readonly allowedOrigins: readonly string[] | undefined
+  /** false only when explicitly asked for (TLS=off), for running behind a TLS proxy. */
+  readonly tls: boolean
+  readonly tlsCertFile: string | undefined
+  readonly tlsKeyFile: string | undefined
+  readonly certsDir: string
+  /** Proxies in front of us whose X-Forwarded-For entries are trusted (0: use the peer address). */
+  readonly trustProxyHops: number
+  readonly dataDir: string
+  readonly usersFile: string
+  readonly sessionIdleTimeoutMs: number
+  readonly sessionAbsoluteTimeoutMs: number
+  readonly sessionSweepIntervalMs: number
+  readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number }
+  readonly rateLimit: { readonly max: number; readonly windowMs: number }
+  readonly loginRateLimit: { readonly ipMax: number; readonly userMax: number; readonly windowMs: number }
+  readonly maxPayloadBytes: number
+  /** Messages per second refilled into each connection's bucket. */
+  readonly messageRate: number
+  readonly messageBurst: number
+  readonly maxInvalidMessages: number
+  readonly maxRateLimitedMessages: number
+  /** Handshakes per second per IP, with a burst. */
+  readonly handshakeRate: number
+  readonly handshakeBurst: number
+  readonly maxConnectionsPerIp: number
+  readonly maxConnectionsPerUser: number
+  readonly perMessageDeflate: boolean
+  readonly deflateThresholdBytes: number
+  readonly heartbeatIntervalMs: number
+  readonly shutdownTimeoutMs: number
+  readonly logLevel: string
+}
+
+const int = (minimum: number, maximum = 2 ** 31 - 1) => ({ type: 'integer', minimum, maximum })
+const onOff = { type: 'string', enum: ['on', 'off'] }
+const pathString = { type: 'string', maxLength: 4096 }
+
+const envSchema = {
+  type: 'object',
+  properties: {
+    HOST: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:\\-]+$' },
+    PORT: int(0, 65535),
+    ALLOWED_ORIGINS: { type: 'string', maxLength: 8192 },
+    TLS: onOff,
+    TLS_CERT: pathString,
+    TLS_KEY: pathString,
+    CERTS_DIR: { ...pathString, minLength: 1 },
+    TRUST_PROXY_HOPS: int(0, 10),
+    DATA_DIR: { ...pathString, minLength: 1 },
+    USERS_FILE: pathString,
+    SESSION_IDLE_TIMEOUT_S: int(1),
+    SESSION_ABSOLUTE_TIMEOUT_S: int(1),
+    SESSION_SWEEP_INTERVAL_MS: int(10, 3_600_000),
+    ARGON2_MEMORY_KIB: int(ARGON2_MIN.memoryKiB, 4 * 1024 * 1024),
+    ARGON2_TIME_COST: int(ARGON2_MIN.timeCost, 100),
+    ARGON2_PARALLELISM: int(ARGON2_MIN.parallelism, 64),
+    RATE_LIMIT_MAX: int(1),
+    RATE_LIMIT_WINDOW_S: int(1),
+    LOGIN_RATE_IP_MAX: int(1),
+    LOGIN_RATE_USER_MAX: int(1),
+    LOGIN_RATE_WINDOW_S: int(1),
+    MAX_PAYLOAD: int(64, 16 * 1024 * 1024),
+    MESSAGE_RATE: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+    MESSAGE_BURST: int(1, 1_000_000),
+    MAX_INVALID_MESSAGES: int(1),
+    MAX_RATE_LIMITED_MESSAGES: int(1),
+    WS_HANDSHAKE_RATE: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+    WS_HANDSHAKE_BURST: int(1, 1_000_000),
+    WS_MAX_CONNECTIONS_PER_IP: int(1),
+    WS_MAX_CONNECTIONS_PER_USER: int(1),
+    WS_PERMESSAGE_DEFLATE: onOff,
+    WS_DEFLATE_THRESHOLD: int(0),
+    HEARTBEAT_INTERVAL_MS: int(100, 3_600_000),
+    SHUTDOWN_TIMEOUT_MS: int(100, 600_000),
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }
+  },
+  required: Object.keys(ENV_DEFAULTS),
+  additionalProperties: false
+} as const
+
+const ajv = new Ajv({ coerceTypes: true, allErrors: true, strict: true })
+const validateEnv = ajv.compile<Record<EnvName, string & number>>(envSchema)
+
+/** Thrown for a bad configuration value; `variable` names the environment variable. */
+export class ConfigError extends Error {
+  readonly variable: string
+  constructor (variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`)
+    this.name = 'ConfigError'
+    this.variable = variable
+  }
+}
+
+/**
+ * Reads and validates the configuration from `env` (default: process.env).
+ * Only the variables listed in ENV_DEFAULTS are read; an empty value means "use the default".
+ * @throws ConfigError naming the first bad variable
+ */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | number> = {}
+  for (const name of Object.keys(ENV_DEFAULTS) as EnvName[]) {
+    const given = env[name]
+    raw[name] = given === undefined || given.trim() === '' ? ENV_DEFAULTS[name] : given.trim()
+  }
+  if (!validateEnv(raw)) {
+    const first = validateEnv.errors?.[0]
+    const variable = first?.instancePath.replace(/^\//, '') || 'environment'
+    throw new ConfigError(variable, `${first?.message ?? 'is invalid'} (got ${JSON.stringify(String(env[variable] ?? ''))})`)
+  }
+  return deepFreeze(fromEnvironment(raw as Record<EnvName, string | number>))
+}
+
+/** The typed configuration from validated variables; cross-variable rules are checked here. */
+function fromEnvironment (v: Record<EnvName, string | number>): Config {
+  const str = (name: EnvName): string => String(v[name])
+  const num = (name: EnvName): number => Number(v[name])
+  const idle = num('SESSION_IDLE_TIMEOUT_S')
+  const absolute = num('SESSION_ABSOLUTE_TIMEOUT_S')
+  if (absolute < idle) {
+    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT_S', `must be at least SESSION_IDLE_TIMEOUT_S (${idle})`)
+  }
+  const cert = str('TLS_CERT') || undefined
+  const key = str('TLS_KEY') || undefined
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(cert === undefined ? 'TLS_CERT' : 'TLS_KEY', 'must be set together with ' + (cert === undefined ? 'TLS_KEY' : 'TLS_CERT'))
+  }
+  const dataDir = path.resolve(str('DATA_DIR'))
+  return {
+    host: str('HOST'),
+    port: num('PORT'),
+    allowedOrigins: parseOrigins(str('ALLOWED_ORIGINS')),
+    tls: str('TLS') === 'on',
+    tlsCertFile: cert && path.resolve(cert),
+    tlsKeyFile: key && path.resolve(key),
+    certsDir: path.resolve(str('CERTS_DIR')),
+    trustProxyHops: num('TRUST_PROXY_HOPS'),
+    dataDir,
+    usersFile: path.resolve(str('USERS_FILE') || path.join(dataDir, 'users.json')),
+    sessionIdleTimeoutMs: idle * 1000,
+    sessionAbsoluteTimeoutMs: absolute * 1000,
+    sessionSweepIntervalMs: num('SESSION_SWEEP_INTERVAL_MS'),
+    argon2: { memoryKiB: num('ARGON2_MEMORY_KIB'), timeCost: num('ARGON2_TIME_COST'), parallelism: num('ARGON2_PARALLELISM') },
+    rateLimit: { max: num('RATE_LIMIT_MAX'), windowMs: num('RATE_LIMIT_WINDOW_S') * 1000 },
+    loginRateLimit: { ipMax: num('LOGIN_RATE_IP_MAX'), userMax: num('LOGIN_RATE_USER_MAX'), windowMs: num('LOGIN_RATE_WINDOW_S') * 1000 },
+    maxPayloadBytes: num('MAX_PAYLOAD'),
+    messageRate: num('MESSAGE_RATE'),
+    messageBurst: num('MESSAGE_BURST'),
+    maxInvalidMessages: num('MAX_INVALID_MESSAGES'),
+    maxRateLimitedMessages: num('MAX_RATE_LIMITED_MESSAGES'),
+    handshakeRate: num('WS_HANDSHAKE_RATE'),
+    handshakeBurst: num('WS_HANDSHAKE_BURST'),
+    maxConnectionsPerIp: num('WS_MAX_CONNECTIONS_PER_IP'),
+    maxConnectionsPerUser: num('WS_MAX_CONNECTIONS_PER_USER'),
+    perMessageDeflate: str('WS_PERMESSAGE_DEFLATE') === 'on',
+    deflateThresholdBytes: num('WS_DEFLATE_THRESHOLD'),
+    heartbeatIntervalMs: num('HEARTBEAT_INTERVAL_MS'),
+    shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
+    logLevel: str('LOG_LEVEL')
+  }
+}
+
+/** Parses ALLOWED_ORIGINS: comma-separated exact origins (scheme://host[:port], no path). */
+function parseOrigins (value: string): readonly string[] | undefined {
+  if (value === '') return undefined
+  const origins = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  for (const origin of origins) {
+    let url: URL
+    try {
+      url = new URL(origin)
+    } catch {
+      throw new ConfigError('ALLOWED_ORIGINS', `has an entry that is not a URL: ${JSON.stringify(origin)}`)
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+      throw new ConfigError('ALLOWED_ORIGINS', `entries must be exact origins like https://example.com:8443 (got ${JSON.stringify(origin)})`)
+    }
+  }
+  return origins
+}
+
+/** The default allow-list: our own https origin for localhost and 127.0.0.1 at `port`. */
+export function defaultOrigins (port: number, tls = true): readonly string[] {
+  const scheme = tls ? 'https' : 'http'
+  const suffix = (tls && port === 443) || (!tls && port === 80) ? '' : `:${port}`
+  return [`${scheme}://localhost${suffix}`, `${scheme}://127.0.0.1${suffix}`]
+}
+
+/** Recursively freezes an object so configuration cannot change after start-up. */
+export function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+    Object.freeze(value)
+  }
+  return value
+}
+
+/** Loopback hosts, for which the development certificate may be used. */
+export function isLoopbackHost (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}

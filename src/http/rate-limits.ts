@@ -1,0 +1,47 @@
+// HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
+// route, and the login limits (per IP through the route's config, per username and IP through
+// loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After.
+import fastifyRateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Config } from '../config/config.js'
+import { HttpError } from '../errors.js'
+
+/** Seconds until a limit with `ttlMs` left lets the next request through (at least 1). */
+function retryAfterS (ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs / 1000))
+}
+
+/** Registers the global per-IP limit; routes may set their own in `config.rateLimit`. */
+export async function registerRateLimits (app: FastifyInstance, config: Config): Promise<void> {
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    errorResponseBuilder: (_request, context) => new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) })
+  })
+}
+
+/** The per-IP login limit, for the login route's config. */
+export function loginIpLimit (config: Config): { max: number, timeWindow: number } {
+  return { max: config.loginRateLimit.ipMax, timeWindow: config.loginRateLimit.windowMs }
+}
+
+/**
+ * The per username-and-IP login limit, as a preHandler: guessing one user's password is slowed
+ * down, while an attacker elsewhere cannot lock the real user out. createRateLimit, not
+ * rateLimit(): the plugin runs one rateLimit hook per request, so a second one after the per-IP
+ * limit would be skipped.
+ * @param usernameOf the username of a request whose body has been validated
+ */
+export function loginUserLimit (app: FastifyInstance, config: Config, usernameOf: (request: FastifyRequest) => string): (request: FastifyRequest) => Promise<void> {
+  const limit = app.createRateLimit({
+    max: config.loginRateLimit.userMax,
+    timeWindow: config.loginRateLimit.windowMs,
+    keyGenerator: (request) => `login:${request.ip}:${usernameOf(request).toLowerCase()}`
+  })
+  return async (request) => {
+    const result = await limit(request)
+    if (result.isAllowed || !result.isExceeded) return
+    throw new HttpError('rate_limited', { retryAfterS: Math.max(1, result.ttlInSeconds) })
+  }
+}

@@ -1,0 +1,26 @@
+// How pages and errors are answered: pages are never cached; an error is answered as the login
+// page with its message on routes that say so in their config (`errorPage`), as JSON
+// `{code, message}` everywhere else.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { HttpErrorCode } from '../errors.js'
+import type { Pages } from './pages.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Errors on this route are answered as the login page (routes people open in a browser). */
+    errorPage?: boolean
+  }
+}
+
+/** Sends an HTML page, not cached. */
+export function sendPage (reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html)
+}
+
+/** Sends an error with its status, registry code and the text a person reads. */
+export function sendError (request: FastifyRequest, reply: FastifyReply, pages: Pages, error: { statusCode: number, code: HttpErrorCode, message: string }): FastifyReply {
+  if (request.routeOptions.config.errorPage === true) {
+    return sendPage(reply, error.statusCode, pages.login({ text: error.message, kind: 'error' }))
+  }
+  return reply.code(error.statusCode).header('cache-control', 'no-store').send({ code: error.code, message: error.message })
+}

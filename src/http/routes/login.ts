@@ -1,0 +1,63 @@
+// GET /login (the form, with an optional notice) and POST /login. A post must come from our
+// own page, passes the per-IP and the per-username-and-IP limits, has bounded fields (refused
+// before argon2 runs), and gets the same 401 page for an unknown user as for a wrong password.
+import type { FastifyPluginAsync } from 'fastify'
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, isValidUsername } from '../../accounts/account-rules.js'
+import { logIn, type LoginDependencies } from '../../accounts/login.js'
+import type { Config } from '../../config/config.js'
+import { HTTP_ERRORS, LOGIN_NOTICES } from '../../errors.js'
+import { loggedSessionKey } from '../../sessions/session-ids.js'
+import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
+import type { AllowedOrigins } from '../allowed-origins.js'
+import type { Pages } from '../pages.js'
+import { loginIpLimit, loginUserLimit } from '../rate-limits.js'
+import { sendPage } from '../replies.js'
+import { sameOriginOnly } from '../same-origin.js'
+
+export interface LoginRoutesOptions extends LoginDependencies {
+  readonly config: Config
+  readonly pages: Pages
+  readonly allowedOrigins: AllowedOrigins
+}
+
+/** Largest login form body accepted, in bytes. */
+const LOGIN_BODY_LIMIT = 4096
+
+const loginBodySchema = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: MAX_USERNAME_LENGTH },
+    password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH }
+  }
+} as const
+
+interface LoginBody { username: string, password: string }
+
+export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, options) => {
+  const { config, pages } = options
+
+  app.get('/login', { config: { errorPage: true } }, async (request, reply) => {
+    const code = (request.query as Record<string, unknown>).notice
+    const text = typeof code === 'string' ? LOGIN_NOTICES.get(code) : undefined
+    return sendPage(reply, 200, pages.login(text === undefined ? undefined : { text, kind: 'info' }))
+  })
+
+  app.post<{ Body: LoginBody }>('/login', {
+    schema: { body: loginBodySchema },
+    bodyLimit: LOGIN_BODY_LIMIT,
+    config: { errorPage: true, inputErrorCode: 'login_form_invalid', rateLimit: loginIpLimit(config) },
+    onRequest: sameOriginOnly(options.allowedOrigins, pages),
+    preHandler: loginUserLimit(app, config, (request) => (request.body as LoginBody).username)
+  }, async (request, reply) => {
+    const { username, password } = request.body
+    const outcome = await logIn(options, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
+    if (!outcome.ok) {
+      const logName = isValidUsername(username) ? username : '(not a valid username)'
+      request.log.info({ event: 'login_failed', username: logName, ip: request.ip }, 'login failed')
+      return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
+    }
+    request.log.info({ event: 'login_succeeded', username, ip: request.ip, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
+    return reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/', 303)
+  })
+}

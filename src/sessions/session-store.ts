@@ -1,0 +1,59 @@
+// The session store interface. Sessions live on the server; the browser holds only the secret
+// id (session-ids.ts), and a store keeps only its SHA-256. A session ends on logout, idle or
+// absolute timeout (session-expiry.ts), a new login replacing it, or a change to its user; every
+// end reaches `onEnd` listeners, which close that session's sockets.
+//
+// Implementations: memory-session-store.ts (one process, the default). Each runs the contract
+// suite test/sessions/store-contract.ts.
+//
+// Failure: every method may be asynchronous and may reject (a shared store that is slow or
+// unreachable). Callers fail closed: a login whose `create` rejects sets no cookie, a handshake
+// or a page whose `get` rejects is refused, never admitted. A rejected `touch` is logged and
+// the session simply ages; a rejected `destroy` (logout) is reported to the person, since their
+// session may still be live.
+
+/** Why a session ended; sent to listeners and logged. */
+export type SessionEndReason = 'logout' | 'idle_timeout' | 'absolute_timeout' | 'user_removed' | 'password_changed' | 'replaced'
+
+export interface Session {
+  /** SHA-256 of the session id, hex: a non-secret handle for logs and socket bookkeeping. */
+  readonly key: string
+  readonly username: string
+  /** Epoch milliseconds. */
+  readonly createdAt: number
+  /** Epoch milliseconds of the last touch (a store may record touches coarsely). */
+  readonly lastSeenAt: number
+}
+
+export interface SessionEnd {
+  readonly session: Session
+  readonly reason: SessionEndReason
+}
+
+/** What callers need from a session store. */
+export interface SessionStore {
+  /** Starts a session for `username`; resolves the secret id (for the cookie) and the session. */
+  create (username: string): Promise<{ id: string, session: Session }>
+  /**
+   * The live session for a secret id, or undefined: unknown, malformed, or expired (an expired
+   * session found here is ended, and its end reported).
+   */
+  get (id: string): Promise<Session | undefined>
+  /** Marks the session as used now (its idle timeout starts again); no-op when it is not live. */
+  touch (id: string): Promise<void>
+  /** Ends the session with `reason`; no-op when it is not live. */
+  destroy (id: string, reason: SessionEndReason): Promise<void>
+  /** Ends every live session of `username`; resolves how many ended. */
+  destroyUser (username: string, reason: SessionEndReason): Promise<number>
+  /** The live sessions of `username`, oldest first. */
+  listUser (username: string): Promise<readonly Session[]>
+  /**
+   * Calls `listener` once for every session end this store learns of: ends through this
+   * instance, ends through another instance or process sharing the store, and expiry. A store
+   * reports an expiry no later than its sweep interval after the session expired. Listeners must
+   * not throw. Returns an unsubscribe function.
+   */
+  onEnd (listener: (end: SessionEnd) => void): () => void
+  /** Stops timers and drops listeners; later calls need not work. */
+  close (): Promise<void>
+}

@@ -1,0 +1,168 @@
+// The WebSocket gate: the server's one 'upgrade' listener, and the security reviewer's page.
+// It reads top to bottom as the checks a handshake must pass before `ws` sees it. Each failed
+// check answers one small HTTP response (Connection: close), logs and counts its reason from
+// the registry in errors.ts, and destroys the socket. Nothing else lives in this file.
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import type { WebSocket, WebSocketServer } from 'ws'
+import type { Config } from '../config/config.js'
+import { GATE_REJECTIONS, type GateRejection } from '../errors.js'
+import type { AllowedOrigins } from '../http/allowed-origins.js'
+import { clientIp } from '../http/client-ip.js'
+import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
+import type { Session, SessionStore } from '../sessions/session-store.js'
+import type { ConnectionRegistry } from './connection-registry.js'
+import type { GateStats } from './gate-stats.js'
+import type { HandshakeLimiter } from './handshake-limiter.js'
+
+/** The one path that upgrades. */
+export const WS_PATH = '/ws'
+/** Retry-After (seconds) for 503 while shutting down, and for the connection caps. */
+const SHUTDOWN_RETRY_AFTER_S = 5
+const CONNECTION_CAP_RETRY_AFTER_S = 5
+
+/** A handshake that passed every check. */
+export interface AcceptedHandshake {
+  readonly ip: string
+  readonly session: Session
+  /** The secret session id (memory only: used to touch the session). */
+  readonly sessionId: string
+}
+
+export interface GateDependencies {
+  readonly config: Config
+  readonly wss: WebSocketServer
+  readonly allowedOrigins: AllowedOrigins
+  readonly sessions: SessionStore
+  readonly connections: ConnectionRegistry
+  readonly handshakes: HandshakeLimiter
+  readonly stats: GateStats
+  readonly log: FastifyBaseLogger
+  readonly isShuttingDown: () => boolean
+  /** Takes over each accepted socket (its IP slot stays reserved until it closes). */
+  readonly onAccepted: (ws: WebSocket, req: IncomingMessage, handshake: AcceptedHandshake) => void
+}
+
+/** Builds the 'upgrade' listener; attach it with `server.on('upgrade', gate)`. */
+export function createUpgradeGate (deps: GateDependencies): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const gate: Gate = { ...deps, onSocketError: socketErrorListener(deps.log) }
+
+  // ws found the handshake itself malformed (Upgrade header, Sec-WebSocket-Key/Version, extensions).
+  // Its errors here carry no code, only ws's own fixed text (never client input), which is logged.
+  deps.wss.on('wsClientError', (err: Error & { code?: string }, socket: Duplex, req: IncomingMessage) => {
+    refuse(gate, socket, 'bad_handshake', clientIp(req, deps.config.trustProxyHops), undefined, err.code ?? err.message)
+  })
+
+  return function onUpgrade (req, socket, head) {
+    socket.on('error', gate.onSocketError)
+    checkHandshake(gate, req, socket, head).catch((err: unknown) => {
+      deps.log.error({ err }, 'upgrade gate failed')
+      socket.destroy()
+    })
+  }
+}
+
+interface Gate extends GateDependencies {
+  /** The socket's 'error' listener from the first check until ws takes the socket over. */
+  readonly onSocketError: (this: Duplex, err: Error & { code?: string }) => void
+}
+
+/** The checks, in order. Each failure answers its status and returns; nothing else is done. */
+async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const { config, connections } = gate
+  const ip = clientIp(req, config.trustProxyHops)
+  const reject = (reason: GateRejection, retryAfterS?: number): void => refuse(gate, socket, reason, ip, retryAfterS)
+
+  // 1. The one WebSocket path, with GET.
+  if (pathOf(req.url) !== WS_PATH) return reject('not_found')
+  if (req.method !== 'GET') return reject('method_not_allowed')
+
+  // 2. Not while shutting down.
+  if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
+
+  // 3. Per-IP handshake rate, then per-IP concurrent connections (pending ones included).
+  const waitMs = gate.handshakes.take(ip)
+  if (waitMs > 0) return reject('handshake_rate_limited', Math.ceil(waitMs / 1000))
+  if (!connections.reserveIp(ip, config.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+  let accepted = false
+  try {
+    // 4. Origin: present, single, and exactly one of ALLOWED_ORIGINS (no pattern matching).
+    const origins = headerValues(req, 'origin')
+    if (origins.length === 0) return reject('origin_missing')
+    if (origins.length > 1) return reject('origin_duplicated')
+    if (!gate.allowedOrigins.has(origins[0])) return reject('origin_forbidden')
+
+    // 5. Exactly one __Host-sid cookie naming a live session.
+    const sessionId = sessionIdFromCookieHeader(req.headers.cookie)
+    if (sessionId === undefined) return reject('session_missing')
+    const session = await gate.sessions.get(sessionId)
+    if (session === undefined) return reject('session_invalid')
+    if (socket.destroyed) return // the peer left while the session was looked up
+    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
+
+    // 6. Per-user concurrent connections.
+    if (connections.userCount(session.username) >= config.maxConnectionsPerUser) {
+      return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+    }
+
+    // Every check passed: ws completes the handshake (or refuses it as bad_handshake above).
+    socket.off('error', gate.onSocketError)
+    gate.wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true
+      gate.stats.count('accepted')
+      gate.onAccepted(ws, req, { ip, session, sessionId })
+    })
+  } finally {
+    if (!accepted) connections.releaseIp(ip)
+  }
+}
+
+/** Answers one small HTTP refusal, logs and counts it, and ends the socket. */
+function refuse (gate: Gate, socket: Duplex, reason: GateRejection, ip: string, retryAfterS?: number, detail?: string): void {
+  const { status } = GATE_REJECTIONS[reason]
+  gate.stats.count(reason)
+  const level = reason === 'origin_forbidden' || reason === 'origin_duplicated' ? 'warn' : 'info'
+  gate.log[level]({ event: 'ws_rejected', reason, status, ip, ...(detail === undefined ? {} : { detail }) }, 'handshake refused')
+  abortHandshake(socket, status, retryAfterS)
+}
+
+/** A socket error before ws has the socket (a reset, a TLS failure): logged, and the socket ends. */
+function socketErrorListener (log: FastifyBaseLogger): (this: Duplex, err: Error & { code?: string }) => void {
+  return function onSocketError (err) {
+    log.debug({ event: 'ws_handshake_socket_error', code: err.code }, 'socket error during handshake')
+    this.destroy()
+  }
+}
+
+/** Writes `HTTP/1.1 <status>` with Connection: close and destroys the socket once it is sent. */
+function abortHandshake (socket: Duplex, status: number, retryAfterS?: number): void {
+  if (!socket.writable || socket.destroyed) {
+    socket.destroy()
+    return
+  }
+  const text = STATUS_CODES[status] ?? 'Error'
+  const retryAfter = retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`
+  socket.once('finish', () => socket.destroy())
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\n${retryAfter}\r\n${text}`
+  )
+}
+
+/** The path of a request target, without the query; undefined for anything but origin-form. */
+function pathOf (url: string | undefined): string | undefined {
+  if (url === undefined || !url.startsWith('/')) return undefined
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+/** Every value of a header as sent (Node joins or drops duplicates in req.headers). */
+function headerValues (req: IncomingMessage, name: string): string[] {
+  const values: string[] = []
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === name) values.push(raw[i + 1] ?? '')
+  }
+  return values
+}

@@ -1,0 +1,141 @@
+// Wires the WebSocket side into the app: the ws server (noServer), the upgrade gate, the
+// connection registry, the heartbeat, closing a session's sockets when the session ends, and the
+// graceful shutdown (503 to new upgrades, 1001 to open sockets).
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Config } from '../config/config.js'
+import type { AllowedOrigins } from '../http/allowed-origins.js'
+import { assertHandlersMatch } from '../protocol/handlers.js'
+import { Protocol } from '../protocol/protocol.js'
+import type { SessionStore } from '../sessions/session-store.js'
+import { ConnectionRegistry, type OpenConnection } from './connection-registry.js'
+import { HeroConnection } from './connection.js'
+import { createUpgradeGate, type AcceptedHandshake } from './gate.js'
+import { GateStats } from './gate-stats.js'
+import { HandshakeLimiter } from './handshake-limiter.js'
+import { startHeartbeat } from './heartbeat.js'
+import { webSocketServerOptions } from './server-options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    websocket: WebSocketService
+  }
+}
+
+/** What the app exposes of its WebSocket side (for shutdown, tests and operators). */
+export interface WebSocketService {
+  readonly wss: WebSocketServer
+  readonly stats: GateStats
+  readonly connections: ConnectionRegistry
+  readonly protocol: Protocol
+  /** One heartbeat round now (also runs every HEARTBEAT_INTERVAL_MS). */
+  heartbeat (): void
+}
+
+export interface WebSocketServiceDependencies {
+  readonly config: Config
+  readonly sessions: SessionStore
+  readonly allowedOrigins: AllowedOrigins
+  /** Clock in epoch milliseconds, for the limiters. */
+  readonly now: () => number
+}
+
+/** The service's moving parts, shared by its steps below. */
+interface Parts extends WebSocketServiceDependencies {
+  readonly log: FastifyBaseLogger
+  readonly protocol: Protocol
+  readonly wss: WebSocketServer
+  readonly connections: ConnectionRegistry
+  readonly open: Map<OpenConnection, HeroConnection>
+}
+
+/** Adds the WebSocket side to `app`; call after the routes, before listen. */
+export function attachWebSocketService (app: FastifyInstance, deps: WebSocketServiceDependencies): WebSocketService {
+  const protocol = Protocol.load()
+  assertHandlersMatch(protocol.clientTypes)
+  const parts: Parts = {
+    ...deps,
+    log: app.log,
+    protocol,
+    wss: new WebSocketServer(webSocketServerOptions(deps.config)),
+    connections: new ConnectionRegistry(),
+    open: new Map()
+  }
+  const stats = new GateStats()
+  let shuttingDown = false
+  const gate = createUpgradeGate({
+    ...parts,
+    handshakes: new HandshakeLimiter(deps.config.handshakeRate, deps.config.handshakeBurst, deps.now),
+    stats,
+    isShuttingDown: () => shuttingDown,
+    onAccepted: (ws, req, handshake) => accept(parts, ws, req, handshake)
+  })
+  app.server.on('upgrade', gate)
+  const unsubscribe = closeSocketsOnSessionEnd(parts)
+  const heartbeat = startHeartbeat(() => parts.open.values(), deps.config.heartbeatIntervalMs)
+
+  app.addHook('preClose', async () => {
+    shuttingDown = true
+    heartbeat.stop()
+    unsubscribe()
+    await closeAll(parts, Math.floor(deps.config.shutdownTimeoutMs / 2))
+    app.log.info({ event: 'ws_shutdown', gate: stats.snapshot() }, 'websocket closed')
+  })
+  app.addHook('onClose', async () => {
+    app.server.off('upgrade', gate)
+    parts.wss.close()
+  })
+
+  const service: WebSocketService = { wss: parts.wss, stats, connections: parts.connections, protocol, heartbeat: heartbeat.round }
+  app.decorate('websocket', service)
+  return service
+}
+
+/** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
+function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, session, sessionId }: AcceptedHandshake): void {
+  const connection: OpenConnection = { ws, ip, username: session.username, sessionKey: session.key }
+  // 12 random hex digits, from the random tail of a v4 UUID: randomUUID draws from a cached
+  // pool, where randomBytes(6) cost 3% of a handshake's CPU time (npm run bench profile).
+  const log = parts.log.child({ conn: randomUUID().slice(-12), user: session.username })
+  parts.connections.add(connection)
+  ws.once('close', (code) => {
+    parts.connections.remove(connection)
+    parts.open.delete(connection)
+    log.info({ event: 'ws_close', code }, 'socket closed')
+  })
+  parts.open.set(connection, new HeroConnection({
+    ws,
+    username: session.username,
+    sessionId,
+    sessions: parts.sessions,
+    protocol: parts.protocol,
+    limits: parts.config,
+    now: parts.now,
+    log
+  }))
+  log.info({ event: 'ws_open', ip }, 'socket opened')
+  parts.wss.emit('connection', ws, req)
+}
+
+/** A session that ends (logout, expiry, user removed) closes its sockets at once. */
+function closeSocketsOnSessionEnd (parts: Parts): () => void {
+  return parts.sessions.onEnd(({ session, reason }) => {
+    for (const connection of parts.connections.forSession(session.key)) {
+      parts.log.info({ event: 'ws_session_ended', user: session.username, reason }, 'closing socket: session ended')
+      parts.open.get(connection)?.close('session_ended')
+    }
+  })
+}
+
+/** Closes every open socket with 1001, and terminates what has not closed within `timeoutMs`. */
+async function closeAll (parts: Parts, timeoutMs: number): Promise<void> {
+  const closing = [...parts.open.keys()].map((connection) => new Promise<void>((resolve) => {
+    connection.ws.once('close', () => resolve())
+    parts.open.get(connection)?.close('going_away')
+  }))
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())
+  await Promise.race([Promise.all(closing), deadline])
+  for (const connection of parts.connections.all()) connection.ws.terminate()
+}

@@ -1,0 +1,112 @@
+// FileUsersStore: the users-store contract, then what is its own: owner-only atomic writes,
+// refusing a broken or foreign file, keeping the last good state on a bad reload, and the watcher.
+import t, { type Test } from 'tap'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { FileUsersStore, UsersFileError } from '../../src/accounts/file-users-store.js'
+import { hashFor } from '../helpers/test-server.js'
+import { usersStoreContract } from './users-store-contract.js'
+
+function tempFile (t: Test): string {
+  return path.join(t.testdir({}), 'users.json')
+}
+
+function modeOf (file: string): number {
+  return fs.statSync(file).mode & 0o777
+}
+
+t.test('the users-store contract', async (t) => {
+  usersStoreContract(t, async (t) => {
+    const file = tempFile(t)
+    await FileUsersStore.create(file, [])
+    const store = await FileUsersStore.open(file)
+    t.teardown(() => store.close())
+    return store
+  })
+})
+
+t.test('create writes a 0600 file and refuses to overwrite one', async (t) => {
+  const file = tempFile(t)
+  const hash = await hashFor('password-one')
+  await FileUsersStore.create(file, [{ username: 'alice', hash }])
+  t.equal(modeOf(file), 0o600)
+  t.same(JSON.parse(fs.readFileSync(file, 'utf8')), { version: 1, users: [{ username: 'alice', hash }] })
+  await t.rejects(FileUsersStore.create(file, []), { code: 'EEXIST' })
+  t.same(JSON.parse(fs.readFileSync(file, 'utf8')).users.length, 1, 'the existing file is untouched')
+  t.same(fs.readdirSync(path.dirname(file)), ['users.json'], 'no temp file left behind')
+})
+
+t.test('put and remove keep the file 0600 and in step with memory', async (t) => {
+  const file = tempFile(t)
+  await FileUsersStore.create(file, [])
+  const store = await FileUsersStore.open(file)
+  t.teardown(() => store.close())
+  const removed: string[] = []
+  store.onRemoved((name) => removed.push(name))
+  await store.put({ username: 'bob', hash: await hashFor('password-two') })
+  await store.put({ username: 'alice', hash: await hashFor('password-one') })
+  t.same(await store.list(), ['alice', 'bob'])
+  t.equal(modeOf(file), 0o600)
+  t.equal(await store.remove('bob'), true)
+  t.equal(await store.remove('bob'), false)
+  t.same(removed, ['bob'])
+  t.same((await FileUsersStore.open(file).then((s) => s.list())), ['alice'], 'the file holds the change')
+  t.equal(modeOf(file), 0o600)
+  await t.rejects(store.put({ username: 'not valid!', hash: await hashFor('password-one') }), TypeError)
+  t.same(await store.list(), ['alice'])
+})
+
+t.test('a missing, broken or foreign file is refused when opening', async (t) => {
+  const dir = t.testdir({
+    'not-json.json': '{',
+    'wrong-version.json': JSON.stringify({ version: 2, users: [] }),
+    'bcrypt.json': JSON.stringify({ version: 1, users: [{ username: 'alice', hash: '$2b$10$abcdefghijklmnopqrstuv' }] }),
+    'bad-name.json': JSON.stringify({ version: 1, users: [{ username: 'al ice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }] })
+  })
+  await t.rejects(FileUsersStore.open(path.join(dir, 'missing.json')), { code: 'ENOENT' })
+  for (const name of ['not-json.json', 'wrong-version.json', 'bcrypt.json', 'bad-name.json']) {
+    await t.rejects(FileUsersStore.open(path.join(dir, name)), UsersFileError, name)
+  }
+})
+
+t.test('reload reports removed users; a broken file keeps the last good state', async (t) => {
+  const file = tempFile(t)
+  const hash = await hashFor('password-one')
+  await FileUsersStore.create(file, [{ username: 'alice', hash }, { username: 'bob', hash }])
+  const store = await FileUsersStore.open(file)
+  t.teardown(() => store.close())
+  const removed: string[] = []
+  const errors: unknown[] = []
+  store.onRemoved((name) => removed.push(name))
+  store.onReloadError((err) => errors.push(err))
+
+  await fsp.writeFile(file, '{ half a file')
+  await store.reload()
+  t.equal(errors.length, 1, 'the failed reload is reported')
+  t.same(await store.list(), ['alice', 'bob'], 'the last good state is kept')
+  t.same(removed, [])
+
+  await fsp.writeFile(file, JSON.stringify({ version: 1, users: [{ username: 'alice', hash }] }))
+  await store.reload()
+  t.same(await store.list(), ['alice'])
+  t.same(removed, ['bob'])
+})
+
+t.test('the watcher notices a rewrite by another process', async (t) => {
+  const file = tempFile(t)
+  const hash = await hashFor('password-one')
+  await FileUsersStore.create(file, [{ username: 'alice', hash }, { username: 'bob', hash }])
+  const store = await FileUsersStore.open(file, { watch: true, watchIntervalMs: 20 })
+  t.teardown(() => store.close())
+  // The watcher does not keep the process alive (persistent: false); the timer does, and bounds the wait.
+  let timer: NodeJS.Timeout | undefined
+  const gone = new Promise<string>((resolve, reject) => {
+    store.onRemoved(resolve)
+    timer = setTimeout(() => reject(new Error('the watcher did not notice within 5 s')), 5000)
+  })
+  const other = await FileUsersStore.open(file)
+  await other.remove('bob')
+  t.equal(await gone.finally(() => clearTimeout(timer)), 'bob')
+  t.same(await store.list(), ['alice'])
+})

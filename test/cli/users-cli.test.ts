@@ -1,0 +1,116 @@
+// The users CLI as a real process (dist/src/users-cli.js): add with the password on stdin,
+// list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2, and a
+// user it adds can log in to a running server watching the same file.
+import t from 'tap'
+import fs from 'node:fs'
+import path from 'node:path'
+import { FileUsersStore } from '../../src/accounts/file-users-store.js'
+import { builtFile, postLogin, runNode, sessionCount } from '../helpers/http.js'
+import { hashFor, startTestServer, TEST_USER } from '../helpers/test-server.js'
+
+const CLI = builtFile('dist/src/cli/users-cli.js')
+const BOB_PASSWORD = 'bob has a long password'
+
+/** Runs the CLI on `file` with `args`, piping `stdin` (the password for add). */
+function users (file: string, args: readonly string[], stdin = ''): ReturnType<typeof runNode> {
+  return runNode(CLI, args, { USERS_FILE: file }, stdin)
+}
+
+/** The argon2id parameters of a PHC string, whatever order the library writes them in. */
+function argon2Params (hash: string): Record<string, string> {
+  const [, id, version, params] = hash.split('$')
+  return { id: id ?? '', version: version ?? '', ...Object.fromEntries((params ?? '').split(',').map((p) => p.split('='))) }
+}
+
+t.test('add, list and remove round-trip through an owner-only file', async (t) => {
+  const file = path.join(t.testdir({}), 'data', 'users.json')
+  const added = await users(file, ['add', 'bob'], `${BOB_PASSWORD}\n`)
+  t.equal(added.code, 0, added.stderr)
+  t.equal(added.stdout, 'added bob\n')
+  t.notMatch(added.stdout + added.stderr, BOB_PASSWORD, 'the password is not echoed')
+  t.equal(fs.statSync(file).mode & 0o777, 0o600, 'the users file is 0600')
+
+  const content = JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ username: string, hash: string }> }
+  t.equal(content.users.length, 1)
+  const hash = content.users[0]?.hash ?? ''
+  t.match(hash, /^\$argon2id\$v=19\$/, 'an argon2id v1.3 hash')
+  t.same(argon2Params(hash), { id: 'argon2id', version: 'v=19', m: '19456', t: '2', p: '1' }, 'the OWASP minimum parameters')
+  t.notMatch(fs.readFileSync(file, 'utf8'), BOB_PASSWORD)
+
+  const listed = await users(file, ['list'])
+  t.equal(listed.code, 0)
+  t.equal(listed.stdout, 'bob\n')
+
+  const updated = await users(file, ['add', 'bob'], 'another long password')
+  t.equal(updated.stdout, 'updated bob\n')
+  t.not(JSON.parse(fs.readFileSync(file, 'utf8')).users[0].hash, hash, 'a new hash')
+
+  const removed = await users(file, ['remove', 'bob'])
+  t.equal(removed.code, 0, removed.stderr)
+  t.equal(removed.stdout, 'removed bob\n')
+  t.equal((await users(file, ['list'])).stdout, '')
+  t.equal(fs.statSync(file).mode & 0o777, 0o600)
+})
+
+t.test('list without a users file prints nothing and creates nothing', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  const listed = await users(file, ['list'])
+  t.equal(listed.code, 0)
+  t.equal(listed.stdout, '')
+  t.notOk(fs.existsSync(file))
+})
+
+const refusals: Array<{ name: string, args: string[], stdin?: string, message: RegExp }> = [
+  { name: 'a bad username', args: ['add', 'bad name!'], stdin: BOB_PASSWORD, message: /username is 1 to 64/ },
+  { name: 'a 65-character username', args: ['add', 'b'.repeat(65)], stdin: BOB_PASSWORD, message: /username is 1 to 64/ },
+  { name: 'an unknown user', args: ['remove', 'carol'], message: /no user carol/ },
+  { name: 'a short password', args: ['add', 'bob'], stdin: 'short\n', message: /at least 8 characters/ },
+  { name: 'a password over 1024 characters', args: ['add', 'bob'], stdin: 'p'.repeat(1025), message: /at most 1024/ },
+  { name: 'no command', args: [], message: /usage/ },
+  { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
+  { name: 'extra arguments', args: ['add', 'bob', 'carol'], message: /usage/ }
+]
+
+t.test('refusals exit 2 with a message and change nothing', async (t) => {
+  const dir = t.testdir({})
+  const file = path.join(dir, 'users.json')
+  await FileUsersStore.create(file, [{ username: 'alice', hash: await hashFor('alice long password') }])
+  const before = fs.readFileSync(file, 'utf8')
+  // Independent of each other: run side by side, as process start-up is most of the cost.
+  const results = await Promise.all(refusals.map(({ args, stdin }) => users(file, args, stdin)))
+  refusals.forEach(({ name, message }, i) => {
+    const result = results[i]
+    t.equal(result?.code, 2, `${name}: exit code 2`)
+    t.match(result?.stderr, /^users: /, `${name}: a users: message`)
+    t.match(result?.stderr, message, `${name}: says why`)
+    t.notMatch(result?.stderr, /\n\s+at /, `${name}: a message, not a stack trace`)
+    t.equal(result?.stdout, '', `${name}: nothing on stdout`)
+  })
+  t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
+  t.same(fs.readdirSync(dir), ['users.json'], 'no other file created')
+})
+
+t.test('a broken users file exits 2 with a message and is left as it is', async (t) => {
+  const file = path.join(t.testdir({ 'users.json': '{ half a file' }), 'users.json')
+  const [listed, added] = await Promise.all([users(file, ['list']), users(file, ['add', 'bob'], BOB_PASSWORD)])
+  for (const result of [listed, added]) {
+    t.equal(result.code, 2)
+    t.match(result.stderr, /^users: .*not valid JSON/)
+    t.notMatch(result.stderr, /\n\s+at /, 'a message, not a stack trace')
+  }
+  t.equal(fs.readFileSync(file, 'utf8'), '{ half a file')
+})
+
+t.test('a user added by the CLI can log in to a running server watching the file', async (t) => {
+  const server = await startTestServer(t)
+  const added = await users(server.usersFile, ['add', 'bob'], BOB_PASSWORD)
+  t.equal(added.code, 0, added.stderr)
+  // The server polls the file (every 50 ms in tests); wait until it has read bob, at most 5 s.
+  const deadline = Date.now() + 5000
+  while (await server.users.get('bob') === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+  const res = await postLogin(server, 'bob', BOB_PASSWORD)
+  t.equal(res.status, 303, 'bob logs in')
+  t.equal(await sessionCount(server, 'bob'), 1)
+  t.equal((await postLogin(server)).status, 303, 'alice still logs in')
+  t.same((await users(server.usersFile, ['list'])).stdout, `${TEST_USER.username}\nbob\n`)
+})

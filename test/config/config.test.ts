@@ -1,0 +1,95 @@
+// Configuration: every bad value stops loadConfig with a ConfigError naming the variable, and
+// the result is one deep-frozen object.
+import t from 'tap'
+import { ConfigError, ENV_DEFAULTS, loadConfig, type Config } from '../../src/config/config.js'
+
+/** The ConfigError loadConfig throws for `env`, or undefined when it does not throw one. */
+function configErrorFor (env: Record<string, string>): ConfigError | undefined {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err
+    throw err
+  }
+  return undefined
+}
+
+function isDeepFrozen (value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true
+  return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen)
+}
+
+t.test('the defaults load into a deep-frozen configuration', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.port, 8443)
+  t.equal(config.tls, true)
+  t.equal(config.allowedOrigins, undefined)
+  t.same(config.argon2, { memoryKiB: 19456, timeCost: 2, parallelism: 1 })
+  t.equal(config.sessionIdleTimeoutMs, 1_800_000)
+  t.equal(config.sessionAbsoluteTimeoutMs, 28_800_000)
+  t.ok(isDeepFrozen(config), 'every nested object is frozen')
+  t.throws(() => { (config as { port: number }).port = 1 }, TypeError, 'assignment fails in strict mode')
+  t.throws(() => { (config.argon2 as { memoryKiB: number }).memoryKiB = 1 }, TypeError)
+  t.equal(config.port, 8443)
+  t.equal(config.argon2.memoryKiB, 19456)
+})
+
+t.test('given values are parsed, and nested arrays are frozen too', async (t) => {
+  const config: Config = loadConfig({
+    PORT: '0',
+    ALLOWED_ORIGINS: 'https://heroes.example.com, https://localhost:8443',
+    SESSION_IDLE_TIMEOUT_S: '60',
+    SESSION_ABSOLUTE_TIMEOUT_S: '60',
+    LOG_LEVEL: 'warn'
+  })
+  t.equal(config.port, 0)
+  t.same(config.allowedOrigins, ['https://heroes.example.com', 'https://localhost:8443'])
+  t.equal(config.sessionIdleTimeoutMs, 60_000)
+  t.equal(config.sessionAbsoluteTimeoutMs, 60_000, 'absolute equal to idle is allowed')
+  t.equal(config.logLevel, 'warn')
+  t.ok(isDeepFrozen(config))
+  t.ok(Object.isFrozen(config.allowedOrigins))
+  t.throws(() => { (config.allowedOrigins as string[]).push('https://evil.example') }, TypeError)
+})
+
+t.test('an empty value means the default', async (t) => {
+  t.equal(loadConfig({ PORT: '', LOG_LEVEL: '  ' }).port, Number(ENV_DEFAULTS.PORT))
+})
+
+const badValues: Array<{ env: Record<string, string>, variable: string, why: string }> = [
+  { env: { PORT: 'abc' }, variable: 'PORT', why: 'not a number' },
+  { env: { PORT: '70000' }, variable: 'PORT', why: 'above 65535' },
+  { env: { PORT: '-1' }, variable: 'PORT', why: 'negative' },
+  { env: { PORT: '80.5' }, variable: 'PORT', why: 'not an integer' },
+  { env: { ARGON2_MEMORY_KIB: '19455' }, variable: 'ARGON2_MEMORY_KIB', why: 'below the OWASP minimum' },
+  { env: { ARGON2_MEMORY_KIB: '4096' }, variable: 'ARGON2_MEMORY_KIB', why: 'far below the OWASP minimum' },
+  { env: { ARGON2_TIME_COST: '1' }, variable: 'ARGON2_TIME_COST', why: 'below the OWASP minimum' },
+  { env: { LOG_LEVEL: 'loud' }, variable: 'LOG_LEVEL', why: 'not a pino level' },
+  { env: { ALLOWED_ORIGINS: 'https://x.com/path' }, variable: 'ALLOWED_ORIGINS', why: 'an origin with a path' },
+  { env: { ALLOWED_ORIGINS: 'https://x.com/' }, variable: 'ALLOWED_ORIGINS', why: 'an origin with a trailing slash' },
+  { env: { ALLOWED_ORIGINS: 'x.com' }, variable: 'ALLOWED_ORIGINS', why: 'not a URL' },
+  { env: { ALLOWED_ORIGINS: 'ftp://x.com' }, variable: 'ALLOWED_ORIGINS', why: 'not http(s)' },
+  { env: { TLS_CERT: '/etc/hero/cert.pem' }, variable: 'TLS_KEY', why: 'a certificate without its key' },
+  { env: { TLS_KEY: '/etc/hero/key.pem' }, variable: 'TLS_CERT', why: 'a key without its certificate' },
+  { env: { SESSION_IDLE_TIMEOUT_S: '600', SESSION_ABSOLUTE_TIMEOUT_S: '599' }, variable: 'SESSION_ABSOLUTE_TIMEOUT_S', why: 'absolute shorter than idle' },
+  { env: { SESSION_IDLE_TIMEOUT_S: '0' }, variable: 'SESSION_IDLE_TIMEOUT_S', why: 'zero' },
+  { env: { TLS: 'maybe' }, variable: 'TLS', why: 'not on/off' },
+  { env: { HOST: 'localhost; rm -rf /' }, variable: 'HOST', why: 'not a host name' },
+  { env: { MESSAGE_RATE: '0' }, variable: 'MESSAGE_RATE', why: 'zero' },
+  { env: { MAX_PAYLOAD: '16' }, variable: 'MAX_PAYLOAD', why: 'below 64 bytes' }
+]
+
+for (const { env, variable, why } of badValues) {
+  t.test(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} (${why}) throws a ConfigError naming ${variable}`, async (t) => {
+    const err = configErrorFor(env)
+    t.ok(err instanceof ConfigError, 'throws a ConfigError')
+    t.equal(err?.variable, variable, '.variable names it')
+    t.match(err?.message, new RegExp(`\\b${variable}\\b`), 'the message names it')
+    t.equal(err?.name, 'ConfigError')
+  })
+}
+
+t.test('unknown variables are ignored, not an error', async (t) => {
+  t.equal(loadConfig({ PORT: '9000', SOMETHING_ELSE: 'x' }).port, 9000)
+})

@@ -1,0 +1,26 @@
+// The build step that turns schemas/ into code: the generated files (the server's message types,
+// the client's validators and types) are current with schemas/, and the client's validators load
+// in a browser without a bundler.
+import fs from 'node:fs'
+import t from 'tap'
+import { generatedFiles, validatorsSource } from '../../scripts/generate-protocol.js'
+import { PACKAGE_ROOT } from '../../src/config/package-root.js'
+import { readProtocolSchemas } from '../../src/protocol/schema-files.js'
+
+const schemas = readProtocolSchemas()
+
+t.test('every generated file is current with schemas/ (npm run build writes them)', async (t) => {
+  const files = generatedFiles(PACKAGE_ROOT, schemas)
+  t.equal(files.size, 3)
+  for (const [file, text] of files) t.equal(fs.readFileSync(file, 'utf8'), text, file.slice(PACKAGE_ROOT.length))
+})
+
+t.test('the client validators need no import', async (t) => {
+  t.notMatch(validatorsSource(schemas), /\brequire\(|^import /m)
+})
+
+t.test('the server types list each side\'s messages by type', async (t) => {
+  const text = [...generatedFiles(PACKAGE_ROOT, schemas).values()][0] ?? ''
+  t.match(text, /export interface ClientMessages \{\n {2}get_name: GetNameMessage\n\}/)
+  t.match(text, /export interface ServerMessages \{\n {2}error: ErrorMessage\n {2}name: NameMessage\n {2}user_authorized: UserAuthorizedMessage\n\}/)
+})

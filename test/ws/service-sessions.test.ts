@@ -1,0 +1,109 @@
+// Sockets live no longer than their session: logout, idle expiry, absolute expiry, removal of the
+// user and a new login over the old cookie each close the session's sockets with 4401
+// 'session_ended', and afterwards the old cookie opens nothing (401). Time is the test clock.
+import t, { type Test } from 'tap'
+import { HeroClient, waitUntil } from '../helpers/hero-client.js'
+import { postForm, postLogin } from '../helpers/http.js'
+import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { startTestServer, type TestServer } from '../helpers/test-server.js'
+
+const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
+
+async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
+  const client = await HeroClient.open(t, server, sid)
+  t.match(await client.next(), { type: 'user_authorized' })
+  return client
+}
+
+/** The old cookie is refused at the gate as session_invalid, and nothing gets through. */
+async function assertCookieDead (t: Test, server: TestServer, sid: string): Promise<void> {
+  await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the sockets')
+  await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 401, reason: 'session_invalid', secrets: [sid] }, 'the old cookie afterwards')
+}
+
+/** The ws_session_ended log entries' reasons. */
+function endReasons (server: TestServer): unknown[] {
+  return server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => e.reason)
+}
+
+t.test('logout closes every socket of that session with 4401, and only of that session', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const otherSid = await server.login()
+  const first = await openClient(t, server, sid)
+  const second = await openClient(t, server, sid)
+  const other = await openClient(t, server, otherSid)
+  const res = await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })
+  t.equal(res.status, 303)
+  t.same(await first.closed(), SESSION_ENDED, 'first socket: 4401 session_ended')
+  t.same(await second.closed(), SESSION_ENDED, 'second socket: 4401 session_ended')
+  t.match(await other.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'the other session\'s socket still works')
+  t.same(endReasons(server), ['logout', 'logout'])
+  other.ws.close()
+  await other.closed()
+  await assertCookieDead(t, server, sid)
+  t.notOk(server.logs.text.includes(otherSid), 'no session id in the logs')
+})
+
+// The sweep runs on its own timer every 20 ms of real time and reads the test clock.
+const SWEEP = { SESSION_SWEEP_INTERVAL_MS: '20' }
+
+t.test('idle expiry: the sweep closes the socket', async (t) => {
+  const server = await startTestServer(t, { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '3600', ...SWEEP })
+  const sid = await server.login()
+  const client = await openClient(t, server, sid)
+  server.clock.advance(59_999)
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'not yet at 59.999 s')
+  server.clock.advance(60_000)
+  t.same(await client.closed(), SESSION_ENDED, '60 s after the last message: 4401')
+  t.same(endReasons(server), ['idle_timeout'])
+  await assertCookieDead(t, server, sid)
+})
+
+t.test('idle expiry without a sweep: the next message notices and closes', async (t) => {
+  const server = await startTestServer(t, { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '3600' })
+  const sid = await server.login()
+  const client = await openClient(t, server, sid)
+  server.clock.advance(60_000)
+  client.send({ type: 'get_name', hero: 'hulk' })
+  t.same(await client.closed(), SESSION_ENDED)
+  await assertCookieDead(t, server, sid)
+})
+
+t.test('messages on the socket keep the session alive, until the absolute timeout', async (t) => {
+  const server = await startTestServer(t, { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '120', ...SWEEP })
+  const sid = await server.login()
+  const client = await openClient(t, server, sid)
+  for (let at = 50; at <= 100; at += 50) {
+    server.clock.advance(50_000)
+    t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, `${at} s: alive (idle 60 s, but the socket was used)`)
+  }
+  server.clock.advance(19_999)
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, '119.999 s: alive')
+  server.clock.advance(1)
+  t.same(await client.closed(), SESSION_ENDED, '120 s after login: 4401 though active')
+  t.same(endReasons(server), ['absolute_timeout'])
+  await assertCookieDead(t, server, sid)
+})
+
+t.test('removing the user closes the sockets of all the user\'s sessions', async (t) => {
+  const server = await startTestServer(t)
+  const sids = [await server.login(), await server.login()]
+  const clients = [await openClient(t, server, sids[0] ?? ''), await openClient(t, server, sids[1] ?? '')]
+  t.ok(await server.users.remove('alice'))
+  for (const client of clients) t.same(await client.closed(), SESSION_ENDED)
+  t.same(endReasons(server), ['user_removed', 'user_removed'])
+  for (const sid of sids) await assertCookieDead(t, server, sid)
+  t.equal((await postLogin(server)).status, 401, 'and the user cannot log in again')
+})
+
+t.test('a new login over the old cookie replaces the session and closes its sockets', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const client = await openClient(t, server, sid)
+  const res = await postLogin(server, undefined, undefined, { cookie: `__Host-sid=${sid}` })
+  t.equal(res.status, 303)
+  t.same(await client.closed(), SESSION_ENDED)
+  t.same(endReasons(server), ['replaced'])
+  await assertCookieDead(t, server, sid)
+})

@@ -1,0 +1,21 @@
+import t from 'tap'
+import WebSocket from 'ws'
+import { startTestServer } from '../helpers/test-server.js'
+
+t.test('a logged-in user asks for a hero over wss', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, { origin: server.origin, headers: { cookie: `__Host-sid=${sid}` }, ca: server.ca })
+  const messages: unknown[] = []
+  await new Promise<void>((resolve, reject) => {
+    ws.on('message', (data) => {
+      messages.push(JSON.parse(data.toString()))
+      if (messages.length === 1) ws.send(JSON.stringify({ type: 'get_name', id: 7, hero: 'ironMan' }))
+      else resolve()
+    })
+    ws.on('error', reject)
+  })
+  t.match(messages[0], { type: 'user_authorized', user: { username: 'alice' } })
+  t.same(messages[1], { type: 'name', id: 7, hero: 'ironMan', hero_name: 'Tony Stark' })
+  ws.close()
+})
