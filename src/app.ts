@@ -1,12 +1,13 @@
 // buildApp(config) builds the whole application without starting a process; tests build it and
 // listen on port 0, server.ts runs it. It reads as its steps: the logger, the services, Fastify,
 // the account-change subscription, the HTTP plugins, the error handlers, the routes in order,
-// and the WebSocket side (ws/service.ts, whose upgrade gate is ws/gate.ts).
+// and the WebSocket side (ws/service.ts, whose upgrade gate is ws/gate.ts). A failure part-way
+// closes what the services had started.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { endSessionsOnAccountChanges } from './accounts/account-changes.js'
 import type { Config } from './config/config.js'
-import { registerErrorHandlers } from './http/error-handler.js'
+import { frameworkErrors, registerErrorHandlers } from './http/error-handler.js'
 import { httpServerOptions } from './http/http-server.js'
 import { registerHttpPlugins } from './http/plugins.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -37,16 +38,26 @@ const BODY_LIMIT = 16 * 1024
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const log = createLogger(config.logLevel, options.logStream)
   const services = await createServices(config, log, options)
+  try {
+    return await assemble(services, log)
+  } catch (err) {
+    await closeServices(services)
+    throw err
+  }
+}
+
+/** Fastify and everything registered on it, in order. */
+async function assemble (services: Services, log: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = createFastify(services, log)
   const stopAccountChanges = endSessionsOnAccountChanges(services.users, services.sessions, log)
   app.addHook('onClose', async () => {
     stopAccountChanges()
     await closeServices(services)
   })
-  await registerHttpPlugins(app, config, services.allowedOrigins)
+  await registerHttpPlugins(app, services.config, services.allowedOrigins, services.redis)
   registerErrorHandlers(app, services.pages)
   await registerRoutes(app, services)
-  attachWebSocketService(app, services)
+  attachWebSocketService(app, { ...services, storeEvents: services.redis })
   return app
 }
 
@@ -58,7 +69,8 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
     loggerInstance: log,
     // Trust exactly TRUST_PROXY_HOPS proxies, counted from our side (proxy-addr's hop index).
     trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
-    bodyLimit: BODY_LIMIT
+    bodyLimit: BODY_LIMIT,
+    frameworkErrors: frameworkErrors(services.pages)
   })
   app.decorate('services', services)
   // The default allow-list names our own origin, whose port is known once we listen.

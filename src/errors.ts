@@ -14,9 +14,11 @@ export const HTTP_ERRORS = Object.freeze({
   cross_site_request: { status: 403, message: 'This request came from another site and was refused.' },
   rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.', retryHint: true },
   login_busy: { status: 503, message: 'Too many people are logging in right now. Please try again in a moment.' },
+  store_unavailable: { status: 503, message: 'The service cannot reach its session store right now. Please try again in a moment.' },
   request_invalid: { status: 400, message: 'This request could not be understood.' },
   request_too_large: { status: 413, message: 'This request is too large.' },
   unsupported_media_type: { status: 415, message: 'This kind of request body is not accepted.' },
+  precondition_failed: { status: 412, message: 'This file has changed since you last loaded it. Please reload the page.' },
   not_found: { status: 404, message: 'There is nothing here.' },
   internal_error: { status: 500, message: 'Something went wrong on our side. Please try again.' }
 } as const)
@@ -41,6 +43,20 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * A shared store (Redis) could not answer in time, or at all. Callers fail closed: a login or a
+ * handshake is refused with 503 store_unavailable, never admitted on a guess.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
+  constructor (operation: string, cause: unknown) {
+    super(`the shared store did not answer ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  }
+}
+
+/** Seconds a refusal for an unreachable store is told to wait (Retry-After). */
+export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5
+
 /** Notices the login page can show after a redirect (`/login?notice=<code>`). */
 export const LOGIN_NOTICES: ReadonlyMap<string, string> = new Map([
   ['session_ended', 'Your session has ended. Please log in again.'],
@@ -60,7 +76,8 @@ export const GATE_REJECTIONS = Object.freeze({
   origin_forbidden: { status: 403 },
   session_missing: { status: 401 },
   session_invalid: { status: 401 },
-  user_connection_limit: { status: 429 }
+  user_connection_limit: { status: 429 },
+  store_unavailable: { status: 503 }
 } as const)
 export type GateRejection = keyof typeof GATE_REJECTIONS
 

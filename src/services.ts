@@ -1,6 +1,8 @@
-// The services the app is built from: configuration, TLS credentials, pages, the users and
-// session stores, the password hasher (argon2 in its own process) and the Origin allow-list.
-// Built before Fastify, each from the configuration unless a test passes its own.
+// The services the app is built from: configuration, TLS credentials, pages, the users store, the
+// shared state (sessions and per-user socket slots: in this process, or in Redis when REDIS_URL
+// is set), the password hasher (argon2 in its own process) and the Origin allow-list. Built
+// before Fastify, each from the configuration unless a test passes its own.
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { HashingProcess, type HashingProcessOptions } from './accounts/hashing-process.js'
 import { FileUsersStore } from './accounts/file-users-store.js'
@@ -10,8 +12,12 @@ import type { Config } from './config/config.js'
 import { loadTlsCredentials, type TlsCredentials } from './config/tls-credentials.js'
 import { AllowedOrigins } from './http/allowed-origins.js'
 import { loadPages, type Pages } from './http/pages.js'
+import { RedisConnection } from './redis/redis-connection.js'
 import { MemorySessionStore } from './sessions/memory-session-store.js'
+import { RedisSessionStore } from './sessions/redis-session-store.js'
 import type { SessionStore } from './sessions/session-store.js'
+import { RedisUserSlots } from './ws/redis-user-slots.js'
+import { MemoryUserSlots, type UserSlots } from './ws/user-slots.js'
 
 /** Everything a test may swap; production uses the defaults. */
 export interface ServiceOverrides {
@@ -26,25 +32,33 @@ export interface ServiceOverrides {
 
 export interface Services {
   readonly config: Config
+  /** This process among the instances sharing a store (leases, and the origin of published ends). */
+  readonly instanceId: string
+  /** The shared store, when REDIS_URL is set. */
+  readonly redis: RedisConnection | undefined
   /** undefined with TLS=off. */
   readonly tls: TlsCredentials | undefined
   readonly pages: Pages
   readonly users: UsersStore
   readonly sessions: SessionStore
+  readonly userSlots: UserSlots
   readonly hasher: PasswordHasher
   readonly allowedOrigins: AllowedOrigins
   readonly now: () => number
 }
 
-/** Builds the services; the hashing process is started and its dummy hash ready. */
+/**
+ * Builds the services; the hashing process is started and its dummy hash ready. Redis is not
+ * waited for. A failure part-way closes what was already started.
+ */
 export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now
+  const instanceId = randomUUID()
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
+  const pages = await loadPages()
   const users = overrides.users ?? await FileUsersStore.open(config.usersFile, { watch: true })
-  const sessions = overrides.sessions ?? new MemorySessionStore(
-    { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
-    { now, sweepIntervalMs: config.sessionSweepIntervalMs }
-  )
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`)
+  const shared = { now, instanceId, log }
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
   // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
   const hasher = new PasswordHasher(config.argon2, {
@@ -53,13 +67,43 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
       onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
     })
   })
-  await hasher.warmUp()
-  return { config, tls, pages: await loadPages(), users, sessions, hasher, allowedOrigins: new AllowedOrigins(), now }
+  const services: Services = {
+    config, instanceId, redis, tls, pages, users,
+    sessions: overrides.sessions ?? sessionStore(config, redis, shared),
+    userSlots: userSlots(config, redis, shared),
+    hasher, allowedOrigins: new AllowedOrigins(), now
+  }
+  try {
+    await hasher.warmUp()
+  } catch (err) {
+    await closeServices(services)
+    throw err
+  }
+  return services
 }
 
-/** Closes what the services hold open (timers, watchers, the hashing process). */
+interface Shared { readonly now: () => number, readonly instanceId: string, readonly log: FastifyBaseLogger }
+
+/** The session store: in Redis when there is one, else in this process. */
+function sessionStore (config: Config, redis: RedisConnection | undefined, shared: Shared): SessionStore {
+  const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
+  return redis === undefined
+    ? new MemorySessionStore(timeouts, { now: shared.now, sweepIntervalMs: config.sessionSweepIntervalMs })
+    : new RedisSessionStore(redis, timeouts, { ...shared, sweepIntervalMs: config.sessionSweepIntervalMs })
+}
+
+/** The per-user socket slots: leased in Redis when there is one, else counted in this process. */
+function userSlots (config: Config, redis: RedisConnection | undefined, shared: Shared): UserSlots {
+  return redis === undefined
+    ? new MemoryUserSlots()
+    : new RedisUserSlots(redis, { leaseMs: config.connectionLeaseMs, instanceId: shared.instanceId, log: shared.log })
+}
+
+/** Closes what the services hold open (timers, watchers, the hashing process, Redis). */
 export async function closeServices (services: Services): Promise<void> {
   await services.sessions.close()
+  await services.userSlots.close()
   await services.users.close()
   await services.hasher.close()
+  await services.redis?.close()
 }

@@ -1,15 +1,11 @@
 // The login use case: check a username and password with argon2id (an unknown user costs the
 // same check as a wrong password), then start a new session, ending the one the browser had so
 // that an id planted before login is never promoted. HTTP and logging stay in the route.
-import { HttpError } from '../errors.js'
 import type { Session, SessionStore } from '../sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
 import { HashingBusyError } from './hashing-process.js'
 import type { PasswordHasher } from './password-hasher.js'
 import type { UsersStore } from './users-store.js'
-
-/** Seconds a login refused with login_busy is told to wait (Retry-After). */
-export const LOGIN_BUSY_RETRY_AFTER_S = 2
 
 export interface LoginDependencies {
   readonly users: UsersStore
@@ -24,14 +20,18 @@ export interface LoginAttempt {
   readonly previousSessionId: string | undefined
 }
 
-/** A failed login says nothing about why; a successful one carries the new session. */
+/**
+ * `failed`: says nothing about why (unknown user or wrong password). `busy`: the password could
+ * not be checked now (too many checks waiting). `ok`: carries the new session.
+ */
 export type LoginOutcome =
-  | { readonly ok: false }
-  | { readonly ok: true, readonly id: string, readonly session: Session }
+  | { readonly outcome: 'failed' }
+  | { readonly outcome: 'busy' }
+  | { readonly outcome: 'ok', readonly id: string, readonly session: Session }
 
 /**
  * Checks the credentials and, when they match, starts a session.
- * @throws HttpError login_busy when the password checks queue is full or the wait too long
+ * @throws StoreUnavailableError when a shared session store cannot answer
  */
 export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Promise<LoginOutcome> {
   const { username, password } = attempt
@@ -40,11 +40,11 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   try {
     ok = await deps.hasher.verify(user?.hash, password)
   } catch (err) {
-    if (err instanceof HashingBusyError) throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S, cause: err })
+    if (err instanceof HashingBusyError) return { outcome: 'busy' }
     throw err
   }
-  if (!ok) return { ok: false }
+  if (!ok) return { outcome: 'failed' }
   if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
   const { id, session } = await deps.sessions.create(username)
-  return { ok: true, id, session }
+  return { outcome: 'ok', id, session }
 }

@@ -43,8 +43,16 @@ export const ENV_DEFAULTS = Object.freeze({
   WS_DEFLATE_THRESHOLD: '1024',
   HEARTBEAT_INTERVAL_MS: '30000',
   SHUTDOWN_TIMEOUT_MS: '10000',
-  LOG_LEVEL: 'info'
+  LOG_LEVEL: 'info',
+  REDIS_URL: '',
+  REDIS_KEY_PREFIX: 'hero-socket:',
+  REDIS_TIMEOUT_MS: '1000',
+  SESSION_RECHECK_INTERVAL_MS: '5000',
+  WS_CONNECTION_LEASE_S: '30'
 })
+
+/** Variables whose values may hold secrets: a bad value is named, never shown. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['REDIS_URL'])
 
 export type EnvName = keyof typeof ENV_DEFAULTS
 
@@ -86,6 +94,22 @@ export interface Config {
   readonly heartbeatIntervalMs: number
   readonly shutdownTimeoutMs: number
   readonly logLevel: string
+  /** The shared store; undefined: in-process stores (one instance). */
+  readonly redis: RedisConfig | undefined
+  /** How often each instance re-checks the sessions of its open sockets (ms). */
+  readonly sessionRecheckIntervalMs: number
+  /** How long a socket counts towards its user's cap on every instance without being renewed (ms). */
+  readonly connectionLeaseMs: number
+}
+
+/** Where the shared store is, and how long any call to it may take. */
+export interface RedisConfig {
+  /** A redis:// or rediss:// URL, or the path of a unix socket. May hold a password: never log it. */
+  readonly url: string
+  /** Prefix of every key and channel, so deployments can share one Redis. */
+  readonly keyPrefix: string
+  /** Longest wait for any one command, and for the connection (ms). */
+  readonly timeoutMs: number
 }
 
 const int = (minimum: number, maximum = 2 ** 31 - 1) => ({ type: 'integer', minimum, maximum })
@@ -129,7 +153,12 @@ const envSchema = {
     WS_DEFLATE_THRESHOLD: int(0),
     HEARTBEAT_INTERVAL_MS: int(100, 3_600_000),
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000),
-    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    REDIS_URL: { type: 'string', maxLength: 4096, pattern: '^$|^rediss?://[^\\s]+$|^/[^\\s]*$' },
+    REDIS_KEY_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:._{}-]+$' },
+    REDIS_TIMEOUT_MS: int(10, 60_000),
+    SESSION_RECHECK_INTERVAL_MS: int(100, 3_600_000),
+    WS_CONNECTION_LEASE_S: int(1, 3600)
   },
   required: Object.keys(ENV_DEFAULTS),
   additionalProperties: false
@@ -162,7 +191,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (!validateEnv(raw)) {
     const first = validateEnv.errors?.[0]
     const variable = first?.instancePath.replace(/^\//, '') || 'environment'
-    throw new ConfigError(variable, `${first?.message ?? 'is invalid'} (got ${JSON.stringify(String(env[variable] ?? ''))})`)
+    const got = SECRET_VARIABLES.has(variable) ? 'value not shown: it may hold a password' : `got ${JSON.stringify(String(env[variable] ?? ''))}`
+    throw new ConfigError(variable, `${first?.message ?? 'is invalid'} (${got})`)
   }
   return deepFreeze(fromEnvironment(raw as Record<EnvName, string | number>))
 }
@@ -182,6 +212,9 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     throw new ConfigError(cert === undefined ? 'TLS_CERT' : 'TLS_KEY', 'must be set together with ' + (cert === undefined ? 'TLS_KEY' : 'TLS_CERT'))
   }
   const dataDir = path.resolve(str('DATA_DIR'))
+  if (/^rediss?:/.test(str('REDIS_URL')) && !URL.canParse(str('REDIS_URL'))) {
+    throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')
+  }
   return {
     host: str('HOST'),
     port: num('PORT'),
@@ -212,7 +245,10 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     deflateThresholdBytes: num('WS_DEFLATE_THRESHOLD'),
     heartbeatIntervalMs: num('HEARTBEAT_INTERVAL_MS'),
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
-    logLevel: str('LOG_LEVEL')
+    logLevel: str('LOG_LEVEL'),
+    redis: str('REDIS_URL') === '' ? undefined : { url: str('REDIS_URL'), keyPrefix: str('REDIS_KEY_PREFIX'), timeoutMs: num('REDIS_TIMEOUT_MS') },
+    sessionRecheckIntervalMs: num('SESSION_RECHECK_INTERVAL_MS'),
+    connectionLeaseMs: num('WS_CONNECTION_LEASE_S') * 1000
   }
 }
 

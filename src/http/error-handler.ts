@@ -3,8 +3,8 @@
 // body) is mapped here by its error code, explicitly; a route may answer all of those with a code
 // of its own (`inputErrorCode` in its config). Anything else is an internal error, logged.
 // Whether the answer is a page or JSON comes from the route's config (replies.ts).
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
-import { HTTP_ERRORS, HttpError, type HttpErrorCode } from '../errors.js'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { HTTP_ERRORS, HttpError, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type HttpErrorCode } from '../errors.js'
 import type { Pages } from './pages.js'
 import { sendError } from './replies.js'
 
@@ -25,13 +25,33 @@ const FASTIFY_ERRORS: ReadonlyMap<string, HttpErrorCode> = new Map([
   ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'unsupported_media_type']
 ])
 
+/** Client errors plugins report by status alone (@fastify/static for a directory, a path out of
+ * its root, or a failed If-Match): a 403 is answered as not found, so it tells nothing. */
+const CLIENT_STATUSES: ReadonlyMap<number, HttpErrorCode> = new Map<number, HttpErrorCode>([
+  [403, 'not_found'],
+  [404, 'not_found'],
+  [412, 'precondition_failed']
+])
+
 /** Codes logged as warnings: the service is refusing work it would normally do. */
-const WARN_CODES: ReadonlySet<HttpErrorCode> = new Set(['login_busy'])
+const WARN_CODES: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, string>([
+  ['login_busy', 'login refused: too many password checks waiting'],
+  ['store_unavailable', 'request refused: the session store cannot be reached']
+])
+
+/** Fastify's frameworkErrors option: a URL it cannot even route (`/%`) gets our JSON 400 too. */
+export function frameworkErrors (pages: Pages): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    const refusal = new HttpError('request_invalid')
+    logRefusal(request, refusal, error)
+    sendError(request, reply, pages, refusal)
+  }
+}
 
 /** Sets the app's error handler and not-found handler. */
 export function registerErrorHandlers (app: FastifyInstance, pages: Pages): void {
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-    const refusal = error instanceof HttpError ? error : fromFastifyError(error, request)
+    const refusal = error instanceof HttpError ? error : fromOtherError(error, request)
     logRefusal(request, refusal, error)
     if (refusal.retryAfterS !== undefined) reply.header('retry-after', refusal.retryAfterS)
     return sendError(request, reply, pages, refusal)
@@ -42,14 +62,17 @@ export function registerErrorHandlers (app: FastifyInstance, pages: Pages): void
   })
 }
 
-/** The registry error for something Fastify threw; unknown errors are internal errors. */
-function fromFastifyError (error: FastifyError, request: FastifyRequest): HttpError {
+/** The registry error for what a store or Fastify threw; unknown errors are internal errors. */
+function fromOtherError (error: FastifyError | StoreUnavailableError, request: FastifyRequest): HttpError {
+  if (error instanceof StoreUnavailableError) return new HttpError('store_unavailable', { retryAfterS: STORE_UNAVAILABLE_RETRY_AFTER_S, cause: error })
   const code = FASTIFY_ERRORS.get(error.code)
   if (code !== undefined) {
     const statusCode = error.statusCode ?? HTTP_ERRORS[code].status
-    return new HttpError(request.routeOptions.config.inputErrorCode ?? code, { statusCode })
+    return new HttpError(request.routeOptions?.config?.inputErrorCode ?? code, { statusCode })
   }
-  // A client error Fastify may add in a later version: still the client's, never a 500.
+  const byStatus = error.statusCode === undefined ? undefined : CLIENT_STATUSES.get(error.statusCode)
+  if (byStatus !== undefined) return new HttpError(byStatus)
+  // A client error a later Fastify or plugin may add: still the client's, never a 500.
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new HttpError('request_invalid', { statusCode: error.statusCode })
   }
@@ -60,7 +83,8 @@ function logRefusal (request: FastifyRequest, refusal: HttpError, error: Error):
   if (refusal.code === 'internal_error') {
     request.log.error({ err: error }, 'request failed')
   } else if (WARN_CODES.has(refusal.code)) {
-    request.log.warn({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ip: request.ip }, refusal.message)
+    const detail = refusal.cause instanceof Error ? { detail: refusal.cause.message } : {}
+    request.log.warn({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ip: request.ip, ...detail }, WARN_CODES.get(refusal.code))
   } else {
     request.log.info({ event: 'request_refused', code: refusal.code, status: refusal.statusCode }, 'request refused')
   }

@@ -4,15 +4,17 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config/config.js'
+import type { RedisConnection } from '../redis/redis-connection.js'
 import type { AllowedOrigins } from './allowed-origins.js'
 import { registerRateLimits } from './rate-limits.js'
 import { registerSecurityHeaders } from './security-headers.js'
 import { registerStaticAssets } from './static-assets.js'
 
-export async function registerHttpPlugins (app: FastifyInstance, config: Config, allowedOrigins: AllowedOrigins): Promise<void> {
+/** `redis`: the shared store the rate limits count in (when REDIS_URL is set). */
+export async function registerHttpPlugins (app: FastifyInstance, config: Config, allowedOrigins: AllowedOrigins, redis: RedisConnection | undefined): Promise<void> {
   await registerSecurityHeaders(app, allowedOrigins)
   await app.register(fastifyCookie)
   await app.register(fastifyFormbody)
-  await registerRateLimits(app, config)
+  await registerRateLimits(app, config, redis)
   await registerStaticAssets(app)
 }

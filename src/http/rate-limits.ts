@@ -1,10 +1,51 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
 // route, and the login limits (per IP through the route's config, per username and IP through
-// loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After.
-import fastifyRateLimit from '@fastify/rate-limit'
+// loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After. With REDIS_URL
+// the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
+// makes the request fail with 503 store_unavailable (fail closed), not pass uncounted.
+import { createRequire } from 'node:module'
+import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
-import { HttpError } from '../errors.js'
+import { HttpError, StoreUnavailableError } from '../errors.js'
+import type { RedisConnection } from '../redis/redis-connection.js'
+
+/** The plugin's own Redis store (its Lua script), which the package does not export by name. */
+const PluginRedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as RedisStoreConstructor
+
+type Callback = (err: Error | null, result?: { current: number, ttl: number }) => void
+interface PluginStore {
+  incr (key: string, callback: Callback, timeWindow: number, max: number): void
+  child (routeOptions: unknown): PluginStore
+}
+type RedisStoreConstructor = new (continueExceeding: boolean, exponentialBackoff: boolean, redis: unknown, key: string) => PluginStore
+
+/** The plugin's Redis store with its errors turned into StoreUnavailableError. */
+class SharedStore implements PluginStore {
+  readonly #inner: PluginStore
+  constructor (inner: PluginStore) {
+    this.#inner = inner
+  }
+
+  incr (key: string, callback: Callback, timeWindow: number, max: number): void {
+    this.#inner.incr(key, (err, result) => {
+      callback(err === null ? null : new StoreUnavailableError('rate limit', err), result)
+    }, timeWindow, max)
+  }
+
+  child (routeOptions: unknown): PluginStore {
+    return new SharedStore(this.#inner.child(routeOptions))
+  }
+}
+
+/** The `store` option for counters in `redis`, under its rate-limit prefix. */
+function sharedStore (redis: RedisConnection): NonNullable<RateLimitOptions['store']> {
+  return class extends SharedStore {
+    constructor (params: { continueExceeding: boolean, exponentialBackoff: boolean }) {
+      super(new PluginRedisStore(params.continueExceeding, params.exponentialBackoff, redis.client, redis.keys.rateLimits))
+    }
+  } as unknown as NonNullable<RateLimitOptions['store']>
+}
 
 /** Seconds until a limit with `ttlMs` left lets the next request through (at least 1). */
 function retryAfterS (ttlMs: number): number {
@@ -12,8 +53,9 @@ function retryAfterS (ttlMs: number): number {
 }
 
 /** Registers the global per-IP limit; routes may set their own in `config.rateLimit`. */
-export async function registerRateLimits (app: FastifyInstance, config: Config): Promise<void> {
+export async function registerRateLimits (app: FastifyInstance, config: Config, redis: RedisConnection | undefined): Promise<void> {
   await app.register(fastifyRateLimit, {
+    ...(redis === undefined ? {} : { store: sharedStore(redis) }),
     global: true,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,

@@ -1,5 +1,6 @@
-// The client's assets under /assets/ (@fastify/static): no listings, no dotfiles, nothing outside
-// public/assets/, and revalidated on every load so a deploy never leaves a browser on an old client.
+// The client's assets under /assets/ (@fastify/static): no listings, no dotfiles (a 404, as if
+// absent), nothing outside public/assets/, no ranges (the files are small), and revalidated on
+// every load so a deploy never leaves a browser on an old client.
 import path from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
@@ -11,7 +12,8 @@ export async function registerStaticAssets (app: FastifyInstance): Promise<void>
     prefix: '/assets/',
     index: false,
     list: false,
-    dotfiles: 'deny',
+    dotfiles: 'ignore',
+    acceptRanges: false,
     maxAge: 0
   })
 }

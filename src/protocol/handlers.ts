@@ -26,6 +26,8 @@ export const HANDLERS: HandlerTable = Object.freeze({
 
 /** Answers a valid client message with its type's handler. */
 export function handleMessage<T extends ClientMessageType> (type: T, message: ClientMessages[T], context: HandlerContext): string {
+  // `type` was checked against the schemas; this keeps the table safe on its own too.
+  if (!Object.hasOwn(HANDLERS, type)) throw new TypeError(`no handler for message type ${JSON.stringify(type)}`)
   const handler: Handler<ClientMessages[T]> = HANDLERS[type]
   return handler(message, context)
 }

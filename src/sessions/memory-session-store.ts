@@ -80,6 +80,14 @@ export class MemorySessionStore implements SessionStore {
       .map((session) => ({ ...session }))
   }
 
+  async filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> {
+    const now = this.#now()
+    return new Set(keys.filter((key) => {
+      const session = this.#sessions.get(key)
+      return session !== undefined && expiryOf(session, now, this.#timeouts) === undefined
+    }))
+  }
+
   onEnd (listener: (end: SessionEnd) => void): () => void {
     this.#events.on('end', listener)
     return () => this.#events.off('end', listener)
@@ -115,6 +123,6 @@ export class MemorySessionStore implements SessionStore {
     const session = this.#sessions.get(key)
     if (session === undefined) return
     this.#sessions.delete(key)
-    this.#events.emit('end', { session: { ...session }, reason } satisfies SessionEnd)
+    this.#events.emit('end', { session: { ...session }, reason, source: 'local' } satisfies SessionEnd)
   }
 }

@@ -3,8 +3,8 @@
 // absolute timeout (session-expiry.ts), a new login replacing it, or a change to its user; every
 // end reaches `onEnd` listeners, which close that session's sockets.
 //
-// Implementations: memory-session-store.ts (one process, the default). Each runs the contract
-// suite test/sessions/store-contract.ts.
+// Implementations: memory-session-store.ts (one process, the default) and redis-session-store.ts
+// (several instances on one Redis). Each runs the contract suite test/sessions/store-contract.ts.
 //
 // Failure: every method may be asynchronous and may reject (a shared store that is slow or
 // unreachable). Callers fail closed: a login whose `create` rejects sets no cookie, a handshake
@@ -28,6 +28,8 @@ export interface Session {
 export interface SessionEnd {
   readonly session: Session
   readonly reason: SessionEndReason
+  /** 'local': this instance ended it; 'publish': another instance did, and said so. */
+  readonly source: 'local' | 'publish'
 }
 
 /** What callers need from a session store. */
@@ -47,6 +49,12 @@ export interface SessionStore {
   destroyUser (username: string, reason: SessionEndReason): Promise<number>
   /** The live sessions of `username`, oldest first. */
   listUser (username: string): Promise<readonly Session[]>
+  /**
+   * Which of these session keys name live sessions, in one call: the safety net that closes the
+   * sockets of sessions whose end this instance never heard of (a lost message, a store restarted
+   * empty). A key that is not live is gone for good.
+   */
+  filterLive (keys: readonly string[]): Promise<ReadonlySet<string>>
   /**
    * Calls `listener` once for every session end this store learns of: ends through this
    * instance, ends through another instance or process sharing the store, and expiry. A store

@@ -1,6 +1,6 @@
-// Bookkeeping of open and pending WebSocket connections: counts per IP (pending handshakes
-// included, so concurrent handshakes cannot overshoot the cap) and per user, and the sockets
-// of each session, so a session's end closes them at once.
+// Bookkeeping of this instance's open and pending WebSocket connections: counts per IP (pending
+// handshakes included, so concurrent handshakes cannot overshoot the cap), and the sockets of
+// each session, so a session's end closes them at once. The per-user cap is user-slots.ts's.
 import type { WebSocket } from 'ws'
 
 /** One accepted connection. */
@@ -12,10 +12,9 @@ export interface OpenConnection {
   readonly sessionKey: string
 }
 
-/** Counts and indexes connections; all methods are synchronous and O(1) or O(sockets of one session). */
+/** Counts and indexes connections; all methods are synchronous and O(1), O(sockets of one session) or O(sessions). */
 export class ConnectionRegistry {
   readonly #perIp = new Map<string, number>()
-  readonly #perUser = new Map<string, number>()
   readonly #bySession = new Map<string, Set<OpenConnection>>()
   readonly #all = new Set<OpenConnection>()
 
@@ -34,15 +33,9 @@ export class ConnectionRegistry {
     else this.#perIp.set(ip, count)
   }
 
-  /** Open connections of `username`. */
-  userCount (username: string): number {
-    return this.#perUser.get(username) ?? 0
-  }
-
   /** Records an accepted connection (its IP slot was reserved already). */
   add (connection: OpenConnection): void {
     this.#all.add(connection)
-    this.#perUser.set(connection.username, this.userCount(connection.username) + 1)
     let set = this.#bySession.get(connection.sessionKey)
     if (set === undefined) {
       set = new Set()
@@ -55,9 +48,6 @@ export class ConnectionRegistry {
   remove (connection: OpenConnection): void {
     if (!this.#all.delete(connection)) return
     this.releaseIp(connection.ip)
-    const users = this.userCount(connection.username) - 1
-    if (users <= 0) this.#perUser.delete(connection.username)
-    else this.#perUser.set(connection.username, users)
     const set = this.#bySession.get(connection.sessionKey)
     set?.delete(connection)
     if (set?.size === 0) this.#bySession.delete(connection.sessionKey)
@@ -66,6 +56,11 @@ export class ConnectionRegistry {
   /** The open connections of one session. */
   forSession (sessionKey: string): readonly OpenConnection[] {
     return [...(this.#bySession.get(sessionKey) ?? [])]
+  }
+
+  /** The session keys of every open connection. */
+  sessionKeys (): ReadonlySet<string> {
+    return new Set(this.#bySession.keys())
   }
 
   /** Every open connection. */

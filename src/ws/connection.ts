@@ -7,7 +7,7 @@ import { CLOSE_CODES, type CloseName, type MessageErrorCode } from '../errors.js
 import { handleMessage, type HandlerContext } from '../protocol/handlers.js'
 import { errorMessage, userAuthorizedMessage } from '../protocol/messages.js'
 import type { Protocol } from '../protocol/protocol.js'
-import type { SessionStore } from '../sessions/session-store.js'
+import type { SessionActivity } from './session-activity.js'
 import { TokenBucket } from './token-bucket.js'
 
 /** Limits of one connection, from the configuration. */
@@ -26,16 +26,14 @@ export interface HeroConnectionOptions {
   readonly username: string
   /** The secret session id, kept in memory only, to touch the session on activity. */
   readonly sessionId: string
-  readonly sessions: SessionStore
+  readonly sessionKey: string
+  readonly activity: SessionActivity
   readonly protocol: Protocol
   readonly limits: ConnectionLimits
   readonly now: () => number
   /** Child logger carrying the connection id and user. */
   readonly log: FastifyBaseLogger
 }
-
-/** Touch the session at most this often (ms): activity on the socket keeps the session alive. */
-const TOUCH_INTERVAL_MS = 1000
 
 /** Serves one connection until it closes. */
 export class HeroConnection {
@@ -46,13 +44,12 @@ export class HeroConnection {
   readonly #bucket: TokenBucket
   #invalidMessages = 0
   #rateLimitedMessages = 0
-  #lastTouch: number
 
   constructor (options: HeroConnectionOptions) {
     this.#options = options
     this.#context = { username: options.username }
     this.#bucket = new TokenBucket(options.limits.messageRate, options.limits.messageBurst, options.now)
-    this.#lastTouch = options.now()
+    options.activity.opened(options.sessionKey)
     const { ws } = options
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     ws.on('pong', () => { this.isAlive = true })
@@ -102,7 +99,7 @@ export class HeroConnection {
     // The counters count abuse in a row: a client that waits, or sends valid messages again,
     // starts afresh, so a long-lived well-behaved connection never drifts towards 1008.
     this.#rateLimitedMessages = 0
-    this.#keepSessionAlive()
+    this.#options.activity.used(this.#options.sessionId, this.#options.sessionKey)
     const parsed = this.#options.protocol.parse(data.toString())
     if (!parsed.ok) {
       this.#refuse(parsed.code, parsed.id)
@@ -123,14 +120,5 @@ export class HeroConnection {
 
   #send (text: string): void {
     if (this.#options.ws.readyState === this.#options.ws.OPEN) this.#options.ws.send(text)
-  }
-
-  #keepSessionAlive (): void {
-    const now = this.#options.now()
-    if (now - this.#lastTouch < TOUCH_INTERVAL_MS) return
-    this.#lastTouch = now
-    this.#options.sessions.touch(this.#options.sessionId).catch((err: unknown) => {
-      this.#options.log.error({ err }, 'session touch failed')
-    })
   }
 }

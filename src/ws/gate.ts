@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket, WebSocketServer } from 'ws'
 import type { Config } from '../config/config.js'
-import { GATE_REJECTIONS, type GateRejection } from '../errors.js'
+import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
 import { clientIp } from '../http/client-ip.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
@@ -15,6 +15,7 @@ import type { Session, SessionStore } from '../sessions/session-store.js'
 import type { ConnectionRegistry } from './connection-registry.js'
 import type { GateStats } from './gate-stats.js'
 import type { HandshakeLimiter } from './handshake-limiter.js'
+import type { UserSlots } from './user-slots.js'
 
 /** The one path that upgrades. */
 export const WS_PATH = '/ws'
@@ -28,6 +29,8 @@ export interface AcceptedHandshake {
   readonly session: Session
   /** The secret session id (memory only: used to touch the session). */
   readonly sessionId: string
+  /** The user slot this socket holds; give it back when the socket closes. */
+  readonly slotToken: string
 }
 
 export interface GateDependencies {
@@ -36,6 +39,7 @@ export interface GateDependencies {
   readonly allowedOrigins: AllowedOrigins
   readonly sessions: SessionStore
   readonly connections: ConnectionRegistry
+  readonly userSlots: UserSlots
   readonly handshakes: HandshakeLimiter
   readonly stats: GateStats
   readonly log: FastifyBaseLogger
@@ -72,7 +76,7 @@ interface Gate extends GateDependencies {
 async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const { config, connections } = gate
   const ip = clientIp(req, config.trustProxyHops)
-  const reject = (reason: GateRejection, retryAfterS?: number): void => refuse(gate, socket, reason, ip, retryAfterS)
+  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string): void => refuse(gate, socket, reason, ip, retryAfterS, detail)
 
   // 1. The one WebSocket path, with GET.
   if (pathOf(req.url) !== WS_PATH) return reject('not_found')
@@ -85,6 +89,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   const waitMs = gate.handshakes.take(ip)
   if (waitMs > 0) return reject('handshake_rate_limited', Math.ceil(waitMs / 1000))
   if (!connections.reserveIp(ip, config.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+  let slot: { username: string, token: string } | undefined
   let accepted = false
   try {
     // 4. Origin: present, single, and exactly one of ALLOWED_ORIGINS (no pattern matching).
@@ -93,28 +98,34 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     if (origins.length > 1) return reject('origin_duplicated')
     if (!gate.allowedOrigins.has(origins[0])) return reject('origin_forbidden')
 
-    // 5. Exactly one __Host-sid cookie naming a live session.
+    // 5. Exactly one __Host-sid cookie naming a live session (a store that cannot answer: 503).
     const sessionId = sessionIdFromCookieHeader(req.headers.cookie)
     if (sessionId === undefined) return reject('session_missing')
     const session = await gate.sessions.get(sessionId)
     if (session === undefined) return reject('session_invalid')
-    if (socket.destroyed) return // the peer left while the session was looked up
-    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
 
-    // 6. Per-user concurrent connections.
-    if (connections.userCount(session.username) >= config.maxConnectionsPerUser) {
-      return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
-    }
+    // 6. Per-user open sockets, counted on every instance.
+    const token = await gate.userSlots.acquire(session.username, config.maxConnectionsPerUser)
+    if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+    slot = { username: session.username, token }
+    if (socket.destroyed) return // the peer left while the store was asked
+    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
 
     // Every check passed: ws completes the handshake (or refuses it as bad_handshake above).
     socket.off('error', gate.onSocketError)
     gate.wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true
       gate.stats.count('accepted')
-      gate.onAccepted(ws, req, { ip, session, sessionId })
+      gate.onAccepted(ws, req, { ip, session, sessionId, slotToken: token })
     })
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err
+    return reject('store_unavailable', STORE_UNAVAILABLE_RETRY_AFTER_S, err.message)
   } finally {
-    if (!accepted) connections.releaseIp(ip)
+    if (!accepted) {
+      connections.releaseIp(ip)
+      if (slot !== undefined) gate.userSlots.release(slot.username, slot.token)
+    }
   }
 }
 
@@ -122,7 +133,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
 function refuse (gate: Gate, socket: Duplex, reason: GateRejection, ip: string, retryAfterS?: number, detail?: string): void {
   const { status } = GATE_REJECTIONS[reason]
   gate.stats.count(reason)
-  const level = reason === 'origin_forbidden' || reason === 'origin_duplicated' ? 'warn' : 'info'
+  const level = reason === 'origin_forbidden' || reason === 'origin_duplicated' || reason === 'store_unavailable' ? 'warn' : 'info'
   gate.log[level]({ event: 'ws_rejected', reason, status, ip, ...(detail === undefined ? {} : { detail }) }, 'handshake refused')
   abortHandshake(socket, status, retryAfterS)
 }

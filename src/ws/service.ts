@@ -1,6 +1,7 @@
 // Wires the WebSocket side into the app: the ws server (noServer), the upgrade gate, the
-// connection registry, the heartbeat, closing a session's sockets when the session ends, and the
-// graceful shutdown (503 to new upgrades, 1001 to open sockets).
+// connection registry, the heartbeat, closing a session's sockets when the session ends (heard
+// from the store, or found gone by the periodic re-check), and the graceful shutdown (503 to new
+// upgrades, 1001 to open sockets).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -17,6 +18,9 @@ import { GateStats } from './gate-stats.js'
 import { HandshakeLimiter } from './handshake-limiter.js'
 import { startHeartbeat } from './heartbeat.js'
 import { webSocketServerOptions } from './server-options.js'
+import { SessionActivity } from './session-activity.js'
+import { startSessionRecheck, type SessionRecheck } from './session-recheck.js'
+import type { UserSlots } from './user-slots.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,14 +36,19 @@ export interface WebSocketService {
   readonly protocol: Protocol
   /** One heartbeat round now (also runs every HEARTBEAT_INTERVAL_MS). */
   heartbeat (): void
+  /** One session re-check now (also runs every SESSION_RECHECK_INTERVAL_MS). */
+  recheckSessions (): Promise<void>
 }
 
 export interface WebSocketServiceDependencies {
   readonly config: Config
   readonly sessions: SessionStore
+  readonly userSlots: UserSlots
   readonly allowedOrigins: AllowedOrigins
   /** Clock in epoch milliseconds, for the limiters. */
   readonly now: () => number
+  /** The shared store's reconnects, when there is one: sessions are re-checked at once after each. */
+  readonly storeEvents: { onReconnect (listener: () => void): () => void } | undefined
 }
 
 /** The service's moving parts, shared by its steps below. */
@@ -49,6 +58,7 @@ interface Parts extends WebSocketServiceDependencies {
   readonly wss: WebSocketServer
   readonly connections: ConnectionRegistry
   readonly open: Map<OpenConnection, HeroConnection>
+  readonly activity: SessionActivity
 }
 
 /** Adds the WebSocket side to `app`; call after the routes, before listen. */
@@ -61,7 +71,8 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     protocol,
     wss: new WebSocketServer(webSocketServerOptions(deps.config)),
     connections: new ConnectionRegistry(),
-    open: new Map()
+    open: new Map(),
+    activity: new SessionActivity(deps.sessions, deps.now, app.log)
   }
   const stats = new GateStats()
   let shuttingDown = false
@@ -74,11 +85,13 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
   })
   app.server.on('upgrade', gate)
   const unsubscribe = closeSocketsOnSessionEnd(parts)
+  const recheck = recheckSessions(parts)
   const heartbeat = startHeartbeat(() => parts.open.values(), deps.config.heartbeatIntervalMs)
 
   app.addHook('preClose', async () => {
     shuttingDown = true
     heartbeat.stop()
+    recheck.stop()
     unsubscribe()
     await closeAll(parts, Math.floor(deps.config.shutdownTimeoutMs / 2))
     app.log.info({ event: 'ws_shutdown', gate: stats.snapshot() }, 'websocket closed')
@@ -88,13 +101,13 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     parts.wss.close()
   })
 
-  const service: WebSocketService = { wss: parts.wss, stats, connections: parts.connections, protocol, heartbeat: heartbeat.round }
+  const service: WebSocketService = { wss: parts.wss, stats, connections: parts.connections, protocol, heartbeat: heartbeat.round, recheckSessions: recheck.run }
   app.decorate('websocket', service)
   return service
 }
 
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
-function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, session, sessionId }: AcceptedHandshake): void {
+function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, session, sessionId, slotToken }: AcceptedHandshake): void {
   const connection: OpenConnection = { ws, ip, username: session.username, sessionKey: session.key }
   // 12 random hex digits, from the random tail of a v4 UUID: randomUUID draws from a cached
   // pool, where randomBytes(6) cost 3% of a handshake's CPU time (npm run bench profile).
@@ -103,13 +116,15 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, sessio
   ws.once('close', (code) => {
     parts.connections.remove(connection)
     parts.open.delete(connection)
+    parts.userSlots.release(session.username, slotToken)
     log.info({ event: 'ws_close', code }, 'socket closed')
   })
   parts.open.set(connection, new HeroConnection({
     ws,
     username: session.username,
     sessionId,
-    sessions: parts.sessions,
+    sessionKey: session.key,
+    activity: parts.activity,
     protocol: parts.protocol,
     limits: parts.config,
     now: parts.now,
@@ -119,13 +134,32 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, sessio
   parts.wss.emit('connection', ws, req)
 }
 
-/** A session that ends (logout, expiry, user removed) closes its sockets at once. */
+/** Closes the sockets of one session with 4401, saying why and how this instance learnt of it. */
+function closeSession (parts: Parts, sessionKey: string, reason: string, source: string): void {
+  for (const connection of parts.connections.forSession(sessionKey)) {
+    parts.log.info({ event: 'ws_session_ended', user: connection.username, reason, source }, 'closing socket: session ended')
+    parts.open.get(connection)?.close('session_ended')
+  }
+}
+
+/** A session that ends (logout, expiry, user removed; here or on another instance) closes its sockets at once. */
 function closeSocketsOnSessionEnd (parts: Parts): () => void {
-  return parts.sessions.onEnd(({ session, reason }) => {
-    for (const connection of parts.connections.forSession(session.key)) {
-      parts.log.info({ event: 'ws_session_ended', user: session.username, reason }, 'closing socket: session ended')
-      parts.open.get(connection)?.close('session_ended')
-    }
+  return parts.sessions.onEnd(({ session, reason, source }) => closeSession(parts, session.key, reason, source))
+}
+
+/** The safety net: open sockets whose session is gone close within SESSION_RECHECK_INTERVAL_MS. */
+function recheckSessions (parts: Parts): SessionRecheck {
+  return startSessionRecheck({
+    sessions: parts.sessions,
+    intervalMs: parts.config.sessionRecheckIntervalMs,
+    openSessionKeys: () => {
+      const keys = parts.connections.sessionKeys()
+      parts.activity.forgetAllBut(keys)
+      return keys
+    },
+    closeSession: (key) => closeSession(parts, key, 'not_live', 'recheck'),
+    log: parts.log,
+    storeEvents: parts.storeEvents
   })
 }
 

@@ -1,4 +1,4 @@
-// The users CLI as a real process (dist/src/users-cli.js): add with the password on stdin,
+// The users CLI as a real process (dist/src/cli/users-cli.js): add with the password on stdin,
 // list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2, and a
 // user it adds can log in to a running server watching the same file.
 import t from 'tap'

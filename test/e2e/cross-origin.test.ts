@@ -36,7 +36,7 @@ t.test('a page from another origin cannot use the user\'s session on the socket'
   const page = await context.newPage()
   await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
   await page.locator('#status[data-state="connected"]').waitFor()
-  t.equal(server.app.websocket.connections.userCount('alice'), 1, 'the user\'s own tab is connected')
+  t.equal(await server.app.services.userSlots.count('alice'), 1, 'the user\'s own tab is connected')
 
   // Watch the handshakes the browser makes, to show the cookie did travel with the attack.
   const handshakes: Array<{ origin?: string, hasSession: boolean }> = []
@@ -53,7 +53,7 @@ t.test('a page from another origin cannot use the user\'s session on the socket'
 
   t.same(handshakes, [{ origin: other, hasSession: true }], 'the browser sent the session cookie with the foreign Origin')
   t.same(server.logs.entries().filter((e) => e.event === 'ws_rejected').map((e) => [e.reason, e.status]), [['origin_forbidden', 403]], 'refused as origin_forbidden (403)')
-  t.equal(server.app.websocket.connections.userCount('alice'), 1, 'still only the user\'s own socket')
+  t.equal(await server.app.services.userSlots.count('alice'), 1, 'still only the user\'s own socket')
   t.equal(server.app.websocket.stats.snapshot().accepted, 1, 'the gate accepted only the user\'s own socket')
 
   t.same(problems.consoleErrors.filter((e) => !e.startsWith(other)), [], 'the user\'s own pages logged no error')

@@ -6,8 +6,7 @@ import { launchBrowser, loginThroughForm, newWatchedContext, recordStatuses } fr
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 t.test('session end reaches every open tab', async (t) => {
-  // The sweep runs every 20 ms of real time, reading the test clock.
-  const server = await startTestServer(t, { SESSION_SWEEP_INTERVAL_MS: '20' })
+  const server = await startTestServer(t)
   const browser = await launchBrowser(t)
 
   t.test('log out in one tab: the other tab shows the end, then the login page', async (t) => {
@@ -19,7 +18,7 @@ t.test('session end reaches every open tab', async (t) => {
     await second.goto(`${server.url}/`)
     await first.locator('#status[data-state="connected"]').waitFor()
     await second.locator('#status[data-state="connected"]').waitFor()
-    t.equal(server.app.websocket.connections.userCount('alice'), 2, 'two live sockets, one session')
+    t.equal(await server.app.services.userSlots.count('alice'), 2, 'two live sockets, one session')
     const statuses = await recordStatuses(second)
 
     await Promise.all([first.waitForURL(`${server.url}/login?notice=logged_out`), first.click('#logout-form button')])
@@ -29,7 +28,7 @@ t.test('session end reaches every open tab', async (t) => {
     await second.waitForURL(`${server.url}/login?notice=session_ended`)
     t.equal(await second.locator('#login-notice').textContent(), 'Your session has ended. Please log in again.')
     t.ok(statuses.length > 0 && !statuses.some((s) => /^(connecting|reconnecting)/.test(s)), 'it never tried to reconnect')
-    t.equal(server.app.websocket.connections.userCount('alice'), 0)
+    t.equal(await server.app.services.userSlots.count('alice'), 0)
     t.equal(await first.locator('#login-notice').textContent(), 'You have logged out.')
     t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'both tabs: no console error, page error or CSP violation')
   })
@@ -41,6 +40,7 @@ t.test('session end reaches every open tab', async (t) => {
     await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
     await page.locator('#status[data-state="connected"]').waitFor()
     server.clock.advance(server.config.sessionIdleTimeoutMs + 1)
+    await server.sweepSessions()
     await page.locator('#status[data-state="ended"]').waitFor()
     await page.waitForURL(`${server.url}/login?notice=session_ended`)
     t.equal(await page.locator('#login-notice').textContent(), 'Your session has ended. Please log in again.')

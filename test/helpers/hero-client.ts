@@ -1,5 +1,5 @@
 // A real `ws` client for the WebSocket tests that checks every message the server sends against
-// its schema in schemas/, compiled here with ajv on its own (not through src/protocol.ts), and
+// its schema in schemas/, compiled here with ajv on its own (not through src/protocol/protocol.ts), and
 // against the server's own validators too.
 import fs from 'node:fs'
 import path from 'node:path'

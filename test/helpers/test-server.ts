@@ -59,6 +59,11 @@ export interface TestServer {
   ca: string
   /** Logs in over HTTPS; returns the raw session id (cookie value). */
   login (username?: string, password?: string): Promise<string>
+  /**
+   * Runs the session store's sweep now, on the test clock (the store's own timer is off in tests):
+   * expired sessions end, and their sockets close, at a moment the test chooses.
+   */
+  sweepSessions (): Promise<void>
 }
 
 let credentials: Promise<TlsCredentials> | undefined
@@ -98,12 +103,12 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     USERS_FILE: usersFile,
     CERTS_DIR: dir,
     LOG_LEVEL: 'info',
-    SESSION_SWEEP_INTERVAL_MS: '3600000',
     ...env
   })
   const clock = new TestClock()
   const logs = new LogCapture()
-  const sessions = options.sessions ?? memorySessionStore(config, clock)
+  const memory = options.sessions === undefined ? memorySessionStore(config, clock) : undefined
+  const sessions = options.sessions ?? memory as SessionStore
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
   const tls = await testCredentials()
   const app = await buildApp(config, { logStream: logs, now: clock.read, sessions, users, tls, ...options })
@@ -116,6 +121,10 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
   })
   const server: TestServer = {
     app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: tls.cert,
+    async sweepSessions () {
+      if (memory === undefined) throw new Error('sweepSessions needs the test server\'s own session store')
+      memory.sweep()
+    },
     async login (username = TEST_USER.username, password = TEST_USER.password) {
       const res = await fetch(`${url}/login`, {
         method: 'POST',
@@ -155,13 +164,10 @@ export function freshSessionStore (server: TestServer): SessionStore {
   return memorySessionStore(server.config, server.clock)
 }
 
-/**
- * The in-memory store with the configured timeouts on the test's clock. Its sweep runs every
- * SESSION_SWEEP_INTERVAL_MS of real time (tests that need it set it short) and reads the clock.
- */
-function memorySessionStore (config: Config, clock: TestClock): SessionStore {
+/** The in-memory store with the configured timeouts on the test's clock, swept only when asked. */
+function memorySessionStore (config: Config, clock: TestClock): MemorySessionStore {
   return new MemorySessionStore(
     { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
-    { now: clock.read, sweepIntervalMs: config.sessionSweepIntervalMs }
+    { now: clock.read, sweepIntervalMs: 0 }
   )
 }

@@ -7,13 +7,15 @@ import t from 'tap'
 import type { MessageErrorCode } from '../../src/errors.js'
 import { HEROES } from '../../src/protocol/heroes.js'
 import { Protocol } from '../../src/protocol/protocol.js'
-import { SCHEMAS_DIR } from '../../src/protocol/schema-files.js'
+import { readProtocolSchemas, SCHEMAS_DIR } from '../../src/protocol/schema-files.js'
 
 const protocol = Protocol.load()
 
 t.test('the types of each side are the ones the schema files name', async (t) => {
-  t.same([...protocol.clientTypes].sort(), ['get_name'])
-  t.same([...protocol.serverTypes].sort(), ['error', 'name', 'user_authorized'])
+  const schemas = readProtocolSchemas()
+  t.same([...protocol.clientTypes].sort(), schemas.filter((s) => s.from === 'client').map((s) => s.type).sort())
+  t.same([...protocol.serverTypes].sort(), schemas.filter((s) => s.from === 'server').map((s) => s.type).sort())
+  t.ok(protocol.clientTypes.includes('get_name') && protocol.serverTypes.includes('error'))
 })
 
 t.test('load() refuses an unknown keyword, and two schemas for one message', async (t) => {

@@ -1,18 +1,23 @@
 // The schema files are the protocol's one source of truth: each names its message type and its
-// direction, and a file that does not say both stops the build and the server.
+// direction, a file that does not say both stops the build and the server, and the README's
+// protocol table follows them.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { Protocol } from '../../src/protocol/protocol.js'
 import { readProtocolSchemas, SCHEMAS_DIR } from '../../src/protocol/schema-files.js'
+import { readmeTable } from '../helpers/readme.js'
 
-t.test('each file names its type and direction', async (t) => {
-  t.same(readProtocolSchemas().map((s) => [s.file, s.from, s.type, s.typeName]), [
-    ['error.json', 'server', 'error', 'ErrorMessage'],
-    ['get-name.json', 'client', 'get_name', 'GetNameMessage'],
-    ['name.json', 'server', 'name', 'NameMessage'],
-    ['user-authorized.json', 'server', 'user_authorized', 'UserAuthorizedMessage']
-  ])
+t.test('each file names its type and direction; its file and type names follow from the type', async (t) => {
+  const schemas = readProtocolSchemas()
+  t.ok(schemas.some((s) => s.from === 'client') && schemas.some((s) => s.from === 'server'), 'both sides have messages')
+  t.same(schemas.find((s) => s.type === 'get_name'), { file: 'get-name.json', type: 'get_name', from: 'client', typeName: 'GetNameMessage', validatorName: 'validateGetName', schema: schemas.find((s) => s.file === 'get-name.json')?.schema })
+  for (const s of schemas) {
+    t.equal(s.file, `${s.type.replace(/_/g, '-')}.json`, `${s.file}: the file is named after its type`)
+    t.match(s.schema.title, new RegExp(`^${s.type} \\(${s.from} to (client|server)\\)$`), `${s.file}: the title starts with the type`)
+    t.equal(s.schema.$id, `hero-socket/${s.file}`, `${s.file}: its $id`)
+  }
 })
 
 t.test('a file without a type constant or a direction is refused, naming the file', async (t) => {
@@ -25,5 +30,18 @@ t.test('a file without a type constant or a direction is refused, naming the fil
   for (const title of ['name', 'name (server to server)', 'name (to client)']) {
     fs.writeFileSync(file, JSON.stringify({ ...name, title }))
     t.throws(() => readProtocolSchemas(dir), /schemas\/name\.json: the title must end with/, title)
+  }
+})
+
+t.test('the README\'s protocol table has one row per schema file, and its examples pass their schemas', async (t) => {
+  const rows = readmeTable('## The message protocol')
+  const documented = rows.map(([direction, type, schema]) => [type, (direction ?? '').startsWith('client') ? 'client' : 'server', schema]).sort()
+  t.same(documented, readProtocolSchemas().map((s) => [s.type, s.from, `schemas/${s.file}`]).sort(), 'type, direction and file, both ways')
+  const protocol = Protocol.load()
+  for (const [direction, type, , example] of rows) {
+    const json = /^`([^`]+)`/.exec(example ?? '')?.[1] ?? example ?? ''
+    if (json.includes('…')) continue // abridged
+    if ((direction ?? '').startsWith('client')) t.match(protocol.parse(json), { ok: true }, `${type}: the example parses`)
+    else t.ok(protocol.isValidServerMessage(JSON.parse(json) as { type: string }), `${type}: the example is valid`)
   }
 })

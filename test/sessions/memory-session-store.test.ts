@@ -38,6 +38,7 @@ t.test('sweep ends what expired, reporting each reason once', async (t) => {
   t.same(ends.map((e) => [e.session.username, e.reason]), [['alice', 'idle_timeout'], ['bob', 'absolute_timeout']])
   store.sweep()
   t.equal(ends.length, 2, 'a second sweep reports nothing new')
+  t.same(await store.filterLive([a.session.key, b.session.key, c.session.key]), new Set([c.session.key]), 'only carol\'s is left')
   t.ok(await store.get(c.id))
   t.equal(await store.get(a.id), undefined)
 })

@@ -3,7 +3,6 @@
 // store and through the users CLI, which the server notices through its file watcher).
 import t, { type Test } from 'tap'
 import { builtFile, getWithSession, nextSessionEnd, postForm, postLogin, recordSessionEnds, runNode, SESSION_SET_COOKIE, sessionCount, setCookies } from '../helpers/http.js'
-import { waitUntil } from '../helpers/hero-client.js'
 import { hashFor, startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 const SHORT = { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '300' }
@@ -98,19 +97,18 @@ t.test('absolute timeout: a session in constant use ends SESSION_ABSOLUTE_TIMEOU
 })
 
 t.test('the sweep ends expired sessions nobody touches', async (t) => {
-  // The sweep runs on its own timer every 20 ms of real time and reads the test clock.
-  const server = await startTestServer(t, { ...SHORT, SESSION_SWEEP_INTERVAL_MS: '20' })
+  const server = await startTestServer(t, SHORT)
   const ends = recordSessionEnds(server)
   await server.login()
   await server.login()
   server.clock.advance(30_000)
   const fresh = await server.login()
   server.clock.advance(30_000)
-  await waitUntil(() => ends.length >= 2, 'the sweep to end the two idle sessions')
+  await server.sweepSessions()
   t.same(ends.map((e) => e.reason), ['idle_timeout', 'idle_timeout'], 'the two idle sessions ended without a request')
   t.equal(await sessionCount(server), 1, 'the fresh one is still live')
   server.clock.advance(60_000)
-  await waitUntil(() => ends.length >= 3, 'the sweep to end the fresh one')
+  await server.sweepSessions()
   t.equal(await sessionCount(server), 0)
   t.equal(ends.length, 3)
   await assertRefused(t, server, fresh, 'after the sweep')

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, isValidUsername } from '../../accounts/account-rules.js'
 import { logIn, type LoginDependencies } from '../../accounts/login.js'
 import type { Config } from '../../config/config.js'
-import { HTTP_ERRORS, LOGIN_NOTICES } from '../../errors.js'
+import { HTTP_ERRORS, HttpError, LOGIN_NOTICES } from '../../errors.js'
 import { loggedSessionKey } from '../../sessions/session-ids.js'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
 import type { AllowedOrigins } from '../allowed-origins.js'
@@ -19,6 +19,9 @@ export interface LoginRoutesOptions extends LoginDependencies {
   readonly pages: Pages
   readonly allowedOrigins: AllowedOrigins
 }
+
+/** Seconds a login refused with login_busy is told to wait (Retry-After). */
+const LOGIN_BUSY_RETRY_AFTER_S = 2
 
 /** Largest login form body accepted, in bytes. */
 const LOGIN_BODY_LIMIT = 4096
@@ -52,7 +55,8 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
   }, async (request, reply) => {
     const { username, password } = request.body
     const outcome = await logIn(options, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
-    if (!outcome.ok) {
+    if (outcome.outcome === 'busy') throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S })
+    if (outcome.outcome === 'failed') {
       const logName = isValidUsername(username) ? username : '(not a valid username)'
       request.log.info({ event: 'login_failed', username: logName, ip: request.ip }, 'login failed')
       return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))

@@ -1,0 +1,209 @@
+// The shared session store, for several instances on one Redis. Sessions are hashes keyed by the
+// SHA-256 of their id (the id itself never leaves the process that issued it); a sorted set of
+// deadlines lets every instance's sweep end expired sessions, and every end is published on one
+// channel that every instance hears, so a logout on one closes the sockets on all. Each call is
+// bounded by REDIS_TIMEOUT_MS and fails with StoreUnavailableError, never hangs.
+import { EventEmitter } from 'node:events'
+import type { FastifyBaseLogger } from 'fastify'
+import { StoreUnavailableError } from '../errors.js'
+import type { RedisConnection } from '../redis/redis-connection.js'
+import { expiryOf, type SessionTimeouts } from './session-expiry.js'
+import { isSessionIdShape, newSessionId, sessionKeyOf } from './session-ids.js'
+import { defineSessionScripts } from './redis-session-scripts.js'
+import type { Session, SessionEnd, SessionEndReason, SessionStore } from './session-store.js'
+
+export interface RedisSessionStoreOptions {
+  /** Clock in epoch milliseconds (default Date.now). */
+  readonly now?: () => number
+  /** How often this instance sweeps expired sessions, in ms (0: never). */
+  readonly sweepIntervalMs: number
+  /** This instance's id: its own ends, heard back on the channel, are not reported twice. */
+  readonly instanceId: string
+  readonly log: FastifyBaseLogger
+}
+
+/** Redis keeps a session this long after its deadline, so a sweep always finds it first (ms). */
+const EXPIRY_GRACE_MS = 5 * 60_000
+/** Most sessions one sweep ends (the next sweep takes the rest). */
+const SWEEP_BATCH = 500
+
+const END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>(['logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced'])
+
+function isEndReason (value: unknown): value is SessionEndReason {
+  return typeof value === 'string' && END_REASONS.has(value)
+}
+
+/** Sessions in Redis, shared by every instance with the same REDIS_KEY_PREFIX. */
+export class RedisSessionStore implements SessionStore {
+  readonly #redis: RedisConnection
+  readonly #timeouts: SessionTimeouts
+  readonly #now: () => number
+  readonly #instanceId: string
+  readonly #log: FastifyBaseLogger
+  readonly #events = new EventEmitter()
+  readonly #sweepTimer: NodeJS.Timeout | undefined
+  readonly #unsubscribe: () => void
+
+  constructor (redis: RedisConnection, timeouts: SessionTimeouts, options: RedisSessionStoreOptions) {
+    this.#redis = redis
+    this.#timeouts = timeouts
+    this.#now = options.now ?? Date.now
+    this.#instanceId = options.instanceId
+    this.#log = options.log
+    this.#events.setMaxListeners(0)
+    defineSessionScripts(redis.client)
+    this.#unsubscribe = this.#listen()
+    if (options.sweepIntervalMs > 0) {
+      this.#sweepTimer = setInterval(() => { void this.sweep() }, options.sweepIntervalMs)
+      this.#sweepTimer.unref()
+    }
+  }
+
+  async create (username: string): Promise<{ id: string, session: Session }> {
+    const id = newSessionId()
+    const key = sessionKeyOf(id)
+    const now = this.#now()
+    const { keys } = this.#redis
+    await this.#call('create', this.#redis.client.heroSessionCreate(keys.session(key), keys.userSessions(username), keys.sessionDeadlines,
+      key, username, now, this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS))
+    return { id, session: { key, username, createdAt: now, lastSeenAt: now } }
+  }
+
+  async get (id: string): Promise<Session | undefined> {
+    if (!isSessionIdShape(id)) return undefined
+    const key = sessionKeyOf(id)
+    const [username, created, seen] = await this.#call('get', this.#redis.client.hmget(this.#redis.keys.session(key), 'u', 'c', 's'))
+    if (username === null || username === undefined) return undefined
+    const session = { key, username, createdAt: Number(created), lastSeenAt: Number(seen) }
+    if (expiryOf(session, this.#now(), this.#timeouts) === undefined) return session
+    await this.#end(key, 'expiry')
+    return undefined
+  }
+
+  async touch (id: string): Promise<void> {
+    if (!isSessionIdShape(id)) return
+    const key = sessionKeyOf(id)
+    const { keys } = this.#redis
+    const touched = await this.#call('touch', this.#redis.client.heroSessionTouch(keys.session(key), keys.sessionDeadlines,
+      key, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS))
+    if (touched === -1) await this.#end(key, 'expiry')
+  }
+
+  async destroy (id: string, reason: SessionEndReason): Promise<void> {
+    if (isSessionIdShape(id)) await this.#end(sessionKeyOf(id), reason)
+  }
+
+  async destroyUser (username: string, reason: SessionEndReason): Promise<number> {
+    const { keys } = this.#redis
+    const messages = await this.#call('destroyUser', this.#redis.client.heroSessionEndUser(keys.userSessions(username), keys.sessionDeadlines,
+      reason, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+    for (const message of messages) this.#report(message, 'local')
+    return messages.length
+  }
+
+  async listUser (username: string): Promise<readonly Session[]> {
+    const { keys } = this.#redis
+    const flat = await this.#call('listUser', this.#redis.client.heroSessionsOfUser(keys.userSessions(username), keys.sessionPrefix))
+    const now = this.#now()
+    const sessions: Session[] = []
+    for (let i = 0; i + 3 < flat.length; i += 4) {
+      const session = { key: String(flat[i]), username: String(flat[i + 1]), createdAt: Number(flat[i + 2]), lastSeenAt: Number(flat[i + 3]) }
+      if (expiryOf(session, now, this.#timeouts) === undefined) sessions.push(session)
+    }
+    return sessions.sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  async filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> {
+    if (keys.length === 0) return new Set()
+    const scores = await this.#call('filterLive', this.#redis.client.zmscore(this.#redis.keys.sessionDeadlines, ...keys))
+    const now = this.#now()
+    return new Set(keys.filter((_, i) => scores[i] !== null && scores[i] !== undefined && Number(scores[i]) > now))
+  }
+
+  onEnd (listener: (end: SessionEnd) => void): () => void {
+    this.#events.on('end', listener)
+    return () => this.#events.off('end', listener)
+  }
+
+  /** Ends the sessions whose deadline has passed (any instance may; each end happens once). */
+  async sweep (): Promise<void> {
+    const { keys } = this.#redis
+    try {
+      const messages = await this.#redis.client.heroSessionSweep(keys.sessionDeadlines,
+        this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH)
+      for (const message of messages) this.#report(message, 'local')
+    } catch (err) {
+      this.#log.debug({ event: 'session_sweep_failed', err: { message: (err as Error).message } }, 'session sweep failed; the next one retries')
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer)
+    this.#unsubscribe()
+    this.#events.removeAllListeners()
+  }
+
+  async #end (key: string, reason: SessionEndReason | 'expiry'): Promise<void> {
+    const { keys } = this.#redis
+    const message = await this.#call('end', this.#redis.client.heroSessionEnd(keys.session(key), keys.sessionDeadlines,
+      key, reason, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+    if (message !== null) this.#report(message, 'local')
+  }
+
+  /** Subscribes to the ends channel (again after every reconnect); returns the unsubscribe. */
+  #listen (): () => void {
+    const { subscriber, keys } = this.#redis
+    const channel = keys.sessionEnds
+    const onMessage = (from: string, message: string): void => {
+      if (from === channel) this.#report(message, 'publish')
+    }
+    subscriber.on('message', onMessage)
+    const subscribe = (): void => {
+      subscriber.subscribe(channel).catch((err: unknown) => {
+        this.#log.warn({ event: 'session_ends_subscribe_failed', err: { message: (err as Error).message } }, 'could not subscribe to session ends; retrying at the next reconnect')
+      })
+    }
+    subscribe()
+    const offReady = this.#redis.onSubscriberReady(subscribe)
+    return () => {
+      offReady()
+      subscriber.off('message', onMessage)
+    }
+  }
+
+  /** Reports one end message: ours at once ('local'), another instance's when heard ('publish'). */
+  #report (text: string, source: SessionEnd['source']): void {
+    const end = parseEnd(text)
+    if (end === undefined) {
+      this.#log.warn({ event: 'session_end_unreadable' }, 'ignored a session-ends message that is not ours')
+      return
+    }
+    if (source === 'publish' && end.origin === this.#instanceId) return
+    this.#events.emit('end', { session: end.session, reason: end.reason, source } satisfies SessionEnd)
+  }
+
+  /** Awaits a Redis call, turning any failure into StoreUnavailableError. */
+  async #call<T> (operation: string, pending: Promise<T>): Promise<T> {
+    try {
+      return await pending
+    } catch (err) {
+      throw new StoreUnavailableError(`session ${operation}`, err)
+    }
+  }
+}
+
+/** A session-ends message, checked field by field (the channel is shared with anyone on this Redis). */
+function parseEnd (text: string): { session: Session, reason: SessionEndReason, origin: string } | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const { key, username, createdAt, lastSeenAt, reason, origin } = value as Record<string, unknown>
+  if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key) || typeof username !== 'string' ||
+      typeof createdAt !== 'number' || typeof lastSeenAt !== 'number' || typeof origin !== 'string' ||
+      !isEndReason(reason)) return undefined
+  return { session: { key, username, createdAt, lastSeenAt }, reason, origin }
+}

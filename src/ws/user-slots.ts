@@ -1,0 +1,44 @@
+// The per-user socket cap's slots behind a small interface: in this process (one instance), or
+// leased in Redis (redis-user-slots.ts) so that WS_MAX_CONNECTIONS_PER_USER counts the user's
+// sockets on every instance. Each implementation runs test/ws/user-slots-contract.ts.
+//
+// Failure: acquire and count may reject with StoreUnavailableError (the gate then answers 503,
+// never admits); release never throws (a shared slot it could not give back ages out).
+
+export interface UserSlots {
+  /** Takes one of `username`'s `max` slots; resolves its token, or undefined when all are taken. */
+  acquire (username: string, max: number): Promise<string | undefined>
+  /** Gives back a slot taken by acquire (its socket closed, or its handshake failed). */
+  release (username: string, token: string): void
+  /** The user's open sockets (on every instance, for a shared implementation). */
+  count (username: string): Promise<number>
+  /** Stops timers; held slots are not given back (a shared store ages them out). */
+  close (): Promise<void>
+}
+
+/** Slots counted in this process. */
+export class MemoryUserSlots implements UserSlots {
+  readonly #held = new Map<string, Set<string>>()
+  #next = 0
+
+  async acquire (username: string, max: number): Promise<string | undefined> {
+    const held = this.#held.get(username) ?? new Set<string>()
+    if (held.size >= max) return undefined
+    const token = String(this.#next++)
+    held.add(token)
+    this.#held.set(username, held)
+    return token
+  }
+
+  release (username: string, token: string): void {
+    const held = this.#held.get(username)
+    held?.delete(token)
+    if (held?.size === 0) this.#held.delete(username)
+  }
+
+  async count (username: string): Promise<number> {
+    return this.#held.get(username)?.size ?? 0
+  }
+
+  async close (): Promise<void> {}
+}
