@@ -3,16 +3,15 @@
 // the demo password once, and that password logs in; SIGTERM closes it with exit code 0, and
 // its password hashing child process (at HASH_WORKER_NICE) with it.
 import t, { type Test } from 'tap'
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { HASH_WORKER_NICE } from '../src/accounts/hashing-process.js'
-import { builtFile, childEnv, postLogin, ROOT, runNode } from './helpers/http.js'
+import { postLogin, runNode } from './helpers/http.js'
 import { childPids, commandLine, isGone, threadNices, waitUntilGone } from './helpers/processes.js'
+import { SERVER, startServerProcess } from './helpers/server-process.js'
 import type { TestServer } from './helpers/test-server.js'
 
-const SERVER = builtFile('dist/src/server.js')
 const DEMO_PASSWORD_LINE = /^ {2}password: (\S+)$/gm
 
 /** Temporary DATA_DIR and CERTS_DIR, and the environment naming them. */
@@ -50,44 +49,6 @@ t.test('a bad configuration exits 1 naming the variable and writes nothing', asy
     if (dirs !== undefined) assertNothingWritten(t, dirs.dataDir, dirs.certsDir, name)
   })
 })
-
-/** A started server process and what it printed so far. */
-interface ServerProcess {
-  child: ChildProcessWithoutNullStreams
-  port: number
-  stdout: () => string
-  exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-}
-
-/** Spawns the server and resolves once it listens; rejects if it exits or 20 s pass first. */
-function startServerProcess (env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  const exit = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }))
-  })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`the server did not start within 20 s\n${stdout}\n${stderr}`))
-    }, 20_000)
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      // 'allowed origins' is the last line of a start-up (the demo password comes before listening).
-      const port = /Server listening at https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]
-      if (port !== undefined && stdout.includes('"allowed origins"')) {
-        clearTimeout(timer)
-        resolve({ child, port: Number(port), stdout: () => stdout, exit })
-      }
-    })
-    void exit.then(({ code }) => {
-      clearTimeout(timer)
-      reject(new Error(`the server exited with ${code} before listening\n${stdout}\n${stderr}`))
-    })
-  })
-}
 
 t.test('a first start prints the demo password once, owner-only files, and that password logs in', async (t) => {
   const dirs = tempDirs(t)

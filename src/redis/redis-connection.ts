@@ -41,7 +41,7 @@ export class RedisConnection {
     this.subscriber = create(config.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true })
     this.client.on('ready', () => this.#onReady())
     this.client.on('error', (err: Error & { code?: string }) => this.#onError(err))
-    this.client.on('close', () => { this.#reachable = false })
+    this.client.on('close', () => { if (!this.#closed) this.#outageBegins('the connection closed') })
     this.subscriber.on('ready', () => this.#events.emit('subscriberReady'))
     this.subscriber.on('error', () => {}) // the command client reports outages; this one reconnects with it
   }
@@ -87,12 +87,16 @@ export class RedisConnection {
     this.#outage = false
   }
 
-  // ioredis reports every failed attempt; one line per outage says when it began.
   #onError (err: Error & { code?: string }): void {
+    this.#outageBegins(err.message, err.code)
+  }
+
+  // ioredis reports every failed attempt; one line per outage says when it began.
+  #outageBegins (why: string, code?: string): void {
     this.#reachable = false
     if (this.#outage) return
     this.#outage = true
-    this.#log.error({ event: 'redis_unreachable', code: err.code, err: { message: err.message } }, 'Redis is unreachable: logins and new sockets get 503 until it answers')
+    this.#log.error({ event: 'redis_unreachable', code, err: { message: why } }, 'Redis is unreachable: logins and new sockets get 503 until it answers')
   }
 }
 

@@ -43,6 +43,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #events = new EventEmitter()
   readonly #sweepTimer: NodeJS.Timeout | undefined
   readonly #unsubscribe: () => void
+  #subscribed = false
 
   constructor (redis: RedisConnection, timeouts: SessionTimeouts, options: RedisSessionStoreOptions) {
     this.#redis = redis
@@ -120,6 +121,11 @@ export class RedisSessionStore implements SessionStore {
     return new Set(keys.filter((_, i) => scores[i] !== null && scores[i] !== undefined && Number(scores[i]) > now))
   }
 
+  /** True while this instance listens on the session-ends channel (ends elsewhere reach it at once). */
+  get subscribed (): boolean {
+    return this.#subscribed
+  }
+
   onEnd (listener: (end: SessionEnd) => void): () => void {
     this.#events.on('end', listener)
     return () => this.#events.off('end', listener)
@@ -157,9 +163,11 @@ export class RedisSessionStore implements SessionStore {
     const onMessage = (from: string, message: string): void => {
       if (from === channel) this.#report(message, 'publish')
     }
+    const onClose = (): void => { this.#subscribed = false }
     subscriber.on('message', onMessage)
+    subscriber.on('close', onClose)
     const subscribe = (): void => {
-      subscriber.subscribe(channel).catch((err: unknown) => {
+      subscriber.subscribe(channel).then(() => { this.#subscribed = true }, (err: unknown) => {
         this.#log.warn({ event: 'session_ends_subscribe_failed', err: { message: (err as Error).message } }, 'could not subscribe to session ends; retrying at the next reconnect')
       })
     }
@@ -168,6 +176,7 @@ export class RedisSessionStore implements SessionStore {
     return () => {
       offReady()
       subscriber.off('message', onMessage)
+      subscriber.off('close', onClose)
     }
   }
 

@@ -110,3 +110,32 @@ t.test('the watcher notices a rewrite by another process', async (t) => {
   t.equal(await gone.finally(() => clearTimeout(timer)), 'bob')
   t.same(await store.list(), ['alice'])
 })
+
+t.test('a users file mounted as a Kubernetes Secret: the symlink re-pointed atomically is picked up within 2 s', async (t) => {
+  // The layout kubelet writes: users.json -> ..data/users.json, ..data -> a timestamped folder;
+  // an update writes a new folder, points ..data_tmp at it and renames that over ..data.
+  const dir = t.testdir({})
+  const hash = await hashFor('password-one')
+  const version = async (name: string, users: Array<{ username: string, hash: string }>): Promise<void> => {
+    await fsp.mkdir(path.join(dir, name))
+    await fsp.writeFile(path.join(dir, name, 'users.json'), JSON.stringify({ version: 1, users }), { mode: 0o600 })
+  }
+  await version('..2026_12_01_00_00_00.1', [{ username: 'alice', hash }, { username: 'bob', hash }])
+  await fsp.symlink('..2026_12_01_00_00_00.1', path.join(dir, '..data'))
+  await fsp.symlink('..data/users.json', path.join(dir, 'users.json'))
+  const store = await FileUsersStore.open(path.join(dir, 'users.json'), { watch: true })
+  t.teardown(() => store.close())
+  t.same(await store.list(), ['alice', 'bob'])
+  let timer: NodeJS.Timeout | undefined
+  const gone = new Promise<string>((resolve, reject) => {
+    store.onRemoved(resolve)
+    timer = setTimeout(() => reject(new Error('not noticed within 5 s')), 5000)
+  })
+  await version('..2026_12_01_00_05_00.2', [{ username: 'alice', hash }])
+  await fsp.symlink('..2026_12_01_00_05_00.2', path.join(dir, '..data_tmp'))
+  const started = Date.now()
+  await fsp.rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'))
+  t.equal(await gone.finally(() => clearTimeout(timer)), 'bob')
+  t.ok(Date.now() - started < 2000, `noticed ${Date.now() - started} ms after the swap (the default 1 s poll)`)
+  t.same(await store.list(), ['alice'])
+})

@@ -31,6 +31,13 @@ export class RedisServer {
 
   /** Starts a new server; stopped at `t`'s teardown. */
   static async start (t: Teardown, options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = await RedisServer.create(t, options)
+    await server.startProcess()
+    return server
+  }
+
+  /** A server not started yet (its url is known): start it with startProcess(). */
+  static async create (t: Teardown, options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-redis-'))
     const common = ['--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
     let server: RedisServer
@@ -46,7 +53,6 @@ export class RedisServer {
       await server.stop()
       fs.rmSync(dir, { recursive: true, force: true })
     })
-    await server.startProcess()
     return server
   }
 

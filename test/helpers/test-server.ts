@@ -15,6 +15,7 @@ import { generateDevelopmentCertificate, type TlsCredentials } from '../../src/c
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
 import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
+import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
 import type { SessionStore } from '../../src/sessions/session-store.js'
 
 /** The account every test server has. */
@@ -63,7 +64,7 @@ export interface TestServer {
    * Runs the session store's sweep now, on the test clock (the store's own timer is off in tests):
    * expired sessions end, and their sockets close, at a moment the test chooses.
    */
-  sweepSessions (): Promise<void>
+  sweepSessions (this: TestServer): Promise<void>
 }
 
 let credentials: Promise<TlsCredentials> | undefined
@@ -88,14 +89,23 @@ export function hashFor (password: string): Promise<string> {
   return hash
 }
 
+/** What startTestServer takes besides the app's own options. */
+export interface TestServerOptions extends AppOptions {
+  /** The clock to share with other test servers (instances of one deployment). */
+  readonly clock?: TestClock
+  /** A users file to share with other test servers (default: a new one holding TEST_USER). */
+  readonly usersFile?: string
+}
+
 /**
- * Starts the real app on 127.0.0.1:0 over TLS.
+ * Starts the real app on 127.0.0.1:0 over TLS. With REDIS_URL in `env` the app uses its Redis
+ * stores; otherwise an in-memory session store on the test clock, swept when the test says so.
  * @param env extra environment variables for loadConfig (strings, as in the real environment)
  */
-export async function startTestServer (t: Teardown, env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
+export async function startTestServer (t: Teardown, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hero-socket-test-'))
-  const usersFile = path.join(dir, 'users.json')
-  await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
+  const usersFile = options.usersFile ?? path.join(dir, 'users.json')
+  if (options.usersFile === undefined) await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -105,13 +115,13 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     LOG_LEVEL: 'info',
     ...env
   })
-  const clock = new TestClock()
+  const { clock = new TestClock(), usersFile: _shared, ...appOptions } = options
   const logs = new LogCapture()
-  const memory = options.sessions === undefined ? memorySessionStore(config, clock) : undefined
-  const sessions = options.sessions ?? memory as SessionStore
+  const memory = options.sessions === undefined && config.redis === undefined ? memorySessionStore(config, clock) : undefined
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
   const tls = await testCredentials()
-  const app = await buildApp(config, { logStream: logs, now: clock.read, sessions, users, tls, ...options })
+  const app = await buildApp(config, { logStream: logs, now: clock.read, users, tls, ...(memory === undefined ? {} : { sessions: memory }), ...appOptions })
+  const sessions = app.services.sessions
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as AddressInfo).port
   const url = `https://127.0.0.1:${port}`
@@ -121,9 +131,10 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
   })
   const server: TestServer = {
     app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: tls.cert,
-    async sweepSessions () {
-      if (memory === undefined) throw new Error('sweepSessions needs the test server\'s own session store')
-      memory.sweep()
+    async sweepSessions (this: TestServer) {
+      const store = this.sessions
+      if (store instanceof MemorySessionStore || store instanceof RedisSessionStore) await store.sweep()
+      else throw new Error('sweepSessions needs a memory or Redis session store')
     },
     async login (username = TEST_USER.username, password = TEST_USER.password) {
       const res = await fetch(`${url}/login`, {
@@ -151,12 +162,13 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
 export async function restartTestServer (t: Teardown, server: TestServer, options: { sessions?: SessionStore, beforeListen?: () => Promise<void> } = {}): Promise<TestServer> {
   await server.app.close()
   if (options.beforeListen !== undefined) await options.beforeListen()
-  const sessions = options.sessions ?? server.sessions
+  // A shared store (Redis) is opened anew, as by a new process; the memory store is kept unless replaced.
+  const kept = options.sessions ?? (server.config.redis === undefined ? server.sessions : undefined)
   const users = await FileUsersStore.open(server.usersFile, { watch: true, watchIntervalMs: 50 })
-  const app = await buildApp(server.config, { logStream: server.logs, now: server.clock.read, sessions, users, tls: await testCredentials() })
+  const app = await buildApp(server.config, { logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...(kept === undefined ? {} : { sessions: kept }) })
   await app.listen({ host: '127.0.0.1', port: server.port })
   t.teardown(() => app.close())
-  return { ...server, app, sessions, users }
+  return { ...server, app, sessions: app.services.sessions, users }
 }
 
 /** A fresh in-memory session store with the timeouts and clock of `server`. */

@@ -1,0 +1,74 @@
+// Revocation when the fast path fails: a session end that an instance never hears (its pub/sub
+// connection killed with CLIENT KILL TYPE pubsub while the end is published; a session deleted
+// without a word; Redis restarted empty) still closes that instance's sockets with 4401, by the
+// session re-check: at once after the reconnect, or within SESSION_RECHECK_INTERVAL_MS.
+import t, { type Test } from 'tap'
+import { startCluster } from '../helpers/cluster.js'
+import { HeroClient, waitUntil } from '../helpers/hero-client.js'
+import { postForm } from '../helpers/http.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import type { TestServer } from '../helpers/test-server.js'
+
+const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
+
+async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
+  const client = await HeroClient.open(t, server, sid)
+  t.match(await client.next(), { type: 'user_authorized' })
+  return client
+}
+
+function closes (server: TestServer): unknown[][] {
+  return server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source])
+}
+
+t.test('a logout published while B\'s pub/sub connection is down: B closes the socket when it is back', async (t) => {
+  const cluster = await startCluster(t, 2)
+  const [a, b] = cluster.instances
+  if (a === undefined || b === undefined) return
+  const sid = await a.login()
+  const socket = await openClient(t, b, sid)
+  const subscriber = b.app.services.redis?.subscriber
+  const admin = cluster.redis.client(t)
+  t.ok(Number(await admin.client('KILL', 'TYPE', 'pubsub')) >= 2, 'every pub/sub connection killed')
+  await waitUntil(() => subscriber?.status !== 'ready', 'B to notice')
+  t.equal((await postForm(a, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status, 303, 'logged out on A during the gap')
+  t.same(await socket.closed(), SESSION_ENDED, 'B\'s socket closes all the same')
+  t.same(closes(b), [['not_live', 'recheck']], 'by the re-check B ran when it reconnected, not by the message it missed')
+})
+
+t.test('a session gone without a message closes its sockets within SESSION_RECHECK_INTERVAL_MS', async (t) => {
+  const cluster = await startCluster(t, 2, { SESSION_RECHECK_INTERVAL_MS: '300' })
+  const [a, b] = cluster.instances
+  if (a === undefined || b === undefined) return
+  const sid = await a.login()
+  const key = (await a.sessions.get(sid))?.key ?? ''
+  const sockets = [await openClient(t, a, sid), await openClient(t, b, sid)]
+  const admin = cluster.redis.client(t)
+  const prefix = cluster.env.REDIS_KEY_PREFIX ?? ''
+  // Deleted behind every instance's back, as a lost message would look.
+  await admin.multi().del(`${prefix}session:${key}`).zrem(`${prefix}session-deadlines`, key).exec()
+  const started = Date.now()
+  for (const socket of sockets) t.same(await socket.closed(), SESSION_ENDED)
+  const took = Date.now() - started
+  t.ok(took < 1500, `both closed ${took} ms later (interval 300 ms)`)
+  t.same(closes(a), [['not_live', 'recheck']])
+  t.same(closes(b), [['not_live', 'recheck']])
+})
+
+t.test('Redis restarted empty: every socket closes with 4401 soon after it answers, and people log in again', async (t) => {
+  const redis = await RedisServer.start(t)
+  const cluster = await startCluster(t, 2, { SESSION_RECHECK_INTERVAL_MS: '300' }, redis)
+  const [a, b] = cluster.instances
+  if (a === undefined || b === undefined) return
+  const sids = [await a.login(), await b.login()]
+  const sockets = [await openClient(t, a, sids[0] ?? ''), await openClient(t, b, sids[1] ?? ''), await openClient(t, b, sids[0] ?? '')]
+  await redis.stop(true)
+  await redis.startProcess()
+  const back = Date.now()
+  for (const socket of sockets) t.same(await socket.closed(), SESSION_ENDED)
+  t.ok(Date.now() - back < 3000, `closed within ${Date.now() - back} ms of Redis answering again`)
+  await waitUntil(() => a.app.services.redis?.reachable === true, 'A to reconnect')
+  const sid = await a.login()
+  const again = await openClient(t, b, sid)
+  t.match(await again.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a new login works on every instance')
+})

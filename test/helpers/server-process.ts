@@ -1,0 +1,53 @@
+// The real server process (dist/src/server.js), for tests that need a process of its own: a
+// crash (SIGKILL), a signal, an environment read at start-up. Killed at teardown if still running.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { builtFile, childEnv, ROOT } from './http.js'
+import type { Teardown } from './test-server.js'
+
+export const SERVER = builtFile('dist/src/server.js')
+
+/** A started server process and what it printed so far. */
+export interface ServerProcess {
+  readonly child: ChildProcessWithoutNullStreams
+  readonly port: number
+  /** https://127.0.0.1:<port> (http:// with TLS=off). */
+  readonly url: string
+  stdout (): string
+  stderr (): string
+  readonly exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+}
+
+/**
+ * Spawns the server with only `env` (plus PATH and HOME) and resolves once it listens; rejects if
+ * it exits or `timeoutMs` pass first. With `t`, it is SIGKILLed at teardown if still running.
+ */
+export function startServerProcess (env: Record<string, string>, t?: Teardown, timeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
+  t?.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let stdout = ''
+  let stderr = ''
+  const exit = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }))
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`the server did not start within ${timeoutMs} ms\n${stdout}\n${stderr}`))
+    }, timeoutMs)
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s
+      // 'allowed origins' is the last line of a start-up (the demo password comes before listening).
+      const listening = /Server listening at (https?):\/\/127\.0\.0\.1:(\d+)/.exec(stdout)
+      if (listening?.[2] !== undefined && stdout.includes('"allowed origins"')) {
+        clearTimeout(timer)
+        const port = Number(listening[2])
+        resolve({ child, port, url: `${listening[1] ?? 'https'}://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exit })
+      }
+    })
+    void exit.then(({ code }) => {
+      clearTimeout(timer)
+      reject(new Error(`the server exited with ${code} before listening\n${stdout}\n${stderr}`))
+    })
+  })
+}
