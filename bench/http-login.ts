@@ -1,18 +1,53 @@
-// One POST /login against hero-socket, the way a browser form does it (Origin header,
-// urlencoded body), returning the session id from the `__Host-sid` cookie.
+// POST /login and POST /logout against hero-socket, the way the browser's forms send them (Origin
+// header, urlencoded body): login returns the session id from the `__Host-sid` cookie, logout
+// ends a session by its cookie.
 import http from 'node:http'
 import https from 'node:https'
 
-export interface LoginOptions {
+/** Where a form is posted, and how. */
+export interface FormTarget {
   /** http:// or https:// base of the server. */
   readonly httpBase: string
   readonly origin: string
-  readonly username: string
-  readonly password: string
   /** PEM to trust for https. */
   readonly ca?: string | undefined
-  /** A keep-alive agent to reuse connections across logins. */
+  /** A keep-alive agent to reuse connections across requests. */
   readonly agent?: http.Agent | undefined
+}
+
+export interface LoginOptions extends FormTarget {
+  readonly username: string
+  readonly password: string
+}
+
+/** Longest wait for one answer (ms). */
+const REQUEST_TIMEOUT_MS = 30_000
+
+/** Posts `fields` to `path` and resolves with the answer's status and Set-Cookie headers once it has been read. */
+function postForm (target: FormTarget, path: string, fields: Record<string, string>, cookie?: string): Promise<{ status: number | undefined, cookies: string[] }> {
+  const url = new URL(path, target.httpBase)
+  const body = new URLSearchParams(fields).toString()
+  const requestOptions: https.RequestOptions = {
+    method: 'POST',
+    agent: target.agent,
+    headers: {
+      origin: target.origin,
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': Buffer.byteLength(body),
+      ...(cookie === undefined ? {} : { cookie })
+    },
+    ...(url.protocol === 'https:' ? { ca: target.ca } : {})
+  }
+  const send = url.protocol === 'https:' ? https.request : http.request
+  return new Promise((resolve, reject) => {
+    const request = send(url, requestOptions, (response) => {
+      response.resume()
+      response.once('end', () => resolve({ status: response.statusCode, cookies: response.headers['set-cookie'] ?? [] }))
+    })
+    request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error(`${path} timed out`)))
+    request.once('error', reject)
+    request.end(body)
+  })
 }
 
 /**
@@ -20,32 +55,18 @@ export interface LoginOptions {
  * @returns the session id (the cookie value)
  * @throws when the answer is not a 303 with a session cookie
  */
-export function login (options: LoginOptions): Promise<string> {
-  const url = new URL('/login', options.httpBase)
-  const body = new URLSearchParams({ username: options.username, password: options.password }).toString()
-  const requestOptions: https.RequestOptions = {
-    method: 'POST',
-    agent: options.agent,
-    headers: {
-      origin: options.origin,
-      'content-type': 'application/x-www-form-urlencoded',
-      'content-length': Buffer.byteLength(body)
-    },
-    ...(url.protocol === 'https:' ? { ca: options.ca } : {})
-  }
-  const send = url.protocol === 'https:' ? https.request : http.request
-  return new Promise((resolve, reject) => {
-    const request = send(url, requestOptions, (response) => {
-      response.resume()
-      response.once('end', () => {
-        const cookies = response.headers['set-cookie'] ?? []
-        const match = cookies.map((c) => /^__Host-sid=([^;]+)/.exec(c)).find((m) => m !== null)
-        if (response.statusCode !== 303 || match?.[1] === undefined) reject(new Error(`login answered ${response.statusCode ?? '?'}`))
-        else resolve(match[1])
-      })
-    })
-    request.setTimeout(30_000, () => request.destroy(new Error('login timed out')))
-    request.once('error', reject)
-    request.end(body)
-  })
+export async function login (options: LoginOptions): Promise<string> {
+  const { status, cookies } = await postForm(options, '/login', { username: options.username, password: options.password })
+  const match = cookies.map((c) => /^__Host-sid=([^;]+)/.exec(c)).find((m) => m !== null)
+  if (status !== 303 || match?.[1] === undefined) throw new Error(`login answered ${status ?? '?'}`)
+  return match[1]
+}
+
+/**
+ * Logs the session `sessionId` out (its sockets on every instance close with 4401).
+ * @throws when the answer is not the 303 back to the login page
+ */
+export async function logout (target: FormTarget, sessionId: string): Promise<void> {
+  const { status } = await postForm(target, '/logout', {}, `__Host-sid=${sessionId}`)
+  if (status !== 303) throw new Error(`logout answered ${status ?? '?'}`)
 }

@@ -44,6 +44,8 @@ export interface Target {
   readonly caFile: string | undefined
   /** The server process, whose CPU time /proc/<pid>/stat gives. */
   readonly serverPid: number
+  /** The redis-server of hero-socket+redis, measured over each window too; undefined: none. */
+  readonly redis?: { readonly url: string, readonly pid: number } | undefined
 }
 
 export type Task =
@@ -52,6 +54,12 @@ export type Task =
   | { kind: 'open-idle', count: number, concurrency: number }
   | { kind: 'close-idle' }
   | { kind: 'logins', probes: number, probeIntervalMs: number, concurrency: number, warmupMs: number, durationMs: number, username: string, password: string }
+  /**
+   * Log in `sessions` times on the task's target (instance A), open a socket per session on
+   * `socketsOn` (instance B, same Redis), then log each session out on A in turn and time the 4401
+   * close at B. `concurrency` logins at a time.
+   */
+  | { kind: 'revocation', sessions: number, concurrency: number, socketsOn: Target, username: string, password: string }
 
 /** Latency summary in milliseconds. */
 export interface Latency { count: number, p50Ms: number, p99Ms: number, maxMs: number }
@@ -68,6 +76,34 @@ export interface Window {
   stealPercent: number
   latency: Latency
   errors: number
+  /** The redis-server over the same window, when the target has one. */
+  redis?: RedisWindow
+}
+
+/** Commands redis-server ran over a window (INFO commandstats; those inside scripts included). */
+export interface RedisCommands {
+  total: number
+  /** Calls per command name (lower case, as INFO writes them). */
+  byCommand: Record<string, number>
+}
+
+/** What redis-server did over a window. */
+export interface RedisWindow extends RedisCommands {
+  /** CPU time of the redis-server process (user + system, all threads), microseconds. */
+  cpuUs: number
+}
+
+export interface RevocationResult {
+  sessions: number
+  /** Sockets on B that closed with 4401 after their session's logout on A. */
+  closed: number
+  /** From sending POST /logout to A to the 4401 close at B's socket ('close' event), ms. */
+  latency: Latency
+  /** From sending POST /logout to its 303 answer from A, ms. */
+  logout: Latency
+  /** Logouts not answered 303, sockets closed with another code, or not closed within the wait. */
+  errors: number
+  lastError?: string
 }
 
 export interface IdleResult { opened: number, errors: number, seconds: number }
@@ -83,7 +119,7 @@ export interface LoginsResult {
   loopDelay?: { quiet: LoopDelayMessage, duringLogins: LoopDelayMessage }
 }
 
-export type TaskResult = Window | IdleResult | LoginsResult | Record<string, never>
+export type TaskResult = Window | IdleResult | LoginsResult | RevocationResult | Record<string, never>
 
 /** Runner → generator. */
 export interface RunMessage { type: 'run', seq: number, target: Target, task: Task }

@@ -1,6 +1,8 @@
 // Summarises a V8 CPU profile (from BENCH_CPU_PROF=<dir> npm run bench, or node --cpu-prof):
-// the functions with the most self time, and self time per package. Idle time, and the
-// profiler's own work under bench/server-control.js, are left out.
+// the functions with the most self time, self time per package, and the time spent in and under
+// our own code (src/) by the src function nearest the sample, leaving out what runs under ws's
+// handleUpgrade (bare ws does that too). Idle time, and the profiler's own work under
+// bench/server-control.js, are left out.
 // Usage: node dist/bench/profile-summary.js <file.cpuprofile> [top=25]
 import fs from 'node:fs'
 
@@ -27,8 +29,17 @@ function location (url: string, line: number): string {
   return `${short}:${line + 1}`
 }
 
-/** Self time in microseconds per function and per owner. */
-function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[string, number]>, owners: Array<[string, number]> } {
+/** True for a frame of our own server code (src/, built or not). */
+const isOwn = (url: string): boolean => /\/(dist\/)?src\//.test(url) && !url.includes('/node_modules/')
+/** ws's part of a handshake, which the bare ws server runs too. */
+const isWsUpgrade = (frame: ProfileNode['callFrame']): boolean =>
+  frame.url.endsWith('/ws/lib/websocket-server.js') && (frame.functionName === 'handleUpgrade' || frame.functionName === 'completeUpgrade')
+
+/**
+ * Self time in microseconds per function and per owner, and the time under our own code per
+ * innermost src function (inclusive, ws's upgrade left out).
+ */
+function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[string, number]>, owners: Array<[string, number]>, own: Array<[string, number]> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parentOf = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
@@ -42,20 +53,31 @@ function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[s
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
   const functions = new Map<string, number>()
   const owners = new Map<string, number>()
+  const own = new Map<string, number>()
+  const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']): string => `${functionName || '(anonymous)'}  ${location(url, lineNumber)}`.trim()
   let totalUs = 0
   for (const [id, us] of self) {
     const node = byId.get(id)
     if (node === undefined) continue
-    const { functionName, url, lineNumber } = node.callFrame
+    const { functionName, url } = node.callFrame
     if (functionName === '(idle)' || underProfiler(id)) continue
     totalUs += us
-    const key = `${functionName || '(anonymous)'}  ${location(url, lineNumber)}`.trim()
+    const key = nameOf(node.callFrame)
     functions.set(key, (functions.get(key) ?? 0) + us)
     const owner = ownerOf(url, functionName)
     owners.set(owner, (owners.get(owner) ?? 0) + us)
+    // Walk up to the nearest src frame; a sample under ws's upgrade on the way is ws's work.
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const frame = byId.get(at)?.callFrame
+      if (frame === undefined || isWsUpgrade(frame)) break
+      if (isOwn(frame.url)) {
+        own.set(nameOf(frame), (own.get(nameOf(frame)) ?? 0) + us)
+        break
+      }
+    }
   }
   const sorted = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => b[1] - a[1])
-  return { totalUs, functions: sorted(functions), owners: sorted(owners) }
+  return { totalUs, functions: sorted(functions), owners: sorted(owners), own: sorted(own) }
 }
 
 function main (): void {
@@ -65,12 +87,15 @@ function main (): void {
     process.exit(2)
   }
   const top = Number(topText ?? 25)
-  const { totalUs, functions, owners } = summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile)
+  const { totalUs, functions, owners, own } = summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile)
   const pct = (us: number): string => `${(us / totalUs * 100).toFixed(1).padStart(5)}%`
   const out = [`${file}: ${(totalUs / 1000).toFixed(0)} ms busy (idle excluded)`, '', 'self time by function:']
   for (const [name, us] of functions.slice(0, top)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
   out.push('', 'self time by package:')
   for (const [name, us] of owners.slice(0, 15)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
+  const ownUs = own.reduce((sum, [, us]) => sum + us, 0)
+  out.push('', `time in and under src/ (inclusive, ws's handleUpgrade left out), by the nearest src function: ${pct(ownUs).trim()} in all`)
+  for (const [name, us] of own.slice(0, 15)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
   process.stdout.write(out.join('\n') + '\n')
 }
 

@@ -1,6 +1,7 @@
 // The benchmark's results, printed as one table with ratios to the bare ws server, followed
-// by the targets hero-socket is held to (pass/fail). Numbers here are reported, never asserted.
-import type { LoginsResult, Window } from './messages.js'
+// by the targets hero-socket is held to (pass/fail), with and without Redis. Numbers here are
+// reported, never asserted.
+import type { LoginsResult, RevocationResult, Window } from './messages.js'
 import type { ServerKind, Transport } from './settings.js'
 
 /** Everything measured for one server over one transport. */
@@ -20,9 +21,13 @@ export interface ServerRun {
     rssPerConnection: number
     /** Growth of the V8 heap in use per open socket, bytes. */
     heapPerConnection: number
+    /** hero-socket+redis: growth of redis-server's used_memory per open socket, bytes. */
+    redisBytesPerConnection?: number
   }
   /** `result`: of the calm rounds, the lowest probe p99 without logins, and the lowest during logins (with its logins). */
   logins?: { concurrency: number, probesPerSecond: number, result: LoginsResult, rounds: LoginsResult[] }
+  /** hero-socket+redis: logout on one instance to 4401 on another; `result`: the round with the lowest p99. */
+  revocation?: { sessions: number, result: RevocationResult, rounds: RevocationResult[] }
 }
 
 /** One pass/fail line; `pass` is undefined when a number is missing. */
@@ -31,18 +36,34 @@ export interface TargetCheck { readonly name: string, readonly pass: boolean | u
 /** Above this share of steal time a window is disturbed: targets built on it get no verdict. */
 export const DISTURBED_STEAL_PERCENT = 10
 
-/** Target ratios for hero-socket against bare ws (server on one core). */
+/** Target ratios for hero-socket against bare ws (server on one core), and for hero-socket+redis (issue 10). */
 export const TARGETS = Object.freeze({
   roundTripCpuRatioMax: 1.15,
   roundTripRateRatioMin: 0.90,
   roundTripP99RatioMax: 1.2,
   handshakeRateRatioMin: 0.80,
+  /** In-process stores, the handshake cycle (connect to close complete): CPU and rate against ws. */
+  handshakeCostCpuRatioMax: 1.15,
+  handshakeCostRateRatioMin: 0.85,
   idleExtraBytesMax: 2048,
-  loginP99RatioMax: 2
+  loginP99RatioMax: 2,
+  /** hero-socket+redis handshakes per second against ws. */
+  redisHandshakeRateRatioMin: 0.7,
+  /**
+   * Redis commands per round trip: none per message beyond the touch coalesced to one per session
+   * per 15 s and the instances' timers (sweep, re-check, leases), so well under one per 100.
+   */
+  redisCommandsPerRoundTripMax: 0.01,
+  /** Logout on instance A to 4401 on instance B, p99 (ms). */
+  revocationP99MsMax: 100
 })
 
 export const perSecond = (w: Window): number => w.operations / w.seconds
 export const cpuPerOperationUs = (w: Window): number => w.serverCpuUs / w.operations
+/** hero-socket's and redis-server's CPU per operation, µs (hero-socket's alone without Redis). */
+export const cpuWithRedisPerOperationUs = (w: Window): number => (w.serverCpuUs + (w.redis?.cpuUs ?? 0)) / w.operations
+/** Redis commands per operation; undefined without Redis. */
+export const redisCommandsPerOperation = (w: Window): number | undefined => w.redis === undefined ? undefined : w.redis.total / w.operations
 const cpuPercent = (us: number, w: Window): number => us / (w.seconds * 1e6) * 100
 const steal = (w: Window): string => `${w.stealPercent.toFixed(0)}%`
 
@@ -75,6 +96,15 @@ export function formatTable (runs: readonly ServerRun[]): string {
   ]
   const failedRow = (label: string, transport: Transport, run: ServerRun | undefined, server: ServerKind): string[] =>
     [label, transport, server, run?.failure !== undefined ? 'FAILED (see below)' : 'not measured', '', '', '', '', '', '', '', '', '', '']
+  // The Redis side of a hero-socket+redis window: commands per operation, and the server cost with redis-server's CPU added.
+  const pushWindow = (label: string, transport: Transport, server: ServerKind, w: Window, base: Window | undefined, unit: string): void => {
+    rows.push(windowRow(label, transport, server, w, base, unit))
+    if (w.redis === undefined) return
+    const commands = w.redis.total / w.operations
+    rows.push([`${label}, + redis-server`, transport, server, `${num(commands, commands < 0.1 ? 4 : 2)} cmd/${unit}`, '', '', '', '',
+      `${num(cpuWithRedisPerOperationUs(w), 1)} µs/${unit}`, ratio(cpuWithRedisPerOperationUs(w), base && cpuPerOperationUs(base)),
+      `${cpuPercent(w.redis.cpuUs, w).toFixed(0)}%`, '', '', ''])
+  }
 
   for (const connections of connectionCounts) {
     for (const transport of transports) {
@@ -83,7 +113,8 @@ export function formatTable (runs: readonly ServerRun[]): string {
         const run = find(server, transport)
         const w = run?.roundTrips.find((x) => x.connections === connections)?.window
         const label = `round trips C=${connections}`
-        rows.push(w === undefined ? failedRow(label, transport, run, server) : windowRow(label, transport, server, w, base, 'rt'))
+        if (w === undefined) rows.push(failedRow(label, transport, run, server))
+        else pushWindow(label, transport, server, w, base, 'rt')
       }
     }
   }
@@ -93,7 +124,8 @@ export function formatTable (runs: readonly ServerRun[]): string {
       const run = find(server, transport)
       const h = run?.handshakes
       const label = `handshakes K=${h?.concurrency ?? ''}`
-      rows.push(h === undefined ? failedRow(label, transport, run, server) : windowRow(label, transport, server, h.window, base, 'hs'))
+      if (h === undefined) rows.push(failedRow(label, transport, run, server))
+      else pushWindow(label, transport, server, h.window, base, 'hs')
     }
   }
   for (const transport of transports) {
@@ -106,6 +138,9 @@ export function formatTable (runs: readonly ServerRun[]): string {
         ? failedRow(label, transport, run, server)
         : [label, transport, server, `${group(idle.connections)} open`, '', '', '', '', `${kib(idle.rssPerConnection)}/conn`,
             ratio(idle.rssPerConnection, base?.rssPerConnection), '', '', '', String(idle.errors)])
+      if (idle?.redisBytesPerConnection !== undefined) {
+        rows.push([`${label}, + redis-server`, transport, server, '', '', '', '', '', `${kib(idle.redisBytesPerConnection)}/conn`, '', '', '', '', ''])
+      }
     }
   }
   for (const transport of transports) {
@@ -131,6 +166,21 @@ export function formatTable (runs: readonly ServerRun[]): string {
     }
   }
 
+  for (const transport of transports) {
+    const run = find('hero-socket+redis', transport)
+    const revocation = run?.revocation
+    const label = `revocation A→B N=${revocation?.sessions ?? ''}`
+    if (revocation === undefined) {
+      if (run !== undefined) rows.push(failedRow(label, transport, run, 'hero-socket+redis'))
+      continue
+    }
+    const r = revocation.result
+    rows.push([label, transport, 'hero-socket+redis', `${r.closed}/${r.sessions} closed`, '', ms(r.latency.p50Ms), ms(r.latency.p99Ms), '',
+      `max ${ms(r.latency.maxMs)} ms`, '', '', '', '', String(r.errors)])
+    rows.push([`${label}, logout 303 at A`, transport, 'hero-socket+redis', '', '', ms(r.logout.p50Ms), ms(r.logout.p99Ms), '',
+      `max ${ms(r.logout.maxMs)} ms`, '', '', '', '', ''])
+  }
+
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]): string => cells
     .map((cell, i) => LEFT.has(i) ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))
@@ -146,59 +196,132 @@ export function formatTable (runs: readonly ServerRun[]): string {
   return out.join('\n')
 }
 
-/** The targets, hero-socket against bare ws on each transport. */
+const missing = (name: string): TargetCheck => ({ name, pass: undefined, detail: 'not measured' })
+
+/** A verdict needs calm windows on both sides; otherwise the numbers are shown without one. */
+function judged (name: string, windows: readonly Window[], pass: boolean, detail: string): TargetCheck {
+  const steal = Math.max(...windows.map((w) => w.stealPercent))
+  return steal > DISTURBED_STEAL_PERCENT
+    ? { name, pass: undefined, detail: `disturbed (${steal.toFixed(0)}% steal), no verdict: ${detail}` }
+    : { name, pass, detail }
+}
+
+/**
+ * When the bare server is not saturated, the one-core generator set its pace: the rate ratio then
+ * says less about the servers than the CPU time per operation does (and both servers also spend
+ * more per operation than they would saturated). A note saying so, or ''.
+ */
+function generatorBound (base: Window, rate: string): string {
+  const busy = cpuPercent(base.serverCpuUs, base)
+  return busy < 90 ? `; ws server only ${busy.toFixed(0)}% busy: ${rate} bound by the generator` : ''
+}
+
+/** `value` against a bound, as the detail text writes it: `name 1.02× (≤ 1.15) ok`. */
+function bound (name: string, value: number, op: '≤' | '≥', limit: number, text: string = `${value.toFixed(2)}×`): { ok: boolean, text: string } {
+  const ok = op === '≤' ? value <= limit : value >= limit
+  return { ok, text: `${name} ${text} (${op} ${limit.toFixed(2)}) ${mark(ok)}` }
+}
+
+/** The busiest Redis commands of a window, per operation: `hmget 1.00, evalsha 1.00`. */
+function commandMix (w: Window, top = 10): string {
+  const byCommand = Object.entries(w.redis?.byCommand ?? {}).sort((a, b) => b[1] - a[1]).slice(0, top)
+  return byCommand.map(([name, calls]) => `${name} ${(calls / w.operations).toFixed(calls / w.operations < 0.1 ? 4 : 2)}`).join(', ')
+}
+
+/**
+ * Round trips of `hero` against bare ws at each connection count: CPU, rate and p99 ratios, and
+ * for hero-socket+redis the Redis commands per round trip.
+ */
+function roundTripChecks (prefix: string, hero: ServerRun, ws: ServerRun): TargetCheck[] {
+  return ws.roundTrips.map(({ connections, window: base }) => {
+    const name = `${prefix}round trips C=${connections} ${hero.transport}`
+    const w = hero.roundTrips.find((x) => x.connections === connections)?.window
+    if (w === undefined) return missing(name)
+    const parts = [
+      bound('cpu/rt', cpuPerOperationUs(w) / cpuPerOperationUs(base), '≤', TARGETS.roundTripCpuRatioMax),
+      bound('msg/s', perSecond(w) / perSecond(base), '≥', TARGETS.roundTripRateRatioMin),
+      bound('p99', w.latency.p99Ms / base.latency.p99Ms, '≤', TARGETS.roundTripP99RatioMax)
+    ]
+    const commands = redisCommandsPerOperation(w)
+    if (commands !== undefined) parts.push(bound('Redis commands/rt', commands, '≤', TARGETS.redisCommandsPerRoundTripMax, commands.toFixed(4)))
+    const note = generatorBound(base, 'msg/s')
+    const withRedis = w.redis === undefined ? '' : `; with redis-server's CPU ${(cpuWithRedisPerOperationUs(w) / cpuPerOperationUs(base)).toFixed(2)}×`
+    return judged(name, [w, base], parts.every((p) => p.ok), parts.map((p) => p.text).join(', ') + withRedis + note)
+  })
+}
+
+/** In-process hero-socket against bare ws on one transport. */
+function inProcessChecks (hero: ServerRun, ws: ServerRun): TargetCheck[] {
+  const { transport } = hero
+  const checks = roundTripChecks('', hero, ws)
+  if (hero.handshakes !== undefined && ws.handshakes !== undefined) {
+    const w = hero.handshakes.window
+    const base = ws.handshakes.window
+    const rate = perSecond(w) / perSecond(base)
+    checks.push(judged(`handshakes ${transport}`, [w, base], rate >= TARGETS.handshakeRateRatioMin, `rate ${rate.toFixed(2)}× (≥ ${TARGETS.handshakeRateRatioMin.toFixed(2)})${generatorBound(base, 'rate')}`))
+    const cost = [
+      bound('cpu/hs', cpuPerOperationUs(w) / cpuPerOperationUs(base), '≤', TARGETS.handshakeCostCpuRatioMax),
+      bound('rate', rate, '≥', TARGETS.handshakeCostRateRatioMin)
+    ]
+    checks.push(judged(`handshake cost ${transport}`, [w, base], cost.every((p) => p.ok),
+      `${cost.map((p) => p.text).join(', ')}; ${num(cpuPerOperationUs(w), 0)} vs ${num(cpuPerOperationUs(base), 0)} µs per cycle (connect to close complete)${generatorBound(base, 'rate')}`))
+  } else checks.push(missing(`handshakes ${transport}`), missing(`handshake cost ${transport}`))
+  if (hero.idle !== undefined && ws.idle !== undefined) {
+    const extra = hero.idle.rssPerConnection - ws.idle.rssPerConnection
+    checks.push({
+      name: `idle memory ${transport}`,
+      pass: extra <= TARGETS.idleExtraBytesMax,
+      detail: `${kib(hero.idle.rssPerConnection)} vs ${kib(ws.idle.rssPerConnection)} per socket: ${extra >= 0 ? '+' : '−'}${kib(Math.abs(extra))} (≤ +${kib(TARGETS.idleExtraBytesMax)})`
+    })
+  } else checks.push(missing(`idle memory ${transport}`))
+  if (hero.logins !== undefined) {
+    const { quiet, duringLogins, loopDelay } = hero.logins.result
+    const p99 = duringLogins.latency.p99Ms / quiet.latency.p99Ms
+    const server = loopDelay === undefined ? '' : `; server event-loop delay p99 ${ms(loopDelay.duringLogins.p99Ms)} vs ${ms(loopDelay.quiet.p99Ms)} ms`
+    checks.push(judged(`logins ${transport}`, [quiet, duringLogins], p99 <= TARGETS.loginP99RatioMax,
+      `round-trip p99 ${ms(duringLogins.latency.p99Ms)} ms during logins vs ${ms(quiet.latency.p99Ms)} ms without: ${p99.toFixed(2)}× (≤ ${TARGETS.loginP99RatioMax})${server}`))
+  } else checks.push(missing(`logins ${transport}`))
+  return checks
+}
+
+/** hero-socket+redis against bare ws on one transport, and its revocation latency. */
+function redisChecks (hero: ServerRun, ws: ServerRun | undefined): TargetCheck[] {
+  const { transport } = hero
+  const checks = ws === undefined ? [] : roundTripChecks('redis ', hero, ws)
+  const h = hero.handshakes?.window
+  const base = ws?.handshakes?.window
+  if (h !== undefined && base !== undefined) {
+    const rate = bound('rate', perSecond(h) / perSecond(base), '≥', TARGETS.redisHandshakeRateRatioMin)
+    checks.push(judged(`redis handshakes ${transport}`, [h, base], rate.ok,
+      `${rate.text}; cpu/hs ${(cpuPerOperationUs(h) / cpuPerOperationUs(base)).toFixed(2)}×, ${(cpuWithRedisPerOperationUs(h) / cpuPerOperationUs(base)).toFixed(2)}× with redis-server's CPU; ` +
+        `${num(redisCommandsPerOperation(h), 2)} Redis commands/hs (${commandMix(h)})${generatorBound(base, 'rate')}`))
+  } else if (ws !== undefined) checks.push(missing(`redis handshakes ${transport}`))
+  const revocation = hero.revocation?.result
+  if (revocation !== undefined) {
+    const everyOne = revocation.closed === revocation.sessions && revocation.errors === 0
+    const p99 = revocation.latency.p99Ms
+    checks.push({
+      name: `revocation ${transport}`,
+      pass: everyOne && p99 < TARGETS.revocationP99MsMax,
+      detail: `logout on A → 4401 on B p99 ${ms(p99)} ms (< ${TARGETS.revocationP99MsMax}) ${mark(p99 < TARGETS.revocationP99MsMax)}, p50 ${ms(revocation.latency.p50Ms)} ms, max ${ms(revocation.latency.maxMs)} ms; ` +
+        `${revocation.closed} of ${revocation.sessions} sockets closed with 4401 ${mark(everyOne)}${revocation.lastError === undefined ? '' : ` (${revocation.lastError})`}`
+    })
+  } else checks.push(missing(`revocation ${transport}`))
+  return checks
+}
+
+/** The targets on each transport: hero-socket against bare ws, then hero-socket+redis. */
 export function checkTargets (runs: readonly ServerRun[]): TargetCheck[] {
   const checks: TargetCheck[] = []
   const find = (server: ServerKind, transport: Transport): ServerRun | undefined => runs.find((r) => r.server === server && r.transport === transport)
-  const missing = (name: string): TargetCheck => ({ name, pass: undefined, detail: 'not measured' })
-  // A verdict needs calm windows on both sides; otherwise the numbers are shown without one.
-  const judged = (name: string, windows: readonly Window[], pass: boolean, detail: string): TargetCheck => {
-    const steal = Math.max(...windows.map((w) => w.stealPercent))
-    return steal > DISTURBED_STEAL_PERCENT
-      ? { name, pass: undefined, detail: `disturbed (${steal.toFixed(0)}% steal), no verdict: ${detail}` }
-      : { name, pass, detail }
-  }
-  const transports = [...new Set(runs.map((r) => r.transport))]
-  for (const transport of transports) {
-    const hero = find('hero-socket', transport)
+  for (const transport of new Set(runs.map((r) => r.transport))) {
     const ws = find('ws', transport)
-    if (hero === undefined || ws === undefined) continue
-    for (const { connections, window: base } of ws.roundTrips) {
-      const name = `round trips C=${connections} ${transport}`
-      const w = hero.roundTrips.find((x) => x.connections === connections)?.window
-      if (w === undefined) { checks.push(missing(name)); continue }
-      const cpu = cpuPerOperationUs(w) / cpuPerOperationUs(base)
-      const rate = perSecond(w) / perSecond(base)
-      const p99 = w.latency.p99Ms / base.latency.p99Ms
-      // When the bare server is not saturated, the one-core generator set its pace, and the
-      // msg/s ratio says less about the servers than the CPU time per round trip does.
-      const baseBusy = cpuPercent(base.serverCpuUs, base)
-      const note = baseBusy < 90 ? `; ws server only ${baseBusy.toFixed(0)}% busy: msg/s bound by the generator` : ''
-      checks.push(judged(name, [w, base],
-        cpu <= TARGETS.roundTripCpuRatioMax && rate >= TARGETS.roundTripRateRatioMin && p99 <= TARGETS.roundTripP99RatioMax,
-        `cpu/rt ${cpu.toFixed(2)}× (≤ ${TARGETS.roundTripCpuRatioMax}) ${mark(cpu <= TARGETS.roundTripCpuRatioMax)}, ` +
-          `msg/s ${rate.toFixed(2)}× (≥ ${TARGETS.roundTripRateRatioMin.toFixed(2)}) ${mark(rate >= TARGETS.roundTripRateRatioMin)}, ` +
-          `p99 ${p99.toFixed(2)}× (≤ ${TARGETS.roundTripP99RatioMax}) ${mark(p99 <= TARGETS.roundTripP99RatioMax)}${note}`))
-    }
-    if (hero.handshakes !== undefined && ws.handshakes !== undefined) {
-      const rate = perSecond(hero.handshakes.window) / perSecond(ws.handshakes.window)
-      checks.push(judged(`handshakes ${transport}`, [hero.handshakes.window, ws.handshakes.window], rate >= TARGETS.handshakeRateRatioMin, `rate ${rate.toFixed(2)}× (≥ ${TARGETS.handshakeRateRatioMin.toFixed(2)})`))
-    } else checks.push(missing(`handshakes ${transport}`))
-    if (hero.idle !== undefined && ws.idle !== undefined) {
-      const extra = hero.idle.rssPerConnection - ws.idle.rssPerConnection
-      checks.push({
-        name: `idle memory ${transport}`,
-        pass: extra <= TARGETS.idleExtraBytesMax,
-        detail: `${kib(hero.idle.rssPerConnection)} vs ${kib(ws.idle.rssPerConnection)} per socket: ${extra >= 0 ? '+' : '−'}${kib(Math.abs(extra))} (≤ +${kib(TARGETS.idleExtraBytesMax)})`
-      })
-    } else checks.push(missing(`idle memory ${transport}`))
-    if (hero.logins !== undefined) {
-      const { quiet, duringLogins, loopDelay } = hero.logins.result
-      const p99 = duringLogins.latency.p99Ms / quiet.latency.p99Ms
-      const server = loopDelay === undefined ? '' : `; server event-loop delay p99 ${ms(loopDelay.duringLogins.p99Ms)} vs ${ms(loopDelay.quiet.p99Ms)} ms`
-      checks.push(judged(`logins ${transport}`, [quiet, duringLogins], p99 <= TARGETS.loginP99RatioMax,
-        `round-trip p99 ${ms(duringLogins.latency.p99Ms)} ms during logins vs ${ms(quiet.latency.p99Ms)} ms without: ${p99.toFixed(2)}× (≤ ${TARGETS.loginP99RatioMax})${server}`))
-    } else checks.push(missing(`logins ${transport}`))
+    const hero = find('hero-socket', transport)
+    if (hero !== undefined && ws !== undefined) checks.push(...inProcessChecks(hero, ws))
+  }
+  for (const transport of new Set(runs.map((r) => r.transport))) {
+    const redis = find('hero-socket+redis', transport)
+    if (redis !== undefined) checks.push(...redisChecks(redis, find('ws', transport)))
   }
   return checks
 }

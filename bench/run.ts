@@ -1,6 +1,6 @@
-// `npm run bench`: runs bare ws, Socket.IO and hero-socket in turn, over TLS and plain, each
-// pinned to one core with the load generator on another, and prints one table with ratios to
-// the bare ws server, then hero-socket's targets as pass/fail. Settings: bench/settings.ts.
+// `npm run bench`: runs bare ws, Socket.IO, hero-socket and hero-socket on Redis in turn, over TLS
+// and plain, each pinned to one core with the load generator on another, and prints one table with
+// ratios to the bare ws server, then hero-socket's targets as pass/fail. Settings: bench/settings.ts.
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,20 +12,27 @@ import { PasswordHasher } from '../src/accounts/password-hasher.js'
 import { generateDevelopmentCertificate } from '../src/config/tls-credentials.js'
 import { FileUsersStore } from '../src/accounts/file-users-store.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, LoopDelayMessage, MemoryMessage, ProfileMessage, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
+import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, LoopDelayMessage, MemoryMessage, ProfileMessage, RevocationResult, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
 import { BenchProcess, canPin, childFileLimit, keepCoresAwake } from './processes.js'
+import { BenchRedis } from './redis-server.js'
 import { checkTargets, cpuPerOperationUs, DISTURBED_STEAL_PERCENT, formatTable, formatTargets, ms, perSecond, type ServerRun } from './report.js'
-import { BenchSettingsError, LOGIN_WAIT_MAX_MS, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
+import { BenchSettingsError, isHeroSocket, LOGIN_WAIT_MAX_MS, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const SERVER_SCRIPTS: Record<ServerKind, string> = {
   ws: path.join(HERE, 'servers', 'bare-ws-server.js'),
   'socket.io': path.join(HERE, 'servers', 'socket-io-server.js'),
-  'hero-socket': path.join(HERE, 'servers', 'hero-socket-server.js')
+  'hero-socket': path.join(HERE, 'servers', 'hero-socket-server.js'),
+  'hero-socket+redis': path.join(HERE, 'servers', 'hero-socket-server.js')
 }
 const GENERATOR_SCRIPT = path.join(HERE, 'load-generator.js')
 /** Every per-IP, per-user and per-socket limit of hero-socket, raised so it never refuses the load. */
 const HIGH_LIMIT = '1000000'
+/**
+ * Live sessions the bench user may hold (hero-socket's largest MAX_SESSIONS_PER_USER): the
+ * revocation sessions and the runner's own logins must all stay live (settings.ts bounds them).
+ */
+const SESSIONS_PER_USER = '1000'
 const BENCH_USER = 'bench'
 /** File descriptors a process needs beyond its sockets (modules, pipes, the event loop). */
 const SPARE_FILE_DESCRIPTORS = 200
@@ -46,9 +53,10 @@ async function prepareWorkspace (): Promise<Workspace> {
   return { dir, certFile, keyFile, usersFile, password }
 }
 
-function serverEnv (kind: ServerKind, transport: Transport, ws: Workspace): NodeJS.ProcessEnv {
+/** The environment of a server; `redisUrl` for hero-socket+redis. */
+function serverEnv (kind: ServerKind, transport: Transport, ws: Workspace, redisUrl: string | undefined): NodeJS.ProcessEnv {
   const tls = transport === 'tls'
-  if (kind !== 'hero-socket') {
+  if (!isHeroSocket(kind)) {
     return { ...process.env, BENCH_TLS: tls ? 'on' : 'off', BENCH_CERT_FILE: ws.certFile, BENCH_KEY_FILE: ws.keyFile }
   }
   return {
@@ -71,7 +79,9 @@ function serverEnv (kind: ServerKind, transport: Transport, ws: Workspace): Node
     WS_HANDSHAKE_RATE: HIGH_LIMIT,
     WS_HANDSHAKE_BURST: HIGH_LIMIT,
     WS_MAX_CONNECTIONS_PER_IP: HIGH_LIMIT,
-    WS_MAX_CONNECTIONS_PER_USER: HIGH_LIMIT
+    WS_MAX_CONNECTIONS_PER_USER: HIGH_LIMIT,
+    MAX_SESSIONS_PER_USER: SESSIONS_PER_USER,
+    REDIS_URL: redisUrl ?? ''
   }
 }
 
@@ -176,8 +186,8 @@ async function profiled<T> (server: BenchProcess, settings: BenchSettings, name:
   return result
 }
 
-/** Idle sockets, on a fresh server: RSS growth (after full GCs) per open socket. */
-async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchProcess, target: Target, settings: BenchSettings): Promise<void> {
+/** Idle sockets, on a fresh server: RSS growth (after full GCs) per open socket, and redis-server's memory growth per socket. */
+async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchProcess, target: Target, settings: BenchSettings, redis: BenchRedis | undefined): Promise<void> {
   const openTimeoutMs = 120_000 + settings.idleConnections * 20
   // Open and close a few first, so code loaded and compiled once is not counted per socket.
   const warm = Math.min(200, Math.ceil(settings.idleConnections / 4))
@@ -185,16 +195,19 @@ async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchP
   await gen.run(target, { kind: 'close-idle' }, 60_000)
   await sleep(300)
   const before = await serverMemory(server)
+  const redisBefore = await redis?.usedMemory()
   const opened = await gen.run<IdleResult>(target, { kind: 'open-idle', count: settings.idleConnections, concurrency: 64 }, openTimeoutMs)
   await sleep(settings.quick ? 200 : 1000)
   const after = await serverMemory(server)
+  const redisAfter = await redis?.usedMemory()
   await gen.run(target, { kind: 'close-idle' }, 120_000)
   run.idle = {
     connections: opened.opened,
     errors: opened.errors,
     openSeconds: opened.seconds,
     rssPerConnection: (after.rss - before.rss) / opened.opened,
-    heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened
+    heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened,
+    ...(redisBefore === undefined || redisAfter === undefined ? {} : { redisBytesPerConnection: (redisAfter - redisBefore) / opened.opened })
   }
   progress(`${run.server} ${run.transport}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each (${(run.idle.heapPerConnection / 1024).toFixed(1)} KiB of V8 heap)`)
 }
@@ -211,35 +224,16 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
   if (round > 1) selected.delete('idle')
   const budget = `${kind} ${transport}`
   const windowMs = settings.warmupMs + settings.durationMs
-  const server = new BenchProcess(kind, SERVER_SCRIPTS[kind], {
-    core: pinned ? settings.serverCore : undefined,
-    nodeArgs: ['--expose-gc'],
-    env: serverEnv(kind, transport, workspace),
-    echo: settings.verbose
-  })
+  const redis = kind === 'hero-socket+redis' ? await startRedis(settings, workspace, pinned) : undefined
+  let started: { server: BenchProcess, target: Target } | undefined
   let generator: BenchProcess | undefined
   try {
-    const listening = await server.waitFor((m) => (m as ListeningMessage).type === 'listening' ? m as ListeningMessage : undefined, 60_000, 'listening')
-    const scheme = transport === 'tls' ? 'https' : 'http'
-    const httpBase = `${scheme}://127.0.0.1:${listening.port}`
-    const ca = transport === 'tls' ? await fsp.readFile(workspace.certFile, 'utf8') : undefined
-    // Every server gets the same headers; only hero-socket's session is real.
-    const sessionId = kind === 'hero-socket'
-      ? await login({ httpBase, origin: httpBase, username: BENCH_USER, password: workspace.password, ca })
-      : randomBytes(32).toString('base64url')
-    const target: Target = {
-      kind,
-      socketBase: `${transport === 'tls' ? 'wss' : 'ws'}://127.0.0.1:${listening.port}`,
-      httpBase,
-      origin: httpBase,
-      cookie: `__Host-sid=${sessionId}`,
-      caFile: transport === 'tls' ? workspace.certFile : undefined,
-      serverPid: listening.pid
-    }
+    started = await startServer(kind, transport, settings, workspace, pinned, redis)
+    const { server, target } = started
     generator = new BenchProcess('load-generator', GENERATOR_SCRIPT, { core: pinned ? settings.generatorCore : undefined, env: process.env, echo: settings.verbose })
     const gen = new GeneratorClient(generator)
 
-    if (selected.has('idle')) await measureIdle(run, gen, server, target, settings)
+    if (selected.has('idle')) await measureIdle(run, gen, server, target, settings, redis)
 
     for (const connections of selected.has('roundtrips') ? settings.connections : []) {
       const windows = await steadily(settings, budget, `${label} C=${connections}`, (w) => w.stealPercent, () => profiled(server, settings, `${kind}-${transport}-roundtrips-${connections}`, () =>
@@ -249,7 +243,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
       const window = best(rounds, perSecond)
       if (earlier === undefined) run.roundTrips.push({ connections, window, rounds })
       else Object.assign(earlier, { window, rounds })
-      for (const w of windows) progress(`${label}: C=${connections} ${Math.round(perSecond(w))} msg/s, p99 ${ms(w.latency.p99Ms)} ms, ${cpuPerOperationUs(w).toFixed(1)} µs CPU/rt, steal ${w.stealPercent.toFixed(0)}%`)
+      for (const w of windows) progress(`${label}: C=${connections} ${Math.round(perSecond(w))} msg/s, p99 ${ms(w.latency.p99Ms)} ms, ${cpuPerOperationUs(w).toFixed(1)} µs CPU/rt${redisProgress(w)}, steal ${w.stealPercent.toFixed(0)}%`)
     }
 
     if (selected.has('handshakes')) {
@@ -257,7 +251,7 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
         gen.run<Window>(target, { kind: 'handshakes', concurrency: settings.handshakeConcurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }, windowMs + 60_000)))
       const rounds = [...(run.handshakes?.rounds ?? []), ...windows]
       run.handshakes = { concurrency: settings.handshakeConcurrency, window: best(rounds, perSecond), rounds }
-      for (const w of windows) progress(`${label}: ${Math.round(perSecond(w))} handshakes/s, p99 ${ms(w.latency.p99Ms)} ms, steal ${w.stealPercent.toFixed(0)}%`)
+      for (const w of windows) progress(`${label}: ${Math.round(perSecond(w))} handshakes/s, p99 ${ms(w.latency.p99Ms)} ms, ${cpuPerOperationUs(w).toFixed(1)} µs CPU/hs${redisProgress(w)}, steal ${w.stealPercent.toFixed(0)}%`)
     }
 
     if (kind === 'hero-socket' && selected.has('logins')) {
@@ -287,9 +281,87 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
       run.logins = { concurrency: settings.loginConcurrency, probesPerSecond: settings.probeConnections * 1000 / settings.probeIntervalMs, result, rounds }
       for (const r of results) progress(`${label}: ${perSecond(r.logins).toFixed(1)} logins/s; probe p99 ${ms(r.quiet.latency.p99Ms)} ms quiet (${r.quiet.operations} probes), ${ms(r.duringLogins.latency.p99Ms)} ms during logins (${r.duringLogins.operations}); server event-loop delay p99 ${ms(r.loopDelay?.quiet.p99Ms)} → ${ms(r.loopDelay?.duringLogins.p99Ms)} ms; steal ${stealOf(r).toFixed(0)}%`)
     }
+
+    if (kind === 'hero-socket+redis' && selected.has('revocation') && redis !== undefined) {
+      const result = await measureRevocation(gen, target, settings, workspace, pinned, redis)
+      // Interference only delays a close: the round with the lowest p99 (of those where every socket closed) is kept.
+      const rounds = [...(run.revocation?.rounds ?? []), result]
+      run.revocation = { sessions: settings.revocationSessions, result: best(rounds, (r) => r.errors === 0 && r.closed > 0 ? -r.latency.p99Ms : -Infinity), rounds }
+      progress(`${label}: revocation across two instances: ${result.closed} of ${result.sessions} sockets closed with 4401, logout → 4401 p50 ${ms(result.latency.p50Ms)} ms, p99 ${ms(result.latency.p99Ms)} ms, max ${ms(result.latency.maxMs)} ms${result.lastError === undefined ? '' : `; ${result.errors} errors (${result.lastError})`}`)
+    }
   } finally {
     await generator?.stop()
+    await started?.server.stop({ type: 'stop' })
+    await redis?.stop()
+  }
+}
+
+/** redis-server's share of a window, for a progress line; '' without Redis. */
+function redisProgress (w: Window): string {
+  if (w.redis === undefined) return ''
+  return ` (+ ${(w.redis.cpuUs / w.operations).toFixed(1)} µs in redis-server), ${(w.redis.total / w.operations).toFixed(3)} Redis commands/op`
+}
+
+/** The redis-server version, for the report's header (set by the first hero-socket+redis run). */
+let redisVersion: string | undefined
+
+/** Starts a redis-server for one hero-socket+redis run, on the server's core (see redis-server.ts). */
+async function startRedis (settings: BenchSettings, workspace: Workspace, pinned: boolean): Promise<BenchRedis> {
+  const dir = await fsp.mkdtemp(path.join(workspace.dir, 'redis-'))
+  const redis = await BenchRedis.start(pinned ? settings.serverCore : undefined, dir)
+  redisVersion ??= await redis.version()
+  return redis
+}
+
+/**
+ * Starts one server process pinned to the server's core and waits until it listens; for hero-socket
+ * logs in once, so every handshake carries a real session (the other servers get the same bytes).
+ */
+async function startServer (kind: ServerKind, transport: Transport, settings: BenchSettings, workspace: Workspace, pinned: boolean, redis: BenchRedis | undefined, name: string = kind): Promise<{ server: BenchProcess, target: Target }> {
+  const server = new BenchProcess(name, SERVER_SCRIPTS[kind], {
+    core: pinned ? settings.serverCore : undefined,
+    nodeArgs: ['--expose-gc'],
+    env: serverEnv(kind, transport, workspace, redis?.url),
+    echo: settings.verbose
+  })
+  try {
+    const listening = await server.waitFor((m) => (m as ListeningMessage).type === 'listening' ? m as ListeningMessage : undefined, 60_000, 'listening')
+    const scheme = transport === 'tls' ? 'https' : 'http'
+    const httpBase = `${scheme}://127.0.0.1:${listening.port}`
+    const ca = transport === 'tls' ? await fsp.readFile(workspace.certFile, 'utf8') : undefined
+    const sessionId = isHeroSocket(kind)
+      ? await login({ httpBase, origin: httpBase, username: BENCH_USER, password: workspace.password, ca })
+      : randomBytes(32).toString('base64url')
+    const target: Target = {
+      kind,
+      socketBase: `${transport === 'tls' ? 'wss' : 'ws'}://127.0.0.1:${listening.port}`,
+      httpBase,
+      origin: httpBase,
+      cookie: `__Host-sid=${sessionId}`,
+      caFile: transport === 'tls' ? workspace.certFile : undefined,
+      serverPid: listening.pid,
+      redis: redis === undefined ? undefined : { url: redis.url, pid: redis.pid }
+    }
+    return { server, target }
+  } catch (err) {
     await server.stop({ type: 'stop' })
+    throw err
+  }
+}
+
+/**
+ * Revocation across two instances: a second hero-socket+redis (B, same Redis, same core) next to
+ * the one measured so far (A); sessions logged in on A hold sockets on B, and each logout on A is
+ * timed until B's socket closes with 4401.
+ */
+async function measureRevocation (gen: GeneratorClient, a: Target, settings: BenchSettings, workspace: Workspace, pinned: boolean, redis: BenchRedis): Promise<RevocationResult> {
+  const transport: Transport = a.httpBase.startsWith('https:') ? 'tls' : 'plain'
+  const { server: b, target } = await startServer('hero-socket+redis', transport, settings, workspace, pinned, redis, 'hero-socket+redis B')
+  try {
+    const task: Task = { kind: 'revocation', sessions: settings.revocationSessions, concurrency: settings.loginConcurrency, socketsOn: target, username: BENCH_USER, password: workspace.password }
+    return await gen.run<RevocationResult>(a, task, 120_000 + settings.revocationSessions * 1000)
+  } finally {
+    await b.stop({ type: 'stop' })
   }
 }
 
@@ -366,6 +438,9 @@ async function main (): Promise<number> {
       : 'idle cores: left to sleep (wake-up latency of idle vCPUs is in the latencies)',
     `settings: ${settings.warmupMs / 1000} s warm-up, ${seconds} s window per measurement, ${settings.repeat > 1 ? `best of ${settings.repeat} rounds (servers taking turns; best = most operations/s; for logins, of the rounds under the steal limit, the lowest probe p99 without logins and the lowest during logins)` : 'one round'}, windows with over ${STEAL_LIMIT_PERCENT}% steal measured again (up to ${settings.stealRetries} times per server and transport; ${retriesUsed} in all); loopback 127.0.0.1; ws client without permessage-deflate; TLS: Node defaults (TLS 1.3), P-256 certificate, full handshakes`,
     `hero-socket: LOG_LEVEL=warn; rate limits on, raised to ${Number(HIGH_LIMIT).toLocaleString('en-US')} (MESSAGE_RATE/BURST, WS_HANDSHAKE_RATE/BURST, WS_MAX_CONNECTIONS_PER_IP/USER, RATE_LIMIT_MAX, LOGIN_RATE_IP/USER_MAX); argon2id m=${ARGON2_MIN.memoryKiB} KiB t=${ARGON2_MIN.timeCost} p=${ARGON2_MIN.parallelism}`,
+    ...(settings.servers.includes('hero-socket+redis')
+      ? [`hero-socket+redis: the same with REDIS_URL, on a redis-server ${redisVersion ?? '(not started)'} of its own per run (loopback TCP, no persistence) pinned to the server's core, as is the second instance of the revocation rows; revocation: ${settings.revocationSessions} sessions`]
+      : []),
     '',
     formatTable(runs),
     '',
@@ -374,6 +449,13 @@ async function main (): Promise<number> {
     '100% = the server was the bottleneck); steal: CPU time the hypervisor gave to other machines (a few % is normal here; more means the',
     'row is disturbed). idle: growth of the server\'s RSS after a full GC, per open socket. probes: paced round trips.',
     'server loop delay: how late the server\'s event loop ran a timer due every 1 ms, over the same windows (monitorEventLoopDelay).',
+    'handshakes: each loop connects, waits for the first message, closes with 1000 and waits for the server\'s close frame and the end of',
+    'the TCP connection before connecting again; one operation (and its latency) is that whole cycle.',
+    '"+ redis-server" rows (hero-socket+redis): rate = Redis commands per operation (INFO commandstats over the window, commands run',
+    'inside Lua scripts included, the benchmark\'s INFO left out); server cost = hero-socket\'s CPU plus redis-server\'s, per operation;',
+    'srv cpu = redis-server\'s own share of a core. Idle: redis-server\'s used_memory growth per socket.',
+    'revocation: sessions logged in on instance A, each with a socket open on instance B (same Redis); each session logged out on A in',
+    'turn; p50/p99 from sending POST /logout to A to the 4401 close at B (the client\'s \'close\' event), max in the cost column.',
     '',
     `targets (hero-socket vs bare ws, server pinned to one core; n/a when a window behind it had over ${DISTURBED_STEAL_PERCENT}% steal):`,
     formatTargets(checks)

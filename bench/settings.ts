@@ -2,15 +2,26 @@
 // every default to a short run (a few seconds per server) for the tap test; any variable
 // given explicitly still wins.
 
-/** The servers compared, in the order they run. */
-export const SERVER_KINDS = ['ws', 'socket.io', 'hero-socket'] as const
+/**
+ * The servers compared, in the order they run. hero-socket+redis is hero-socket with REDIS_URL set,
+ * on a redis-server the benchmark starts for it (bench/redis-server.ts).
+ */
+export const SERVER_KINDS = ['ws', 'socket.io', 'hero-socket', 'hero-socket+redis'] as const
 export type ServerKind = typeof SERVER_KINDS[number]
+
+/** True for hero-socket, with or without Redis: the servers that need a real session. */
+export function isHeroSocket (kind: ServerKind): boolean {
+  return kind === 'hero-socket' || kind === 'hero-socket+redis'
+}
 
 export const TRANSPORTS = ['tls', 'plain'] as const
 export type Transport = typeof TRANSPORTS[number]
 
-/** The workloads, in the order they run against each server (logins: hero-socket only). */
-export const WORKLOADS = ['idle', 'roundtrips', 'handshakes', 'logins'] as const
+/**
+ * The workloads, in the order they run against each server (logins: hero-socket only; revocation:
+ * hero-socket+redis only, with a second instance on the same Redis).
+ */
+export const WORKLOADS = ['idle', 'roundtrips', 'handshakes', 'logins', 'revocation'] as const
 export type Workload = typeof WORKLOADS[number]
 
 export interface BenchSettings {
@@ -38,6 +49,8 @@ export interface BenchSettings {
   readonly probeConnections: number
   /** Milliseconds between two requests of one probe connection. */
   readonly probeIntervalMs: number
+  /** Sessions logged out on one instance while their sockets are open on another (revocation). */
+  readonly revocationSessions: number
   /** CPU cores for the server and the load generator (taskset -c). */
   readonly serverCore: number
   readonly generatorCore: number
@@ -61,7 +74,8 @@ const FULL = {
   idleConnections: 10_000,
   loginConcurrency: 4,
   probeConnections: 10,
-  probeIntervalMs: 20
+  probeIntervalMs: 20,
+  revocationSessions: 200
 }
 
 const QUICK: typeof FULL = {
@@ -74,11 +88,18 @@ const QUICK: typeof FULL = {
   idleConnections: 200,
   loginConcurrency: 2,
   probeConnections: 4,
-  probeIntervalMs: 20
+  probeIntervalMs: 20,
+  revocationSessions: 30
 }
 
 /** Longest wait for the first login, and for one inside the measured window (ms). */
 export const LOGIN_WAIT_MAX_MS = 60_000
+
+/**
+ * Most revocation sessions: with the runner's own logins they must stay within the sessions one
+ * user may hold (the runner sets hero-socket's MAX_SESSIONS_PER_USER to its largest, 1000).
+ */
+const REVOCATION_SESSIONS_MAX = 900
 
 /** Thrown for a BENCH_* value that cannot be used; names the variable. */
 export class BenchSettingsError extends Error {
@@ -87,22 +108,26 @@ export class BenchSettingsError extends Error {
 
 /**
  * Reads the settings from `env`. Variables: BENCH_QUICK, BENCH_SERVERS (comma list of
- * ws, socket.io, hero-socket), BENCH_TRANSPORTS (tls, plain), BENCH_WORKLOADS (idle,
- * roundtrips, handshakes, logins), BENCH_REPEAT (rounds), BENCH_STEAL_RETRIES, BENCH_WARMUP_MS,
- * BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
+ * ws, socket.io, hero-socket, hero-socket+redis), BENCH_TRANSPORTS (tls, plain), BENCH_WORKLOADS
+ * (idle, roundtrips, handshakes, logins, revocation), BENCH_REPEAT (rounds), BENCH_STEAL_RETRIES,
+ * BENCH_WARMUP_MS, BENCH_DURATION_MS, BENCH_CONNECTIONS (comma list), BENCH_HANDSHAKE_CONCURRENCY,
  * BENCH_IDLE_CONNECTIONS, BENCH_LOGIN_CONCURRENCY, BENCH_PROBE_CONNECTIONS,
- * BENCH_PROBE_INTERVAL_MS, BENCH_SERVER_CORE (default 0), BENCH_GENERATOR_CORE (default 1),
+ * BENCH_PROBE_INTERVAL_MS, BENCH_REVOCATION_SESSIONS, BENCH_SERVER_CORE (default 0),
+ * BENCH_GENERATOR_CORE (default 1),
  * BENCH_KEEP_AWAKE (default 1),
  * BENCH_CPU_PROF (a folder: profile the servers), BENCH_JSON (a file), BENCH_VERBOSE.
  */
 export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true'
   const base = quick ? QUICK : FULL
-  const int = (name: string, fallback: number, minimum = 1): number => {
+  const int = (name: string, fallback: number, minimum = 1, maximum = Number.MAX_SAFE_INTEGER): number => {
     const raw = env[name]
     if (raw === undefined || raw.trim() === '') return fallback
     const value = Number(raw)
-    if (!Number.isInteger(value) || value < minimum) throw new BenchSettingsError(`${name} must be an integer >= ${minimum} (got ${JSON.stringify(raw)})`)
+    if (!Number.isInteger(value) || value < minimum || value > maximum) {
+      const range = maximum === Number.MAX_SAFE_INTEGER ? `>= ${minimum}` : `from ${minimum} to ${maximum}`
+      throw new BenchSettingsError(`${name} must be an integer ${range} (got ${JSON.stringify(raw)})`)
+    }
     return value
   }
   const list = <T extends string> (name: string, allowed: readonly T[]): T[] => {
@@ -134,6 +159,7 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     loginConcurrency: int('BENCH_LOGIN_CONCURRENCY', base.loginConcurrency),
     probeConnections: int('BENCH_PROBE_CONNECTIONS', base.probeConnections),
     probeIntervalMs: int('BENCH_PROBE_INTERVAL_MS', base.probeIntervalMs),
+    revocationSessions: int('BENCH_REVOCATION_SESSIONS', base.revocationSessions, 1, REVOCATION_SESSIONS_MAX),
     serverCore: int('BENCH_SERVER_CORE', 0, 0),
     generatorCore: int('BENCH_GENERATOR_CORE', 1, 0),
     keepAwake: env.BENCH_KEEP_AWAKE !== '0' && env.BENCH_KEEP_AWAKE !== 'false',

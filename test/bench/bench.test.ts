@@ -1,6 +1,7 @@
-// `npm run bench` end to end in quick mode (BENCH_QUICK=1): every server, transport and
-// workload appears in the table with sane numbers, and every target gets a verdict. Speed is
-// never asserted here: the numbers of a short run on a busy machine mean nothing.
+// `npm run bench` end to end in quick mode (BENCH_QUICK=1): every server (hero-socket on Redis
+// included), transport and workload appears in the table with sane numbers, the Redis rows and the
+// revocation rows are there, and every target gets a verdict. Speed is never asserted here: the
+// numbers of a short run on a busy machine mean nothing.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,12 +10,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ServerRun, TargetCheck } from '../../bench/report.js'
-import type { Window } from '../../bench/messages.js'
+import type { Latency, Window } from '../../bench/messages.js'
 
 const RUNNER = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url))
-const SERVERS = ['ws', 'socket.io', 'hero-socket']
+const SERVERS = ['ws', 'socket.io', 'hero-socket', 'hero-socket+redis']
 const TRANSPORTS = ['tls', 'plain']
 const QUICK_IDLE_SOCKETS = 200
+const QUICK_REVOCATION_SESSIONS = 30
 
 /** The assertions saneWindow uses (avoids depending on tap's plugin types). */
 interface Asserts { ok (value: unknown, message: string): unknown, equal (found: unknown, wanted: unknown, message: string): unknown }
@@ -29,6 +31,11 @@ function runBench (env: Record<string, string>): Promise<{ code: number, stdout:
   })
 }
 
+/** Latencies that were measured: 0 < p50 ≤ p99 ≤ max. */
+function saneLatency (t: Asserts, l: Latency | undefined, what: string): void {
+  t.ok(l !== undefined && l.p50Ms > 0 && l.p99Ms >= l.p50Ms && l.maxMs >= l.p99Ms, `${what}: 0 < p50 ≤ p99 ≤ max`)
+}
+
 /** A measured window that actually measured something, without errors. */
 function saneWindow (t: Asserts, w: Window | undefined, what: string): void {
   t.ok(w !== undefined, `${what} measured`)
@@ -36,11 +43,26 @@ function saneWindow (t: Asserts, w: Window | undefined, what: string): void {
   t.ok(w.operations > 0, `${what}: operations (${w.operations})`)
   t.equal(w.errors, 0, `${what}: no errors`)
   t.ok(w.seconds > 0.05 && w.seconds < 30, `${what}: window length (${w.seconds} s)`)
-  t.ok(w.latency.p50Ms > 0 && w.latency.p99Ms >= w.latency.p50Ms && w.latency.maxMs >= w.latency.p99Ms, `${what}: 0 < p50 ≤ p99 ≤ max`)
+  saneLatency(t, w.latency, what)
   t.ok(w.serverCpuUs >= 0 && Number.isFinite(w.serverCpuUs), `${what}: server CPU time read`)
 }
 
-// About 30 s on a quiet machine; much longer while other suites share the two cores.
+/** The redis-server's side of a hero-socket+redis window: CPU time read, commands counted. */
+function saneRedisWindow (t: Asserts, w: Window | undefined, what: string): void {
+  const redis = w?.redis
+  t.ok(redis !== undefined, `${what}: redis-server measured`)
+  if (redis === undefined) return
+  t.ok(Number.isFinite(redis.cpuUs) && redis.cpuUs >= 0, `${what}: redis-server CPU time read`)
+  t.ok(Number.isInteger(redis.total) && redis.total >= 0, `${what}: Redis commands counted (${redis.total})`)
+  t.equal(Object.values(redis.byCommand).reduce((a, b) => a + b, 0), redis.total, `${what}: commands by name add up`)
+}
+
+/** The first table row of `workload` on `transport` for `server` (exact server name). */
+function rowOf (stdout: string, workload: string, transport: string, server: string): string | undefined {
+  return stdout.split('\n').find((line) => line.startsWith(workload) && line.includes(` ${transport} `) && line.includes(` ${server} `))
+}
+
+// About 40 s on a quiet machine; much longer while other suites share the two cores.
 t.setTimeout(180_000)
 
 t.test('the quick benchmark prints every row with sane numbers', async (t) => {
@@ -54,13 +76,22 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
   for (const transport of TRANSPORTS) {
     for (const server of SERVERS) {
       for (const workload of ['round trips C=10', 'round trips C=50', 'handshakes K=', `idle ${QUICK_IDLE_SOCKETS} sockets`]) {
-        const row = stdout.split('\n').find((line) => line.startsWith(workload) && line.includes(` ${transport} `) && line.includes(` ${server} `))
+        const row = rowOf(stdout, workload, transport, server)
         t.ok(row !== undefined && !row.includes('FAILED') && !row.includes('not measured'), `row: ${workload} ${transport} ${server}`)
       }
     }
     for (const workload of ['logins K=', 'probes', 'probes', 'server loop delay, no logins', 'server loop delay, logins']) {
       t.ok(stdout.split('\n').some((line) => line.startsWith(workload) && line.includes(` ${transport} `)), `row: ${workload} ${transport}`)
     }
+    // hero-socket+redis: each window has its Redis row (commands per operation, cost with Redis's CPU and its ratio to ws).
+    for (const workload of ['round trips C=10', 'round trips C=50', 'handshakes K=4']) {
+      const row = rowOf(stdout, `${workload}, + redis-server`, transport, 'hero-socket+redis')
+      t.match(row ?? '', /\d\.\d+ cmd\/(rt|hs) .* µs\/(rt|hs) +\d+\.\d\d× +\d+%/, `row: ${workload}, + redis-server ${transport}`)
+    }
+    t.match(rowOf(stdout, `idle ${QUICK_IDLE_SOCKETS} sockets, + redis-server`, transport, 'hero-socket+redis') ?? '', /KiB\/conn/, `row: idle, + redis-server ${transport}`)
+    const revocation = rowOf(stdout, `revocation A→B N=${QUICK_REVOCATION_SESSIONS}`, transport, 'hero-socket+redis')
+    t.match(revocation ?? '', new RegExp(`${QUICK_REVOCATION_SESSIONS}/${QUICK_REVOCATION_SESSIONS} closed +[\\d.]+ +[\\d.]+ +max [\\d.]+ ms`), `row: revocation ${transport}`)
+    t.ok(rowOf(stdout, `revocation A→B N=${QUICK_REVOCATION_SESSIONS}, logout 303 at A`, transport, 'hero-socket+redis') !== undefined, `row: revocation logout ${transport}`)
   }
   t.match(stdout, /LOG_LEVEL=warn/, 'says hero-socket ran with LOG_LEVEL=warn')
   t.match(stdout, /load average [\d.]+ [\d.]+ [\d.]+ before/, 'reports the load average')
@@ -75,6 +106,22 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
     saneWindow(t, run.handshakes?.window, `${name} handshakes`)
     t.equal(run.idle?.connections, QUICK_IDLE_SOCKETS, `${name}: every idle socket opened`)
     t.ok(Number.isFinite(run.idle?.rssPerConnection), `${name}: RSS per socket is a number`)
+    if (run.server === 'hero-socket+redis') {
+      for (const { connections, window } of run.roundTrips) saneRedisWindow(t, window, `${name} round trips C=${connections}`)
+      saneRedisWindow(t, run.handshakes?.window, `${name} handshakes`)
+      // A handshake looks its session up in Redis at the least.
+      t.ok((run.handshakes?.window.redis?.total ?? 0) > 0, `${name}: Redis commands during handshakes`)
+      t.ok(Number.isFinite(run.idle?.redisBytesPerConnection), `${name}: redis-server memory per socket is a number`)
+      const revocation = run.revocation?.result
+      t.equal(revocation?.sessions, QUICK_REVOCATION_SESSIONS, `${name}: revocation sessions`)
+      t.equal(revocation?.closed, QUICK_REVOCATION_SESSIONS, `${name}: every socket on B closed with 4401`)
+      t.equal(revocation?.errors, 0, `${name}: revocation without errors`, { lastError: revocation?.lastError })
+      saneLatency(t, revocation?.latency, `${name} revocation logout → 4401`)
+      saneLatency(t, revocation?.logout, `${name} revocation logout answer`)
+    } else {
+      for (const { connections, window } of run.roundTrips) t.equal(window.redis, undefined, `${name} round trips C=${connections}: no Redis`)
+      t.equal(run.revocation, undefined, `${name}: no revocation workload`)
+    }
     if (run.server === 'hero-socket') {
       saneWindow(t, run.logins?.result.logins, `${name} logins`)
       saneWindow(t, run.logins?.result.quiet, `${name} probes without logins`)
@@ -91,7 +138,8 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
   }
   const verdicts = result.targets.map((c) => c.name)
   for (const transport of TRANSPORTS) {
-    for (const name of [`round trips C=10 ${transport}`, `round trips C=50 ${transport}`, `handshakes ${transport}`, `idle memory ${transport}`, `logins ${transport}`]) {
+    for (const name of [`round trips C=10 ${transport}`, `round trips C=50 ${transport}`, `handshakes ${transport}`, `handshake cost ${transport}`, `idle memory ${transport}`, `logins ${transport}`,
+      `redis round trips C=10 ${transport}`, `redis round trips C=50 ${transport}`, `redis handshakes ${transport}`, `revocation ${transport}`]) {
       t.ok(verdicts.includes(name), `target: ${name}`)
     }
   }

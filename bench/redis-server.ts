@@ -1,0 +1,111 @@
+// The redis-server behind hero-socket+redis, one per server run: Debian's redis-server on a free
+// loopback TCP port (a deployment reaches Redis over TCP, so hero-socket's side of that costs what
+// it would), with no persistence, waited for with PING (never a fixed sleep), and stopped with the
+// run. It is pinned to the server's core: Redis is part of the server side, so hero-socket+redis is
+// one core doing all of the server's work, the same budget bare ws gets.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import net from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { usedMemoryBytes } from './redis-stats.js'
+
+/** Longest wait for a new redis-server to answer PING (ms). */
+const START_TIMEOUT_MS = 10_000
+const OUTPUT_LINES_KEPT = 20
+
+/** A TCP port free on 127.0.0.1 right now (redis-server's --port 0 means no TCP at all). */
+async function freeLoopbackPort (): Promise<number> {
+  const probe = net.createServer()
+  probe.listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as net.AddressInfo
+  probe.close()
+  await once(probe, 'close')
+  return port
+}
+
+export class BenchRedis {
+  /** REDIS_URL for hero-socket. */
+  readonly url: string
+  readonly pid: number
+  readonly #child: ChildProcess
+  readonly #client: Redis
+  readonly #output: string[]
+
+  private constructor (url: string, child: ChildProcess, output: string[]) {
+    this.url = url
+    this.pid = child.pid as number
+    this.#child = child
+    this.#output = output
+    this.#client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 20, connectionName: 'bench-runner' })
+    this.#client.on('error', () => {}) // a failed INFO fails the run with its own message
+  }
+
+  /**
+   * Starts redis-server and waits until it answers PING.
+   * @param core the CPU core to pin it to (taskset); undefined: not pinned
+   * @throws when it cannot be started (not installed) or does not answer in time
+   */
+  static async start (core: number | undefined, dir: string): Promise<BenchRedis> {
+    const port = await freeLoopbackPort()
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
+    const child = core === undefined
+      ? spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('taskset', ['-c', String(core), 'redis-server', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const output: string[] = []
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8')
+      stream?.on('data', (text: string) => {
+        output.push(...text.split('\n').filter((line) => line !== ''))
+        output.splice(0, Math.max(0, output.length - OUTPUT_LINES_KEPT))
+      })
+    }
+    const spawned = await Promise.race([once(child, 'spawn').then(() => undefined), once(child, 'error').then(([err]) => err as Error)])
+    if (spawned !== undefined) throw new Error(`cannot start redis-server (${spawned.message}); install it (apt-get install redis-server) or leave hero-socket+redis out of BENCH_SERVERS`)
+    const redis = new BenchRedis(`redis://127.0.0.1:${port}`, child, output)
+    try {
+      await redis.#waitForPing()
+    } catch (err) {
+      await redis.stop()
+      throw err
+    }
+    return redis
+  }
+
+  /** redis_version from INFO server. */
+  async version (): Promise<string> {
+    return /^redis_version:(\S+)/m.exec(await this.#client.info('server'))?.[1] ?? 'unknown'
+  }
+
+  /** Bytes in use (INFO memory used_memory). */
+  async usedMemory (): Promise<number> {
+    return usedMemoryBytes(await this.#client.info('memory'))
+  }
+
+  /** Stops the server (SIGTERM; nothing to save) and waits for its exit. */
+  async stop (): Promise<void> {
+    this.#client.disconnect()
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
+    const exited = once(this.#child, 'exit')
+    this.#child.kill('SIGTERM')
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  async #waitForPing (): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS
+    for (;;) {
+      if (this.#child.exitCode !== null) throw new Error(`redis-server exited with ${this.#child.exitCode}: ${this.#output.join(' | ')}`)
+      try {
+        if (this.#client.status === 'wait' || this.#client.status === 'end') await this.#client.connect()
+        if (await this.#client.ping() === 'PONG') return
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within ${START_TIMEOUT_MS / 1000} s: ${this.#output.join(' | ')}`)
+      await sleep(20)
+    }
+  }
+}
