@@ -54,21 +54,21 @@ async function assemble (services: Services, log: FastifyBaseLogger): Promise<Fa
     stopAccountChanges()
     await closeServices(services)
   })
-  await registerHttpPlugins(app, services.config, services.allowedOrigins, services.redis)
+  await registerHttpPlugins(app, services)
   registerErrorHandlers(app, services.pages)
   await registerRoutes(app, services)
   attachWebSocketService(app, { ...services, storeEvents: services.redis })
   return app
 }
 
-/** Fastify on our own server (TLS, timeouts), logging through `log`, trusting TRUST_PROXY_HOPS proxies. */
+/** Fastify on our own server (TLS, timeouts), logging through `log`. Who the client is comes from client-address.ts. */
 function createFastify (services: Services, log: FastifyBaseLogger): FastifyInstance {
   const { config, allowedOrigins } = services
   const app: FastifyInstance = Fastify({
-    ...httpServerOptions(services.tls),
+    ...httpServerOptions(config, services.tls),
     loggerInstance: log,
-    // Trust exactly TRUST_PROXY_HOPS proxies, counted from our side (proxy-addr's hop index).
-    trustProxy: (_address: string, hop: number) => hop < config.trustProxyHops,
+    // request.ip stays the peer's address; request.client is who the client is (TRUSTED_PROXIES).
+    trustProxy: false,
     bodyLimit: BODY_LIMIT,
     frameworkErrors: frameworkErrors(services.pages)
   })

@@ -32,14 +32,17 @@ export class HttpError extends Error {
   readonly statusCode: number
   /** Seconds the client is told to wait (Retry-After), when it should wait. */
   readonly retryAfterS: number | undefined
+  /** Fields the refusal's log line carries (already bounded by the thrower). */
+  readonly log: Readonly<Record<string, unknown>>
 
-  constructor (code: HttpErrorCode, options: { retryAfterS?: number, statusCode?: number, cause?: unknown } = {}) {
+  constructor (code: HttpErrorCode, options: { retryAfterS?: number, statusCode?: number, cause?: unknown, log?: Record<string, unknown> } = {}) {
     const entry: { message: string, status: number, retryHint?: boolean } = HTTP_ERRORS[code]
     const hint = entry.retryHint === true && options.retryAfterS !== undefined ? ` (Try again in ${options.retryAfterS} s.)` : ''
     super(entry.message + hint, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.statusCode = options.statusCode ?? entry.status
     this.retryAfterS = options.retryAfterS
+    this.log = options.log ?? {}
   }
 }
 
@@ -70,6 +73,7 @@ export const GATE_REJECTIONS = Object.freeze({
   bad_handshake: { status: 400 },
   shutting_down: { status: 503 },
   handshake_rate_limited: { status: 429 },
+  handshake_refusals_limited: { status: 429 },
   ip_connection_limit: { status: 429 },
   origin_missing: { status: 403 },
   origin_duplicated: { status: 403 },
@@ -90,6 +94,16 @@ export const MESSAGE_ERRORS = Object.freeze({
   rate_limited: 'Too many messages. Please slow down.'
 } as const)
 export type MessageErrorCode = keyof typeof MESSAGE_ERRORS
+
+/**
+ * Sockets dropped without a close frame (the peer would not read one): logged as ws_dropped with
+ * the reason, and counted. The client sees 1006.
+ */
+export const CONNECTION_DROPS = Object.freeze({
+  slow_reader: 'the peer stopped reading: more than MAX_BUFFERED_BYTES of replies were waiting to be sent',
+  heartbeat_missed: 'the peer did not echo the payload of the last heartbeat ping within HEARTBEAT_INTERVAL_MS'
+} as const)
+export type ConnectionDrop = keyof typeof CONNECTION_DROPS
 
 /** Close codes the server uses, with the reason string sent in the close frame. */
 export const CLOSE_CODES = Object.freeze({

@@ -11,6 +11,7 @@ import type { UsersStore } from './accounts/users-store.js'
 import type { Config } from './config/config.js'
 import { loadTlsCredentials, type TlsCredentials } from './config/tls-credentials.js'
 import { AllowedOrigins } from './http/allowed-origins.js'
+import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
 import { RedisConnection } from './redis/redis-connection.js'
 import { MemorySessionStore } from './sessions/memory-session-store.js'
@@ -44,6 +45,7 @@ export interface Services {
   readonly userSlots: UserSlots
   readonly hasher: PasswordHasher
   readonly allowedOrigins: AllowedOrigins
+  readonly trustedProxies: TrustedProxies
   readonly now: () => number
 }
 
@@ -56,7 +58,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const instanceId = randomUUID()
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()
-  const users = overrides.users ?? await FileUsersStore.open(config.usersFile, { watch: true })
+  const users = overrides.users ?? await openUsersFile(config, log)
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`)
   const shared = { now, instanceId, log }
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
@@ -71,7 +73,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     config, instanceId, redis, tls, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
     userSlots: userSlots(config, redis, shared),
-    hasher, allowedOrigins: new AllowedOrigins(), now
+    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies), now
   }
   try {
     await hasher.warmUp()
@@ -80,6 +82,13 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     throw err
   }
   return services
+}
+
+/** The users file, watched; a warning for each way others could read or change it. */
+async function openUsersFile (config: Config, log: FastifyBaseLogger): Promise<FileUsersStore> {
+  const store = await FileUsersStore.open(config.usersFile, { watch: true })
+  for (const problem of await store.permissionProblems()) log.warn({ event: 'users_file_exposed' }, problem)
+  return store
 }
 
 interface Shared { readonly now: () => number, readonly instanceId: string, readonly log: FastifyBaseLogger }

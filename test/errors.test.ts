@@ -3,7 +3,7 @@
 // protocols it speaks (HTTP statuses, close code ranges, lengths).
 import { STATUS_CODES } from 'node:http'
 import t from 'tap'
-import { CLOSE_CODES, GATE_REJECTIONS, HTTP_ERRORS, HttpError, MESSAGE_ERRORS } from '../src/errors.js'
+import { CLOSE_CODES, CONNECTION_DROPS, GATE_REJECTIONS, HTTP_ERRORS, HttpError, MESSAGE_ERRORS } from '../src/errors.js'
 import { SCHEMAS } from './helpers/hero-client.js'
 import { README as readme, readmeTable } from './helpers/readme.js'
 
@@ -30,6 +30,8 @@ t.test('the README tables and the registries hold the same codes, both ways', as
   t.same(replies.sort(), Object.keys(MESSAGE_ERRORS).sort(), 'error replies')
   const closes = readmeTable('### Close codes').filter(([, reason]) => reason !== '').map(([code, reason]) => [Number(code), reason])
   t.same(closes.sort(), Object.values(CLOSE_CODES).map(({ code, reason }) => [code, reason]).sort(), 'close codes and reasons')
+  const drops = readmeTable('### Sockets dropped without a close frame').map(([reason]) => reason)
+  t.same(drops.sort(), Object.keys(CONNECTION_DROPS).sort(), 'drop reasons')
 })
 
 t.test('HttpError carries its code, status, Retry-After and the registry text', async (t) => {

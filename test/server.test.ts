@@ -126,3 +126,21 @@ t.test('a first start that cannot listen still shows the demo password it create
   server.child.kill('SIGTERM')
   t.equal((await server.exit).code, 0)
 })
+
+t.test('the server warns when the users file or its folder can be read or written by others', async (t) => {
+  const dirs = tempDirs(t)
+  fs.mkdirSync(dirs.dataDir, { recursive: true, mode: 0o777 })
+  fs.chmodSync(dirs.dataDir, 0o777)
+  const file = path.join(dirs.dataDir, 'users.json')
+  const { FileUsersStore } = await import('../src/accounts/file-users-store.js')
+  await FileUsersStore.create(file, [])
+  fs.chmodSync(file, 0o644)
+  const server = await startServerProcess(dirs.env, t)
+  const warnings = server.stdout().split('\n').filter((line) => line.includes('"event":"users_file_exposed"'))
+  t.equal(warnings.length, 2, 'two warnings')
+  t.match(warnings[0], /users\.json can be read or written by others \(mode 644; use 600\)/)
+  t.match(warnings[1], /can be written by others \(mode 777\)/)
+  t.match(warnings[0], /"level":40/)
+  server.child.kill('SIGTERM')
+  await server.exit
+})

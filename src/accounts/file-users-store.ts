@@ -1,13 +1,18 @@
 // The default accounts store: usernames and argon2id hashes in a JSON file written atomically
 // (temp file + fsync + rename) with owner-only permissions, reloaded when another process (the
-// users CLI) changes it.
+// users CLI, another instance) changes it. Every change is a read-modify-write of the file under
+// a lock (proper-lockfile), so two writers at once never lose each other's change.
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
+import lockfile from 'proper-lockfile'
 import { isValidUsername } from './account-rules.js'
-import type { UserRecord, UsersStore } from './users-store.js'
+import { credentialOf, type UserRecord, type UsersStore } from './users-store.js'
+
+/** How long a writer waits for another's lock (about 3 s in all), and when a lock is stale (ms). */
+const LOCK_OPTIONS = { retries: { retries: 15, minTimeout: 20, maxTimeout: 300 }, stale: 10_000 }
 
 interface UsersFileContent {
   version: 1
@@ -66,22 +71,37 @@ export class FileUsersStore implements UsersStore {
 
   async put (record: UserRecord): Promise<void> {
     if (!isValidUsername(record.username)) throw new TypeError('invalid username')
-    const previous = this.#users.get(record.username)
-    const next = new Map(this.#users)
-    next.set(record.username, record)
-    await writeUsersFile(this.file, next)
-    this.#users = next
-    if (previous !== undefined && previous.hash !== record.hash) this.#events.emit('passwordChanged', record.username)
+    await this.#change((users) => { users.set(record.username, record) })
   }
 
   async remove (username: string): Promise<boolean> {
-    if (!this.#users.has(username)) return false
-    const next = new Map(this.#users)
-    next.delete(username)
-    await writeUsersFile(this.file, next)
-    this.#users = next
-    this.#events.emit('removed', username)
-    return true
+    let existed = false
+    await this.#change((users) => { existed = users.delete(username) })
+    return existed
+  }
+
+  async rehash (username: string, expectedHash: string, hash: string): Promise<boolean> {
+    let replaced = false
+    await this.#change((users) => {
+      const current = users.get(username)
+      if (current?.hash !== expectedHash) return
+      users.set(username, { ...current, hash })
+      replaced = true
+    })
+    return replaced
+  }
+
+  /**
+   * What is wrong with the file's permissions: readable or writable by others, or in a folder
+   * others may write to. Empty when all is well (the server warns about each).
+   */
+  async permissionProblems (): Promise<string[]> {
+    const problems: string[] = []
+    const file = await fsp.stat(this.file)
+    if ((file.mode & 0o077) !== 0) problems.push(`${this.file} can be read or written by others (mode ${(file.mode & 0o777).toString(8)}; use 600)`)
+    const dir = await fsp.stat(path.dirname(this.file))
+    if ((dir.mode & 0o022) !== 0) problems.push(`${path.dirname(this.file)} can be written by others (mode ${(dir.mode & 0o777).toString(8)})`)
+    return problems
   }
 
   onRemoved (listener: (username: string) => void): () => void {
@@ -109,12 +129,30 @@ export class FileUsersStore implements UsersStore {
       this.#events.emit('reloadError', err)
       return
     }
+    this.#apply(next)
+  }
+
+  /** Applies `edit` to the file as it is now, under the lock, then to memory. */
+  async #change (edit: (users: Map<string, UserRecord>) => void): Promise<void> {
+    const release = await lockfile.lock(this.file, LOCK_OPTIONS)
+    try {
+      const users = await readUsersFile(this.file)
+      edit(users)
+      await writeUsersFile(this.file, users)
+      this.#apply(users)
+    } finally {
+      await release()
+    }
+  }
+
+  /** Takes `next` as the current state, reporting users gone and passwords changed (not rehashed). */
+  #apply (next: Map<string, UserRecord>): void {
     const before = this.#users
     this.#users = next
     for (const [username, record] of before) {
       const now = next.get(username)
       if (now === undefined) this.#events.emit('removed', username)
-      else if (now.hash !== record.hash) this.#events.emit('passwordChanged', username)
+      else if (credentialOf(now) !== credentialOf(record)) this.#events.emit('passwordChanged', username)
     }
   }
 
@@ -145,12 +183,13 @@ async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
     throw new UsersFileError(`${file} is not a hero-socket users file (version 1)`)
   }
   for (const entry of list as unknown[]) {
-    const { username, hash } = (entry ?? {}) as Partial<UserRecord>
+    const { username, hash, passwordSetAt } = (entry ?? {}) as Partial<UserRecord>
     if (typeof username !== 'string' || !isValidUsername(username) ||
-        typeof hash !== 'string' || !hash.startsWith('$argon2id$')) {
+        typeof hash !== 'string' || !hash.startsWith('$argon2id$') ||
+        (passwordSetAt !== undefined && !Number.isSafeInteger(passwordSetAt))) {
       throw new UsersFileError(`${file} has an entry that is not a username with an argon2id hash`)
     }
-    users.set(username, { username, hash })
+    users.set(username, passwordSetAt === undefined ? { username, hash } : { username, hash, passwordSetAt })
   }
   return users
 }

@@ -16,7 +16,7 @@ export async function ensureUsersFile (file: string, hasher: PasswordHasher): Pr
   const password = randomBytes(15).toString('base64url')
   const hash = await hasher.hash(password)
   try {
-    await FileUsersStore.create(file, [{ username: DEMO_USERNAME, hash }])
+    await FileUsersStore.create(file, [{ username: DEMO_USERNAME, hash, passwordSetAt: Date.now() }])
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw err

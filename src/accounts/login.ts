@@ -1,16 +1,22 @@
 // The login use case: check a username and password with argon2id (an unknown user costs the
-// same check as a wrong password), then start a new session, ending the one the browser had so
-// that an id planted before login is never promoted. HTTP and logging stay in the route.
+// same check as a wrong password); make sure the account is still the one checked (the check may
+// have waited in the hashing queue while the user was removed or given a new password); start a
+// new session, ending the one the browser had (an id planted before login is never promoted) and
+// the user's oldest beyond MAX_SESSIONS_PER_USER; and bring a hash made with other costs to the
+// configured ones, so every account's check takes the same time. HTTP stays in the route.
 import type { Session, SessionStore } from '../sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
 import { HashingBusyError } from './hashing-process.js'
 import type { PasswordHasher } from './password-hasher.js'
-import type { UsersStore } from './users-store.js'
+import { credentialOf, type UsersStore } from './users-store.js'
 
 export interface LoginDependencies {
   readonly users: UsersStore
   readonly hasher: PasswordHasher
   readonly sessions: SessionStore
+  readonly config: { readonly maxSessionsPerUser: number }
+  /** Told when a hash could not be brought to the configured costs (the login still succeeds). */
+  readonly onRehashFailed: (username: string, err: unknown) => void
 }
 
 export interface LoginAttempt {
@@ -43,8 +49,29 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
     if (err instanceof HashingBusyError) return { outcome: 'busy' }
     throw err
   }
-  if (!ok) return { outcome: 'failed' }
+  if (!ok || user === undefined) return { outcome: 'failed' }
+  // The check may have waited: the account must still hold the password that was checked.
+  const now = await deps.users.get(username)
+  if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed' }
   if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
   const { id, session } = await deps.sessions.create(username)
+  await endOldestSessions(deps, username)
+  if (deps.hasher.needsRehash(user.hash)) void rehash(deps, username, user.hash, password)
   return { outcome: 'ok', id, session }
+}
+
+/** Ends the user's oldest sessions beyond MAX_SESSIONS_PER_USER (their sockets close with 4401). */
+async function endOldestSessions (deps: LoginDependencies, username: string): Promise<void> {
+  const sessions = await deps.sessions.listUser(username)
+  const excess = sessions.length - deps.config.maxSessionsPerUser
+  for (const session of sessions.slice(0, Math.max(0, excess))) await deps.sessions.destroyKey(session.key, 'session_limit')
+}
+
+/** Hashes the password again at the configured costs and stores it, if the account is unchanged. */
+async function rehash (deps: LoginDependencies, username: string, oldHash: string, password: string): Promise<void> {
+  try {
+    await deps.users.rehash(username, oldHash, await deps.hasher.hash(password))
+  } catch (err) {
+    deps.onRehashFailed(username, err)
+  }
 }

@@ -53,6 +53,15 @@ export class PasswordHasher {
     return ok && hash !== undefined
   }
 
+  /** True when `hash` was made with other costs (or another variant) than the configured ones. */
+  needsRehash (hash: string): boolean {
+    try {
+      return !hash.startsWith('$argon2id$') || argon2.needsRehash(hash, argon2idCosts(this.#params))
+    } catch {
+      return true
+    }
+  }
+
   /** Precomputes the dummy hash, so the first unknown-user login is not faster or slower. */
   async warmUp (): Promise<void> {
     this.#process?.start()

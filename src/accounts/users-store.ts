@@ -11,6 +11,19 @@ export interface UserRecord {
   readonly username: string
   /** argon2id PHC string. */
   readonly hash: string
+  /**
+   * When the password was set (epoch ms). A rehash (same password, new costs) keeps it; a new
+   * password changes it. Records written before it existed lack it.
+   */
+  readonly passwordSetAt?: number
+}
+
+/**
+ * What identifies the password a record holds: its passwordSetAt, or for older records its hash.
+ * Two records with the same credential hold the same password; a change of it is a new password.
+ */
+export function credentialOf (record: UserRecord): string {
+  return record.passwordSetAt === undefined ? record.hash : `set:${record.passwordSetAt}`
 }
 
 /** What callers need from an accounts store. */
@@ -27,12 +40,17 @@ export interface UsersStore {
   /** Removes the user; resolves true when it existed. */
   remove (username: string): Promise<boolean>
   /**
+   * Replaces the user's hash with `hash` (the same password at the configured costs) only if it is
+   * still `expectedHash`; resolves whether it did. Not a password change: no listener hears of it.
+   */
+  rehash (username: string, expectedHash: string, hash: string): Promise<boolean>
+  /**
    * Calls `listener` with the username whenever the store learns that a user is gone: removed
    * through this instance, or by someone else (another process rewriting the backing storage).
    * Returns an unsubscribe function.
    */
   onRemoved (listener: (username: string) => void): () => void
-  /** As onRemoved, for a user whose password hash changed. */
+  /** As onRemoved, for a user given a new password (credentialOf changed; a rehash is not one). */
   onPasswordChanged (listener: (username: string) => void): () => void
   /** Calls `listener` when the store could not refresh from its backing storage (it keeps the last good state). */
   onReloadError (listener: (err: unknown) => void): () => void

@@ -77,7 +77,7 @@ async function run (args: string[]): Promise<void> {
     if (!await FileUsersStore.exists(config.usersFile)) await FileUsersStore.create(config.usersFile, [])
     const store = await FileUsersStore.open(config.usersFile)
     const existed = await store.get(name) !== undefined
-    await store.put({ username: name, hash })
+    await store.put({ username: name, hash, passwordSetAt: Date.now() })
     process.stdout.write(`${existed ? 'updated' : 'added'} ${name}\n`)
     return
   }

@@ -1,6 +1,7 @@
 // Configuration: read once from environment variables, validated against a JSON Schema,
 // and handed around as one deep-frozen typed object. A bad value throws ConfigError naming
 // the variable, so start-up stops before anything listens.
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { Ajv } from 'ajv'
 
@@ -16,7 +17,7 @@ export const ENV_DEFAULTS = Object.freeze({
   TLS_CERT: '',
   TLS_KEY: '',
   CERTS_DIR: 'certs',
-  TRUST_PROXY_HOPS: '0',
+  TRUSTED_PROXIES: '',
   DATA_DIR: 'data',
   USERS_FILE: '',
   SESSION_IDLE_TIMEOUT_S: '1800',
@@ -35,14 +36,23 @@ export const ENV_DEFAULTS = Object.freeze({
   MESSAGE_BURST: '20',
   MAX_INVALID_MESSAGES: '10',
   MAX_RATE_LIMITED_MESSAGES: '20',
+  ABUSE_WINDOW_S: '60',
+  MAX_BUFFERED_BYTES: '65536',
   WS_HANDSHAKE_RATE: '10',
   WS_HANDSHAKE_BURST: '20',
+  WS_REFUSED_HANDSHAKE_RATE: '10',
+  WS_REFUSED_HANDSHAKE_BURST: '20',
   WS_MAX_CONNECTIONS_PER_IP: '50',
   WS_MAX_CONNECTIONS_PER_USER: '5',
   WS_PERMESSAGE_DEFLATE: 'off',
   WS_DEFLATE_THRESHOLD: '1024',
   HEARTBEAT_INTERVAL_MS: '30000',
   SHUTDOWN_TIMEOUT_MS: '10000',
+  HTTP_HEADERS_TIMEOUT_MS: '10000',
+  HTTP_REQUEST_TIMEOUT_MS: '30000',
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+  TLS_MIN_VERSION: 'TLSv1.2',
+  MAX_SESSIONS_PER_USER: '10',
   LOG_LEVEL: 'info',
   REDIS_URL: '',
   REDIS_KEY_PREFIX: 'hero-socket:',
@@ -50,6 +60,11 @@ export const ENV_DEFAULTS = Object.freeze({
   SESSION_RECHECK_INTERVAL_MS: '5000',
   WS_CONNECTION_LEASE_S: '30'
 })
+
+/** Variables no longer read, with what replaced them: setting one stops start-up. */
+const RETIRED_VARIABLES: ReadonlyMap<string, string> = new Map([
+  ['TRUST_PROXY_HOPS', 'TRUSTED_PROXIES (the addresses and CIDRs of your proxies, e.g. TRUSTED_PROXIES=127.0.0.1)']
+])
 
 /** Variables whose values may hold secrets: a bad value is named, never shown. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['REDIS_URL'])
@@ -68,8 +83,8 @@ export interface Config {
   readonly tlsCertFile: string | undefined
   readonly tlsKeyFile: string | undefined
   readonly certsDir: string
-  /** Proxies in front of us whose X-Forwarded-For entries are trusted (0: use the peer address). */
-  readonly trustProxyHops: number
+  /** Addresses and CIDRs of the proxies in front of us, whose X-Forwarded-For is read (empty: none). */
+  readonly trustedProxies: readonly string[]
   readonly dataDir: string
   readonly usersFile: string
   readonly sessionIdleTimeoutMs: number
@@ -84,15 +99,27 @@ export interface Config {
   readonly messageBurst: number
   readonly maxInvalidMessages: number
   readonly maxRateLimitedMessages: number
+  /** The window (ms) over which the two counts above are kept: they refill at their maximum per window. */
+  readonly abuseWindowMs: number
+  /** A socket with more unsent bytes than this is dropped. */
+  readonly maxBufferedBytes: number
   /** Handshakes per second per IP, with a burst. */
   readonly handshakeRate: number
   readonly handshakeBurst: number
+  /** Refused handshakes per second per IP, with a burst: a budget of their own. */
+  readonly refusedHandshakeRate: number
+  readonly refusedHandshakeBurst: number
   readonly maxConnectionsPerIp: number
   readonly maxConnectionsPerUser: number
   readonly perMessageDeflate: boolean
   readonly deflateThresholdBytes: number
   readonly heartbeatIntervalMs: number
   readonly shutdownTimeoutMs: number
+  /** HTTP timeouts (ms): all the headers, a whole request, an idle keep-alive connection. */
+  readonly http: { readonly headersTimeoutMs: number, readonly requestTimeoutMs: number, readonly keepAliveTimeoutMs: number }
+  readonly tlsMinVersion: 'TLSv1.2' | 'TLSv1.3'
+  /** Live sessions one user may hold; a login beyond it ends the oldest. */
+  readonly maxSessionsPerUser: number
   readonly logLevel: string
   /** The shared store; undefined: in-process stores (one instance). */
   readonly redis: RedisConfig | undefined
@@ -126,7 +153,7 @@ const envSchema = {
     TLS_CERT: pathString,
     TLS_KEY: pathString,
     CERTS_DIR: { ...pathString, minLength: 1 },
-    TRUST_PROXY_HOPS: int(0, 10),
+    TRUSTED_PROXIES: { type: 'string', maxLength: 8192 },
     DATA_DIR: { ...pathString, minLength: 1 },
     USERS_FILE: pathString,
     SESSION_IDLE_TIMEOUT_S: int(1),
@@ -145,14 +172,23 @@ const envSchema = {
     MESSAGE_BURST: int(1, 1_000_000),
     MAX_INVALID_MESSAGES: int(1),
     MAX_RATE_LIMITED_MESSAGES: int(1),
+    ABUSE_WINDOW_S: int(1, 86_400),
+    MAX_BUFFERED_BYTES: int(1024, 64 * 1024 * 1024),
     WS_HANDSHAKE_RATE: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
     WS_HANDSHAKE_BURST: int(1, 1_000_000),
+    WS_REFUSED_HANDSHAKE_RATE: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+    WS_REFUSED_HANDSHAKE_BURST: int(1, 1_000_000),
     WS_MAX_CONNECTIONS_PER_IP: int(1),
     WS_MAX_CONNECTIONS_PER_USER: int(1),
     WS_PERMESSAGE_DEFLATE: onOff,
     WS_DEFLATE_THRESHOLD: int(0),
     HEARTBEAT_INTERVAL_MS: int(100, 3_600_000),
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000),
+    HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000),
+    TLS_MIN_VERSION: { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] },
+    MAX_SESSIONS_PER_USER: int(1, 1000),
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     REDIS_URL: { type: 'string', maxLength: 4096, pattern: '^$|^rediss?://[^\\s]+$|^/[^\\s]*$' },
     REDIS_KEY_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:._{}-]+$' },
@@ -183,6 +219,9 @@ export class ConfigError extends Error {
  * @throws ConfigError naming the first bad variable
  */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  for (const [retired, replacement] of RETIRED_VARIABLES) {
+    if ((env[retired] ?? '').trim() !== '') throw new ConfigError(retired, `is no longer supported: use ${replacement}`)
+  }
   const raw: Record<string, string | number> = {}
   for (const name of Object.keys(ENV_DEFAULTS) as EnvName[]) {
     const given = env[name]
@@ -197,24 +236,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   return deepFreeze(fromEnvironment(raw as Record<EnvName, string | number>))
 }
 
-/** The typed configuration from validated variables; cross-variable rules are checked here. */
+/** The typed configuration from validated variables. */
 function fromEnvironment (v: Record<EnvName, string | number>): Config {
   const str = (name: EnvName): string => String(v[name])
   const num = (name: EnvName): number => Number(v[name])
-  const idle = num('SESSION_IDLE_TIMEOUT_S')
-  const absolute = num('SESSION_ABSOLUTE_TIMEOUT_S')
-  if (absolute < idle) {
-    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT_S', `must be at least SESSION_IDLE_TIMEOUT_S (${idle})`)
-  }
+  checkCombinations(str, num)
   const cert = str('TLS_CERT') || undefined
   const key = str('TLS_KEY') || undefined
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new ConfigError(cert === undefined ? 'TLS_CERT' : 'TLS_KEY', 'must be set together with ' + (cert === undefined ? 'TLS_KEY' : 'TLS_CERT'))
-  }
   const dataDir = path.resolve(str('DATA_DIR'))
-  if (/^rediss?:/.test(str('REDIS_URL')) && !URL.canParse(str('REDIS_URL'))) {
-    throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')
-  }
+  const idle = num('SESSION_IDLE_TIMEOUT_S')
+  const absolute = num('SESSION_ABSOLUTE_TIMEOUT_S')
   return {
     host: str('HOST'),
     port: num('PORT'),
@@ -223,7 +254,7 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     tlsCertFile: cert && path.resolve(cert),
     tlsKeyFile: key && path.resolve(key),
     certsDir: path.resolve(str('CERTS_DIR')),
-    trustProxyHops: num('TRUST_PROXY_HOPS'),
+    trustedProxies: parseProxies(str('TRUSTED_PROXIES')),
     dataDir,
     usersFile: path.resolve(str('USERS_FILE') || path.join(dataDir, 'users.json')),
     sessionIdleTimeoutMs: idle * 1000,
@@ -237,19 +268,61 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     messageBurst: num('MESSAGE_BURST'),
     maxInvalidMessages: num('MAX_INVALID_MESSAGES'),
     maxRateLimitedMessages: num('MAX_RATE_LIMITED_MESSAGES'),
+    abuseWindowMs: num('ABUSE_WINDOW_S') * 1000,
+    maxBufferedBytes: num('MAX_BUFFERED_BYTES'),
     handshakeRate: num('WS_HANDSHAKE_RATE'),
     handshakeBurst: num('WS_HANDSHAKE_BURST'),
+    refusedHandshakeRate: num('WS_REFUSED_HANDSHAKE_RATE'),
+    refusedHandshakeBurst: num('WS_REFUSED_HANDSHAKE_BURST'),
     maxConnectionsPerIp: num('WS_MAX_CONNECTIONS_PER_IP'),
     maxConnectionsPerUser: num('WS_MAX_CONNECTIONS_PER_USER'),
     perMessageDeflate: str('WS_PERMESSAGE_DEFLATE') === 'on',
     deflateThresholdBytes: num('WS_DEFLATE_THRESHOLD'),
     heartbeatIntervalMs: num('HEARTBEAT_INTERVAL_MS'),
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
+    http: { headersTimeoutMs: num('HTTP_HEADERS_TIMEOUT_MS'), requestTimeoutMs: num('HTTP_REQUEST_TIMEOUT_MS'), keepAliveTimeoutMs: num('HTTP_KEEP_ALIVE_TIMEOUT_MS') },
+    tlsMinVersion: str('TLS_MIN_VERSION') === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    maxSessionsPerUser: num('MAX_SESSIONS_PER_USER'),
     logLevel: str('LOG_LEVEL'),
     redis: str('REDIS_URL') === '' ? undefined : { url: str('REDIS_URL'), keyPrefix: str('REDIS_KEY_PREFIX'), timeoutMs: num('REDIS_TIMEOUT_MS') },
     sessionRecheckIntervalMs: num('SESSION_RECHECK_INTERVAL_MS'),
     connectionLeaseMs: num('WS_CONNECTION_LEASE_S') * 1000
   }
+}
+
+/** The rules that tie variables together (and REDIS_URL's form, which JSON Schema cannot check). */
+function checkCombinations (str: (name: EnvName) => string, num: (name: EnvName) => number): void {
+  const idle = num('SESSION_IDLE_TIMEOUT_S')
+  if (num('SESSION_ABSOLUTE_TIMEOUT_S') < idle) {
+    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT_S', `must be at least SESSION_IDLE_TIMEOUT_S (${idle})`)
+  }
+  const cert = str('TLS_CERT') !== ''
+  if (cert !== (str('TLS_KEY') !== '')) {
+    throw new ConfigError(cert ? 'TLS_KEY' : 'TLS_CERT', 'must be set together with ' + (cert ? 'TLS_CERT' : 'TLS_KEY'))
+  }
+  if (num('HTTP_HEADERS_TIMEOUT_MS') > num('HTTP_REQUEST_TIMEOUT_MS')) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must be at most HTTP_REQUEST_TIMEOUT_MS (${num('HTTP_REQUEST_TIMEOUT_MS')})`)
+  }
+  if (/^rediss?:/.test(str('REDIS_URL')) && !URL.canParse(str('REDIS_URL'))) {
+    throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')
+  }
+}
+
+/** Parses TRUSTED_PROXIES: comma-separated IP addresses and CIDRs (v4 or v6). */
+function parseProxies (value: string): readonly string[] {
+  const entries = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  for (const entry of entries) {
+    if (!isAddressOrCidr(entry)) throw new ConfigError('TRUSTED_PROXIES', `entries must be IP addresses or CIDRs like 10.0.0.0/8 (got ${JSON.stringify(entry)})`)
+  }
+  return entries
+}
+
+function isAddressOrCidr (entry: string): boolean {
+  const [address = '', bits, extra] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || extra !== undefined) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 /** Parses ALLOWED_ORIGINS: comma-separated exact origins (scheme://host[:port], no path). */

@@ -56,7 +56,8 @@ export async function generateDevelopmentCertificate (): Promise<{ cert: string,
     notAfterDate,
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      // An ECDSA key signs; it never encrypts a key (RFC 5480 section 3), so no keyEncipherment.
+      { name: 'keyUsage', digitalSignature: true },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] }
     ]

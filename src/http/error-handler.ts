@@ -35,6 +35,7 @@ const CLIENT_STATUSES: ReadonlyMap<number, HttpErrorCode> = new Map<number, Http
 
 /** Codes logged as warnings: the service is refusing work it would normally do. */
 const WARN_CODES: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, string>([
+  ['cross_site_request', 'cross-site request refused'],
   ['login_busy', 'login refused: too many password checks waiting'],
   ['store_unavailable', 'request refused: the session store cannot be reached']
 ])
@@ -84,8 +85,8 @@ function logRefusal (request: FastifyRequest, refusal: HttpError, error: Error):
     request.log.error({ err: error }, 'request failed')
   } else if (WARN_CODES.has(refusal.code)) {
     const detail = refusal.cause instanceof Error ? { detail: refusal.cause.message } : {}
-    request.log.warn({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ip: request.ip, ...detail }, WARN_CODES.get(refusal.code))
+    request.log.warn({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ip: request.client.address, ...refusal.log, ...detail }, WARN_CODES.get(refusal.code))
   } else {
-    request.log.info({ event: 'request_refused', code: refusal.code, status: refusal.statusCode }, 'request refused')
+    request.log.info({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ...refusal.log }, 'request refused')
   }
 }

@@ -1,19 +1,69 @@
 // The Node server under Fastify: HTTPS with the configured credentials (plain HTTP only with
-// TLS=off), with its timeouts set here rather than left to the defaults.
-import type { ServerOptions } from 'node:https'
+// TLS=off), its TLS policy, and its timeouts, set here rather than left to the defaults.
+//
+// TLS: TLS 1.3, and for TLS 1.2 only forward-secret AEAD suites (the "intermediate" profile of
+// Mozilla's server-side TLS guidelines, without DHE, which Node leaves off without parameters):
+// no CBC (LUCKY13), no CCM8, no static RSA. TLS_MIN_VERSION=TLSv1.3 turns 1.2 off.
+//
+// Timeouts: a client that sends its headers slowly is cut after HTTP_HEADERS_TIMEOUT_MS, a whole
+// request may take HTTP_REQUEST_TIMEOUT_MS, an idle keep-alive connection closes after
+// HTTP_KEEP_ALIVE_TIMEOUT_MS, and Node checks them every second (its default is every 30 s, which
+// would let a slow client hold its socket that much longer).
+import type { ServerOptions as HttpServerOptions } from 'node:http'
+import type { ServerOptions as HttpsServerOptions } from 'node:https'
+import type { Config } from '../config/config.js'
 import type { TlsCredentials } from '../config/tls-credentials.js'
 
-/** A TLS handshake must finish within this time (ms; Node's default is 120 s): idle half-open sockets cannot pile up. */
+/** A TLS handshake must finish within this time (ms; Node's default is 120 s). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000
-/** A request must arrive whole within this time (ms), and a socket idle this long is closed. */
-const REQUEST_TIMEOUT_MS = 30_000
+/** An idle socket (no bytes either way) is closed after this time (ms). */
 const CONNECTION_TIMEOUT_MS = 30_000
+/** How often Node enforces the headers and request timeouts (ms). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000
 
-/** Fastify's server options: TLS (or null for plain HTTP) and the timeouts. */
-export function httpServerOptions (tls: TlsCredentials | undefined): { https: ServerOptions | null, connectionTimeout: number, requestTimeout: number } {
+/** TLS 1.3 suites, then the TLS 1.2 ECDHE AEAD suites, strongest first. */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'
+].join(':')
+
+/** Key exchange groups, as Mozilla's intermediate profile lists them. */
+const TLS_GROUPS = 'X25519:prime256v1:secp384r1'
+
+export interface ServerOptions {
+  https: HttpsServerOptions | null
+  http: HttpServerOptions
+  connectionTimeout: number
+  requestTimeout: number
+  keepAliveTimeout: number
+}
+
+/** Fastify's server options: TLS (null for plain HTTP), the policy, and the timeouts. */
+export function httpServerOptions (config: Config, tls: TlsCredentials | undefined): ServerOptions {
+  const timeouts: HttpServerOptions = {
+    headersTimeout: config.http.headersTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS
+  }
   return {
-    https: tls === undefined ? null : { key: tls.key, cert: tls.cert, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    https: tls === undefined
+      ? null
+      : {
+          ...timeouts,
+          key: tls.key,
+          cert: tls.cert,
+          handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+          minVersion: config.tlsMinVersion,
+          ciphers: TLS_CIPHERS,
+          ecdhCurve: TLS_GROUPS,
+          honorCipherOrder: false
+        },
+    http: timeouts,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs
   }
 }

@@ -1,17 +1,45 @@
-// The HTTP plugins, in the order they must run: security headers first (so every answer carries
-// them, refusals included), cookies and form bodies, rate limits, then the static assets.
+// The HTTP plugins, in the order they must run: who the client is (before anything that counts
+// or logs it), security headers (so every answer carries them, refusals included), cookies and
+// form bodies, rate limits, then the static assets.
 import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import type { AllowedOrigins } from './allowed-origins.js'
+import { clientOf, type Client, type TrustedProxies } from './client-address.js'
 import { registerRateLimits } from './rate-limits.js'
 import { registerSecurityHeaders } from './security-headers.js'
 import { registerStaticAssets } from './static-assets.js'
 
-/** `redis`: the shared store the rate limits count in (when REDIS_URL is set). */
-export async function registerHttpPlugins (app: FastifyInstance, config: Config, allowedOrigins: AllowedOrigins, redis: RedisConnection | undefined): Promise<void> {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sent the request (behind TRUSTED_PROXIES: from X-Forwarded-For). */
+    client: Client
+  }
+}
+
+export interface HttpPluginsOptions {
+  readonly config: Config
+  readonly allowedOrigins: AllowedOrigins
+  readonly trustedProxies: TrustedProxies
+  /** The shared store the rate limits count in (when REDIS_URL is set). */
+  readonly redis: RedisConnection | undefined
+}
+
+export async function registerHttpPlugins (app: FastifyInstance, { config, allowedOrigins, trustedProxies, redis }: HttpPluginsOptions): Promise<void> {
+  // Worked out once per request, when first asked (by the rate limit, usually).
+  const clients = new WeakMap<FastifyRequest, Client>()
+  app.decorateRequest('client', {
+    getter () {
+      let client = clients.get(this)
+      if (client === undefined) {
+        client = clientOf(this.raw.socket.remoteAddress, this.headers, trustedProxies)
+        clients.set(this, client)
+      }
+      return client
+    }
+  })
   await registerSecurityHeaders(app, allowedOrigins)
   await app.register(fastifyCookie)
   await app.register(fastifyFormbody)

@@ -57,6 +57,8 @@ export async function registerRateLimits (app: FastifyInstance, config: Config, 
   await app.register(fastifyRateLimit, {
     ...(redis === undefined ? {} : { store: sharedStore(redis) }),
     global: true,
+    // The client's key (client-address.ts), so proxies and IPv6 /64s count as the other limits do.
+    keyGenerator: (request) => request.client.key,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     errorResponseBuilder: (_request, context) => new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) })
@@ -79,7 +81,7 @@ export function loginUserLimit (app: FastifyInstance, config: Config, usernameOf
   const limit = app.createRateLimit({
     max: config.loginRateLimit.userMax,
     timeWindow: config.loginRateLimit.windowMs,
-    keyGenerator: (request) => `login:${request.ip}:${usernameOf(request).toLowerCase()}`
+    keyGenerator: (request) => `login:${request.client.key}:${usernameOf(request).toLowerCase()}`
   })
   return async (request) => {
     const result = await limit(request)

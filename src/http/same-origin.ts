@@ -1,19 +1,22 @@
 // The check every state-changing form post passes: it must come from one of our own pages. The
 // Origin must be exactly one of the allowed origins, and Sec-Fetch-Site, when the browser sends
 // it, must be same-origin. This is what stops login CSRF and forced logouts.
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, preParsingAsyncHookHandler } from 'fastify'
 import { HttpError } from '../errors.js'
+import { bounded } from '../logging/bounded.js'
 import type { AllowedOrigins } from './allowed-origins.js'
-import type { Pages } from './pages.js'
-import { sendError } from './replies.js'
 
-/** An onRequest hook that answers 403 cross_site_request to a post from anywhere else. */
-export function sameOriginOnly (allowedOrigins: AllowedOrigins, pages: Pages): onRequestAsyncHookHandler {
-  return async function requireSameOrigin (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * A preParsing hook that refuses (403 cross_site_request) a post from anywhere else. preParsing,
+ * so the rate limits (onRequest) have counted the request first: refusals are limited too.
+ */
+export function sameOriginOnly (allowedOrigins: AllowedOrigins): preParsingAsyncHookHandler {
+  return async function requireSameOrigin (request: FastifyRequest, _reply: FastifyReply, payload) {
     const site = request.headers['sec-fetch-site']
-    if ((site !== undefined && site !== 'same-origin') || !allowedOrigins.has(request.headers.origin)) {
-      request.log.warn({ event: 'cross_site_refused', ip: request.ip, site }, 'cross-site request refused')
-      await sendError(request, reply, pages, new HttpError('cross_site_request'))
+    const origin = request.headers.origin
+    if ((site !== undefined && site !== 'same-origin') || !allowedOrigins.has(origin)) {
+      throw new HttpError('cross_site_request', { log: { origin: bounded(origin), site: bounded(typeof site === 'string' ? site : undefined) } })
     }
+    return payload
   }
 }

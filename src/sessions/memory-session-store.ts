@@ -61,6 +61,10 @@ export class MemorySessionStore implements SessionStore {
     this.#end(sessionKeyOf(id), reason)
   }
 
+  async destroyKey (key: string, reason: SessionEndReason): Promise<void> {
+    this.#end(key, reason)
+  }
+
   async destroyUser (username: string, reason: SessionEndReason): Promise<number> {
     let count = 0
     for (const session of [...this.#sessions.values()]) {

@@ -27,7 +27,7 @@ const EXPIRY_GRACE_MS = 5 * 60_000
 /** Most sessions one sweep ends (the next sweep takes the rest). */
 const SWEEP_BATCH = 500
 
-const END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>(['logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced'])
+const END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>(['logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced', 'session_limit'])
 
 function isEndReason (value: unknown): value is SessionEndReason {
   return typeof value === 'string' && END_REASONS.has(value)
@@ -92,6 +92,10 @@ export class RedisSessionStore implements SessionStore {
 
   async destroy (id: string, reason: SessionEndReason): Promise<void> {
     if (isSessionIdShape(id)) await this.#end(sessionKeyOf(id), reason)
+  }
+
+  async destroyKey (key: string, reason: SessionEndReason): Promise<void> {
+    if (/^[0-9a-f]{64}$/.test(key)) await this.#end(key, reason)
   }
 
   async destroyUser (username: string, reason: SessionEndReason): Promise<number> {

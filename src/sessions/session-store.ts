@@ -13,7 +13,7 @@
 // session may still be live.
 
 /** Why a session ended; sent to listeners and logged. */
-export type SessionEndReason = 'logout' | 'idle_timeout' | 'absolute_timeout' | 'user_removed' | 'password_changed' | 'replaced'
+export type SessionEndReason = 'logout' | 'idle_timeout' | 'absolute_timeout' | 'user_removed' | 'password_changed' | 'replaced' | 'session_limit'
 
 export interface Session {
   /** SHA-256 of the session id, hex: a non-secret handle for logs and socket bookkeeping. */
@@ -45,6 +45,8 @@ export interface SessionStore {
   touch (id: string): Promise<void>
   /** Ends the session with `reason`; no-op when it is not live. */
   destroy (id: string, reason: SessionEndReason): Promise<void>
+  /** Ends the session whose key (not id) is `key`, with `reason`; no-op when it is not live. */
+  destroyKey (key: string, reason: SessionEndReason): Promise<void>
   /** Ends every live session of `username`; resolves how many ended. */
   destroyUser (username: string, reason: SessionEndReason): Promise<number>
   /** The live sessions of `username`, oldest first. */

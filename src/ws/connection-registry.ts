@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws'
 /** One accepted connection. */
 export interface OpenConnection {
   readonly ws: WebSocket
+  /** The client's key (client-address.ts): what the per-IP cap counts. */
   readonly ip: string
   readonly username: string
   /** The session's non-secret key (SHA-256 of its id). */

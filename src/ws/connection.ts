@@ -1,9 +1,16 @@
 // One authenticated WebSocket: greets with user_authorized, answers each valid message with its
 // type's handler (protocol/handlers.ts), and turns every bad input into an error reply or a
-// defined close code. Never throws out of a listener.
+// defined close code. Never throws out of a listener. What the peer may cost is bounded:
+// - messages and pings share one token bucket (MESSAGE_RATE, MESSAGE_BURST);
+// - abuse (invalid messages; messages or pings past the bucket) is counted over time, in
+//   buckets of MAX_INVALID_MESSAGES and MAX_RATE_LIMITED_MESSAGES per ABUSE_WINDOW_S that
+//   refill continuously: past either, 1008. Good messages in between do not reset them;
+// - replies the peer does not read are bounded: past MAX_BUFFERED_BYTES unsent, it is dropped;
+// - only a pong that echoes the server's own last ping payload proves the peer alive.
+import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
-import { CLOSE_CODES, type CloseName, type MessageErrorCode } from '../errors.js'
+import { CLOSE_CODES, type CloseName, type ConnectionDrop, type MessageErrorCode } from '../errors.js'
 import { handleMessage, type HandlerContext } from '../protocol/handlers.js'
 import { errorMessage, userAuthorizedMessage } from '../protocol/messages.js'
 import type { Protocol } from '../protocol/protocol.js'
@@ -12,13 +19,17 @@ import { TokenBucket } from './token-bucket.js'
 
 /** Limits of one connection, from the configuration. */
 export interface ConnectionLimits {
-  /** Messages per second refilled into the bucket. */
+  /** Messages (and client pings) per second refilled into the bucket. */
   readonly messageRate: number
   readonly messageBurst: number
-  /** Invalid messages (bad JSON, bad shape, unknown type) in a row tolerated before closing with 1008. */
+  /** Invalid messages (bad JSON, bad shape, unknown type) tolerated per abuse window. */
   readonly maxInvalidMessages: number
-  /** Rate-limited messages in a row tolerated before closing with 1008. */
+  /** Messages or pings past the bucket tolerated per abuse window. */
   readonly maxRateLimitedMessages: number
+  /** The abuse window (ms): each count refills at its maximum per window. */
+  readonly abuseWindowMs: number
+  /** Unsent bytes past which the peer is dropped as a slow reader. */
+  readonly maxBufferedBytes: number
 }
 
 export interface HeroConnectionOptions {
@@ -33,31 +44,39 @@ export interface HeroConnectionOptions {
   readonly now: () => number
   /** Child logger carrying the connection id and user. */
   readonly log: FastifyBaseLogger
+  /** Told when the connection is dropped without a close frame, and why. */
+  readonly onDrop: (reason: ConnectionDrop) => void
 }
+
+/** Bytes of the random payload of each heartbeat ping. */
+const PING_PAYLOAD_BYTES = 8
 
 /** Serves one connection until it closes. */
 export class HeroConnection {
-  /** Cleared on every ping, set by the pong; a peer that misses one is terminated. */
-  isAlive = true
   readonly #options: HeroConnectionOptions
   readonly #context: HandlerContext
   readonly #bucket: TokenBucket
-  #invalidMessages = 0
-  #rateLimitedMessages = 0
+  readonly #invalid: TokenBucket
+  readonly #rateLimited: TokenBucket
+  /** The payload of the last heartbeat ping not yet answered; undefined once answered. */
+  #awaitedPong: Buffer | undefined
 
   constructor (options: HeroConnectionOptions) {
     this.#options = options
+    const { limits, now, ws } = options
     this.#context = { username: options.username }
-    this.#bucket = new TokenBucket(options.limits.messageRate, options.limits.messageBurst, options.now)
+    this.#bucket = new TokenBucket(limits.messageRate, limits.messageBurst, now)
+    this.#invalid = new TokenBucket(limits.maxInvalidMessages * 1000 / limits.abuseWindowMs, limits.maxInvalidMessages, now)
+    this.#rateLimited = new TokenBucket(limits.maxRateLimitedMessages * 1000 / limits.abuseWindowMs, limits.maxRateLimitedMessages, now)
     options.activity.opened(options.sessionKey)
-    const { ws } = options
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
-    ws.on('pong', () => { this.isAlive = true })
+    ws.on('ping', (data) => this.#onPing(data))
+    ws.on('pong', (data) => this.#onPong(data))
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already chosen the close code (1009 too big, 1002 protocol, 1007 bad UTF-8, 1008 limits).
       options.log.info({ event: 'ws_error', code: err.code ?? 'unknown' }, 'socket error')
     })
-    ws.send(userAuthorizedMessage(options.username))
+    this.#send(userAuthorizedMessage(options.username))
   }
 
   /** Closes with one of the registry's close codes. */
@@ -67,17 +86,17 @@ export class HeroConnection {
   }
 
   /**
-   * One heartbeat round: a peer that did not answer the previous ping is terminated (false);
-   * otherwise it is pinged again (true).
+   * One heartbeat round: a peer that did not echo the previous ping's payload is dropped (false);
+   * otherwise it is pinged again with a new payload (true).
    */
   heartbeat (): boolean {
-    if (!this.isAlive) {
-      this.#options.log.info({ event: 'ws_heartbeat_missed' }, 'terminating: missed pong')
-      this.#options.ws.terminate()
+    if (this.#awaitedPong !== undefined) {
+      this.#drop('heartbeat_missed')
       return false
     }
-    this.isAlive = false
-    this.#options.ws.ping()
+    this.#awaitedPong = randomBytes(PING_PAYLOAD_BYTES)
+    this.#options.ws.ping(this.#awaitedPong)
+    this.#checkBuffered()
     return true
   }
 
@@ -88,37 +107,69 @@ export class HeroConnection {
       return
     }
     if (!this.#bucket.take()) {
-      if (++this.#rateLimitedMessages > this.#options.limits.maxRateLimitedMessages) {
-        this.#options.log.warn({ event: 'ws_rate_abuse' }, 'closing: continued messages past the rate limit')
-        this.close('policy_violation')
-        return
-      }
+      if (this.#abused(this.#rateLimited, 'ws_rate_abuse', 'closing: continued messages past the rate limit')) return
       this.#send(errorMessage('rate_limited', undefined, Math.max(1, this.#bucket.retryAfterMs())))
       return
     }
-    // The counters count abuse in a row: a client that waits, or sends valid messages again,
-    // starts afresh, so a long-lived well-behaved connection never drifts towards 1008.
-    this.#rateLimitedMessages = 0
     this.#options.activity.used(this.#options.sessionId, this.#options.sessionKey)
     const parsed = this.#options.protocol.parse(data.toString())
     if (!parsed.ok) {
       this.#refuse(parsed.code, parsed.id)
       return
     }
-    this.#invalidMessages = 0
     this.#send(handleMessage(parsed.message.type, parsed.message, this.#context))
   }
 
-  #refuse (code: MessageErrorCode, id: number | undefined): void {
-    if (++this.#invalidMessages > this.#options.limits.maxInvalidMessages) {
-      this.#options.log.warn({ event: 'ws_invalid_abuse', code }, 'closing: repeated invalid messages')
-      this.close('policy_violation')
+  /** A client's ping costs a message: answered within the budget, abuse beyond it. */
+  #onPing (data: Buffer): void {
+    if (this.#bucket.take()) {
+      if (this.#options.ws.readyState !== this.#options.ws.OPEN) return
+      this.#options.ws.pong(data)
+      this.#checkBuffered()
       return
     }
+    this.#abused(this.#rateLimited, 'ws_ping_abuse', 'closing: continued pings past the rate limit')
+  }
+
+  /** Only the echo of our own last ping proves the peer alive; any other pong costs a message. */
+  #onPong (data: Buffer): void {
+    if (this.#awaitedPong !== undefined && data.equals(this.#awaitedPong)) {
+      this.#awaitedPong = undefined
+      return
+    }
+    if (!this.#bucket.take()) this.#abused(this.#rateLimited, 'ws_pong_abuse', 'closing: continued unrequested pongs')
+  }
+
+  #refuse (code: MessageErrorCode, id: number | undefined): void {
+    if (this.#abused(this.#invalid, 'ws_invalid_abuse', 'closing: repeated invalid messages', code)) return
     this.#send(errorMessage(code, id))
   }
 
+  /** Spends one unit of an abuse budget; when it is spent, closes with 1008 and answers true. */
+  #abused (budget: TokenBucket, event: string, message: string, code?: MessageErrorCode): boolean {
+    if (budget.take()) return false
+    this.#options.log.warn({ event, ...(code === undefined ? {} : { code }) }, message)
+    this.close('policy_violation')
+    return true
+  }
+
   #send (text: string): void {
-    if (this.#options.ws.readyState === this.#options.ws.OPEN) this.#options.ws.send(text)
+    const { ws } = this.#options
+    if (ws.readyState !== ws.OPEN) return
+    ws.send(text)
+    this.#checkBuffered()
+  }
+
+  /** A peer that does not read what we send is dropped before it can grow our memory. */
+  #checkBuffered (): void {
+    if (this.#options.ws.bufferedAmount > this.#options.limits.maxBufferedBytes) this.#drop('slow_reader')
+  }
+
+  /** Ends the socket at once, without a close frame (the peer would not read one), and says why. */
+  #drop (reason: ConnectionDrop): void {
+    if (this.#options.ws.readyState === this.#options.ws.CLOSED) return
+    this.#options.log.warn({ event: 'ws_dropped', reason, buffered: this.#options.ws.bufferedAmount }, 'dropping the socket')
+    this.#options.onDrop(reason)
+    this.#options.ws.terminate()
   }
 }

@@ -1,17 +1,15 @@
-// Counters of the upgrade gate's outcomes: each refusal reason, and accepted handshakes.
-import type { GateRejection } from '../errors.js'
+// Counters of outcomes since start-up, by name: the gate's (accepted, and each refusal reason)
+// and the connections' drops. Operators read them through the logs and the metrics.
 
-export type GateOutcome = GateRejection | 'accepted'
+/** Counts per outcome. */
+export class Counts<K extends string> {
+  readonly #counts = new Map<K, number>()
 
-/** Counts per outcome since start-up. */
-export class GateStats {
-  readonly #counts = new Map<GateOutcome, number>()
-
-  count (outcome: GateOutcome): void {
+  count (outcome: K): void {
     this.#counts.set(outcome, (this.#counts.get(outcome) ?? 0) + 1)
   }
 
-  get (outcome: GateOutcome): number {
+  get (outcome: K): number {
     return this.#counts.get(outcome) ?? 0
   }
 

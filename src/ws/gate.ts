@@ -2,6 +2,11 @@
 // It reads top to bottom as the checks a handshake must pass before `ws` sees it. Each failed
 // check answers one small HTTP response (Connection: close), logs and counts its reason from
 // the registry in errors.ts, and destroys the socket. Nothing else lives in this file.
+//
+// Two budgets per client (its key: the address, or its /64 for IPv6): handshakes that pass spend
+// WS_HANDSHAKE_RATE; refused ones spend WS_REFUSED_HANDSHAKE_RATE instead, so a page on another
+// origin opening our socket in a loop cannot starve its visitor's real handshakes. Once the
+// refusal budget is spent, refusals are answered 429 and stop being given back their handshake.
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
@@ -9,13 +14,17 @@ import type { WebSocket, WebSocketServer } from 'ws'
 import type { Config } from '../config/config.js'
 import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
-import { clientIp } from '../http/client-ip.js'
+import { clientOf, type Client, type TrustedProxies } from '../http/client-address.js'
+import { bounded } from '../logging/bounded.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
 import type { Session, SessionStore } from '../sessions/session-store.js'
 import type { ConnectionRegistry } from './connection-registry.js'
-import type { GateStats } from './gate-stats.js'
+import type { Counts } from './counts.js'
 import type { HandshakeLimiter } from './handshake-limiter.js'
 import type { UserSlots } from './user-slots.js'
+
+/** What the gate counts: each refusal reason, and accepted handshakes. */
+export type GateOutcome = GateRejection | 'accepted'
 
 /** The one path that upgrades. */
 export const WS_PATH = '/ws'
@@ -25,7 +34,7 @@ const CONNECTION_CAP_RETRY_AFTER_S = 5
 
 /** A handshake that passed every check. */
 export interface AcceptedHandshake {
-  readonly ip: string
+  readonly client: Client
   readonly session: Session
   /** The secret session id (memory only: used to touch the session). */
   readonly sessionId: string
@@ -37,11 +46,15 @@ export interface GateDependencies {
   readonly config: Config
   readonly wss: WebSocketServer
   readonly allowedOrigins: AllowedOrigins
+  readonly trustedProxies: TrustedProxies
   readonly sessions: SessionStore
   readonly connections: ConnectionRegistry
   readonly userSlots: UserSlots
+  /** Per-client budgets: of handshakes that pass, and of refused ones. */
   readonly handshakes: HandshakeLimiter
-  readonly stats: GateStats
+  readonly refusals: HandshakeLimiter
+  /** Counts of accepted handshakes and of each refusal reason. */
+  readonly stats: Counts<GateOutcome>
   readonly log: FastifyBaseLogger
   readonly isShuttingDown: () => boolean
   /** Takes over each accepted socket (its IP slot stays reserved until it closes). */
@@ -55,7 +68,7 @@ export function createUpgradeGate (deps: GateDependencies): (req: IncomingMessag
   // ws found the handshake itself malformed (Upgrade header, Sec-WebSocket-Key/Version, extensions).
   // Its errors here carry no code, only ws's own fixed text (never client input), which is logged.
   deps.wss.on('wsClientError', (err: Error & { code?: string }, socket: Duplex, req: IncomingMessage) => {
-    refuse(gate, socket, 'bad_handshake', clientIp(req, deps.config.trustProxyHops), undefined, err.code ?? err.message)
+    refuse(gate, socket, 'bad_handshake', clientOf(req.socket.remoteAddress, req.headers, deps.trustedProxies), undefined, err.code ?? err.message)
   })
 
   return function onUpgrade (req, socket, head) {
@@ -75,36 +88,39 @@ interface Gate extends GateDependencies {
 /** The checks, in order. Each failure answers its status and returns; nothing else is done. */
 async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const { config, connections } = gate
-  const ip = clientIp(req, config.trustProxyHops)
-  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string): void => refuse(gate, socket, reason, ip, retryAfterS, detail)
+  const client = clientOf(req.socket.remoteAddress, req.headers, gate.trustedProxies)
+  let spent = false // a handshake of the client's budget is held, and given back if this one is refused
+  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string): void => {
+    if (refuse(gate, socket, reason, client, retryAfterS, detail) && spent) gate.handshakes.refund(client.key)
+  }
 
-  // 1. The one WebSocket path, with GET.
+  // 1. The one WebSocket path, with GET; not while shutting down.
   if (pathOf(req.url) !== WS_PATH) return reject('not_found')
   if (req.method !== 'GET') return reject('method_not_allowed')
-
-  // 2. Not while shutting down.
   if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
 
-  // 3. Per-IP handshake rate, then per-IP concurrent connections (pending ones included).
-  const waitMs = gate.handshakes.take(ip)
+  // 2. Origin: present, single, and exactly one of ALLOWED_ORIGINS (no pattern matching). Before
+  //    any budget: a page on another origin spends only the refusal budget.
+  const origins = headerValues(req, 'origin')
+  if (origins.length === 0) return reject('origin_missing')
+  if (origins.length > 1) return reject('origin_duplicated')
+  if (!gate.allowedOrigins.has(origins[0])) return reject('origin_forbidden')
+
+  // 3. The client's handshake rate, then its open-plus-opening sockets on this instance.
+  const waitMs = gate.handshakes.take(client.key)
   if (waitMs > 0) return reject('handshake_rate_limited', Math.ceil(waitMs / 1000))
-  if (!connections.reserveIp(ip, config.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+  spent = true
+  if (!connections.reserveIp(client.key, config.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
   let slot: { username: string, token: string } | undefined
   let accepted = false
   try {
-    // 4. Origin: present, single, and exactly one of ALLOWED_ORIGINS (no pattern matching).
-    const origins = headerValues(req, 'origin')
-    if (origins.length === 0) return reject('origin_missing')
-    if (origins.length > 1) return reject('origin_duplicated')
-    if (!gate.allowedOrigins.has(origins[0])) return reject('origin_forbidden')
-
-    // 5. Exactly one __Host-sid cookie naming a live session (a store that cannot answer: 503).
+    // 4. Exactly one __Host-sid cookie naming a live session (a store that cannot answer: 503).
     const sessionId = sessionIdFromCookieHeader(req.headers.cookie)
     if (sessionId === undefined) return reject('session_missing')
     const session = await gate.sessions.get(sessionId)
     if (session === undefined) return reject('session_invalid')
 
-    // 6. Per-user open sockets, counted on every instance.
+    // 5. The user's open sockets, counted on every instance.
     const token = await gate.userSlots.acquire(session.username, config.maxConnectionsPerUser)
     if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
     slot = { username: session.username, token }
@@ -116,26 +132,46 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     gate.wss.handleUpgrade(req, socket, head, (ws) => {
       accepted = true
       gate.stats.count('accepted')
-      gate.onAccepted(ws, req, { ip, session, sessionId, slotToken: token })
+      gate.onAccepted(ws, req, { client, session, sessionId, slotToken: token })
     })
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err
     return reject('store_unavailable', STORE_UNAVAILABLE_RETRY_AFTER_S, err.message)
   } finally {
     if (!accepted) {
-      connections.releaseIp(ip)
+      connections.releaseIp(client.key)
       if (slot !== undefined) gate.userSlots.release(slot.username, slot.token)
     }
   }
 }
 
-/** Answers one small HTTP refusal, logs and counts it, and ends the socket. */
-function refuse (gate: Gate, socket: Duplex, reason: GateRejection, ip: string, retryAfterS?: number, detail?: string): void {
-  const { status } = GATE_REJECTIONS[reason]
-  gate.stats.count(reason)
-  const level = reason === 'origin_forbidden' || reason === 'origin_duplicated' || reason === 'store_unavailable' ? 'warn' : 'info'
-  gate.log[level]({ event: 'ws_rejected', reason, status, ip, ...(detail === undefined ? {} : { detail }) }, 'handshake refused')
-  abortHandshake(socket, status, retryAfterS)
+/** Refusals that are answers of our own (a limit, a shutdown): no refusal budget is spent on them. */
+const UNBUDGETED: ReadonlySet<GateRejection> = new Set<GateRejection>(['shutting_down', 'handshake_rate_limited', 'handshake_refusals_limited', 'ip_connection_limit', 'store_unavailable'])
+/** Refusals logged as warnings: what a hijacking attempt looks like. */
+const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>(['origin_forbidden', 'origin_duplicated', 'store_unavailable'])
+
+/**
+ * Answers one small HTTP refusal, logs and counts it, and ends the socket. A refusal spends the
+ * client's refusal budget; once that is empty it is answered 429 handshake_refusals_limited
+ * (counted, logged at debug only: a flood must not flood the log).
+ * @returns true when the refusal was within the budget (its handshake may be given back)
+ */
+function refuse (gate: Gate, socket: Duplex, reason: GateRejection, client: Client, retryAfterS?: number, detail?: string): boolean {
+  let answered = reason
+  let retryAfter = retryAfterS
+  if (!UNBUDGETED.has(reason)) {
+    const waitMs = gate.refusals.take(client.key)
+    if (waitMs > 0) {
+      answered = 'handshake_refusals_limited'
+      retryAfter = Math.ceil(waitMs / 1000)
+    }
+  }
+  const { status } = GATE_REJECTIONS[answered]
+  gate.stats.count(answered)
+  const level = answered === 'handshake_refusals_limited' ? 'debug' : WARNINGS.has(answered) ? 'warn' : 'info'
+  gate.log[level]({ event: 'ws_rejected', reason: answered, status, ip: client.address, ...(detail === undefined ? {} : { detail: bounded(detail) }) }, 'handshake refused')
+  abortHandshake(socket, status, retryAfter)
+  return answered === reason
 }
 
 /** A socket error before ws has the socket (a reset, a TLS failure): logged, and the socket ends. */

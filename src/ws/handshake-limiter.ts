@@ -1,5 +1,5 @@
-// Per-IP handshake rate for the upgrade path, which bypasses Fastify's routing (and so
-// @fastify/rate-limit). One token bucket per IP; idle (full) buckets are forgotten.
+// Per-client handshake budgets for the upgrade path, which bypasses Fastify's routing (and so
+// @fastify/rate-limit). One token bucket per client key; idle (full) buckets are forgotten.
 import { TokenBucket } from './token-bucket.js'
 
 /** Per-IP token buckets for WebSocket handshakes. */
@@ -30,6 +30,11 @@ export class HandshakeLimiter {
       this.#buckets.set(ip, bucket)
     }
     return bucket.take() ? 0 : Math.max(1, bucket.retryAfterMs())
+  }
+
+  /** Gives back a handshake spent by take() (one that turned out to be refused). */
+  refund (ip: string): void {
+    this.#buckets.get(ip)?.refund()
   }
 
   /** Forgets IPs whose bucket has refilled (they are as if never seen). */

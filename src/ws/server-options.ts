@@ -17,9 +17,10 @@ export function webSocketServerOptions (config: Config): ServerOptions & Record<
     maxPayload: config.maxPayloadBytes,
     maxFragments: MAX_FRAGMENTS,
     maxBufferedChunks: MAX_BUFFERED_CHUNKS,
-    maxPendingAutoPongs: 8,
     closeTimeout: CLOSE_TIMEOUT_MS,
-    autoPong: true,
+    // Pings are answered by the connection, within its message budget (connection.ts): a ping
+    // flood then ends in 1008 like any other, instead of queueing pongs.
+    autoPong: false,
     skipUTF8Validation: false,
     allowSynchronousEvents: true,
     // When on, small messages are sent as they are, and ws bounds the inflated size of every

@@ -7,14 +7,16 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Config } from '../config/config.js'
+import type { ConnectionDrop } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
+import type { TrustedProxies } from '../http/client-address.js'
 import { assertHandlersMatch } from '../protocol/handlers.js'
 import { Protocol } from '../protocol/protocol.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import { ConnectionRegistry, type OpenConnection } from './connection-registry.js'
 import { HeroConnection } from './connection.js'
-import { createUpgradeGate, type AcceptedHandshake } from './gate.js'
-import { GateStats } from './gate-stats.js'
+import { Counts } from './counts.js'
+import { createUpgradeGate, type AcceptedHandshake, type GateOutcome } from './gate.js'
 import { HandshakeLimiter } from './handshake-limiter.js'
 import { startHeartbeat } from './heartbeat.js'
 import { webSocketServerOptions } from './server-options.js'
@@ -31,7 +33,10 @@ declare module 'fastify' {
 /** What the app exposes of its WebSocket side (for shutdown, tests and operators). */
 export interface WebSocketService {
   readonly wss: WebSocketServer
-  readonly stats: GateStats
+  /** The gate's outcomes: accepted handshakes and each refusal reason. */
+  readonly stats: Counts<GateOutcome>
+  /** Sockets dropped without a close frame, by reason. */
+  readonly drops: Counts<ConnectionDrop>
   readonly connections: ConnectionRegistry
   readonly protocol: Protocol
   /** One heartbeat round now (also runs every HEARTBEAT_INTERVAL_MS). */
@@ -45,6 +50,7 @@ export interface WebSocketServiceDependencies {
   readonly sessions: SessionStore
   readonly userSlots: UserSlots
   readonly allowedOrigins: AllowedOrigins
+  readonly trustedProxies: TrustedProxies
   /** Clock in epoch milliseconds, for the limiters. */
   readonly now: () => number
   /** The shared store's reconnects, when there is one: sessions are re-checked at once after each. */
@@ -59,6 +65,7 @@ interface Parts extends WebSocketServiceDependencies {
   readonly connections: ConnectionRegistry
   readonly open: Map<OpenConnection, HeroConnection>
   readonly activity: SessionActivity
+  readonly drops: Counts<ConnectionDrop>
 }
 
 /** Adds the WebSocket side to `app`; call after the routes, before listen. */
@@ -72,13 +79,15 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     wss: new WebSocketServer(webSocketServerOptions(deps.config)),
     connections: new ConnectionRegistry(),
     open: new Map(),
-    activity: new SessionActivity(deps.sessions, deps.now, app.log)
+    activity: new SessionActivity(deps.sessions, deps.now, app.log),
+    drops: new Counts<ConnectionDrop>()
   }
-  const stats = new GateStats()
+  const stats = new Counts<GateOutcome>()
   let shuttingDown = false
   const gate = createUpgradeGate({
     ...parts,
     handshakes: new HandshakeLimiter(deps.config.handshakeRate, deps.config.handshakeBurst, deps.now),
+    refusals: new HandshakeLimiter(deps.config.refusedHandshakeRate, deps.config.refusedHandshakeBurst, deps.now),
     stats,
     isShuttingDown: () => shuttingDown,
     onAccepted: (ws, req, handshake) => accept(parts, ws, req, handshake)
@@ -94,21 +103,21 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     recheck.stop()
     unsubscribe()
     await closeAll(parts, Math.floor(deps.config.shutdownTimeoutMs / 2))
-    app.log.info({ event: 'ws_shutdown', gate: stats.snapshot() }, 'websocket closed')
+    app.log.info({ event: 'ws_shutdown', gate: stats.snapshot(), drops: parts.drops.snapshot() }, 'websocket closed')
   })
   app.addHook('onClose', async () => {
     app.server.off('upgrade', gate)
     parts.wss.close()
   })
 
-  const service: WebSocketService = { wss: parts.wss, stats, connections: parts.connections, protocol, heartbeat: heartbeat.round, recheckSessions: recheck.run }
+  const service: WebSocketService = { wss: parts.wss, stats, drops: parts.drops, connections: parts.connections, protocol, heartbeat: heartbeat.round, recheckSessions: recheck.run }
   app.decorate('websocket', service)
   return service
 }
 
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
-function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, session, sessionId, slotToken }: AcceptedHandshake): void {
-  const connection: OpenConnection = { ws, ip, username: session.username, sessionKey: session.key }
+function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, session, sessionId, slotToken }: AcceptedHandshake): void {
+  const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key }
   // 12 random hex digits, from the random tail of a v4 UUID: randomUUID draws from a cached
   // pool, where randomBytes(6) cost 3% of a handshake's CPU time (npm run bench profile).
   const log = parts.log.child({ conn: randomUUID().slice(-12), user: session.username })
@@ -128,9 +137,10 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { ip, sessio
     protocol: parts.protocol,
     limits: parts.config,
     now: parts.now,
-    log
+    log,
+    onDrop: (reason) => parts.drops.count(reason)
   }))
-  log.info({ event: 'ws_open', ip }, 'socket opened')
+  log.info({ event: 'ws_open', ip: client.address }, 'socket opened')
   parts.wss.emit('connection', ws, req)
 }
 

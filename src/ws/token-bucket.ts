@@ -1,5 +1,5 @@
 // A token bucket with an injected clock: `rate` tokens per second refill up to `burst`.
-// Used per connection for messages and per IP for handshakes.
+// Used per connection for messages and abuse, and per client for handshakes.
 
 // Refills summed in steps drift by float rounding (at 2/s, 250 ms then 249 ms leave a wait of
 // 1.0000000000000009 ms, and a client that waited a ceil'd wait could still find 0.9999999 tokens),
@@ -33,6 +33,12 @@ export class TokenBucket {
     if (this.#tokens < 1 - TOKEN_SLACK) return false
     this.#tokens = Math.max(0, this.#tokens - 1)
     return true
+  }
+
+  /** Gives back one token spent by take() (never above the burst). */
+  refund (): void {
+    this.#refill()
+    this.#tokens = Math.min(this.#burst, this.#tokens + 1)
   }
 
   /** Milliseconds until one token is available (0 when one is). */

@@ -114,3 +114,18 @@ t.test('a user added by the CLI can log in to a running server watching the file
   t.equal((await postLogin(server)).status, 303, 'alice still logs in')
   t.same((await users(server.usersFile, ['list'])).stdout, `${TEST_USER.username}\nbob\n`)
 })
+
+t.test('two CLI runs at once (add one user while removing another) never lose either change', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  await FileUsersStore.create(file, [{ username: 'mallory', hash: await hashFor('mallory password') }])
+  for (let round = 1; round <= 4; round++) {
+    const newcomer = `bob${round}`
+    const leaving = round === 1 ? 'mallory' : `bob${round - 1}`
+    const [added, removed] = await Promise.all([users(file, ['add', newcomer], `${BOB_PASSWORD}\n`), users(file, ['remove', leaving])])
+    t.equal(added.code, 0, `round ${round}: add ${newcomer}: ${added.stderr}`)
+    t.equal(removed.code, 0, `round ${round}: remove ${leaving}: ${removed.stderr}`)
+    const names = (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ username: string }> }).users.map((u) => u.username)
+    t.same(names, [newcomer], `round ${round}: both changes are in the file`)
+  }
+  t.same(fs.readdirSync(path.dirname(file)).sort(), ['users.json'], 'no lock or temp file left behind')
+})

@@ -77,7 +77,15 @@ const badValues: Array<{ env: Record<string, string>, variable: string, why: str
   { env: { TLS: 'maybe' }, variable: 'TLS', why: 'not on/off' },
   { env: { HOST: 'localhost; rm -rf /' }, variable: 'HOST', why: 'not a host name' },
   { env: { MESSAGE_RATE: '0' }, variable: 'MESSAGE_RATE', why: 'zero' },
-  { env: { MAX_PAYLOAD: '16' }, variable: 'MAX_PAYLOAD', why: 'below 64 bytes' }
+  { env: { MAX_PAYLOAD: '16' }, variable: 'MAX_PAYLOAD', why: 'below 64 bytes' },
+  { env: { TRUSTED_PROXIES: '10.0.0.0/33' }, variable: 'TRUSTED_PROXIES', why: 'a prefix longer than 32 bits' },
+  { env: { TRUSTED_PROXIES: '127.0.0.1, nginx' }, variable: 'TRUSTED_PROXIES', why: 'a name, not an address' },
+  { env: { TRUSTED_PROXIES: '::1/129' }, variable: 'TRUSTED_PROXIES', why: 'a prefix longer than 128 bits' },
+  { env: { HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' }, variable: 'HTTP_HEADERS_TIMEOUT_MS', why: 'longer than the whole request' },
+  { env: { TLS_MIN_VERSION: 'TLSv1.1' }, variable: 'TLS_MIN_VERSION', why: 'too old' },
+  { env: { MAX_BUFFERED_BYTES: '10' }, variable: 'MAX_BUFFERED_BYTES', why: 'below 1 KiB' },
+  { env: { REDIS_URL: 'http://redis:6379' }, variable: 'REDIS_URL', why: 'not redis:// or a socket path' },
+  { env: { REDIS_KEY_PREFIX: 'has space' }, variable: 'REDIS_KEY_PREFIX', why: 'a space' }
 ]
 
 for (const { env, variable, why } of badValues) {
@@ -89,6 +97,29 @@ for (const { env, variable, why } of badValues) {
     t.equal(err?.name, 'ConfigError')
   })
 }
+
+t.test('TRUST_PROXY_HOPS stops start-up, naming TRUSTED_PROXIES', async (t) => {
+  const err = configErrorFor({ TRUST_PROXY_HOPS: '1' })
+  t.equal(err?.variable, 'TRUST_PROXY_HOPS')
+  t.match(err?.message, /no longer supported: use TRUSTED_PROXIES/)
+  t.equal(configErrorFor({ TRUST_PROXY_HOPS: '' }), undefined, 'unless it is empty')
+})
+
+t.test('TRUSTED_PROXIES: addresses and CIDRs of both families', async (t) => {
+  t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1, fd00::/8' }).trustedProxies, ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])
+  t.same(loadConfig({}).trustedProxies, [], 'none by default')
+})
+
+t.test('a bad REDIS_URL is named but never shown: it may hold a password', async (t) => {
+  for (const url of ['http://user:s3cret@redis:6379', 'redis://user:s3cret@[bad']) {
+    const err = configErrorFor({ REDIS_URL: url })
+    t.equal(err?.variable, 'REDIS_URL')
+    t.notMatch(err?.message, 's3cret', `${url.split(':')[0]}: the value is not in the message`)
+  }
+  t.match(loadConfig({ REDIS_URL: 'rediss://user:pw@redis.example:6380/2' }).redis, { url: 'rediss://user:pw@redis.example:6380/2', keyPrefix: 'hero-socket:', timeoutMs: 1000 })
+  t.match(loadConfig({ REDIS_URL: '/run/redis/redis.sock' }).redis, { url: '/run/redis/redis.sock' })
+  t.equal(loadConfig({}).redis, undefined, 'unset: in-process stores')
+})
 
 t.test('unknown variables are ignored, not an error', async (t) => {
   t.equal(loadConfig({ PORT: '9000', SOMETHING_ELSE: 'x' }).port, 9000)

@@ -205,9 +205,9 @@ export interface RawRefusal {
   endedByServer: boolean
 }
 
-/** Writes `request` on a new TLS connection and reads until the server closes it. */
-export async function exchange (server: TestServer, request: string | Buffer, timeoutMs = RAW_TIMEOUT_MS): Promise<RawRefusal> {
-  const client = await RawClient.connect(server)
+/** Writes `request` on a new TLS connection (from `localAddress`, a loopback address) and reads until the server closes it. */
+export async function exchange (server: TestServer, request: string | Buffer, timeoutMs = RAW_TIMEOUT_MS, localAddress?: string): Promise<RawRefusal> {
+  const client = await RawClient.connect(server, localAddress === undefined ? {} : { localAddress })
   try {
     client.write(request)
     await client.waitClosed(timeoutMs)
@@ -247,6 +247,8 @@ export interface ExpectedRefusal {
   retryAfter?: number | true
   /** Strings that must not appear in the logs (session ids, cookies). */
   secrets?: readonly string[]
+  /** The loopback address the client connects from (each simulated client has its own). */
+  from?: string
 }
 
 /**
@@ -258,7 +260,7 @@ export async function assertRefused (t: Test, server: TestServer, request: strin
   const accepted = watchAccepted(server)
   const counted = server.app.websocket.stats.get(expected.reason)
   const logged = rejectionLogs(server, expected.reason).length
-  const res = await exchange(server, request)
+  const res = await exchange(server, request, RAW_TIMEOUT_MS, expected.from)
   t.equal(res.status, expected.status, `${name}: HTTP ${expected.status}`)
   t.equal(res.headers.get('connection')?.[0], 'close', `${name}: Connection: close`)
   t.equal(res.trailing.length, 0, `${name}: no bytes after the response`)

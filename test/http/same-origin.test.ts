@@ -30,7 +30,7 @@ t.test('POST /login from another site is refused and creates nothing', async (t)
   t.equal(await sessionCount(server), 0, 'no session created')
   t.equal(verifies.calls, 0, 'argon2 never ran')
   t.notMatch(server.logs.text, /login_succeeded|login_failed/, 'no login logged')
-  t.match(server.logs.text, 'cross_site_refused', 'the refusal is logged')
+  t.ok(server.logs.entries().some((e) => e.event === 'request_refused' && e.code === 'cross_site_request' && e.origin === 'https://evil.example'), 'the refusal is logged, with the Origin it came from')
 
   const ok = await postLogin(server, undefined, undefined, { 'sec-fetch-site': 'same-origin' })
   t.equal(ok.status, 303, 'our own Origin with Sec-Fetch-Site: same-origin is accepted')
@@ -54,4 +54,14 @@ t.test('POST /logout from another site is refused and the session stays alive', 
   t.equal(await sessionCount(server), 1, 'the session is still there')
   t.equal((await getWithSession(server, '/', sid)).status, 200, 'and still opens /')
   t.notMatch(server.logs.text, '"event":"logout"', 'no logout logged')
+})
+
+t.test('cross-site refusals count against the rate limits like any other request', async (t) => {
+  const server = await startTestServer(t, { LOGIN_RATE_IP_MAX: '3', RATE_LIMIT_MAX: '5' })
+  for (let i = 1; i <= 3; i++) t.equal((await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })).status, 403, `cross-site login ${i}: 403`)
+  const limited = await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })
+  t.equal(limited.status, 429, 'the fourth is rate-limited, not answered 403 again')
+  t.equal((await postLogin(server)).status, 429, 'and so is a good login from the same address: the limit counted them all')
+  for (let i = 1; i <= 5; i++) t.equal((await postForm(server, '/logout', {}, { origin: 'https://evil.example' })).status, 403, `cross-site logout ${i}: 403`)
+  t.equal((await postForm(server, '/logout', {}, { origin: 'https://evil.example' })).status, 429, 'cross-site logouts reach the global limit too')
 })

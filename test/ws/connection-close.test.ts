@@ -66,26 +66,34 @@ t.test('1009 on a message over MAX_PAYLOAD; exactly MAX_PAYLOAD is fine', async 
   fragmented.destroy()
 })
 
-t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages in a row', async (t) => {
-  const server = await startTestServer(t, { MAX_INVALID_MESSAGES: '3' })
+t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages in ABUSE_WINDOW_S, good ones in between or not', async (t) => {
+  const server = await startTestServer(t, { MAX_INVALID_MESSAGES: '3', ABUSE_WINDOW_S: '60' })
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
   await client.next()
   t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1')
   t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2')
-  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a valid message starts the count afresh')
-  t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1 again')
-  t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2 again')
-  t.match(await client.request({ type: 'get_name', hero: 'superman' }), { code: 'unknown_hero' }, 'an unknown hero is a valid message: afresh again')
-  t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1 in a row')
-  t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2 in a row')
-  t.match(await client.request({ type: 'get_name' }), { code: 'invalid_message' }, 'invalid 3 in a row')
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a valid message does not start the count afresh')
+  t.match(await client.request({ type: 'get_name', hero: 'superman' }), { code: 'unknown_hero' }, 'an unknown hero is a valid message')
+  t.match(await client.request({ type: 'get_name' }), { code: 'invalid_message' }, 'invalid 3')
   client.send('still nope')
-  t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'invalid 4 in a row: closed')
-  t.equal(client.messages.length, 10, 'no reply to the fourth')
+  t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'invalid 4 within the window: closed')
+  t.equal(client.messages.length, 6, 'no reply to the fourth')
   await assertForgotten(t, server, 1008)
   t.ok(server.logs.text.includes('ws_invalid_abuse'))
   t.notOk(server.logs.text.includes('still nope'), 'the message itself is not logged')
+})
+
+t.test('the invalid count refills over the window: a long-lived client with a mistake now and then is never closed', async (t) => {
+  const server = await startTestServer(t, { MAX_INVALID_MESSAGES: '3', ABUSE_WINDOW_S: '60' })
+  const sid = await server.login()
+  const client = await HeroClient.open(t, server, sid)
+  await client.next()
+  for (let minute = 1; minute <= 10; minute++) {
+    for (let i = 1; i <= 3; i++) t.match(await client.request('nope'), { code: 'invalid_json' }, `minute ${minute}: mistake ${i}`)
+    server.clock.advance(60_000)
+  }
+  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, '30 mistakes in 10 minutes, 3 a minute: still served')
 })
 
 t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES rate-limited messages', async (t) => {
@@ -103,19 +111,29 @@ t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES rate-limited messages', a
   t.ok(server.logs.text.includes('ws_rate_abuse'))
 })
 
-t.test('a client that waits after being rate-limited starts the count afresh', async (t) => {
-  const server = await startTestServer(t, { MESSAGE_BURST: '1', MESSAGE_RATE: '1', MAX_RATE_LIMITED_MESSAGES: '2' })
+t.test('interleaving good messages with floods still meets 1008; slowing down is never punished', async (t) => {
+  const server = await startTestServer(t, { MESSAGE_BURST: '1', MESSAGE_RATE: '1', MAX_RATE_LIMITED_MESSAGES: '2', ABUSE_WINDOW_S: '60' })
   const sid = await server.login()
-  const client = await HeroClient.open(t, server, sid)
-  await client.next()
   const ask = { type: 'get_name', hero: 'hulk' }
-  for (let round = 1; round <= 3; round++) {
-    t.match(await client.request(ask), { type: 'name' }, `round ${round}: answered`)
-    t.match(await client.request(ask), { code: 'rate_limited' }, `round ${round}: limited 1`)
-    t.match(await client.request(ask), { code: 'rate_limited' }, `round ${round}: limited 2`)
+  const flooder = await HeroClient.open(t, server, sid)
+  await flooder.next()
+  for (let round = 1; round <= 2; round++) {
+    t.match(await flooder.request(ask), { type: 'name' }, `round ${round}: one answered`)
+    t.match(await flooder.request(ask), { code: 'rate_limited' }, `round ${round}: one too many`)
     server.clock.advance(1000)
   }
-  t.equal(server.app.websocket.connections.size, 1, 'still open after 6 limited messages, never more than 2 in a row')
+  t.match(await flooder.request(ask), { type: 'name' }, 'round 3: answered')
+  flooder.send(ask)
+  t.same(await flooder.closed(), { code: 1008, reason: 'policy_violation' }, 'the third excess message in a minute closes it, good messages in between or not')
+
+  const patient = await HeroClient.open(t, server, sid)
+  await patient.next()
+  for (let round = 1; round <= 10; round++) {
+    t.match(await patient.request(ask), { type: 'name' }, `round ${round}: answered`)
+    t.match(await patient.request(ask), { code: 'rate_limited' }, `round ${round}: one too many`)
+    server.clock.advance(30_000)
+  }
+  t.equal(patient.ws.readyState, patient.ws.OPEN, 'one excess message every 30 s (the budget refills at 2 a minute): never closed')
 })
 
 t.test('broken frames sent by hand: ws closes with its protocol codes, and nothing is answered', async (t) => {

@@ -1,56 +1,92 @@
-// Limits on the WebSocket side, with the injected clock (no sleeping): the per-IP handshake rate
-// (429 with Retry-After), the per-IP and per-user connection caps (429, pending handshakes
-// included), and the per-connection message bucket (rate_limited with retryAfterMs, refill).
+// Limits on the WebSocket side, with the injected clock (no sleeping): the per-client handshake
+// rate (429 with Retry-After) and the refusal budget beside it, who the client is behind a
+// trusted proxy (and IPv6 by /64), the per-IP and per-user connection caps (429, pending
+// handshakes included), and the per-connection message bucket (rate_limited with retryAfterMs).
 import t from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { assertRefused, exchange, RawClient, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
+import { assertRefused, RawClient, rejectionLogs, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
 import { startTestServer } from '../helpers/test-server.js'
 
-t.test('handshake rate per IP: WS_HANDSHAKE_BURST at once, then 429 with Retry-After until the bucket refills', async (t) => {
+t.test('handshake rate per client: WS_HANDSHAKE_BURST at once, then 429 with Retry-After until the bucket refills', async (t) => {
   const server = await startTestServer(t, { WS_HANDSHAKE_RATE: '2', WS_HANDSHAKE_BURST: '3' })
   const sid = await server.login()
-  // Refused handshakes spend tokens too (the rate check comes before Origin and cookie).
-  for (let i = 0; i < 3; i++) {
-    await assertRefused(t, server, upgradeRequest(server, { sid, origins: [] }), { status: 403, reason: 'origin_missing' })
-  }
+  const accepted = watchAccepted(server)
+  for (let i = 0; i < 3; i++) t.match(await (await HeroClient.open(t, server, sid)).next(), { type: 'user_authorized' }, `handshake ${i + 1} of the burst`)
   const limited = { status: 429, reason: 'handshake_rate_limited', secrets: [sid] } as const
   await assertRefused(t, server, upgradeRequest(server, { sid }), { ...limited, retryAfter: 1 }, 'a good handshake past the burst')
   server.clock.advance(499)
   await assertRefused(t, server, upgradeRequest(server, { sid }), { ...limited, retryAfter: 1 }, '499 ms later (rate 2/s: not yet)')
   server.clock.advance(1)
-  const accepted = watchAccepted(server)
   const client = await HeroClient.open(t, server, sid)
   t.match(await client.next(), { type: 'user_authorized' }, '500 ms later one handshake is allowed')
-  t.equal(accepted.count, 1)
+  t.equal(accepted.count, 4)
   await assertRefused(t, server, upgradeRequest(server, { sid }), { ...limited, retryAfter: 1 }, 'and only one')
   t.equal(server.app.websocket.stats.get('handshake_rate_limited'), 3)
-  // Paths other than /ws never reach the limiter.
-  await assertRefused(t, server, upgradeRequest(server, { sid, path: '/other' }), { status: 404, reason: 'not_found' })
 })
 
 t.test('handshake rate with the defaults (burst 20, 10/s)', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_USER: '100' })
   const sid = await server.login()
-  for (let i = 0; i < 20; i++) {
-    const res = await exchange(server, upgradeRequest(server, { sid, origins: ['https://evil.com'] }))
-    t.equal(res.status, 403, `handshake ${i + 1}: reaches the Origin check`)
-  }
+  for (let i = 0; i < 20; i++) t.match(await (await HeroClient.open(t, server, sid)).next(), { type: 'user_authorized' }, `handshake ${i + 1}`)
   await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1, secrets: [sid] })
   server.clock.advance(100)
   const client = await HeroClient.open(t, server, sid)
   t.match(await client.next(), { type: 'user_authorized' }, '100 ms later one more')
 })
 
-t.test('the handshake rate is per client IP (the trusted X-Forwarded-For hop, not one the client adds)', async (t) => {
-  const server = await startTestServer(t, { WS_HANDSHAKE_RATE: '1', WS_HANDSHAKE_BURST: '1', TRUST_PROXY_HOPS: '1' })
+t.test('a page on another origin cannot spend its visitor\'s handshakes: refusals have a budget of their own', async (t) => {
+  const server = await startTestServer(t, { LOG_LEVEL: 'debug' })
   const sid = await server.login()
-  const from = (chain: string): string => upgradeRequest(server, { sid, origins: [], headers: [['X-Forwarded-For', chain]] })
-  await assertRefused(t, server, from('10.0.0.1'), { status: 403, reason: 'origin_missing' }, '10.0.0.1 spends its token')
-  await assertRefused(t, server, from('10.0.0.1'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, '10.0.0.1 again')
-  await assertRefused(t, server, from('1.2.3.4, 10.0.0.1'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, 'a spoofed entry on the left changes nothing')
-  await assertRefused(t, server, from('10.0.0.2'), { status: 403, reason: 'origin_missing' }, '10.0.0.2 has its own bucket')
-  t.same(server.logs.entries().filter((e) => e.reason === 'handshake_rate_limited').map((e) => e.ip), ['10.0.0.1', '10.0.0.1'], 'the log names the limited IP')
+  const hostile = upgradeRequest(server, { sid, origins: ['https://evil.example'] })
+  for (let i = 0; i < 20; i++) await assertRefused(t, server, hostile, { status: 403, reason: 'origin_forbidden', secrets: [sid] }, `hostile try ${i + 1}: 403`)
+  for (let i = 0; i < 30; i++) await assertRefused(t, server, hostile, { status: 429, reason: 'handshake_refusals_limited', retryAfter: 1, secrets: [sid] }, `hostile try ${i + 21}: still limited`)
+  t.equal(rejectionLogs(server, 'handshake_refusals_limited').every((e) => e.level === 20), true, 'the flood is logged at debug only')
+  for (let i = 0; i < 5; i++) {
+    const client = await HeroClient.open(t, server, sid)
+    t.match(await client.next(), { type: 'user_authorized' }, `the visitor's own socket ${i + 1} opens all the same`)
+  }
+  server.clock.advance(100)
+  await assertRefused(t, server, hostile, { status: 403, reason: 'origin_forbidden', secrets: [sid] }, 'the refusal budget refills on its own')
+})
+
+t.test('refused sessions give their handshake back within the refusal budget, and spend it beyond', async (t) => {
+  const server = await startTestServer(t, { WS_HANDSHAKE_RATE: '1', WS_HANDSHAKE_BURST: '3', WS_REFUSED_HANDSHAKE_RATE: '1', WS_REFUSED_HANDSHAKE_BURST: '5', LOG_LEVEL: 'debug' })
+  const sid = await server.login()
+  const forged = upgradeRequest(server, { sid: 'A'.repeat(43) })
+  for (let i = 0; i < 5; i++) await assertRefused(t, server, forged, { status: 401, reason: 'session_invalid' }, `forged cookie ${i + 1}: 401, the handshake given back`)
+  // Past the refusal budget a refusal keeps the handshake it spent: store lookups stay bounded.
+  for (let i = 0; i < 3; i++) await assertRefused(t, server, forged, { status: 429, reason: 'handshake_refusals_limited', retryAfter: 1 }, `forged cookie ${i + 6}: 429, the handshake spent`)
+  await assertRefused(t, server, forged, { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, 'then the handshake budget is empty too')
+  await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1, secrets: [sid] }, 'for the good cookie as well, until it refills')
+  server.clock.advance(1000)
+  t.match(await (await HeroClient.open(t, server, sid)).next(), { type: 'user_authorized' }, 'a second later the good cookie opens a socket')
+})
+
+t.test('the client is the trusted proxy\'s X-Forwarded-For entry, read from the right; otherwise the peer', async (t) => {
+  const server = await startTestServer(t, { TRUSTED_PROXIES: '127.0.0.1, 127.0.0.16/30', WS_HANDSHAKE_RATE: '1', WS_HANDSHAKE_BURST: '1', WS_MAX_CONNECTIONS_PER_USER: '50' })
+  const sid = await server.login()
+  const through = async (chain: string, from = '127.0.0.1'): Promise<HeroClient> => {
+    const client = await HeroClient.open(t, server, sid, { headers: { cookie: `__Host-sid=${sid}`, 'x-forwarded-for': chain }, localAddress: from })
+    await client.next()
+    return client
+  }
+  const limited = (chain: string): string => upgradeRequest(server, { sid, headers: [['X-Forwarded-For', chain]] })
+  await through('10.0.0.1')
+  await assertRefused(t, server, limited('10.0.0.1'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1, secrets: [sid] }, '10.0.0.1 again')
+  await assertRefused(t, server, limited('1.2.3.4, 10.0.0.1'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, 'an entry the client adds on the left changes nothing')
+  await assertRefused(t, server, limited('10.0.0.1, not-an-address, 127.0.0.17'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, 'from the right: a trusted proxy and junk are skipped')
+  await through('10.0.0.2')
+  await through('2001:db8:1:2::1')
+  await assertRefused(t, server, limited('2001:db8:1:2::ffff'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, 'IPv6 counts by /64')
+  await through('2001:db8:1:3::1')
+  await through('10.0.0.9')
+  await assertRefused(t, server, limited('::ffff:10.0.0.9'), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1 }, 'an IPv4-mapped address is its IPv4 address')
+  // A peer that is not a trusted proxy is the client, whatever it forwards.
+  await through('10.0.0.3', '127.0.0.5')
+  await assertRefused(t, server, upgradeRequest(server, { sid, headers: [['X-Forwarded-For', '10.0.0.4']] }), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1, from: '127.0.0.5' }, 'an untrusted peer cannot choose its identity')
+  const opened = server.logs.entries().filter((e) => e.event === 'ws_open').map((e) => e.ip)
+  t.same(opened, ['10.0.0.1', '10.0.0.2', '2001:db8:1:2::1', '2001:db8:1:3::1', '10.0.0.9', '127.0.0.5'], 'the logs name each client')
 })
 
 t.test('per-IP connection cap: WS_MAX_CONNECTIONS_PER_IP open sockets, then 429; a closed socket frees its slot', async (t) => {
@@ -61,7 +97,7 @@ t.test('per-IP connection cap: WS_MAX_CONNECTIONS_PER_IP open sockets, then 429;
   await first.next()
   await second.next()
   await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 429, reason: 'ip_connection_limit', retryAfter: 5, secrets: [sid] })
-  await assertRefused(t, server, upgradeRequest(server, { sid, origins: ['https://evil.com'] }), { status: 429, reason: 'ip_connection_limit', retryAfter: 5 }, 'the cap comes before the Origin check')
+  await assertRefused(t, server, upgradeRequest(server, { sid, origins: ['https://evil.com'] }), { status: 403, reason: 'origin_forbidden' }, 'the Origin check comes first')
   first.ws.close()
   await first.closed()
   await waitUntil(() => server.app.websocket.connections.size === 1, 'the server to forget the closed socket')

@@ -8,7 +8,7 @@ import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { assertRefused, RawWebSocket, upgradeRequest, watchAccepted, type ExpectedRefusal, type UpgradeRequestOptions } from '../helpers/raw-ws.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
-const GENEROUS = { WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000', WS_MAX_CONNECTIONS_PER_IP: '1' }
+const GENEROUS = { WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000', WS_REFUSED_HANDSHAKE_RATE: '100000', WS_REFUSED_HANDSHAKE_BURST: '100000', WS_MAX_CONNECTIONS_PER_IP: '1' }
 
 interface Case { name: string, request: UpgradeRequestOptions | string, expected: Omit<ExpectedRefusal, 'secrets'> }
 

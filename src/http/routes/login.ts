@@ -1,7 +1,7 @@
 // GET /login (the form, with an optional notice) and POST /login. A post must come from our
 // own page, passes the per-IP and the per-username-and-IP limits, has bounded fields (refused
 // before argon2 runs), and gets the same 401 page for an unknown user as for a wrong password.
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, preParsingAsyncHookHandler } from 'fastify'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, isValidUsername } from '../../accounts/account-rules.js'
 import { logIn, type LoginDependencies } from '../../accounts/login.js'
 import type { Config } from '../../config/config.js'
@@ -14,7 +14,7 @@ import { loginIpLimit, loginUserLimit } from '../rate-limits.js'
 import { sendPage } from '../replies.js'
 import { sameOriginOnly } from '../same-origin.js'
 
-export interface LoginRoutesOptions extends LoginDependencies {
+export interface LoginRoutesOptions extends Omit<LoginDependencies, 'onRehashFailed'> {
   readonly config: Config
   readonly pages: Pages
   readonly allowedOrigins: AllowedOrigins
@@ -37,8 +37,21 @@ const loginBodySchema = {
 
 interface LoginBody { username: string, password: string }
 
+/** Logins come from the form only: any other body type is refused (415) before it is parsed. */
+const formBodyOnly: preParsingAsyncHookHandler = async (request, _reply, payload) => {
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/x-www-form-urlencoded') throw new HttpError('login_form_invalid', { statusCode: 415 })
+  return payload
+}
+
 export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, options) => {
   const { config, pages } = options
+  const deps: LoginDependencies = {
+    ...options,
+    onRehashFailed: (username, err) => {
+      app.log.warn({ event: 'rehash_failed', username, err: { message: (err as Error).message } }, 'could not store the password hash at the configured costs (is USERS_FILE read-only?); run npm run users -- add to set it')
+    }
+  }
 
   app.get('/login', { config: { errorPage: true } }, async (request, reply) => {
     const code = (request.query as Record<string, unknown>).notice
@@ -50,18 +63,18 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     schema: { body: loginBodySchema },
     bodyLimit: LOGIN_BODY_LIMIT,
     config: { errorPage: true, inputErrorCode: 'login_form_invalid', rateLimit: loginIpLimit(config) },
-    onRequest: sameOriginOnly(options.allowedOrigins, pages),
+    preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
     preHandler: loginUserLimit(app, config, (request) => (request.body as LoginBody).username)
   }, async (request, reply) => {
     const { username, password } = request.body
-    const outcome = await logIn(options, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
+    const outcome = await logIn(deps, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
     if (outcome.outcome === 'busy') throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S })
     if (outcome.outcome === 'failed') {
       const logName = isValidUsername(username) ? username : '(not a valid username)'
-      request.log.info({ event: 'login_failed', username: logName, ip: request.ip }, 'login failed')
+      request.log.info({ event: 'login_failed', username: logName, ip: request.client.address }, 'login failed')
       return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
     }
-    request.log.info({ event: 'login_succeeded', username, ip: request.ip, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
+    request.log.info({ event: 'login_succeeded', username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
     return reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/', 303)
   })
 }

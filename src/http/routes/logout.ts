@@ -4,28 +4,26 @@ import type { FastifyPluginAsync } from 'fastify'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionFromCookie } from '../../sessions/session-cookie.js'
 import type { SessionStore } from '../../sessions/session-store.js'
 import type { AllowedOrigins } from '../allowed-origins.js'
-import type { Pages } from '../pages.js'
 import { sameOriginOnly } from '../same-origin.js'
 
 export interface LogoutRoutesOptions {
   readonly sessions: SessionStore
-  readonly pages: Pages
   readonly allowedOrigins: AllowedOrigins
 }
 
 /** Largest logout body accepted, in bytes (the form sends none). */
 const LOGOUT_BODY_LIMIT = 1024
 
-export const logoutRoutes: FastifyPluginAsync<LogoutRoutesOptions> = async (app, { sessions, pages, allowedOrigins }) => {
+export const logoutRoutes: FastifyPluginAsync<LogoutRoutesOptions> = async (app, { sessions, allowedOrigins }) => {
   app.post('/logout', {
     bodyLimit: LOGOUT_BODY_LIMIT,
     config: { errorPage: true },
-    onRequest: sameOriginOnly(allowedOrigins, pages)
+    preParsing: sameOriginOnly(allowedOrigins)
   }, async (request, reply) => {
     const current = await sessionFromCookie(sessions, request.headers.cookie)
     if (current !== undefined) {
       await sessions.destroy(current.id, 'logout')
-      request.log.info({ event: 'logout', username: current.session.username, ip: request.ip }, 'logged out')
+      request.log.info({ event: 'logout', username: current.session.username, ip: request.client.address }, 'logged out')
     }
     return reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/login?notice=logged_out', 303)
   })

@@ -1,0 +1,116 @@
+// The login use case through the real app: a login whose password check waited while the account
+// changed fails as a wrong password would; a login beyond MAX_SESSIONS_PER_USER ends the user's
+// oldest session (and its socket); a hash made with other argon2 costs is brought to the
+// configured ones on a successful login, without ending anything; a rehash that cannot be stored
+// is logged and the login still succeeds.
+import fs from 'node:fs'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import { FileUsersStore } from '../../src/accounts/file-users-store.js'
+import { PasswordHasher } from '../../src/accounts/password-hasher.js'
+import { HeroClient } from '../helpers/hero-client.js'
+import { postLogin, recordSessionEnds, sessionCount, setCookies } from '../helpers/http.js'
+import { hashFor, startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
+
+/** Holds every password check until the returned release() is called. */
+function holdChecks (server: TestServer): { release: () => void, waiting: () => number } {
+  const hasher = server.app.services.hasher
+  const verify = hasher.verify.bind(hasher)
+  let open: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  let waiting = 0
+  hasher.verify = async (hash, password) => {
+    const result = await verify(hash, password)
+    waiting++
+    await gate
+    return result
+  }
+  return { release: open, waiting: () => waiting }
+}
+
+async function waitFor (condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+for (const [change, apply] of [
+  ['given a new password', async (store: FileUsersStore) => { await store.put({ username: TEST_USER.username, hash: await hashFor('another password'), passwordSetAt: Date.now() }) }],
+  ['removed', async (store: FileUsersStore) => { await store.remove(TEST_USER.username) }]
+] as const) {
+  t.test(`a login whose check waited while the user was ${change} fails like a wrong password`, async (t) => {
+    const server = await startTestServer(t)
+    const held = holdChecks(server)
+    const pending = postLogin(server)
+    await waitFor(() => held.waiting() === 1, 'the check to finish and wait')
+    await apply(await FileUsersStore.open(server.usersFile)) // another process: the users CLI
+    await new Promise((resolve) => setTimeout(resolve, 150)) // the server's watcher polls every 50 ms in tests
+    held.release()
+    const res = await pending
+    t.equal(res.status, 401, 'refused')
+    t.same(setCookies(res), [], 'no cookie')
+    t.match(await res.text(), 'Your login information is incorrect.', 'the same page as a wrong password')
+    t.equal(await sessionCount(server), 0, 'no session')
+  })
+}
+
+t.test('a login beyond MAX_SESSIONS_PER_USER ends the user\'s oldest session and closes its socket', async (t) => {
+  const server = await startTestServer(t, { MAX_SESSIONS_PER_USER: '3' })
+  const ends = recordSessionEnds(server)
+  const oldest = await server.login()
+  server.clock.advance(1000)
+  const socket = await HeroClient.open(t, server, oldest)
+  await socket.next()
+  const others = []
+  for (let i = 0; i < 2; i++) {
+    server.clock.advance(1000)
+    others.push(await server.login())
+  }
+  t.equal(await sessionCount(server), 3)
+  server.clock.advance(1000)
+  const newest = await server.login()
+  t.same(await socket.closed(), { code: 4401, reason: 'session_ended' }, 'the oldest session\'s socket closes')
+  t.same(ends.map((e) => e.reason), ['session_limit'])
+  t.equal(await sessionCount(server), 3, 'still three')
+  t.equal(await server.sessions.get(oldest), undefined, 'the oldest is gone')
+  for (const sid of [...others, newest]) t.ok(await server.sessions.get(sid), 'the others live')
+})
+
+/** A users file holding TEST_USER hashed with other argon2 costs. */
+async function withOtherCosts (t: Test): Promise<{ file: string, hash: string }> {
+  const file = path.join(t.testdir({}), 'users.json')
+  const hash = await new PasswordHasher({ memoryKiB: 19456, timeCost: 3, parallelism: 1 }).hash(TEST_USER.password)
+  await FileUsersStore.create(file, [{ username: TEST_USER.username, hash, passwordSetAt: 1 }])
+  return { file, hash }
+}
+
+t.test('a hash made with other costs is brought to the configured ones at a successful login', async (t) => {
+  const { file, hash } = await withOtherCosts(t)
+  const server = await startTestServer(t, {}, { usersFile: file })
+  const ends = recordSessionEnds(server)
+  const earlier = await server.login()
+  const stored = (): { hash: string, passwordSetAt?: number } => (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string, passwordSetAt?: number }> }).users[0] ?? { hash: '' }
+  await waitFor(() => stored().hash !== hash, 'the rehash to be written')
+  const costs = (phc: string): string => phc.split('$')[3]?.split(',').sort().join(',') ?? ''
+  t.equal(costs(hash), 'm=19456,p=1,t=3', 'it was t=3')
+  t.equal(costs(stored().hash), 'm=19456,p=1,t=2', 'now it is the configured t=2')
+  t.equal(stored().passwordSetAt, 1, 'the same password: passwordSetAt kept')
+  await new Promise((resolve) => setTimeout(resolve, 200)) // the watcher reloads the file
+  t.same(ends, [], 'no session ended: a rehash is not a password change')
+  t.ok(await server.sessions.get(earlier), 'the session is alive')
+  t.equal((await postLogin(server)).status, 303, 'and the password still works')
+})
+
+t.test('a rehash that cannot be stored is logged, and the login succeeds all the same', async (t) => {
+  const { file, hash } = await withOtherCosts(t)
+  const server = await startTestServer(t, {}, { usersFile: file })
+  fs.mkdirSync(`${file}.lock`) // another writer holds the lock and never lets go
+  const res = await postLogin(server)
+  t.equal(res.status, 303, 'logged in')
+  await waitFor(() => server.logs.entries().some((e) => e.event === 'rehash_failed'), 'the failure to be logged')
+  t.match(server.logs.entries().find((e) => e.event === 'rehash_failed'), { level: 40, username: TEST_USER.username })
+  t.notMatch(server.logs.text, TEST_USER.password, 'no password in the logs')
+  t.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash, hash, 'the file is unchanged')
+})
