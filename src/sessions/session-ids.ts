@@ -1,7 +1,7 @@
 // Session ids, the same for every store: 256 random bits from the CSPRNG as base64url (the
 // cookie's value), and their SHA-256 (`key`), the only form a store keeps, so neither a store dump
 // nor a log line can be replayed as a cookie. Logs carry a prefix of the key only.
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 
 /** Session ids: 32 bytes from the CSPRNG, base64url (43 characters). */
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -21,7 +21,8 @@ export function isSessionIdShape (id: string): boolean {
 
 /** The non-secret key of a session id: its SHA-256, in hex. */
 export function sessionKeyOf (id: string): string {
-  return createHash('sha256').update(id).digest('hex')
+  // The one-shot crypto.hash: a third of createHash().update().digest()'s cost (npm run bench profile).
+  return hash('sha256', id, 'hex')
 }
 
 /** What logs carry of a session: the first 12 hex digits of its key. */

@@ -42,8 +42,8 @@ export interface HeroConnectionOptions {
   readonly protocol: Protocol
   readonly limits: ConnectionLimits
   readonly now: () => number
-  /** Child logger carrying the connection id and user. */
-  readonly log: FastifyBaseLogger
+  /** The child logger carrying the connection id and user (made on first use). */
+  readonly log: () => FastifyBaseLogger
   /** Told when the connection is dropped without a close frame, and why. */
   readonly onDrop: (reason: ConnectionDrop) => void
 }
@@ -74,7 +74,7 @@ export class HeroConnection {
     ws.on('pong', (data) => this.#onPong(data))
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already chosen the close code (1009 too big, 1002 protocol, 1007 bad UTF-8, 1008 limits).
-      options.log.info({ event: 'ws_error', code: err.code ?? 'unknown' }, 'socket error')
+      options.log().info({ event: 'ws_error', code: err.code ?? 'unknown' }, 'socket error')
     })
     this.#send(userAuthorizedMessage(options.username))
   }
@@ -102,7 +102,7 @@ export class HeroConnection {
 
   #onMessage (data: RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.#options.log.info({ event: 'ws_binary_refused' }, 'binary frame refused')
+      this.#options.log().info({ event: 'ws_binary_refused' }, 'binary frame refused')
       this.close('unsupported_data')
       return
     }
@@ -148,7 +148,7 @@ export class HeroConnection {
   /** Spends one unit of an abuse budget; when it is spent, closes with 1008 and answers true. */
   #abused (budget: TokenBucket, event: string, message: string, code?: MessageErrorCode): boolean {
     if (budget.take()) return false
-    this.#options.log.warn({ event, ...(code === undefined ? {} : { code }) }, message)
+    this.#options.log().warn({ event, ...(code === undefined ? {} : { code }) }, message)
     this.close('policy_violation')
     return true
   }
@@ -168,7 +168,7 @@ export class HeroConnection {
   /** Ends the socket at once, without a close frame (the peer would not read one), and says why. */
   #drop (reason: ConnectionDrop): void {
     if (this.#options.ws.readyState === this.#options.ws.CLOSED) return
-    this.#options.log.warn({ event: 'ws_dropped', reason, buffered: this.#options.ws.bufferedAmount }, 'dropping the socket')
+    this.#options.log().warn({ event: 'ws_dropped', reason, buffered: this.#options.ws.bufferedAmount }, 'dropping the socket')
     this.#options.onDrop(reason)
     this.#options.ws.terminate()
   }

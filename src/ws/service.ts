@@ -66,6 +66,8 @@ interface Parts extends WebSocketServiceDependencies {
   readonly open: Map<OpenConnection, HeroConnection>
   readonly activity: SessionActivity
   readonly drops: Counts<ConnectionDrop>
+  /** Sockets' openings and closes are logged (LOG_LEVEL info or below). */
+  readonly logsSockets: boolean
 }
 
 /** Adds the WebSocket side to `app`; call after the routes, before listen. */
@@ -80,7 +82,8 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     connections: new ConnectionRegistry(),
     open: new Map(),
     activity: new SessionActivity(deps.sessions, deps.now, app.log),
-    drops: new Counts<ConnectionDrop>()
+    drops: new Counts<ConnectionDrop>(),
+    logsSockets: ['trace', 'debug', 'info'].includes(app.log.level)
   }
   const stats = new Counts<GateOutcome>()
   let shuttingDown = false
@@ -118,15 +121,13 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
 function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, session, sessionId, slotToken }: AcceptedHandshake): void {
   const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key }
-  // 12 random hex digits, from the random tail of a v4 UUID: randomUUID draws from a cached
-  // pool, where randomBytes(6) cost 3% of a handshake's CPU time (npm run bench profile).
-  const log = parts.log.child({ conn: randomUUID().slice(-12), user: session.username })
+  const log = connectionLogger(parts.log, session.username)
   parts.connections.add(connection)
   ws.once('close', (code) => {
     parts.connections.remove(connection)
     parts.open.delete(connection)
     parts.userSlots.release(session.username, slotToken)
-    log.info({ event: 'ws_close', code }, 'socket closed')
+    if (parts.logsSockets) log().info({ event: 'ws_close', code }, 'socket closed')
   })
   parts.open.set(connection, new HeroConnection({
     ws,
@@ -140,8 +141,19 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, se
     log,
     onDrop: (reason) => parts.drops.count(reason)
   }))
-  log.info({ event: 'ws_open', ip: client.address }, 'socket opened')
+  if (parts.logsSockets) log().info({ event: 'ws_open', ip: client.address }, 'socket opened')
   parts.wss.emit('connection', ws, req)
+}
+
+/**
+ * The connection's own child logger (its id and user on every line), made when it first logs:
+ * a child per socket was 2% of a handshake's CPU (npm run bench profile), spent for nothing
+ * when the level logs nothing about sockets.
+ */
+function connectionLogger (parent: FastifyBaseLogger, username: string): () => FastifyBaseLogger {
+  let child: FastifyBaseLogger | undefined
+  // 12 random hex digits, from the random tail of a v4 UUID: randomUUID draws from a cached pool.
+  return () => (child ??= parent.child({ conn: randomUUID().slice(-12), user: username }))
 }
 
 /** Closes the sockets of one session with 4401, saying why and how this instance learnt of it. */
