@@ -16,12 +16,16 @@ import { loginRoutes } from './http/routes/login.js'
 import { logoutRoutes } from './http/routes/logout.js'
 import { createLogger } from './logging/logger.js'
 import { closeServices, createServices, type ServiceOverrides, type Services } from './services.js'
-import { attachWebSocketService } from './ws/service.js'
+import { instrument } from './operations/instrument.js'
+import { OperatorsListener } from './operations/operators-listener.js'
+import { attachWebSocketService, type WebSocketService } from './ws/service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The services the app was built from (for operators and tests). */
     services: Services
+    /** The operators' listener (metrics, health, readiness), when METRICS_PORT is set. */
+    operators: OperatorsListener | undefined
   }
 }
 
@@ -57,8 +61,21 @@ async function assemble (services: Services, log: FastifyBaseLogger): Promise<Fa
   await registerHttpPlugins(app, services)
   registerErrorHandlers(app, services.pages)
   await registerRoutes(app, services)
-  attachWebSocketService(app, { ...services, storeEvents: services.redis })
+  const websocket = attachWebSocketService(app, { ...services, storeEvents: services.redis })
+  attachOperations(app, services, websocket)
   return app
+}
+
+/** The metrics' sources, and the operators' listener (started when the app is ready, before it listens). */
+function attachOperations (app: FastifyInstance, services: Services, websocket: WebSocketService): void {
+  const stopInstrumenting = instrument(services, websocket)
+  const operators = services.config.metrics === undefined ? undefined : new OperatorsListener(services.config.metrics, services.metrics, services.readiness, app.log)
+  app.decorate('operators', operators)
+  if (operators !== undefined) app.addHook('onReady', async () => { await operators.start() })
+  app.addHook('onClose', async () => {
+    stopInstrumenting()
+    await operators?.close()
+  })
 }
 
 /** Fastify on our own server (TLS, timeouts), logging through `log`. Who the client is comes from client-address.ts. */
@@ -83,7 +100,7 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
 
 /** The routes, in the order they are matched and documented. */
 async function registerRoutes (app: FastifyInstance, services: Services): Promise<void> {
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, services)
   await app.register(loginRoutes, services)
   await app.register(logoutRoutes, services)
   await app.register(heroesPageRoutes, services)

@@ -6,6 +6,7 @@ import { PasswordHasher } from './accounts/password-hasher.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { loadTlsCredentials } from './config/tls-credentials.js'
+import { drainAndClose } from './operations/drain.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -42,9 +43,13 @@ async function main (): Promise<void> {
   }
 
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
-    if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
-    else app.log.info({ signal }, 'shutting down')
-    await app.close()
+    if (err !== undefined) {
+      app.log.error({ err }, 'closing after an uncaught error')
+      await app.close()
+      return
+    }
+    app.log.info({ signal }, 'shutting down')
+    await drainAndClose(app)
   })
 
   await app.listen({ host: config.host, port: config.port })

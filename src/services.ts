@@ -11,9 +11,11 @@ import type { UsersStore } from './accounts/users-store.js'
 import type { Config } from './config/config.js'
 import { loadTlsCredentials, type TlsCredentials } from './config/tls-credentials.js'
 import { AllowedOrigins } from './http/allowed-origins.js'
+import { AppMetrics } from './operations/metrics.js'
+import { Readiness } from './operations/readiness.js'
 import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
-import { RedisConnection } from './redis/redis-connection.js'
+import { RedisConnection, type RedisObserver } from './redis/redis-connection.js'
 import { MemorySessionStore } from './sessions/memory-session-store.js'
 import { RedisSessionStore } from './sessions/redis-session-store.js'
 import type { SessionStore } from './sessions/session-store.js'
@@ -46,6 +48,8 @@ export interface Services {
   readonly hasher: PasswordHasher
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
+  readonly metrics: AppMetrics
+  readonly readiness: Readiness
   readonly now: () => number
 }
 
@@ -59,7 +63,8 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()
   const users = overrides.users ?? await openUsersFile(config, log)
-  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`)
+  const metrics = new AppMetrics()
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics))
   const shared = { now, instanceId, log }
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
   // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
@@ -73,7 +78,8 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     config, instanceId, redis, tls, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
     userSlots: userSlots(config, redis, shared),
-    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies), now
+    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),
+    metrics, readiness: new Readiness(hasher.hashingProcess, redis), now
   }
   try {
     await hasher.warmUp()
@@ -82,6 +88,19 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     throw err
   }
   return services
+}
+
+/** What the Redis connection tells the metrics. */
+function redisObserver (metrics: AppMetrics): RedisObserver {
+  return {
+    call (operation, seconds, ok) {
+      metrics.redisDuration.observe({ operation }, seconds)
+      if (!ok) metrics.redisErrors.inc({ operation })
+    },
+    reconnected (client) {
+      metrics.redisReconnects.inc({ client })
+    }
+  }
 }
 
 /** The users file, watched; a warning for each way others could read or change it. */

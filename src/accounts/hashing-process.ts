@@ -94,6 +94,16 @@ export class HashingProcess {
     return this.#child?.pid
   }
 
+  /** True while a child is running and connected (readiness). */
+  get running (): boolean {
+    return this.#child !== undefined && this.#child.connected && this.#child.exitCode === null
+  }
+
+  /** Requests waiting for a turn (running ones not included). */
+  get queueLength (): number {
+    return this.#queue.length
+  }
+
   /** Starts the child now rather than at the first request. */
   start (): void {
     if (this.#closed) throw new Error('the hashing process is closed')
@@ -196,6 +206,9 @@ export class HashingProcess {
       if (job.attempts >= 2) job.reject(new Error(`the hashing process exited (${how})`))
       else this.#queue.unshift(job)
     }
+    // A child that ran is replaced at once (readiness asks for one); one that could not even
+    // start is tried again at the next request, not in a loop.
+    if (!this.#closed && !how.startsWith('not started')) this.#child = this.#spawn()
     this.#dispatch()
   }
 }

@@ -53,6 +53,10 @@ export const ENV_DEFAULTS = Object.freeze({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
   TLS_MIN_VERSION: 'TLSv1.2',
   MAX_SESSIONS_PER_USER: '10',
+  DRAIN_DELAY_MS: '3000',
+  METRICS_HOST: '127.0.0.1',
+  METRICS_PORT: '',
+  METRICS_TOKEN_FILE: '',
   LOG_LEVEL: 'info',
   REDIS_URL: '',
   REDIS_KEY_PREFIX: 'hero-socket:',
@@ -120,6 +124,10 @@ export interface Config {
   readonly tlsMinVersion: 'TLSv1.2' | 'TLSv1.3'
   /** Live sessions one user may hold; a login beyond it ends the oldest. */
   readonly maxSessionsPerUser: number
+  /** After SIGTERM, how long /readyz says 503 while new sockets are still accepted (ms). */
+  readonly drainDelayMs: number
+  /** The operators' listener (metrics, health, readiness); undefined: off. */
+  readonly metrics: MetricsConfig | undefined
   readonly logLevel: string
   /** The shared store; undefined: in-process stores (one instance). */
   readonly redis: RedisConfig | undefined
@@ -127,6 +135,15 @@ export interface Config {
   readonly sessionRecheckIntervalMs: number
   /** How long a socket counts towards its user's cap on every instance without being renewed (ms). */
   readonly connectionLeaseMs: number
+}
+
+/** Where the operators' listener listens, and the token it asks for. */
+export interface MetricsConfig {
+  readonly host: string
+  /** 0 picks a free port (tests). */
+  readonly port: number
+  /** A file holding the bearer token scrapes must send; undefined: none asked. */
+  readonly tokenFile: string | undefined
 }
 
 /** Where the shared store is, and how long any call to it may take. */
@@ -189,6 +206,10 @@ const envSchema = {
     HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000),
     TLS_MIN_VERSION: { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] },
     MAX_SESSIONS_PER_USER: int(1, 1000),
+    DRAIN_DELAY_MS: int(0, 600_000),
+    METRICS_HOST: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:\\-]+$' },
+    METRICS_PORT: { anyOf: [{ type: 'string', const: '' }, int(0, 65535)] },
+    METRICS_TOKEN_FILE: pathString,
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     REDIS_URL: { type: 'string', maxLength: 4096, pattern: '^$|^rediss?://[^\\s]+$|^/[^\\s]*$' },
     REDIS_KEY_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:._{}-]+$' },
@@ -283,6 +304,10 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     http: { headersTimeoutMs: num('HTTP_HEADERS_TIMEOUT_MS'), requestTimeoutMs: num('HTTP_REQUEST_TIMEOUT_MS'), keepAliveTimeoutMs: num('HTTP_KEEP_ALIVE_TIMEOUT_MS') },
     tlsMinVersion: str('TLS_MIN_VERSION') === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
     maxSessionsPerUser: num('MAX_SESSIONS_PER_USER'),
+    drainDelayMs: num('DRAIN_DELAY_MS'),
+    metrics: str('METRICS_PORT') === ''
+      ? undefined
+      : { host: str('METRICS_HOST'), port: num('METRICS_PORT'), tokenFile: str('METRICS_TOKEN_FILE') === '' ? undefined : path.resolve(str('METRICS_TOKEN_FILE')) },
     logLevel: str('LOG_LEVEL'),
     redis: str('REDIS_URL') === '' ? undefined : { url: str('REDIS_URL'), keyPrefix: str('REDIS_KEY_PREFIX'), timeoutMs: num('REDIS_TIMEOUT_MS') },
     sessionRecheckIntervalMs: num('SESSION_RECHECK_INTERVAL_MS'),
@@ -302,6 +327,9 @@ function checkCombinations (str: (name: EnvName) => string, num: (name: EnvName)
   }
   if (num('HTTP_HEADERS_TIMEOUT_MS') > num('HTTP_REQUEST_TIMEOUT_MS')) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must be at most HTTP_REQUEST_TIMEOUT_MS (${num('HTTP_REQUEST_TIMEOUT_MS')})`)
+  }
+  if (num('DRAIN_DELAY_MS') >= num('SHUTDOWN_TIMEOUT_MS')) {
+    throw new ConfigError('DRAIN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${num('SHUTDOWN_TIMEOUT_MS')}), which must leave time to close the sockets`)
   }
   if (/^rediss?:/.test(str('REDIS_URL')) && !URL.canParse(str('REDIS_URL'))) {
     throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')

@@ -9,6 +9,10 @@ import type { Pages } from './pages.js'
 import { sendError } from './replies.js'
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The registry code this request was refused with, once the error handler answered it. */
+    refusal: HttpErrorCode | null
+  }
   interface FastifyContextConfig {
     /** The code this route answers bad input with (invalid, too large, wrong media type), keeping the status. */
     inputErrorCode?: HttpErrorCode
@@ -51,8 +55,10 @@ export function frameworkErrors (pages: Pages): (error: FastifyError, request: F
 
 /** Sets the app's error handler and not-found handler. */
 export function registerErrorHandlers (app: FastifyInstance, pages: Pages): void {
+  app.decorateRequest('refusal', null)
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const refusal = error instanceof HttpError ? error : fromOtherError(error, request)
+    request.refusal = refusal.code
     logRefusal(request, refusal, error)
     if (refusal.retryAfterS !== undefined) reply.header('retry-after', refusal.retryAfterS)
     return sendError(request, reply, pages, refusal)

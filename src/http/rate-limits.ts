@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
-import { HttpError, StoreUnavailableError } from '../errors.js'
+import { HttpError } from '../errors.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 
 /** The plugin's own Redis store (its Lua script), which the package does not export by name. */
@@ -20,21 +20,24 @@ interface PluginStore {
 }
 type RedisStoreConstructor = new (continueExceeding: boolean, exponentialBackoff: boolean, redis: unknown, key: string) => PluginStore
 
-/** The plugin's Redis store with its errors turned into StoreUnavailableError. */
+/** The plugin's Redis store, each call measured and its errors made StoreUnavailableError. */
 class SharedStore implements PluginStore {
   readonly #inner: PluginStore
-  constructor (inner: PluginStore) {
+  readonly #redis: RedisConnection
+  constructor (inner: PluginStore, redis: RedisConnection) {
     this.#inner = inner
+    this.#redis = redis
   }
 
   incr (key: string, callback: Callback, timeWindow: number, max: number): void {
-    this.#inner.incr(key, (err, result) => {
-      callback(err === null ? null : new StoreUnavailableError('rate limit', err), result)
-    }, timeWindow, max)
+    const counted = new Promise<{ current: number, ttl: number } | undefined>((resolve, reject) => {
+      this.#inner.incr(key, (err, result) => { if (err === null) resolve(result); else reject(err) }, timeWindow, max)
+    })
+    this.#redis.timed('rate_limit', counted).then((result) => callback(null, result), (err: Error) => callback(err))
   }
 
   child (routeOptions: unknown): PluginStore {
-    return new SharedStore(this.#inner.child(routeOptions))
+    return new SharedStore(this.#inner.child(routeOptions), this.#redis)
   }
 }
 
@@ -42,7 +45,7 @@ class SharedStore implements PluginStore {
 function sharedStore (redis: RedisConnection): NonNullable<RateLimitOptions['store']> {
   return class extends SharedStore {
     constructor (params: { continueExceeding: boolean, exponentialBackoff: boolean }) {
-      super(new PluginRedisStore(params.continueExceeding, params.exponentialBackoff, redis.client, redis.keys.rateLimits))
+      super(new PluginRedisStore(params.continueExceeding, params.exponentialBackoff, redis.client, redis.keys.rateLimits), redis)
     }
   } as unknown as NonNullable<RateLimitOptions['store']>
 }

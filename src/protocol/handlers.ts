@@ -1,6 +1,7 @@
 // What the server does with each client message: one handler per type, in a table whose type
 // (generated from schemas/ at build time) makes a client message without a handler a compile
 // error. Adding a message type: its schema file, its handler here, its README row.
+import type { MessageErrorCode } from '../errors.js'
 import type { ClientMessages, ClientMessageType } from './generated/messages.js'
 import { HEROES } from './heroes.js'
 import { errorMessage, nameMessage } from './messages.js'
@@ -10,22 +11,33 @@ export interface HandlerContext {
   readonly username: string
 }
 
-/** Answers one valid message with the text frame to send back. */
-export type Handler<M> = (message: M, context: HandlerContext) => string
+/** A handler's answer: the text frame to send back, and how the message was answered. */
+export interface Reply {
+  readonly frame: string
+  /** 'answered', or the error code the reply carries (for the metrics). */
+  readonly outcome: 'answered' | MessageErrorCode
+}
+
+/** Answers one valid message. */
+export type Handler<M> = (message: M, context: HandlerContext) => Reply
 
 /** One handler for every client message type. */
 export type HandlerTable = { readonly [T in ClientMessageType]: Handler<ClientMessages[T]> }
 
-export const HANDLERS: HandlerTable = Object.freeze({
+const table: HandlerTable = {
   // The catalogue is a Map: `__proto__` or `toString` is just an unknown hero.
   get_name (message) {
     const hero = HEROES.get(message.hero)
-    return hero === undefined ? errorMessage('unknown_hero', message.id) : nameMessage(hero, message.id)
+    return hero === undefined
+      ? { frame: errorMessage('unknown_hero', message.id), outcome: 'unknown_hero' }
+      : { frame: nameMessage(hero, message.id), outcome: 'answered' }
   }
-})
+}
+
+export const HANDLERS: HandlerTable = Object.freeze(table)
 
 /** Answers a valid client message with its type's handler. */
-export function handleMessage<T extends ClientMessageType> (type: T, message: ClientMessages[T], context: HandlerContext): string {
+export function handleMessage<T extends ClientMessageType> (type: T, message: ClientMessages[T], context: HandlerContext): Reply {
   // `type` was checked against the schemas; this keeps the table safe on its own too.
   if (!Object.hasOwn(HANDLERS, type)) throw new TypeError(`no handler for message type ${JSON.stringify(type)}`)
   const handler: Handler<ClientMessages[T]> = HANDLERS[type]

@@ -1,13 +1,26 @@
 // The connection to the shared store: one ioredis client for commands and one for pub/sub. Every
 // command is bounded (REDIS_TIMEOUT_MS) and fails at once while Redis is unreachable (no offline
 // queue), so a slow or missing Redis makes logins and handshakes fail fast instead of hanging;
-// both clients reconnect on their own, forever. Outages are logged once each, when they begin and
-// when they end, and listeners hear of every reconnect (to re-check what may have been missed).
+// both clients reconnect on their own, forever. A PING every second tells whether Redis answers
+// (a stopped process keeps its connections but answers nothing). Outages are logged once each,
+// when they begin and when they end, and listeners hear of every reconnect (to re-check what may
+// have been missed). Every store call goes through timed(): measured, and failures made
+// StoreUnavailableError.
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { RedisConfig } from '../config/config.js'
+import { StoreUnavailableError } from '../errors.js'
 import { RedisKeys } from './redis-keys.js'
+
+/** How often Redis is asked whether it answers (ms). */
+const PROBE_INTERVAL_MS = 1000
+
+/** What a connection reports of its calls and reconnects (the metrics). */
+export interface RedisObserver {
+  call (operation: string, seconds: number, ok: boolean): void
+  reconnected (client: 'commands' | 'pubsub'): void
+}
 
 /** Delay before reconnect attempt `times` (ms): doubling from 100 ms up to 2 s. */
 function reconnectDelay (times: number): number {
@@ -22,45 +35,57 @@ export class RedisConnection {
   readonly keys: RedisKeys
   readonly #events = new EventEmitter()
   readonly #log: FastifyBaseLogger
+  readonly #observer: RedisObserver | undefined
+  readonly #probe: NodeJS.Timeout
   #reachable = false
   #everReady = false
   #outage = false
   #closed = false
+  #subscriberConnects = 0
 
   /** Connects in the background; nothing waits for Redis here. */
-  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string) {
+  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string, observer?: RedisObserver) {
     this.keys = new RedisKeys(config.keyPrefix)
     this.#log = log
-    const common: RedisOptions = {
-      connectTimeout: config.timeoutMs,
-      retryStrategy: reconnectDelay,
-      connectionName: name,
-      lazyConnect: false
-    }
+    this.#observer = observer
+    this.#events.setMaxListeners(0)
+    const common: RedisOptions = { connectTimeout: config.timeoutMs, retryStrategy: reconnectDelay, connectionName: name, lazyConnect: false }
     this.client = create(config.url, { ...common, commandTimeout: config.timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
     this.subscriber = create(config.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true })
-    this.client.on('ready', () => this.#onReady())
-    this.client.on('error', (err: Error & { code?: string }) => this.#onError(err))
+    this.client.on('ready', () => this.#answers())
+    this.client.on('error', (err: Error & { code?: string }) => this.#outageBegins(err.message, err.code))
     this.client.on('close', () => { if (!this.#closed) this.#outageBegins('the connection closed') })
-    this.subscriber.on('ready', () => this.#events.emit('subscriberReady'))
+    this.subscriber.on('ready', () => this.#subscriberReady())
     this.subscriber.on('error', () => {}) // the command client reports outages; this one reconnects with it
+    this.#probe = setInterval(() => { void this.#ping() }, PROBE_INTERVAL_MS)
+    this.#probe.unref()
   }
 
-  /** True while the command client is connected and ready. */
+  /** True while Redis answers this instance. */
   get reachable (): boolean {
     return this.#reachable
   }
 
+  /**
+   * Awaits one call to Redis for `operation`, recording its duration and outcome.
+   * @throws StoreUnavailableError for any failure (timeout, connection down, an error reply)
+   */
+  async timed<T> (operation: string, pending: Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      const value = await pending
+      this.#observer?.call(operation, (performance.now() - started) / 1000, true)
+      return value
+    } catch (err) {
+      this.#observer?.call(operation, (performance.now() - started) / 1000, false)
+      throw new StoreUnavailableError(operation, err)
+    }
+  }
+
   /** Calls `listener` after every reconnect of either client (not the first connect). Returns an unsubscribe. */
   onReconnect (listener: () => void): () => void {
-    let subscriberConnects = 0
-    const onSubscriber = (): void => { if (++subscriberConnects > 1) listener() }
     this.#events.on('reconnected', listener)
-    this.#events.on('subscriberReady', onSubscriber)
-    return () => {
-      this.#events.off('reconnected', listener)
-      this.#events.off('subscriberReady', onSubscriber)
-    }
+    return () => this.#events.off('reconnected', listener)
   }
 
   /** Calls `listener` each time the subscriber client is ready (first connect included). */
@@ -73,22 +98,41 @@ export class RedisConnection {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#probe)
     this.#events.removeAllListeners()
     this.client.disconnect()
     this.subscriber.disconnect()
   }
 
-  #onReady (): void {
+  async #ping (): Promise<void> {
+    if (this.#closed || this.client.status !== 'ready') return
+    try {
+      await this.client.ping()
+      this.#answers()
+    } catch (err) {
+      this.#outageBegins(`PING failed: ${(err as Error).message}`)
+    }
+  }
+
+  #answers (): void {
+    if (this.#reachable) return
     this.#reachable = true
-    if (this.#everReady) this.#events.emit('reconnected')
+    if (this.#everReady) {
+      this.#observer?.reconnected('commands')
+      this.#events.emit('reconnected')
+    }
     if (this.#outage) this.#log.info({ event: 'redis_reachable' }, 'Redis answers again')
     else if (!this.#everReady) this.#log.info({ event: 'redis_connected' }, 'connected to Redis')
     this.#everReady = true
     this.#outage = false
   }
 
-  #onError (err: Error & { code?: string }): void {
-    this.#outageBegins(err.message, err.code)
+  #subscriberReady (): void {
+    if (++this.#subscriberConnects > 1) {
+      this.#observer?.reconnected('pubsub')
+      this.#events.emit('reconnected')
+    }
+    this.#events.emit('subscriberReady')
   }
 
   // ioredis reports every failed attempt; one line per outage says when it began.

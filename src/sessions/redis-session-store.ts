@@ -5,7 +5,6 @@
 // bounded by REDIS_TIMEOUT_MS and fails with StoreUnavailableError, never hangs.
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
-import { StoreUnavailableError } from '../errors.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import { expiryOf, type SessionTimeouts } from './session-expiry.js'
 import { isSessionIdShape, newSessionId, sessionKeyOf } from './session-ids.js'
@@ -100,7 +99,7 @@ export class RedisSessionStore implements SessionStore {
 
   async destroyUser (username: string, reason: SessionEndReason): Promise<number> {
     const { keys } = this.#redis
-    const messages = await this.#call('destroyUser', this.#redis.client.heroSessionEndUser(keys.userSessions(username), keys.sessionDeadlines,
+    const messages = await this.#call('end_user', this.#redis.client.heroSessionEndUser(keys.userSessions(username), keys.sessionDeadlines,
       reason, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
     for (const message of messages) this.#report(message, 'local')
     return messages.length
@@ -108,7 +107,7 @@ export class RedisSessionStore implements SessionStore {
 
   async listUser (username: string): Promise<readonly Session[]> {
     const { keys } = this.#redis
-    const flat = await this.#call('listUser', this.#redis.client.heroSessionsOfUser(keys.userSessions(username), keys.sessionPrefix))
+    const flat = await this.#call('list_user', this.#redis.client.heroSessionsOfUser(keys.userSessions(username), keys.sessionPrefix))
     const now = this.#now()
     const sessions: Session[] = []
     for (let i = 0; i + 3 < flat.length; i += 4) {
@@ -120,7 +119,7 @@ export class RedisSessionStore implements SessionStore {
 
   async filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> {
     if (keys.length === 0) return new Set()
-    const scores = await this.#call('filterLive', this.#redis.client.zmscore(this.#redis.keys.sessionDeadlines, ...keys))
+    const scores = await this.#call('filter_live', this.#redis.client.zmscore(this.#redis.keys.sessionDeadlines, ...keys))
     const now = this.#now()
     return new Set(keys.filter((_, i) => scores[i] !== null && scores[i] !== undefined && Number(scores[i]) > now))
   }
@@ -139,8 +138,8 @@ export class RedisSessionStore implements SessionStore {
   async sweep (): Promise<void> {
     const { keys } = this.#redis
     try {
-      const messages = await this.#redis.client.heroSessionSweep(keys.sessionDeadlines,
-        this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH)
+      const messages = await this.#call('sweep', this.#redis.client.heroSessionSweep(keys.sessionDeadlines,
+        this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH))
       for (const message of messages) this.#report(message, 'local')
     } catch (err) {
       this.#log.debug({ event: 'session_sweep_failed', err: { message: (err as Error).message } }, 'session sweep failed; the next one retries')
@@ -195,13 +194,9 @@ export class RedisSessionStore implements SessionStore {
     this.#events.emit('end', { session: end.session, reason: end.reason, source } satisfies SessionEnd)
   }
 
-  /** Awaits a Redis call, turning any failure into StoreUnavailableError. */
+  /** Awaits a Redis call: measured, and any failure made StoreUnavailableError. */
   async #call<T> (operation: string, pending: Promise<T>): Promise<T> {
-    try {
-      return await pending
-    } catch (err) {
-      throw new StoreUnavailableError(`session ${operation}`, err)
-    }
+    return await this.#redis.timed(`session_${operation}`, pending)
   }
 }
 

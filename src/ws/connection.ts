@@ -44,8 +44,20 @@ export interface HeroConnectionOptions {
   readonly now: () => number
   /** The child logger carrying the connection id and user (made on first use). */
   readonly log: () => FastifyBaseLogger
-  /** Told when the connection is dropped without a close frame, and why. */
-  readonly onDrop: (reason: ConnectionDrop) => void
+  /** Told what happens on the connection (the metrics). */
+  readonly observer: ConnectionObserver
+}
+
+/** What a connection reports of itself. */
+export interface ConnectionObserver {
+  /** One client message: its type ('invalid' when unreadable) and how it was answered. */
+  message (type: string, outcome: string): void
+  /** A close code the server sent. */
+  closed (code: number): void
+  /** ws refused a frame (its error code). */
+  protocolError (code: string): void
+  /** Dropped without a close frame, and why. */
+  dropped (reason: ConnectionDrop): void
 }
 
 /** Bytes of the random payload of each heartbeat ping. */
@@ -75,6 +87,7 @@ export class HeroConnection {
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already chosen the close code (1009 too big, 1002 protocol, 1007 bad UTF-8, 1008 limits).
       options.log().info({ event: 'ws_error', code: err.code ?? 'unknown' }, 'socket error')
+      options.observer.protocolError(err.code ?? 'unknown')
     })
     this.#send(userAuthorizedMessage(options.username))
   }
@@ -82,6 +95,7 @@ export class HeroConnection {
   /** Closes with one of the registry's close codes. */
   close (name: CloseName): void {
     const { code, reason } = CLOSE_CODES[name]
+    if (this.#options.ws.readyState === this.#options.ws.OPEN) this.#options.observer.closed(code)
     this.#options.ws.close(code, reason)
   }
 
@@ -107,6 +121,7 @@ export class HeroConnection {
       return
     }
     if (!this.#bucket.take()) {
+      this.#options.observer.message('unread', 'rate_limited')
       if (this.#abused(this.#rateLimited, 'ws_rate_abuse', 'closing: continued messages past the rate limit')) return
       this.#send(errorMessage('rate_limited', undefined, Math.max(1, this.#bucket.retryAfterMs())))
       return
@@ -114,10 +129,13 @@ export class HeroConnection {
     this.#options.activity.used(this.#options.sessionId, this.#options.sessionKey)
     const parsed = this.#options.protocol.parse(data.toString())
     if (!parsed.ok) {
+      this.#options.observer.message('invalid', parsed.code)
       this.#refuse(parsed.code, parsed.id)
       return
     }
-    this.#send(handleMessage(parsed.message.type, parsed.message, this.#context))
+    const reply = handleMessage(parsed.message.type, parsed.message, this.#context)
+    this.#options.observer.message(parsed.message.type, reply.outcome)
+    this.#send(reply.frame)
   }
 
   /** A client's ping costs a message: answered within the budget, abuse beyond it. */
@@ -169,7 +187,7 @@ export class HeroConnection {
   #drop (reason: ConnectionDrop): void {
     if (this.#options.ws.readyState === this.#options.ws.CLOSED) return
     this.#options.log().warn({ event: 'ws_dropped', reason, buffered: this.#options.ws.bufferedAmount }, 'dropping the socket')
-    this.#options.onDrop(reason)
+    this.#options.observer.dropped(reason)
     this.#options.ws.terminate()
   }
 }

@@ -4,9 +4,16 @@
 /** Counts per outcome. */
 export class Counts<K extends string> {
   readonly #counts = new Map<K, number>()
+  readonly #listeners: Array<(outcome: K) => void> = []
 
   count (outcome: K): void {
     this.#counts.set(outcome, (this.#counts.get(outcome) ?? 0) + 1)
+    for (const listener of this.#listeners) listener(outcome)
+  }
+
+  /** Calls `listener` with each outcome counted from now on (the metrics). */
+  onCount (listener: (outcome: K) => void): void {
+    this.#listeners.push(listener)
   }
 
   get (outcome: K): number {

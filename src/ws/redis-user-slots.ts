@@ -6,7 +6,6 @@
 // crashed instance's sockets stop counting within one lease.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, Result } from 'ioredis'
-import { StoreUnavailableError } from '../errors.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import type { UserSlots } from './user-slots.js'
 
@@ -78,12 +77,7 @@ export class RedisUserSlots implements UserSlots {
 
   async acquire (username: string, max: number): Promise<string | undefined> {
     const member = `${this.#instanceId}:${this.#next++}`
-    let taken: number
-    try {
-      taken = await this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member)
-    } catch (err) {
-      throw new StoreUnavailableError('socket slot', err)
-    }
+    const taken = await this.#redis.timed('slot_acquire', this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member))
     if (taken !== 1) return undefined
     const held = this.#held.get(username) ?? new Set<string>()
     held.add(member)
@@ -95,23 +89,19 @@ export class RedisUserSlots implements UserSlots {
     const held = this.#held.get(username)
     held?.delete(token)
     if (held?.size === 0) this.#held.delete(username)
-    this.#redis.client.zrem(this.#redis.keys.userSockets(username), token).catch((err: unknown) => {
+    this.#redis.timed('slot_release', this.#redis.client.zrem(this.#redis.keys.userSockets(username), token)).catch((err: unknown) => {
       this.#log.warn({ event: 'socket_slot_not_released', err: { message: (err as Error).message } }, 'could not give back a socket slot; its lease ages out')
     })
   }
 
   async count (username: string): Promise<number> {
-    try {
-      return await this.#redis.client.heroSlotCount(this.#redis.keys.userSockets(username))
-    } catch (err) {
-      throw new StoreUnavailableError('socket slot count', err)
-    }
+    return await this.#redis.timed('slot_count', this.#redis.client.heroSlotCount(this.#redis.keys.userSockets(username)))
   }
 
   /** Renews every lease this instance holds (also runs on its timer and after reconnects). */
   async renew (): Promise<void> {
     const renewals = [...this.#held].map(async ([username, members]) => {
-      await this.#redis.client.heroSlotRenew(this.#redis.keys.userSockets(username), this.#leaseMs, ...members)
+      await this.#redis.timed('slot_renew', this.#redis.client.heroSlotRenew(this.#redis.keys.userSockets(username), this.#leaseMs, ...members))
     })
     const failed = (await Promise.allSettled(renewals)).filter((r) => r.status === 'rejected').length
     if (failed > 0) this.#log.warn({ event: 'socket_slots_not_renewed', users: failed }, 'could not renew socket leases; retrying')

@@ -1,20 +1,23 @@
 // Wires the WebSocket side into the app: the ws server (noServer), the upgrade gate, the
 // connection registry, the heartbeat, closing a session's sockets when the session ends (heard
-// from the store, or found gone by the periodic re-check), and the graceful shutdown (503 to new
-// upgrades, 1001 to open sockets).
+// from the store, or found gone by the periodic re-check), what the metrics count, the drain a
+// load balancer understands (sockets closed with 1001 in batches spread over a window), and
+// the shutdown (503 to new upgrades, 1001 to whatever is still open).
+import { setTimeout as sleep } from 'node:timers/promises'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Config } from '../config/config.js'
 import type { ConnectionDrop } from '../errors.js'
+import type { AppMetrics } from '../operations/metrics.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
 import type { TrustedProxies } from '../http/client-address.js'
 import { assertHandlersMatch } from '../protocol/handlers.js'
 import { Protocol } from '../protocol/protocol.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import { ConnectionRegistry, type OpenConnection } from './connection-registry.js'
-import { HeroConnection } from './connection.js'
+import { HeroConnection, type ConnectionObserver } from './connection.js'
 import { Counts } from './counts.js'
 import { createUpgradeGate, type AcceptedHandshake, type GateOutcome } from './gate.js'
 import { HandshakeLimiter } from './handshake-limiter.js'
@@ -43,6 +46,12 @@ export interface WebSocketService {
   heartbeat (): void
   /** One session re-check now (also runs every SESSION_RECHECK_INTERVAL_MS). */
   recheckSessions (): Promise<void>
+  /**
+   * Refuses new upgrades (503) and closes every open socket with 1001, in batches spread over
+   * `windowMs` so that the clients do not all reconnect elsewhere in the same moment; resolves
+   * once they are closed (or `windowMs + graceMs` has passed and the rest are terminated).
+   */
+  drain (windowMs: number, graceMs: number): Promise<void>
 }
 
 export interface WebSocketServiceDependencies {
@@ -55,6 +64,7 @@ export interface WebSocketServiceDependencies {
   readonly now: () => number
   /** The shared store's reconnects, when there is one: sessions are re-checked at once after each. */
   readonly storeEvents: { onReconnect (listener: () => void): () => void } | undefined
+  readonly metrics: AppMetrics
 }
 
 /** The service's moving parts, shared by its steps below. */
@@ -68,6 +78,7 @@ interface Parts extends WebSocketServiceDependencies {
   readonly drops: Counts<ConnectionDrop>
   /** Sockets' openings and closes are logged (LOG_LEVEL info or below). */
   readonly logsSockets: boolean
+  readonly observer: ConnectionObserver
 }
 
 /** Adds the WebSocket side to `app`; call after the routes, before listen. */
@@ -83,9 +94,12 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     open: new Map(),
     activity: new SessionActivity(deps.sessions, deps.now, app.log),
     drops: new Counts<ConnectionDrop>(),
-    logsSockets: ['trace', 'debug', 'info'].includes(app.log.level)
+    logsSockets: ['trace', 'debug', 'info'].includes(app.log.level),
+    observer: connectionObserver(deps.metrics, () => parts.drops)
   }
   const stats = new Counts<GateOutcome>()
+  stats.onCount((outcome) => deps.metrics.handshakes.inc({ outcome }))
+  parts.drops.onCount((reason) => deps.metrics.drops.inc({ reason }))
   let shuttingDown = false
   const gate = createUpgradeGate({
     ...parts,
@@ -113,7 +127,11 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     parts.wss.close()
   })
 
-  const service: WebSocketService = { wss: parts.wss, stats, drops: parts.drops, connections: parts.connections, protocol, heartbeat: heartbeat.round, recheckSessions: recheck.run }
+  const drain = async (windowMs: number, graceMs: number): Promise<void> => {
+    shuttingDown = true
+    await closeGradually(parts, windowMs, graceMs)
+  }
+  const service: WebSocketService = { wss: parts.wss, stats, drops: parts.drops, connections: parts.connections, protocol, heartbeat: heartbeat.round, recheckSessions: recheck.run, drain }
   app.decorate('websocket', service)
   return service
 }
@@ -139,7 +157,7 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, se
     limits: parts.config,
     now: parts.now,
     log,
-    onDrop: (reason) => parts.drops.count(reason)
+    observer: parts.observer
   }))
   if (parts.logsSockets) log().info({ event: 'ws_open', ip: client.address }, 'socket opened')
   parts.wss.emit('connection', ws, req)
@@ -156,10 +174,24 @@ function connectionLogger (parent: FastifyBaseLogger, username: string): () => F
   return () => (child ??= parent.child({ conn: randomUUID().slice(-12), user: username }))
 }
 
+/** What every connection reports, counted in the metrics. */
+function connectionObserver (metrics: AppMetrics, drops: () => Counts<ConnectionDrop>): ConnectionObserver {
+  return {
+    message: (type, outcome) => metrics.message(type, outcome),
+    closed: (code) => metrics.closes.inc({ code: String(code) }),
+    protocolError: (code) => metrics.websocketErrors.inc({ code }),
+    dropped: (reason) => drops().count(reason)
+  }
+}
+
+/** How the metrics name each way this instance learns that a session ended. */
+const REVOCATION_PATHS: ReadonlyMap<string, string> = new Map([['local', 'local'], ['publish', 'publish'], ['recheck', 'safety_net']])
+
 /** Closes the sockets of one session with 4401, saying why and how this instance learnt of it. */
-function closeSession (parts: Parts, sessionKey: string, reason: string, source: string): void {
+function closeSession (parts: Parts, sessionKey: string, reason: string, source: 'local' | 'publish' | 'recheck'): void {
   for (const connection of parts.connections.forSession(sessionKey)) {
     parts.log.info({ event: 'ws_session_ended', user: connection.username, reason, source }, 'closing socket: session ended')
+    parts.metrics.revocations.inc({ path: REVOCATION_PATHS.get(source) ?? source })
     parts.open.get(connection)?.close('session_ended')
   }
 }
@@ -183,6 +215,27 @@ function recheckSessions (parts: Parts): SessionRecheck {
     log: parts.log,
     storeEvents: parts.storeEvents
   })
+}
+
+/** Milliseconds between two batches of closes in a drain. */
+const DRAIN_BATCH_INTERVAL_MS = 50
+
+/**
+ * Closes every open socket with 1001 in equal batches every DRAIN_BATCH_INTERVAL_MS over
+ * `windowMs`, waits up to `graceMs` more for their closing handshakes, then terminates the rest.
+ */
+async function closeGradually (parts: Parts, windowMs: number, graceMs: number): Promise<void> {
+  const connections = [...parts.open.keys()]
+  const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_INTERVAL_MS))
+  const perBatch = Math.max(1, Math.ceil(connections.length / batches))
+  const closed = connections.map((connection) => new Promise<void>((resolve) => connection.ws.once('close', () => resolve())))
+  parts.log.info({ event: 'ws_drain', sockets: connections.length, windowMs, perBatch }, 'closing sockets gradually')
+  for (let i = 0; i < connections.length; i += perBatch) {
+    if (i > 0) await sleep(DRAIN_BATCH_INTERVAL_MS)
+    for (const connection of connections.slice(i, i + perBatch)) parts.open.get(connection)?.close('going_away')
+  }
+  await Promise.race([Promise.all(closed), sleep(graceMs, undefined, { ref: false })])
+  for (const connection of parts.connections.all()) connection.ws.terminate()
 }
 
 /** Closes every open socket with 1001, and terminates what has not closed within `timeoutMs`. */

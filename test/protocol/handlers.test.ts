@@ -11,10 +11,14 @@ import { ROOT } from '../helpers/http.js'
 const context = { username: 'alice' }
 
 t.test('get_name answers the real name, with the id; an unknown hero is unknown_hero', async (t) => {
-  t.same(JSON.parse(handleMessage('get_name', { type: 'get_name', id: 3, hero: 'ironMan' }, context)), { type: 'name', id: 3, hero: 'ironMan', hero_name: 'Tony Stark' })
-  t.same(JSON.parse(handleMessage('get_name', { type: 'get_name', hero: 'hulk' }, context)), { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' })
+  const iron = handleMessage('get_name', { type: 'get_name', id: 3, hero: 'ironMan' }, context)
+  t.same(JSON.parse(iron.frame), { type: 'name', id: 3, hero: 'ironMan', hero_name: 'Tony Stark' })
+  t.equal(iron.outcome, 'answered')
+  t.same(JSON.parse(handleMessage('get_name', { type: 'get_name', hero: 'hulk' }, context).frame), { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' })
   for (const hero of ['__proto__', 'constructor', 'nobody']) {
-    t.match(JSON.parse(handleMessage('get_name', { type: 'get_name', id: 4, hero }, context)), { type: 'error', id: 4, code: 'unknown_hero' }, hero)
+    const reply = handleMessage('get_name', { type: 'get_name', id: 4, hero }, context)
+    t.match(JSON.parse(reply.frame), { type: 'error', id: 4, code: 'unknown_hero' }, hero)
+    t.equal(reply.outcome, 'unknown_hero', `${hero}: counted as unknown_hero`)
   }
 })
 

@@ -1,7 +1,20 @@
-// GET /healthz: the process answers. Not rate-limited, and it asks no store: a probe must see a
-// live process even while Redis is down.
+// GET /livez (the process answers; /healthz is its old name) and GET /readyz (200 when this
+// instance should get new clients: not draining, the hashing process running, Redis answering
+// when configured; 503 otherwise, saying which check failed). Not rate-limited, and they ask no
+// store: a probe must see a live process even while Redis is down.
 import type { FastifyPluginAsync } from 'fastify'
+import type { Readiness } from '../../operations/readiness.js'
 
-export const healthRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/healthz', { config: { rateLimit: false } }, async () => ({ status: 'ok' }))
+export interface HealthRoutesOptions {
+  readonly readiness: Readiness
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { readiness }) => {
+  const live = async (): Promise<{ status: string }> => ({ status: 'ok' })
+  app.get('/livez', { config: { rateLimit: false } }, live)
+  app.get('/healthz', { config: { rateLimit: false } }, live)
+  app.get('/readyz', { config: { rateLimit: false } }, async (_request, reply) => {
+    const report = readiness.report()
+    return reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store').send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks })
+  })
 }

@@ -5,7 +5,8 @@ import type { FastifyPluginAsync, preParsingAsyncHookHandler } from 'fastify'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, isValidUsername } from '../../accounts/account-rules.js'
 import { logIn, type LoginDependencies } from '../../accounts/login.js'
 import type { Config } from '../../config/config.js'
-import { HTTP_ERRORS, HttpError, LOGIN_NOTICES } from '../../errors.js'
+import { HTTP_ERRORS, HttpError, LOGIN_NOTICES, type HttpErrorCode } from '../../errors.js'
+import type { AppMetrics } from '../../operations/metrics.js'
 import { loggedSessionKey } from '../../sessions/session-ids.js'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
 import type { AllowedOrigins } from '../allowed-origins.js'
@@ -18,6 +19,23 @@ export interface LoginRoutesOptions extends Omit<LoginDependencies, 'onRehashFai
   readonly config: Config
   readonly pages: Pages
   readonly allowedOrigins: AllowedOrigins
+  readonly metrics: AppMetrics
+}
+
+/** How the metrics name a login answered with each refusal code. */
+const REFUSED_LOGINS: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, string>([
+  ['rate_limited', 'rate_limited'],
+  ['login_busy', 'busy'],
+  ['store_unavailable', 'store_unavailable'],
+  ['cross_site_request', 'cross_site'],
+  ['login_form_invalid', 'invalid']
+])
+
+/** A login's outcome for the metrics, from how it was answered. */
+function loginOutcome (status: number, refusal: HttpErrorCode | null): string {
+  if (status === 303) return 'succeeded'
+  if (status === HTTP_ERRORS.login_failed.status && refusal === null) return 'failed'
+  return (refusal === null ? undefined : REFUSED_LOGINS.get(refusal)) ?? 'error'
 }
 
 /** Seconds a login refused with login_busy is told to wait (Retry-After). */
@@ -64,7 +82,11 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     bodyLimit: LOGIN_BODY_LIMIT,
     config: { errorPage: true, inputErrorCode: 'login_form_invalid', rateLimit: loginIpLimit(config) },
     preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
-    preHandler: loginUserLimit(app, config, (request) => (request.body as LoginBody).username)
+    preHandler: loginUserLimit(app, config, (request) => (request.body as LoginBody).username),
+    onResponse: async (request, reply) => {
+      options.metrics.logins.inc({ outcome: loginOutcome(reply.statusCode, request.refusal) })
+      options.metrics.loginDuration.observe(reply.elapsedTime / 1000)
+    }
   }, async (request, reply) => {
     const { username, password } = request.body
     const outcome = await logIn(deps, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })

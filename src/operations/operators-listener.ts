@@ -1,0 +1,106 @@
+// The operators' listener: Prometheus metrics, liveness and readiness on a port of their own
+// (METRICS_HOST, default loopback; METRICS_PORT), never on the public one. With
+// METRICS_TOKEN_FILE, /metrics asks for `Authorization: Bearer <token>`, compared in constant time.
+// /livez, /healthz and /readyz answer here too, without the token: they say nothing secret.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import fsp from 'node:fs/promises'
+import http from 'node:http'
+import type { FastifyBaseLogger } from 'fastify'
+import { ConfigError, type MetricsConfig } from '../config/config.js'
+import type { AppMetrics } from './metrics.js'
+import type { Readiness } from './readiness.js'
+
+/** The token scrapes must send, from METRICS_TOKEN_FILE (trimmed); undefined when none is asked. */
+async function readToken (file: string | undefined): Promise<Buffer | undefined> {
+  if (file === undefined) return undefined
+  let token: string
+  try {
+    token = (await fsp.readFile(file, 'utf8')).trim()
+  } catch (err) {
+    throw new ConfigError('METRICS_TOKEN_FILE', `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN_FILE', 'must hold a token of at least 16 characters')
+  return digest(token)
+}
+
+/** SHA-256 of a token: equal lengths for timingSafeEqual, whatever was sent. */
+function digest (token: string): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+function authorized (request: http.IncomingMessage, token: Buffer | undefined): boolean {
+  if (token === undefined) return true
+  const header = request.headers.authorization ?? ''
+  const given = header.startsWith('Bearer ') ? header.slice(7) : ''
+  return timingSafeEqual(digest(given), token)
+}
+
+/** The listener; start() it once the app listens, close() it with the app. */
+export class OperatorsListener {
+  readonly #config: MetricsConfig
+  readonly #metrics: AppMetrics
+  readonly #readiness: Readiness
+  readonly #log: FastifyBaseLogger
+  readonly #server: http.Server
+  #token: Buffer | undefined
+  #url: string | undefined
+
+  constructor (config: MetricsConfig, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger) {
+    this.#config = config
+    this.#metrics = metrics
+    this.#readiness = readiness
+    this.#log = log
+    this.#server = http.createServer((request, response) => {
+      this.#answer(request, response).catch((err: unknown) => {
+        log.error({ err }, 'operators listener failed')
+        if (!response.headersSent) response.writeHead(500).end()
+      })
+    })
+    this.#server.headersTimeout = 5000
+    this.#server.requestTimeout = 10_000
+  }
+
+  /** http://host:port once listening; undefined before. */
+  get url (): string | undefined {
+    return this.#url
+  }
+
+  /** Reads the token and listens. */
+  async start (): Promise<void> {
+    this.#token = await readToken(this.#config.tokenFile)
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject)
+      this.#server.listen(this.#config.port, this.#config.host, () => resolve())
+    })
+    const address = this.#server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : this.#config.port
+    const host = this.#config.host
+    this.#url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    this.#log.info({ event: 'operators_listening', url: this.#url, token: this.#token !== undefined }, 'metrics, liveness and readiness listening')
+  }
+
+  async close (): Promise<void> {
+    if (!this.#server.listening) return
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve())
+      this.#server.closeAllConnections()
+    })
+  }
+
+  async #answer (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const path = (request.url ?? '').split('?')[0]
+    if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { allow: 'GET, HEAD' }).end()
+    if (path === '/livez' || path === '/healthz') return void json(response, 200, { status: 'ok' })
+    if (path === '/readyz') {
+      const report = this.#readiness.report()
+      return void json(response, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', checks: report.checks })
+    }
+    if (path !== '/metrics') return void json(response, 404, { status: 'not found' })
+    if (!authorized(request, this.#token)) return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end()
+    response.writeHead(200, { 'content-type': this.#metrics.registry.contentType, 'cache-control': 'no-store' }).end(await this.#metrics.registry.metrics())
+  }
+}
+
+function json (response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+}

@@ -1,0 +1,44 @@
+// Reading the operators' listener in tests: a scrape parsed into samples, and one sample's value.
+import type { TestServer } from './test-server.js'
+
+/** One line of the exposition: name, labels, value. */
+export interface Sample {
+  readonly name: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly value: number
+}
+
+/** Parses Prometheus text exposition (the subset prom-client writes). */
+export function parseMetrics (text: string): Sample[] {
+  const samples: Sample[] = []
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null) throw new Error(`not an exposition line: ${line}`)
+    const labels: Record<string, string> = {}
+    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key ?? ''] = value ?? ''
+    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) })
+  }
+  return samples
+}
+
+/** The metrics URL of a test server started with METRICS_PORT. */
+export function metricsUrl (server: TestServer): string {
+  const url = server.app.operators?.url
+  if (url === undefined) throw new Error('the test server has no operators listener (METRICS_PORT)')
+  return url
+}
+
+/** Scrapes the server's /metrics (with `token` when given). */
+export async function scrape (server: TestServer, token?: string): Promise<Sample[]> {
+  const res = await fetch(`${metricsUrl(server)}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+  if (res.status !== 200) throw new Error(`scrape answered ${res.status}`)
+  return parseMetrics(await res.text())
+}
+
+/** The value of the sample `name` with exactly these labels (0 when absent). */
+export function valueOf (samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels)
+  const found = samples.find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))
+  return found?.value ?? 0
+}

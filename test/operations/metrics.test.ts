@@ -1,0 +1,100 @@
+// The metrics listener: on its own port (never the public one), optionally behind a bearer token
+// compared in constant time, names by Prometheus conventions, no username, session or address in
+// any label, and exact counts after a scripted session: one login, three heroes, one refused
+// origin, one logout.
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { HeroClient, waitUntil } from '../helpers/hero-client.js'
+import { postForm, postLogin } from '../helpers/http.js'
+import { metricsUrl, scrape, valueOf } from '../helpers/metrics.js'
+import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { startTestServer, TEST_USER } from '../helpers/test-server.js'
+
+t.test('a scripted session gives exact counts, and no label names a person, a session or an address', async (t) => {
+  const server = await startTestServer(t, { METRICS_PORT: '0' })
+  const sid = await server.login()
+  const client = await HeroClient.open(t, server, sid)
+  await client.next()
+  for (const hero of ['ironMan', 'hulk', 'batMan']) t.match(await client.request({ type: 'get_name', hero }), { type: 'name' })
+  await assertRefused(t, server, upgradeRequest(server, { sid, origins: ['https://evil.example'] }), { status: 403, reason: 'origin_forbidden', secrets: [sid] })
+  t.equal((await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status, 303)
+  t.same(await client.closed(), { code: 4401, reason: 'session_ended' })
+  await waitUntil(() => server.app.websocket.connections.size === 0, 'the socket to be forgotten')
+  const samples = await scrape(server)
+  const expected: Array<[string, Record<string, string>, number]> = [
+    ['hero_socket_logins_total', { outcome: 'succeeded' }, 1],
+    ['hero_socket_login_duration_seconds_count', {}, 1],
+    ['hero_socket_handshakes_total', { outcome: 'accepted' }, 1],
+    ['hero_socket_handshakes_total', { outcome: 'origin_forbidden' }, 1],
+    ['hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }, 3],
+    ['hero_socket_sessions_ended_total', { cause: 'logout' }, 1],
+    ['hero_socket_revocations_total', { path: 'local' }, 1],
+    ['hero_socket_closes_total', { code: '4401' }, 1],
+    ['hero_socket_open_sockets', {}, 0],
+    ['hero_socket_hashing_queue_length', {}, 0],
+    ['hero_socket_ready', {}, 1],
+    ['hero_socket_draining', {}, 0]
+  ]
+  for (const [name, labels, value] of expected) t.equal(valueOf(samples, name, labels), value, `${name}${JSON.stringify(labels)} = ${value}`)
+  t.ok(valueOf(samples, 'hero_socket_login_duration_seconds_sum') > 0.01, 'the login took argon2\'s time')
+  t.ok(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds'), 'prom-client\'s default metrics, event-loop lag included')
+  t.ok(samples.some((s) => s.name === 'process_cpu_seconds_total'))
+
+  const ours = samples.filter((s) => s.name.startsWith('hero_socket_'))
+  for (const s of ours) t.match(s.name, /^hero_socket_[a-z_]+$/, `${s.name}: snake case under the prefix`)
+  const values = JSON.stringify(ours.map((s) => s.labels))
+  for (const secret of [TEST_USER.username, sid, '127.0.0.1', server.app.services.instanceId]) t.notMatch(values, secret, `no label carries ${secret === sid ? 'the session id' : secret}`)
+  t.same(samples.filter((s) => s.name.startsWith('hero_socket_redis')), [], 'no Redis metrics without REDIS_URL')
+})
+
+t.test('the metrics are on their own listener, loopback by default, and never on the public port', async (t) => {
+  const server = await startTestServer(t, { METRICS_PORT: '0' })
+  t.match(metricsUrl(server), /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.equal((await fetch(`${server.url}/metrics`)).status, 404, 'the public port has no /metrics')
+  t.equal((await fetch(`${metricsUrl(server)}/nope`)).status, 404)
+  t.equal((await fetch(`${metricsUrl(server)}/metrics`, { method: 'POST' })).status, 405)
+  const plain = await startTestServer(t)
+  t.equal(plain.app.operators, undefined, 'no listener unless METRICS_PORT is set')
+})
+
+t.test('METRICS_TOKEN_FILE: /metrics asks for the bearer token; health and readiness do not', async (t) => {
+  const file = path.join(t.testdir({}), 'token')
+  const token = 'a-long-random-scrape-token-0123456789'
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 })
+  const server = await startTestServer(t, { METRICS_PORT: '0', METRICS_TOKEN_FILE: file })
+  const url = `${metricsUrl(server)}/metrics`
+  for (const [name, headers] of [['no token', {}], ['a wrong token', { authorization: `Bearer ${token.slice(0, -1)}x` }], ['a longer one', { authorization: `Bearer ${token}x` }], ['another scheme', { authorization: `Basic ${token}` }]] as const) {
+    const res = await fetch(url, { headers })
+    t.equal(res.status, 401, `${name}: 401`)
+    t.equal(res.headers.get('www-authenticate'), 'Bearer')
+    t.notMatch(await res.text(), 'hero_socket', `${name}: no metrics`)
+  }
+  t.ok((await scrape(server, token)).length > 50, 'the right token gets the metrics')
+  t.equal((await fetch(`${metricsUrl(server)}/readyz`)).status, 200)
+  t.equal((await fetch(`${metricsUrl(server)}/livez`)).status, 200)
+  t.notMatch(server.logs.text, token, 'the token is never logged')
+})
+
+t.test('login outcomes and message outcomes are counted by registry code', async (t) => {
+  const server = await startTestServer(t, { METRICS_PORT: '0', LOGIN_RATE_USER_MAX: '2', MESSAGE_BURST: '2' })
+  t.equal((await postLogin(server, TEST_USER.username, 'wrong')).status, 401)
+  t.equal((await postLogin(server, TEST_USER.username, 'wrong')).status, 401)
+  t.equal((await postLogin(server)).status, 429)
+  t.equal((await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })).status, 403)
+  const other = await startTestServer(t, { METRICS_PORT: '0', MESSAGE_BURST: '2' })
+  const sid = await other.login()
+  const client = await HeroClient.open(t, other, sid)
+  await client.next()
+  await client.request({ type: 'get_name', hero: 'nobody' })
+  await client.request('not json')
+  await client.request({ type: 'get_name', hero: 'hulk' })
+  const samples = await scrape(server)
+  t.equal(valueOf(samples, 'hero_socket_logins_total', { outcome: 'failed' }), 2)
+  t.equal(valueOf(samples, 'hero_socket_logins_total', { outcome: 'rate_limited' }), 1)
+  t.equal(valueOf(samples, 'hero_socket_logins_total', { outcome: 'cross_site' }), 1)
+  const messages = await scrape(other)
+  t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'get_name', outcome: 'unknown_hero' }), 1)
+  t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'invalid', outcome: 'invalid_json' }), 1)
+  t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'unread', outcome: 'rate_limited' }), 1)
+})
