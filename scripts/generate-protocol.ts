@@ -3,7 +3,9 @@
 //   src/protocol/generated/messages.ts       the server's message types and per-type tables
 //   client/generated/protocol-validators.js  ajv standalone validators (ESM, no imports)
 //   client/generated/protocol.ts             the message types, and those validators typed
-// `npm run build` runs it before tsc compiles src/ and client/ (all three are git-ignored);
+//   docs/asyncapi.json                       the protocol as an AsyncAPI 3.0 document
+// `npm run build` runs it before tsc compiles src/ and client/ (the first three are git-ignored;
+// docs/asyncapi.json is committed, for readers of the repository);
 // test/scripts/generate-protocol.test.ts checks that the generated files are current.
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import { PACKAGE_ROOT } from '../src/config/package-root.js'
 import { readProtocolSchemas, type Direction, type JsonSchema, type ProtocolSchema } from '../src/protocol/schema-files.js'
+import { asyncApiSource } from './asyncapi.js'
 import standaloneCodeModule from 'ajv/dist/standalone/index.js'
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js'
 
@@ -126,7 +129,8 @@ export function generatedFiles (root: string, schemas: readonly ProtocolSchema[]
   return new Map([
     [path.join(root, 'src', 'protocol', 'generated', 'messages.ts'), serverTypesSource(schemas)],
     [path.join(root, 'client', 'generated', 'protocol-validators.js'), validatorsSource(schemas)],
-    [path.join(root, 'client', 'generated', 'protocol.ts'), typesSource(schemas)]
+    [path.join(root, 'client', 'generated', 'protocol.ts'), typesSource(schemas)],
+    [path.join(root, 'docs', 'asyncapi.json'), asyncApiSource(schemas, root)]
   ])
 }
 
