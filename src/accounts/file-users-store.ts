@@ -134,7 +134,8 @@ export class FileUsersStore implements UsersStore {
 
   /** Applies `edit` to the file as it is now, under the lock, then to memory. */
   async #change (edit: (users: Map<string, UserRecord>) => void): Promise<void> {
-    const release = await lockfile.lock(this.file, LOCK_OPTIONS)
+    // A lock found taken over (stale) is reported, not thrown from a timer (which would crash).
+    const release = await lockfile.lock(this.file, { ...LOCK_OPTIONS, onCompromised: (err) => this.#events.emit('reloadError', err) })
     try {
       const users = await readUsersFile(this.file)
       edit(users)
@@ -199,7 +200,9 @@ async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
  * With 'wx' the temp file is hard-linked instead, which fails if the target exists: two first
  * starts at once cannot overwrite each other's file.
  */
-async function writeUsersFile (file: string, users: ReadonlyMap<string, UserRecord>, flag: 'w' | 'wx' = 'w'): Promise<void> {
+async function writeUsersFile (path_: string, users: ReadonlyMap<string, UserRecord>, flag: 'w' | 'wx' = 'w'): Promise<void> {
+  // Through a symlink (a mounted Secret's layout) the file it points to is replaced, not the link.
+  const file = flag === 'w' ? await fsp.realpath(path_) : path_
   await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
   const content: UsersFileContent = { version: 1, users: [...users.values()].sort((a, b) => a.username.localeCompare(b.username)) }
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`

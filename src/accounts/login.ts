@@ -8,7 +8,7 @@ import type { Session, SessionStore } from '../sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
 import { HashingBusyError } from './hashing-process.js'
 import type { PasswordHasher } from './password-hasher.js'
-import { credentialOf, type UsersStore } from './users-store.js'
+import { credentialOf, credentialTag, type UsersStore } from './users-store.js'
 
 export interface LoginDependencies {
   readonly users: UsersStore
@@ -54,9 +54,13 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   const now = await deps.users.get(username)
   if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed' }
   if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
-  const { id, session } = await deps.sessions.create(username)
+  const { id, session } = await deps.sessions.create(username, credentialTag(now))
   await endOldestSessions(deps, username)
-  if (deps.hasher.needsRehash(user.hash)) void rehash(deps, username, user.hash, password)
+  if (deps.hasher.needsRehash(user.hash)) {
+    // A record without passwordSetAt is identified by its hash: a rehash would end its sessions.
+    if (user.passwordSetAt === undefined) deps.onRehashFailed(username, new Error('the record has no passwordSetAt; set the password again with the users CLI'))
+    else void rehash(deps, username, user.hash, password)
+  }
   return { outcome: 'ok', id, session }
 }
 

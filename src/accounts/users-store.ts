@@ -7,6 +7,8 @@
 // closed (an error answer, never a session). A caller that writes (`put`, `remove`) reports the
 // failure and the store keeps its previous state: a write is applied whole or not at all.
 
+import { createHash } from 'node:crypto'
+
 export interface UserRecord {
   readonly username: string
   /** argon2id PHC string. */
@@ -24,6 +26,14 @@ export interface UserRecord {
  */
 export function credentialOf (record: UserRecord): string {
   return record.passwordSetAt === undefined ? record.hash : `set:${record.passwordSetAt}`
+}
+
+/**
+ * What a session keeps of the password it was opened with: 32 hex digits of the SHA-256 of
+ * credentialOf (never a hash itself). A session whose account no longer has the same tag is over.
+ */
+export function credentialTag (record: UserRecord): string {
+  return createHash('sha256').update(credentialOf(record)).digest('hex').slice(0, 32)
 }
 
 /** What callers need from an accounts store. */

@@ -44,9 +44,17 @@ export class TrustedProxies {
   }
 }
 
-/** An IPv4-mapped IPv6 address (::ffff:1.2.3.4) as the IPv4 address it is. */
+/** An IPv4-mapped IPv6 address (::ffff:1.2.3.4, or ::ffff:102:304) as the IPv4 address it is. */
 function folded (address: string): string {
-  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+  const lower = address.toLowerCase()
+  if (!lower.startsWith('::ffff:') || isIP(address) !== 6) return address
+  const rest = lower.slice(7)
+  if (isIP(rest) === 4) return rest
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(rest)
+  if (hex === null) return address
+  const high = parseInt(hex[1] ?? '0', 16)
+  const low = parseInt(hex[2] ?? '0', 16)
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
 }
 
 /**

@@ -1,6 +1,5 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
-// route, and the login limits (per IP through the route's config, per username and IP through
-// loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After. With REDIS_URL
+// route, and the login limits, per IP and per username and IP (loginIpLimit, loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After. With REDIS_URL
 // the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
 // makes the request fail with 503 store_unavailable (fail closed), not pass uncounted.
 import { createRequire } from 'node:module'
@@ -68,9 +67,22 @@ export async function registerRateLimits (app: FastifyInstance, config: Config, 
   })
 }
 
-/** The per-IP login limit, for the login route's config. */
-export function loginIpLimit (config: Config): { max: number, timeWindow: number } {
-  return { max: config.loginRateLimit.ipMax, timeWindow: config.loginRateLimit.windowMs }
+/** The per-IP login limit, as a preHandler (LOGIN_RATE_IP_MAX per LOGIN_RATE_WINDOW_S). */
+export function loginIpLimit (app: FastifyInstance, config: Config): (request: FastifyRequest) => Promise<void> {
+  return limiter(app.createRateLimit({
+    max: config.loginRateLimit.ipMax,
+    timeWindow: config.loginRateLimit.windowMs,
+    keyGenerator: (request) => `login-ip:${request.client.key}`
+  }))
+}
+
+/** A preHandler from a createRateLimit checker: past the limit, HttpError rate_limited. */
+function limiter (check: ReturnType<FastifyInstance['createRateLimit']>): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const result = await check(request)
+    if (result.isAllowed || !result.isExceeded) return
+    throw new HttpError('rate_limited', { retryAfterS: Math.max(1, result.ttlInSeconds) })
+  }
 }
 
 /**
@@ -81,14 +93,9 @@ export function loginIpLimit (config: Config): { max: number, timeWindow: number
  * @param usernameOf the username of a request whose body has been validated
  */
 export function loginUserLimit (app: FastifyInstance, config: Config, usernameOf: (request: FastifyRequest) => string): (request: FastifyRequest) => Promise<void> {
-  const limit = app.createRateLimit({
+  return limiter(app.createRateLimit({
     max: config.loginRateLimit.userMax,
     timeWindow: config.loginRateLimit.windowMs,
     keyGenerator: (request) => `login:${request.client.key}:${usernameOf(request).toLowerCase()}`
-  })
-  return async (request) => {
-    const result = await limit(request)
-    if (result.isAllowed || !result.isExceeded) return
-    throw new HttpError('rate_limited', { retryAfterS: Math.max(1, result.ttlInSeconds) })
-  }
+  }))
 }

@@ -111,6 +111,10 @@ export class RedisConnection {
       this.#answers()
     } catch (err) {
       this.#outageBegins(`PING failed: ${(err as Error).message}`)
+      // A connection that stays up but answers nothing (a stopped process, a dead path) keeps
+      // every timed-out command queued: drop it and reconnect, which fails them all at once, so
+      // what waits is bounded by one probe interval of traffic.
+      if (!this.#closed) this.client.disconnect(true)
     }
   }
 

@@ -15,6 +15,7 @@ export interface MemorySessionStoreOptions {
 interface MutableSession {
   key: string
   username: string
+  credential: string
   createdAt: number
   lastSeenAt: number
 }
@@ -38,10 +39,10 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
-  async create (username: string): Promise<{ id: string, session: Session }> {
+  async create (username: string, credential: string): Promise<{ id: string, session: Session }> {
     const id = newSessionId()
     const now = this.#now()
-    const session: MutableSession = { key: sessionKeyOf(id), username, createdAt: now, lastSeenAt: now }
+    const session: MutableSession = { key: sessionKeyOf(id), username, credential, createdAt: now, lastSeenAt: now }
     this.#sessions.set(session.key, session)
     return { id, session: { ...session } }
   }

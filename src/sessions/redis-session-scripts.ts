@@ -13,7 +13,7 @@ local function int (x) return string.format('%d', x) end
 // and publishes its end. Returns the end message, or false.
 const END_SESSION = `
 local function end_session (hash, deadlines, user_prefix, channel, origin, key, reason, now, idle, absolute)
-  local f = redis.call('HMGET', hash, 'u', 'c', 's')
+  local f = redis.call('HMGET', hash, 'u', 'c', 's', 'p')
   if not f[1] then
     redis.call('ZREM', deadlines, key)
     return false
@@ -28,7 +28,7 @@ local function end_session (hash, deadlines, user_prefix, channel, origin, key, 
   redis.call('DEL', hash)
   redis.call('ZREM', deadlines, key)
   redis.call('SREM', user_prefix .. f[1], key)
-  local message = cjson.encode({ key = key, username = f[1], createdAt = c, lastSeenAt = s, reason = reason, origin = origin })
+  local message = cjson.encode({ key = key, username = f[1], credential = f[4] or '', createdAt = c, lastSeenAt = s, reason = reason, origin = origin })
   redis.call('PUBLISH', channel, message)
   return message
 end
@@ -36,13 +36,13 @@ end
 
 /** The scripts by command name: Lua source and how many of its arguments are keys. */
 export const SESSION_SCRIPTS = Object.freeze({
-  // KEYS: session, user's sessions, deadlines. ARGV: key, username, now, idle, absolute, grace.
+  // KEYS: session, user's sessions, deadlines. ARGV: key, username, now, idle, absolute, grace, credential.
   heroSessionCreate: {
     numberOfKeys: 3,
     lua: INT + `
 local now = tonumber(ARGV[3])
 local deadline = now + math.min(tonumber(ARGV[4]), tonumber(ARGV[5]))
-redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 's', ARGV[3])
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 's', ARGV[3], 'p', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], int(deadline - now + tonumber(ARGV[6])))
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], int(tonumber(ARGV[5]) + tonumber(ARGV[6])))
@@ -101,19 +101,20 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMI
 end
 return ended`
   },
-  // KEYS: user's sessions. ARGV: session prefix. Flat key, username, created, last seen of each;
-  // members whose session is gone are dropped from the set.
+  // KEYS: user's sessions. ARGV: session prefix. Flat key, username, created, last seen, credential
+  // of each; members whose session is gone are dropped from the set.
   heroSessionsOfUser: {
     numberOfKeys: 1,
     lua: `
 local out = {}
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local f = redis.call('HMGET', ARGV[1] .. key, 'u', 'c', 's')
+  local f = redis.call('HMGET', ARGV[1] .. key, 'u', 'c', 's', 'p')
   if f[1] then
     table.insert(out, key)
     table.insert(out, f[1])
     table.insert(out, f[2])
     table.insert(out, f[3])
+    table.insert(out, f[4] or '')
   else
     redis.call('SREM', KEYS[1], key)
   end

@@ -59,22 +59,22 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async create (username: string): Promise<{ id: string, session: Session }> {
+  async create (username: string, credential: string): Promise<{ id: string, session: Session }> {
     const id = newSessionId()
     const key = sessionKeyOf(id)
     const now = this.#now()
     const { keys } = this.#redis
     await this.#call('create', this.#redis.client.heroSessionCreate(keys.session(key), keys.userSessions(username), keys.sessionDeadlines,
-      key, username, now, this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS))
-    return { id, session: { key, username, createdAt: now, lastSeenAt: now } }
+      key, username, now, this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS, credential))
+    return { id, session: { key, username, credential, createdAt: now, lastSeenAt: now } }
   }
 
   async get (id: string): Promise<Session | undefined> {
     if (!isSessionIdShape(id)) return undefined
     const key = sessionKeyOf(id)
-    const [username, created, seen] = await this.#call('get', this.#redis.client.hmget(this.#redis.keys.session(key), 'u', 'c', 's'))
+    const [username, created, seen, credential] = await this.#call('get', this.#redis.client.hmget(this.#redis.keys.session(key), 'u', 'c', 's', 'p'))
     if (username === null || username === undefined) return undefined
-    const session = { key, username, createdAt: Number(created), lastSeenAt: Number(seen) }
+    const session = { key, username, credential: credential ?? '', createdAt: Number(created), lastSeenAt: Number(seen) }
     if (expiryOf(session, this.#now(), this.#timeouts) === undefined) return session
     await this.#end(key, 'expiry')
     return undefined
@@ -110,8 +110,8 @@ export class RedisSessionStore implements SessionStore {
     const flat = await this.#call('list_user', this.#redis.client.heroSessionsOfUser(keys.userSessions(username), keys.sessionPrefix))
     const now = this.#now()
     const sessions: Session[] = []
-    for (let i = 0; i + 3 < flat.length; i += 4) {
-      const session = { key: String(flat[i]), username: String(flat[i + 1]), createdAt: Number(flat[i + 2]), lastSeenAt: Number(flat[i + 3]) }
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      const session = { key: String(flat[i]), username: String(flat[i + 1]), createdAt: Number(flat[i + 2]), lastSeenAt: Number(flat[i + 3]), credential: String(flat[i + 4]) }
       if (expiryOf(session, now, this.#timeouts) === undefined) sessions.push(session)
     }
     return sessions.sort((a, b) => a.createdAt - b.createdAt)
@@ -209,9 +209,9 @@ function parseEnd (text: string): { session: Session, reason: SessionEndReason, 
     return undefined
   }
   if (typeof value !== 'object' || value === null) return undefined
-  const { key, username, createdAt, lastSeenAt, reason, origin } = value as Record<string, unknown>
-  if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key) || typeof username !== 'string' ||
+  const { key, username, credential, createdAt, lastSeenAt, reason, origin } = value as Record<string, unknown>
+  if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key) || typeof username !== 'string' || typeof credential !== 'string' ||
       typeof createdAt !== 'number' || typeof lastSeenAt !== 'number' || typeof origin !== 'string' ||
       !isEndReason(reason)) return undefined
-  return { session: { key, username, createdAt, lastSeenAt }, reason, origin }
+  return { session: { key, username, credential, createdAt, lastSeenAt }, reason, origin }
 }

@@ -19,6 +19,8 @@ export interface Session {
   /** SHA-256 of the session id, hex: a non-secret handle for logs and socket bookkeeping. */
   readonly key: string
   readonly username: string
+  /** The credential tag of the account when the session began (accounts/users-store.ts credentialTag). */
+  readonly credential: string
   /** Epoch milliseconds. */
   readonly createdAt: number
   /** Epoch milliseconds of the last touch (a store may record touches coarsely). */
@@ -34,8 +36,11 @@ export interface SessionEnd {
 
 /** What callers need from a session store. */
 export interface SessionStore {
-  /** Starts a session for `username`; resolves the secret id (for the cookie) and the session. */
-  create (username: string): Promise<{ id: string, session: Session }>
+  /**
+   * Starts a session for `username`, whose account's credential tag is `credential`; resolves
+   * the secret id (for the cookie) and the session.
+   */
+  create (username: string, credential: string): Promise<{ id: string, session: Session }>
   /**
    * The live session for a secret id, or undefined: unknown, malformed, or expired (an expired
    * session found here is ended, and its end reported).

@@ -11,6 +11,8 @@ export interface OpenConnection {
   readonly username: string
   /** The session's non-secret key (SHA-256 of its id). */
   readonly sessionKey: string
+  /** The session's credential tag (its account must still have it). */
+  readonly credential: string
 }
 
 /** Counts and indexes connections; all methods are synchronous and O(1), O(sockets of one session) or O(sessions). */

@@ -7,10 +7,13 @@
 // WS_HANDSHAKE_RATE; refused ones spend WS_REFUSED_HANDSHAKE_RATE instead, so a page on another
 // origin opening our socket in a loop cannot starve its visitor's real handshakes. Once the
 // refusal budget is spent, refusals are answered 429 and stop being given back their handshake.
+// Our own answers past the rate check (the socket caps, a shutdown, a store down) keep theirs.
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket, WebSocketServer } from 'ws'
+import { accountSession } from '../accounts/account-sessions.js'
+import type { UsersStore } from '../accounts/users-store.js'
 import type { Config } from '../config/config.js'
 import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
@@ -48,6 +51,7 @@ export interface GateDependencies {
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
   readonly sessions: SessionStore
+  readonly users: UsersStore
   readonly connections: ConnectionRegistry
   readonly userSlots: UserSlots
   /** Per-client budgets: of handshakes that pass, and of refused ones. */
@@ -114,10 +118,11 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   let slot: { username: string, token: string } | undefined
   let accepted = false
   try {
-    // 4. Exactly one __Host-sid cookie naming a live session (a store that cannot answer: 503).
+    // 4. Exactly one __Host-sid cookie naming a live session of an account that still holds its
+    //    password (a store that cannot answer: 503).
     const sessionId = sessionIdFromCookieHeader(req.headers.cookie)
     if (sessionId === undefined) return reject('session_missing')
-    const session = await gate.sessions.get(sessionId)
+    const session = await accountSession(gate.sessions, gate.users, sessionId)
     if (session === undefined) return reject('session_invalid')
 
     // 5. The user's open sockets, counted on every instance.
@@ -154,14 +159,17 @@ const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>(['origin_for
  * Answers one small HTTP refusal, logs and counts it, and ends the socket. A refusal spends the
  * client's refusal budget; once that is empty it is answered 429 handshake_refusals_limited
  * (counted, logged at debug only: a flood must not flood the log).
- * @returns true when the refusal was within the budget (its handshake may be given back)
+ * @returns true when the refusal spent the refusal budget instead (its handshake is given back);
+ *   our own answers (a cap, a shutdown, a store down) keep the handshake they spent
  */
 function refuse (gate: Gate, socket: Duplex, reason: GateRejection, client: Client, retryAfterS?: number, detail?: string): boolean {
   let answered = reason
   let retryAfter = retryAfterS
+  let budgeted = false
   if (!UNBUDGETED.has(reason)) {
     const waitMs = gate.refusals.take(client.key)
-    if (waitMs > 0) {
+    budgeted = waitMs === 0
+    if (!budgeted) {
       answered = 'handshake_refusals_limited'
       retryAfter = Math.ceil(waitMs / 1000)
     }
@@ -171,7 +179,7 @@ function refuse (gate: Gate, socket: Duplex, reason: GateRejection, client: Clie
   const level = answered === 'handshake_refusals_limited' ? 'debug' : WARNINGS.has(answered) ? 'warn' : 'info'
   gate.log[level]({ event: 'ws_rejected', reason: answered, status, ip: client.address, ...(detail === undefined ? {} : { detail: bounded(detail) }) }, 'handshake refused')
   abortHandshake(socket, status, retryAfter)
-  return answered === reason
+  return budgeted
 }
 
 /** A socket error before ws has the socket (a reset, a TLS failure): logged, and the socket ends. */

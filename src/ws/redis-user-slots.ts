@@ -60,6 +60,8 @@ export class RedisUserSlots implements UserSlots {
   readonly #log: FastifyBaseLogger
   /** The members this instance holds, by username. */
   readonly #held = new Map<string, Set<string>>()
+  /** Members whose acquire failed (it may still run late, after a stall): removed at the next renewal. */
+  readonly #orphans = new Map<string, Set<string>>()
   readonly #timer: NodeJS.Timeout
   readonly #offReconnect: () => void
   #next = 0
@@ -77,7 +79,15 @@ export class RedisUserSlots implements UserSlots {
 
   async acquire (username: string, max: number): Promise<string | undefined> {
     const member = `${this.#instanceId}:${this.#next++}`
-    const taken = await this.#redis.timed('slot_acquire', this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member))
+    let taken: number
+    try {
+      taken = await this.#redis.timed('slot_acquire', this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member))
+    } catch (err) {
+      const orphans = this.#orphans.get(username) ?? new Set<string>()
+      orphans.add(member)
+      this.#orphans.set(username, orphans)
+      throw err
+    }
     if (taken !== 1) return undefined
     const held = this.#held.get(username) ?? new Set<string>()
     held.add(member)
@@ -100,6 +110,14 @@ export class RedisUserSlots implements UserSlots {
 
   /** Renews every lease this instance holds (also runs on its timer and after reconnects). */
   async renew (): Promise<void> {
+    for (const [username, members] of this.#orphans) {
+      this.#orphans.delete(username)
+      this.#redis.timed('slot_release', this.#redis.client.zrem(this.#redis.keys.userSockets(username), ...members)).catch(() => {
+        const again = this.#orphans.get(username) ?? new Set<string>()
+        for (const member of members) again.add(member)
+        this.#orphans.set(username, again)
+      })
+    }
     const renewals = [...this.#held].map(async ([username, members]) => {
       await this.#redis.timed('slot_renew', this.#redis.client.heroSlotRenew(this.#redis.keys.userSockets(username), this.#leaseMs, ...members))
     })

@@ -15,6 +15,8 @@ import type { AllowedOrigins } from '../http/allowed-origins.js'
 import type { TrustedProxies } from '../http/client-address.js'
 import { assertHandlersMatch } from '../protocol/handlers.js'
 import { Protocol } from '../protocol/protocol.js'
+import { staleAccount } from '../accounts/account-sessions.js'
+import type { UsersStore } from '../accounts/users-store.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import { ConnectionRegistry, type OpenConnection } from './connection-registry.js'
 import { HeroConnection, type ConnectionObserver } from './connection.js'
@@ -57,6 +59,7 @@ export interface WebSocketService {
 export interface WebSocketServiceDependencies {
   readonly config: Config
   readonly sessions: SessionStore
+  readonly users: UsersStore
   readonly userSlots: UserSlots
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
@@ -138,7 +141,7 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
 
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
 function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, session, sessionId, slotToken }: AcceptedHandshake): void {
-  const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key }
+  const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential }
   const log = connectionLogger(parts.log, session.username)
   parts.connections.add(connection)
   ws.once('close', (code) => {
@@ -190,6 +193,7 @@ const REVOCATION_PATHS: ReadonlyMap<string, string> = new Map([['local', 'local'
 /** Closes the sockets of one session with 4401, saying why and how this instance learnt of it. */
 function closeSession (parts: Parts, sessionKey: string, reason: string, source: 'local' | 'publish' | 'recheck'): void {
   for (const connection of parts.connections.forSession(sessionKey)) {
+    if (connection.ws.readyState !== connection.ws.OPEN) continue // closing already: told once
     parts.log.info({ event: 'ws_session_ended', user: connection.username, reason, source }, 'closing socket: session ended')
     parts.metrics.revocations.inc({ path: REVOCATION_PATHS.get(source) ?? source })
     parts.open.get(connection)?.close('session_ended')
@@ -211,7 +215,15 @@ function recheckSessions (parts: Parts): SessionRecheck {
       parts.activity.forgetAllBut(keys)
       return keys
     },
-    closeSession: (key) => closeSession(parts, key, 'not_live', 'recheck'),
+    closeSession: (key, reason) => {
+      closeSession(parts, key, reason, 'recheck')
+      // A session of a changed account is ended in the store too (when it answers).
+      if (reason !== 'not_live') parts.sessions.destroyKey(key, reason).catch(() => {})
+    },
+    staleAccount: async (key) => {
+      const [connection] = parts.connections.forSession(key)
+      return connection === undefined ? undefined : await staleAccount(parts.users, { ...connection, key, createdAt: 0, lastSeenAt: 0 })
+    },
     log: parts.log,
     storeEvents: parts.storeEvents
   })

@@ -1,10 +1,12 @@
 // The safety net under revocation: every SESSION_RECHECK_INTERVAL_MS, and at once after every
 // reconnect to a shared store, this instance asks the store which of its open sockets' sessions
-// are still live and closes the others with 4401. A session end it never heard of (a lost
-// message, a store restarted empty) therefore closes its sockets within one interval. While the
-// store cannot answer, sockets are kept: established sockets are served through an outage.
+// are still live, and the users store whether their accounts still hold their passwords, and
+// closes the others with 4401. A session end it never heard of (a lost message, a store restarted
+// empty, an account changed while the store was down) therefore closes its sockets within one
+// interval. While the store cannot answer, sockets are kept: established sockets are served
+// through an outage.
 import type { FastifyBaseLogger } from 'fastify'
-import type { SessionStore } from '../sessions/session-store.js'
+import type { SessionEndReason, SessionStore } from '../sessions/session-store.js'
 
 /** Sessions asked about in one call. */
 const BATCH = 1000
@@ -14,8 +16,10 @@ export interface SessionRecheckOptions {
   readonly intervalMs: number
   /** The session keys of the open sockets now. */
   readonly openSessionKeys: () => ReadonlySet<string>
-  /** Closes the sockets of a session that is gone. */
-  readonly closeSession: (sessionKey: string) => void
+  /** Closes the sockets of a session that is gone ('not_live') or whose account changed (the reason). */
+  readonly closeSession: (sessionKey: string, reason: 'not_live' | SessionEndReason) => void
+  /** Why a live session's account no longer holds, or undefined. */
+  readonly staleAccount: (sessionKey: string) => Promise<SessionEndReason | undefined>
   readonly log: FastifyBaseLogger
   /** The shared store's reconnects, if there is one. */
   readonly storeEvents: { onReconnect (listener: () => void): () => void } | undefined
@@ -36,7 +40,10 @@ export function startSessionRecheck (options: SessionRecheckOptions): SessionRec
       for (let i = 0; i < keys.length; i += BATCH) {
         const batch = keys.slice(i, i + BATCH)
         const live = await options.sessions.filterLive(batch)
-        for (const key of batch) if (!live.has(key)) options.closeSession(key)
+        for (const key of batch) {
+          const stale = live.has(key) ? await options.staleAccount(key) : 'not_live'
+          if (stale !== undefined) options.closeSession(key, stale)
+        }
       }
       if (failing) options.log.info({ event: 'session_recheck_resumed' }, 'session re-checks work again')
       failing = false

@@ -114,3 +114,17 @@ t.test('a rehash that cannot be stored is logged, and the login succeeds all the
   t.notMatch(server.logs.text, TEST_USER.password, 'no password in the logs')
   t.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash, hash, 'the file is unchanged')
 })
+
+t.test('an older record (no passwordSetAt) with other costs is not rehashed: that would end its sessions', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  const hash = await new PasswordHasher({ memoryKiB: 19456, timeCost: 3, parallelism: 1 }).hash(TEST_USER.password)
+  await FileUsersStore.create(file, [{ username: TEST_USER.username, hash }])
+  const server = await startTestServer(t, {}, { usersFile: file })
+  const ends = recordSessionEnds(server)
+  const sid = await server.login()
+  await waitFor(() => server.logs.entries().some((e) => e.event === 'rehash_failed'), 'the skip to be logged')
+  t.match(server.logs.entries().find((e) => e.event === 'rehash_failed'), { err: { message: /no passwordSetAt/ } }, 'says why and what to do')
+  t.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash, hash, 'the hash is unchanged')
+  t.same(ends, [], 'nothing ended')
+  t.ok(await server.sessions.get(sid))
+})

@@ -30,11 +30,13 @@ export class SlowSessionStore implements SessionStore {
     this.#release()
   }
 
-  create (username: string): Promise<{ id: string, session: Session }> { return this.#inner.create(username) }
+  create (username: string, credential: string): Promise<{ id: string, session: Session }> { return this.#inner.create(username, credential) }
+  destroyKey (key: string, reason: SessionEndReason): Promise<void> { return this.#inner.destroyKey(key, reason) }
   touch (id: string): Promise<void> { return this.#inner.touch(id) }
   destroy (id: string, reason: SessionEndReason): Promise<void> { return this.#inner.destroy(id, reason) }
   destroyUser (username: string, reason: SessionEndReason): Promise<number> { return this.#inner.destroyUser(username, reason) }
   listUser (username: string): Promise<readonly Session[]> { return this.#inner.listUser(username) }
+  filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> { return this.#inner.filterLive(keys) }
   onEnd (listener: (end: SessionEnd) => void): () => void { return this.#inner.onEnd(listener) }
   close (): Promise<void> { return this.#inner.close() }
 }

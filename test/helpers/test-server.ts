@@ -16,7 +16,8 @@ import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
 import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
 import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
-import type { SessionStore } from '../../src/sessions/session-store.js'
+import type { Session, SessionStore } from '../../src/sessions/session-store.js'
+import { credentialTag } from '../../src/accounts/users-store.js'
 
 /** The account every test server has. */
 export const TEST_USER = Object.freeze({ username: 'alice', password: 'correct horse battery staple' })
@@ -169,6 +170,13 @@ export async function restartTestServer (t: Teardown, server: TestServer, option
   await app.listen({ host: '127.0.0.1', port: server.port })
   t.teardown(() => app.close())
   return { ...server, app, sessions: app.services.sessions, users }
+}
+
+/** A session started in the server's store for `username`'s account, as a login would start it. */
+export async function openSession (server: Pick<TestServer, 'sessions' | 'users'>, username: string = TEST_USER.username): Promise<{ id: string, session: Session }> {
+  const user = await server.users.get(username)
+  if (user === undefined) throw new Error(`no user ${username}`)
+  return await server.sessions.create(username, credentialTag(user))
 }
 
 /** A fresh in-memory session store with the timeouts and clock of `server`. */

@@ -16,6 +16,9 @@ export type SessionStoreFactory = (t: Test, timeouts: SessionTimeouts, clock: Te
 
 interface Fixture { store: SessionStore, clock: TestClock, ends: SessionEnd[] }
 
+/** A credential tag, as accounts/users-store.ts makes them. */
+const CREDENTIAL = '0123456789abcdef0123456789abcdef'
+
 /** Registers the contract's tests on `t` for the store `factory` makes. */
 export function sessionStoreContract (t: Test, factory: SessionStoreFactory, settleMs = 0): void {
   const fixture = async (t: Test, idleTimeoutMs = 1000, absoluteTimeoutMs = 5000): Promise<Fixture> => {
@@ -33,12 +36,12 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
     const { store, clock } = await fixture(t)
     const ids = new Set<string>()
     for (let i = 0; i < 50; i++) {
-      const { id, session } = await store.create('alice')
+      const { id, session } = await store.create('alice', CREDENTIAL)
       t.ok(isSessionIdShape(id))
       t.equal(Buffer.from(id, 'base64url').length, 32, '256 random bits')
       t.equal(session.key, createHash('sha256').update(id).digest('hex'))
       t.not(session.key, id)
-      t.match(session, { username: 'alice', createdAt: clock.now, lastSeenAt: clock.now })
+      t.match(session, { username: 'alice', credential: CREDENTIAL, createdAt: clock.now, lastSeenAt: clock.now })
       ids.add(id)
     }
     t.equal(ids.size, 50)
@@ -47,10 +50,11 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
 
   t.test('get answers a copy; unknown, malformed and key-shaped ids answer undefined', async (t) => {
     const { store } = await fixture(t)
-    const { id } = await store.create('alice')
+    const { id } = await store.create('alice', CREDENTIAL)
     const copy = await store.get(id) as { username: string }
     copy.username = 'mallory'
     t.equal((await store.get(id))?.username, 'alice', 'changing the answer does not change the session')
+    t.equal((await store.get(id))?.credential, CREDENTIAL, 'the credential tag is kept')
     t.equal(await store.get('A'.repeat(43)), undefined)
     t.equal(await store.get(''), undefined)
     t.equal(await store.get(id + 'x'), undefined)
@@ -60,7 +64,7 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
 
   t.test('idle expiry, reset by touch; the end is reported once', async (t) => {
     const { store, clock, ends } = await fixture(t, 1000, 5000)
-    const { id } = await store.create('alice')
+    const { id } = await store.create('alice', CREDENTIAL)
     clock.advance(999)
     await store.touch(id)
     clock.advance(999)
@@ -78,7 +82,7 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
 
   t.test('absolute expiry wins over idle, even for a session touched a moment ago', async (t) => {
     const { store, clock, ends } = await fixture(t, 1000, 3000)
-    const { id } = await store.create('alice')
+    const { id } = await store.create('alice', CREDENTIAL)
     for (let i = 0; i < 5; i++) {
       clock.advance(500)
       await store.touch(id)
@@ -93,9 +97,9 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
 
   t.test('destroy and destroyUser end sessions with the given reason, once', async (t) => {
     const { store, ends } = await fixture(t)
-    const a1 = await store.create('alice')
-    const a2 = await store.create('alice')
-    const b = await store.create('bob')
+    const a1 = await store.create('alice', CREDENTIAL)
+    const a2 = await store.create('alice', CREDENTIAL)
+    const b = await store.create('bob', CREDENTIAL)
     await store.destroy(a1.id, 'logout')
     await store.destroy(a1.id, 'logout')
     await store.destroy('not an id', 'logout')
@@ -108,16 +112,23 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
     await settled()
     t.same(ends.map((e) => e.reason), ['logout', 'user_removed'])
     t.same(ends.map((e) => e.session.username), ['alice', 'alice'])
+    t.same(ends.map((e) => e.session.credential), [CREDENTIAL, CREDENTIAL], 'ends carry the session as it was')
+    const c = await store.create('carol', CREDENTIAL)
+    await store.destroyKey(c.session.key, 'session_limit')
+    await store.destroyKey('f'.repeat(64), 'session_limit')
+    await store.destroyKey('not a key', 'session_limit')
+    await settled()
+    t.same(ends.slice(2).map((e) => [e.session.username, e.reason]), [['carol', 'session_limit']], 'destroyKey ends by key; unknown keys are a no-op')
   })
 
   t.test('listUser: the live sessions of one user, oldest first', async (t) => {
     const { store, clock } = await fixture(t, 1000, 5000)
-    const first = await store.create('alice')
+    const first = await store.create('alice', CREDENTIAL)
     clock.advance(10)
-    const second = await store.create('alice')
+    const second = await store.create('alice', CREDENTIAL)
     clock.advance(10)
-    const third = await store.create('alice')
-    await store.create('bob')
+    const third = await store.create('alice', CREDENTIAL)
+    await store.create('bob', CREDENTIAL)
     t.same((await store.listUser('alice')).map((s) => s.key), [first.session.key, second.session.key, third.session.key])
     await store.destroy(second.id, 'logout')
     t.same((await store.listUser('alice')).map((s) => s.key), [first.session.key, third.session.key], 'without the ended one')
@@ -133,7 +144,7 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
     const { store } = await fixture(t)
     const seen: string[] = []
     const off = store.onEnd((end) => seen.push(end.reason))
-    const a = await store.create('alice')
+    const a = await store.create('alice', CREDENTIAL)
     off()
     await store.destroy(a.id, 'logout')
     await settled()

@@ -101,3 +101,26 @@ t.test('a ping flood ends in 1008 within the message budget, and other clients a
   t.ok(Math.max(...answers) < 2000, 'none of them waited on the flood')
   t.equal(other.ws.readyState, other.ws.OPEN)
 })
+
+t.test('the review\'s attack at the default budgets: no reading, a pong now and then, one valid request with bursts of excess ones', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const attacker = await RawWebSocket.open(server, sid)
+  await attacker.next()
+  attacker.client.socket.pause()
+  const burst = Buffer.concat(Array.from({ length: 30 }, () => encodeFrame(OPCODE.text, '{"type":"get_name","hero":"hulk"}')))
+  let seconds = 0
+  const cut = (): boolean => server.logs.entries().some((e) => e.event === 'ws_rate_abuse' || e.event === 'ws_dropped')
+  while (!cut() && seconds < 600) {
+    attacker.client.write(burst) // one answered (the bucket refilled), the rest rate-limited
+    attacker.send(OPCODE.pong, 'still here')
+    server.clock.advance(1000)
+    seconds++
+    if (seconds % 30 === 0) server.app.websocket.heartbeat()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  t.ok(seconds <= 5, `closed with 1008 after ${seconds} s of the test clock, not hours later`)
+  t.ok(server.logs.entries().some((e) => e.event === 'ws_rate_abuse'), 'for rate abuse, its replies never having piled up')
+  // It reads nothing, not even the close frame: ws ends it after its closing timeout (5 s).
+  await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to let it go', 15_000)
+})

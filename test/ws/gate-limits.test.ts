@@ -6,7 +6,7 @@ import t from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { assertRefused, RawClient, rejectionLogs, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { openSession, startTestServer } from '../helpers/test-server.js'
 
 t.test('handshake rate per client: WS_HANDSHAKE_BURST at once, then 429 with Retry-After until the bucket refills', async (t) => {
   const server = await startTestServer(t, { WS_HANDSHAKE_RATE: '2', WS_HANDSHAKE_BURST: '3' })
@@ -109,7 +109,7 @@ t.test('per-IP connection cap: WS_MAX_CONNECTIONS_PER_IP open sockets, then 429;
 t.test('per-IP cap counts handshakes still in the gate (a slow session store)', async (t) => {
   const sessions = new SlowSessionStore()
   const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_IP: '2', WS_HANDSHAKE_BURST: '1000' }, { sessions })
-  const { id: sid } = await sessions.create('alice')
+  const { id: sid } = await openSession(server)
   const pending = [await RawClient.connect(server), await RawClient.connect(server)]
   for (const client of pending) client.write(upgradeRequest(server, { sid }))
   await waitUntil(() => sessions.waiting === 2, 'two handshakes waiting for the session store')
@@ -125,7 +125,7 @@ t.test('per-IP cap counts handshakes still in the gate (a slow session store)', 
 t.test('a client that leaves while its handshake is pending frees its slot and opens nothing', async (t) => {
   const sessions = new SlowSessionStore()
   const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_IP: '1', WS_HANDSHAKE_BURST: '1000' }, { sessions })
-  const { id: sid } = await sessions.create('alice')
+  const { id: sid } = await openSession(server)
   const accepted = watchAccepted(server)
   const leaving = await RawClient.connect(server)
   leaving.write(upgradeRequest(server, { sid }))
@@ -142,7 +142,7 @@ t.test('a client that leaves while its handshake is pending frees its slot and o
 t.test('concurrent handshakes of one user cannot overshoot WS_MAX_CONNECTIONS_PER_USER', async (t) => {
   const sessions = new SlowSessionStore()
   const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_USER: '2', WS_HANDSHAKE_BURST: '1000' }, { sessions })
-  const { id: sid } = await sessions.create('alice')
+  const { id: sid } = await openSession(server)
   const clients = await Promise.all(Array.from({ length: 6 }, async () => await RawClient.connect(server)))
   for (const client of clients) client.write(upgradeRequest(server, { sid }))
   await waitUntil(() => sessions.waiting === 6, 'six handshakes waiting for the session store')

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import type { ClientOptions } from 'ws'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { assertRefused, RawWebSocket, upgradeRequest, watchAccepted, type ExpectedRefusal, type UpgradeRequestOptions } from '../helpers/raw-ws.js'
-import { startTestServer, type TestServer } from '../helpers/test-server.js'
+import { openSession, startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const GENEROUS = { WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000', WS_REFUSED_HANDSHAKE_RATE: '100000', WS_REFUSED_HANDSHAKE_BURST: '100000', WS_MAX_CONNECTIONS_PER_IP: '1' }
 
@@ -180,7 +180,7 @@ t.test('with ALLOWED_ORIGINS set, exactly those origins are allowed and our own 
   const server = await startTestServer(t, { ...GENEROUS, ALLOWED_ORIGINS: 'https://app.example.com, https://admin.example.com:8443' })
   const sid = await server.login(undefined, undefined).catch(() => undefined)
   t.equal(sid, undefined, 'the login form refuses our own origin too')
-  const { id } = await server.sessions.create('alice')
+  const { id } = await openSession(server)
   await refuseAll(t, server, id, [
     { name: 'our own origin', request: { origins: [server.origin] }, expected: { status: 403, reason: 'origin_forbidden' } },
     { name: 'the allowed host on another port', request: { origins: ['https://admin.example.com'] }, expected: { status: 403, reason: 'origin_forbidden' } },

@@ -5,7 +5,9 @@ import t, { type Test } from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin } from '../helpers/http.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { startTestServer, type TestServer } from '../helpers/test-server.js'
+import { FileUsersStore } from '../../src/accounts/file-users-store.js'
+import type { UsersStore } from '../../src/accounts/users-store.js'
+import { hashFor, startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 
@@ -107,5 +109,32 @@ t.test('a new login over the old cookie replaces the session and closes its sock
   t.equal(res.status, 303)
   t.same(await client.closed(), SESSION_ENDED)
   t.same(endReasons(server), ['replaced'])
+  await assertCookieDead(t, server, sid)
+})
+
+/** The users file, but account changes are never announced (an event lost, as across an outage). */
+function silent (store: UsersStore): UsersStore {
+  return {
+    get: async (username) => await store.get(username),
+    list: async () => await store.list(),
+    put: async (record) => { await store.put(record) },
+    remove: async (username) => await store.remove(username),
+    rehash: async (username, expected, hash) => await store.rehash(username, expected, hash),
+    onRemoved: () => () => {},
+    onPasswordChanged: () => () => {},
+    onReloadError: (listener) => store.onReloadError(listener),
+    close: async () => { await store.close() }
+  }
+}
+
+t.test('an account change the service never heard of is found by the re-check and closes the sockets', async (t) => {
+  const probe = await startTestServer(t)
+  const users = silent(await FileUsersStore.open(probe.usersFile))
+  const server = await startTestServer(t, { SESSION_RECHECK_INTERVAL_MS: '200' }, { usersFile: probe.usersFile, users })
+  const sid = await server.login()
+  const client = await openClient(t, server, sid)
+  await users.put({ username: 'alice', hash: await hashFor('a new password'), passwordSetAt: Date.now() })
+  t.same(await client.closed(), SESSION_ENDED, 'closed with 4401')
+  t.same(server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source]), [['password_changed', 'recheck']], 'by the re-check, as password_changed')
   await assertCookieDead(t, server, sid)
 })

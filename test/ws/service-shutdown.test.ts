@@ -14,7 +14,7 @@ import { HeroClient, schemaProblem, waitUntil } from '../helpers/hero-client.js'
 import { builtFile, childEnv, ROOT } from '../helpers/http.js'
 import { assertRefused, RawClient, RawWebSocket, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { openSession, startTestServer } from '../helpers/test-server.js'
 
 t.test('app.close(): 1001 to open sockets, 503 to new upgrades, then the listener is gone', async (t) => {
   const server = await startTestServer(t, { SHUTDOWN_TIMEOUT_MS: '4000' })
@@ -51,7 +51,7 @@ t.test('app.close(): 1001 to open sockets, 503 to new upgrades, then the listene
 t.test('a handshake still in the gate when the shutdown starts gets 503, not a socket', async (t) => {
   const sessions = new SlowSessionStore()
   const server = await startTestServer(t, { SHUTDOWN_TIMEOUT_MS: '4000' }, { sessions })
-  const { id: sid } = await sessions.create('alice')
+  const { id: sid } = await openSession(server)
   const accepted = watchAccepted(server)
   const pending = await RawClient.connect(server)
   pending.write(upgradeRequest(server, { sid }))

@@ -80,9 +80,12 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
   app.post<{ Body: LoginBody }>('/login', {
     schema: { body: loginBodySchema },
     bodyLimit: LOGIN_BODY_LIMIT,
-    config: { errorPage: true, inputErrorCode: 'login_form_invalid', rateLimit: loginIpLimit(config) },
+    // The global limit counts every post (onRequest); the login limits only posts from our own
+    // page with a form (preHandler, after the same-origin check): a page on another origin
+    // cannot spend its visitor's login attempts.
+    config: { errorPage: true, inputErrorCode: 'login_form_invalid' },
     preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
-    preHandler: loginUserLimit(app, config, (request) => (request.body as LoginBody).username),
+    preHandler: [loginIpLimit(app, config), loginUserLimit(app, config, (request) => (request.body as LoginBody).username)],
     onResponse: async (request, reply) => {
       options.metrics.logins.inc({ outcome: loginOutcome(reply.statusCode, request.refusal) })
       options.metrics.loginDuration.observe(reply.elapsedTime / 1000)

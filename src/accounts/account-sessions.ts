@@ -1,0 +1,27 @@
+// A session is only as good as its account: on every use (a handshake, a page, the periodic
+// re-check of open sockets) the account must still exist and hold the password the session was
+// opened with. The account-change events end sessions at once; this check is what holds when an
+// event was missed (made while no instance ran, or while the store could not be reached).
+import type { Session, SessionEndReason, SessionStore } from '../sessions/session-store.js'
+import { credentialTag, type UsersStore } from './users-store.js'
+
+/** Why `session` no longer holds, or undefined while its account is unchanged. */
+export async function staleAccount (users: UsersStore, session: Session): Promise<SessionEndReason | undefined> {
+  const user = await users.get(session.username)
+  if (user === undefined) return 'user_removed'
+  return credentialTag(user) === session.credential ? undefined : 'password_changed'
+}
+
+/**
+ * The live session for a secret id whose account still holds; a session found stale is ended
+ * (for every instance) and answered as undefined.
+ * @throws StoreUnavailableError when a shared store cannot answer the lookup
+ */
+export async function accountSession (sessions: SessionStore, users: UsersStore, id: string): Promise<Session | undefined> {
+  const session = await sessions.get(id)
+  if (session === undefined) return undefined
+  const stale = await staleAccount(users, session)
+  if (stale === undefined) return session
+  await sessions.destroyKey(session.key, stale)
+  return undefined
+}
