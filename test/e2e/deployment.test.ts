@@ -2,14 +2,17 @@
 // in front of two real instances (TLS=off, TRUST_PROXY_HOPS=1, deploy/instance.env) and one
 // Redis, driven through nginx by Chromium: log in, ask for heroes, a second tab whose socket is
 // on the other instance, a logout in one tab that the other sees, then one instance stopped and
-// the page carrying on through the other.
+// the page carrying on through the other. Then the operators' view of the same deployment: a
+// scripted session through nginx and a scrape of each instance's metrics listener.
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import type { Page } from 'playwright-core'
+import WebSocket from 'ws'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { waitUntil } from '../helpers/hero-client.js'
+import { parseMetrics, valueOf, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
 import { freePort, RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
@@ -113,4 +116,113 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   t.same(problems.cspViolations, [], 'no CSP violation')
   t.same(problems.consoleErrors.filter((e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|status of 50[23]/.test(e)), [], 'no console error but the lost socket')
   t.ok(fs.existsSync(path.join(nginx.dir, 'access.log')))
+})
+
+/** The status nginx answers a WebSocket upgrade from `origin` with (the socket is never opened). */
+async function upgradeStatus (url: string, origin: string): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^https/, 'wss') + '/ws', { origin, rejectUnauthorized: false })
+    ws.once('open', () => { ws.terminate(); reject(new Error('the upgrade was accepted')) })
+    ws.once('unexpected-response', (_req, res) => { res.resume(); ws.terminate(); resolve(res.statusCode ?? 0) })
+    ws.once('error', (error) => { if (ws.readyState !== WebSocket.CLOSED) reject(error) })
+  })
+}
+
+/** One scrape of an instance's metrics listener: the samples and the metric families it declares. */
+async function scrapeInstance (port: number): Promise<{ samples: Sample[], families: Set<string> }> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+  if (res.status !== 200) throw new Error(`scrape answered ${res.status}`)
+  const text = await res.text()
+  const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] ?? ''))
+  return { samples: parseMetrics(text), families }
+}
+
+t.test('the metrics listeners of the deployment count a scripted session exactly', async (t) => {
+  const redis = await RedisServer.start(t)
+  const dir = t.testdir({})
+  const usersFile = path.join(dir, 'users.json')
+  await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
+  const [nginxPort, port1, port2, metrics1, metrics2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
+  const metricsPorts = [metrics1, metrics2]
+  const origin = `https://127.0.0.1:${nginxPort}`
+  await Promise.all([port1, port2].map(async (port, i) => await startServerProcess({
+    ...instanceEnv(),
+    PORT: String(port),
+    METRICS_PORT: String(metricsPorts[i]),
+    ALLOWED_ORIGINS: origin,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'deployment-metrics-test:',
+    USERS_FILE: usersFile,
+    DATA_DIR: path.join(dir, `data-${i}`)
+  }, t)))
+  const nginx = await Nginx.start(t, { port: nginxPort, upstreams: [port1, port2] })
+  const browser = await launchBrowser(t)
+  const { context, problems } = await newWatchedContext(browser)
+  t.teardown(() => context.close())
+  /** Both instances' scrapes; `total` adds one sample over the two. */
+  const scrapeAll = async (): Promise<{ scrapes: Array<{ samples: Sample[], families: Set<string> }>, total: (name: string, labels?: Record<string, string>) => number }> => {
+    const scrapes = await Promise.all(metricsPorts.map(scrapeInstance))
+    return { scrapes, total: (name, labels = {}) => scrapes.reduce((sum, { samples }) => sum + valueOf(samples, name, labels), 0) }
+  }
+
+  // The script: one login, three heroes, one refused origin, one logout.
+  const page = await context.newPage()
+  await loginThroughForm(page, nginx.url, TEST_USER.username, TEST_USER.password)
+  await connected(page)
+  t.ok(await ask(page, 'ironMan', 'Tony Stark'))
+  t.ok(await ask(page, 'hulk', 'Bruce Banner'))
+  t.ok(await ask(page, 'blackPanther', "T'Challa"))
+  t.equal(await upgradeStatus(nginx.url, 'https://evil.example'), 403, 'a cross-site upgrade through nginx is refused')
+  await Promise.all([page.waitForURL(`${nginx.url}/login?notice=logged_out`), page.click('#logout-form button')])
+  let scraped = await scrapeAll()
+  for (const deadline = Date.now() + 5000; scraped.total('hero_socket_open_sockets') !== 0 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    scraped = await scrapeAll()
+  }
+  const { scrapes, total } = scraped
+
+  const exact: Array<[string, Record<string, string>, number]> = [
+    ['hero_socket_logins_total', { outcome: 'succeeded' }, 1],
+    ['hero_socket_login_duration_seconds_count', {}, 1],
+    ['hero_socket_handshakes_total', { outcome: 'accepted' }, 1],
+    ['hero_socket_handshakes_total', { outcome: 'origin_forbidden' }, 1],
+    ['hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }, 3],
+    ['hero_socket_sessions_ended_total', { cause: 'logout' }, 1],
+    ['hero_socket_open_sockets', {}, 0],
+    ['hero_socket_hashing_queue_length', {}, 0],
+    ['hero_socket_ready', {}, 2],
+    ['hero_socket_draining', {}, 0],
+    ['hero_socket_redis_up', {}, 2],
+    ['hero_socket_redis_reconnects_total', { client: 'commands' }, 0],
+    ['hero_socket_redis_reconnects_total', { client: 'pubsub' }, 0]
+  ]
+  for (const [name, labels, value] of exact) t.equal(total(name, labels), value, `over both instances, ${name}${JSON.stringify(labels)} = ${value}`)
+  // The page closes its own socket (1000) as the logout form is sent, so the server usually has
+  // nothing left to revoke; when the POST overtakes that close frame, it closes the socket with
+  // 4401 itself. Either way the two counts agree and there is at most one.
+  const revoked = total('hero_socket_revocations_total', { path: 'local' }) + total('hero_socket_revocations_total', { path: 'publish' })
+  t.ok(revoked <= 1, `at most one revocation (${revoked})`)
+  t.equal(total('hero_socket_closes_total', { code: '4401' }), revoked, 'one 4401 close per revocation, none otherwise')
+  t.equal(total('hero_socket_revocations_total', { path: 'safety_net' }), 0, 'nothing was left for the safety net')
+  t.ok(total('hero_socket_login_duration_seconds_sum') > 0.01, 'the login took argon2\'s time')
+  const timed = scrapes.flatMap(({ samples }) => samples.filter((s) => s.name === 'hero_socket_redis_command_duration_seconds_count' && s.value > 0).map((s) => s.labels.operation))
+  t.ok(timed.length > 0, `Redis calls are timed by operation (${[...new Set(timed)].join(', ')})`)
+  const errors = scrapes.flatMap(({ samples }) => samples.filter((s) => s.name === 'hero_socket_redis_command_errors_total' && s.value > 0))
+  t.same(errors, [], 'no Redis command failed')
+
+  // Every metric the operators' guide names is declared by both instances, with the process metrics.
+  const families = ['hero_socket_open_sockets', 'hero_socket_handshakes_total', 'hero_socket_messages_total', 'hero_socket_closes_total',
+    'hero_socket_logins_total', 'hero_socket_login_duration_seconds', 'hero_socket_hashing_queue_length', 'hero_socket_sessions_ended_total',
+    'hero_socket_revocations_total', 'hero_socket_dropped_sockets_total', 'hero_socket_redis_up', 'hero_socket_redis_command_errors_total',
+    'hero_socket_redis_command_duration_seconds', 'hero_socket_redis_reconnects_total', 'hero_socket_ready', 'hero_socket_draining',
+    'nodejs_eventloop_lag_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']
+  for (const [i, { families: declared }] of scrapes.entries()) {
+    t.same(families.filter((name) => !declared.has(name)), [], `instance ${i + 1} declares every metric`)
+  }
+  const lag = scrapes.map(({ samples }) => valueOf(samples, 'nodejs_eventloop_lag_seconds'))
+  t.ok(lag.every((seconds) => seconds >= 0 && seconds < 1), `event-loop lag is sane (${lag.map((s) => s.toFixed(4)).join(', ')} s)`)
+  const labels = JSON.stringify(scrapes.flatMap(({ samples }) => samples.filter((s) => s.name.startsWith('hero_socket_')).map((s) => s.labels)))
+  for (const secret of [TEST_USER.username, '127.0.0.1', 'evil.example']) t.notMatch(labels, secret, `no label carries ${secret}`)
+  t.same(problems.pageErrors, [], 'no page error')
+  t.same(problems.cspViolations, [], 'no CSP violation')
 })

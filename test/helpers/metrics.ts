@@ -29,11 +29,16 @@ export function metricsUrl (server: TestServer): string {
   return url
 }
 
-/** Scrapes the server's /metrics (with `token` when given). */
-export async function scrape (server: TestServer, token?: string): Promise<Sample[]> {
-  const res = await fetch(`${metricsUrl(server)}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+/** Scrapes `${baseUrl}/metrics` (with `token` when given). */
+export async function scrapeUrl (baseUrl: string, token?: string): Promise<Sample[]> {
+  const res = await fetch(`${baseUrl}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
   if (res.status !== 200) throw new Error(`scrape answered ${res.status}`)
   return parseMetrics(await res.text())
+}
+
+/** Scrapes the test server's /metrics (with `token` when given). */
+export async function scrape (server: TestServer, token?: string): Promise<Sample[]> {
+  return await scrapeUrl(metricsUrl(server), token)
 }
 
 /** The value of the sample `name` with exactly these labels (0 when absent). */
