@@ -29,7 +29,7 @@ t.test('a logout published while B\'s pub/sub connection is down: B closes the s
   const socket = await openClient(t, b, sid)
   const subscriber = b.app.services.redis?.subscriber
   const admin = cluster.redis.client(t)
-  t.ok(Number(await admin.client('KILL', 'TYPE', 'pubsub')) >= 2, 'every pub/sub connection killed')
+  t.ok(Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) >= 2, 'every pub/sub connection killed')
   await waitUntil(() => subscriber?.status !== 'ready', 'B to notice')
   t.equal((await postForm(a, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status, 303, 'logged out on A during the gap')
   t.same(await socket.closed(), SESSION_ENDED, 'B\'s socket closes all the same')

@@ -90,7 +90,7 @@ export class RawClient {
   }
 
   /** Connects and completes the TLS handshake (trusting the test certificate). */
-  static async connect (server: TestServer, options: tls.ConnectionOptions = {}): Promise<RawClient> {
+  static async connect (server: TestServer, options: tls.ConnectionOptions & { localAddress?: string } = {}): Promise<RawClient> {
     return await new Promise((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port: server.port, secureContext: trusting(server.ca), ...options })
       socket.once('secureConnect', () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import type { Teardown } from './test-server.js'
 
 export interface RedisServerOptions {
@@ -125,7 +125,7 @@ export class RedisServer {
   }
 }
 
-function connect (url: string, options: ConstructorParameters<typeof Redis>[0] & object = {}): Redis {
+function connect (url: string, options: RedisOptions = {}): Redis {
   return url.startsWith('/') ? new Redis({ ...options, path: url }) : new Redis(url, options)
 }
 

@@ -14,7 +14,8 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js'
 /** Opens a TLS connection from `localAddress`; resolves once the handshake is done. */
 function connect (server: TestServer, localAddress = '127.0.0.1', session?: Buffer): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: server.port, localAddress, rejectUnauthorized: false, ...(session === undefined ? {} : { session }) })
+    const options: tls.ConnectionOptions & { localAddress: string } = { host: '127.0.0.1', port: server.port, localAddress, rejectUnauthorized: false, ...(session === undefined ? {} : { session }) }
+    const socket = tls.connect(options)
     socket.once('secureConnect', () => resolve(socket))
     socket.once('error', reject)
   })

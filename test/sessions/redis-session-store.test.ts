@@ -79,7 +79,7 @@ t.test('only the SHA-256 of an id is in Redis', async (t) => {
   const client = redis.client(t)
   const keys = await client.keys(`${prefix}*`)
   t.same(keys.sort(), [`${prefix}session-deadlines`, `${prefix}session:${session.key}`, `${prefix}user-sessions:alice`])
-  const dump = JSON.stringify([await client.hgetall(`${prefix}session:${session.key}`), await client.smembers(`${prefix}user-sessions:alice`), await client.zrange(`${prefix}session-deadlines`, 0, -1)])
+  const dump = JSON.stringify([await client.hgetall(`${prefix}session:${session.key}`), await client.smembers(`${prefix}user-sessions:alice`), await client.zrange(`${prefix}session-deadlines`, '0', '-1')])
   t.notMatch(dump, id, 'the id itself is nowhere')
   t.ok(await client.pttl(`${prefix}session:${session.key}`) > 0, 'Redis drops the hash by itself after its deadline')
 })
