@@ -16,3 +16,6 @@ export const BENCH_HERO_IDS: readonly string[] = [...BENCH_HEROES.keys()]
 /** The `heroes` list of the first message, `[{id, name}]`. */
 export const BENCH_HERO_LIST: ReadonlyArray<{ id: string, name: string }> =
   BENCH_HERO_IDS.map((id) => ({ id, name: BENCH_HEROES.get(id) as string }))
+
+/** The `limits` of the first message: hero-socket's as the benchmark configures it (HIGH_LIMIT). */
+export const BENCH_LIMITS = Object.freeze({ messageRate: 1_000_000, messageBurst: 1_000_000 })

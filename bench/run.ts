@@ -11,6 +11,7 @@ import { ARGON2_MIN } from '../src/config/config.js'
 import { PasswordHasher } from '../src/accounts/password-hasher.js'
 import { generateDevelopmentCertificate } from '../src/config/tls-credentials.js'
 import { FileUsersStore } from '../src/accounts/file-users-store.js'
+import { BENCH_LIMITS } from './heroes.js'
 import { login } from './http-login.js'
 import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, LoopDelayMessage, MemoryMessage, ProfileMessage, RevocationResult, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
 import { BenchProcess, canPin, childFileLimit, keepCoresAwake } from './processes.js'
@@ -26,8 +27,11 @@ const SERVER_SCRIPTS: Record<ServerKind, string> = {
   'hero-socket+redis': path.join(HERE, 'servers', 'hero-socket-server.js')
 }
 const GENERATOR_SCRIPT = path.join(HERE, 'load-generator.js')
-/** Every per-IP, per-user and per-socket limit of hero-socket, raised so it never refuses the load. */
-const HIGH_LIMIT = '1000000'
+/**
+ * Every per-IP, per-user and per-socket limit of hero-socket, raised so it never refuses the load;
+ * the message budget the comparison servers announce is the same (BENCH_LIMITS).
+ */
+const HIGH_LIMIT = String(BENCH_LIMITS.messageBurst)
 /**
  * Live sessions the bench user may hold (hero-socket's largest MAX_SESSIONS_PER_USER): the
  * revocation sessions and the runner's own logins must all stay live (settings.ts bounds them).

@@ -1,8 +1,12 @@
 // The hero page: connects to wss://<this host>/ws, shows who is logged in and the connection
-// state, renders one button per hero from user_authorized, and lists the answers. Everything
-// the server sends is inserted with textContent.
+// state, renders one button per hero from user_authorized, and lists the answers: one card per
+// request really sent. It sends only what the connection's budget (user_authorized limits,
+// send-budget.ts) can pay for, so its user never meets the server's rate limit. Everything the
+// server sends is inserted with textContent.
 import { ReconnectingSocket, type ConnectionState } from './reconnecting-socket.js'
 import { encodeGetName, type ErrorMessage, type NameMessage, type UserAuthorizedMessage } from './messages.js'
+import { SendBudget } from './send-budget.js'
+import { statusView } from './status-view.js'
 
 /** How long the session-ended message stays before the login page, in milliseconds. */
 const SESSION_ENDED_REDIRECT_MS = 1500
@@ -23,6 +27,7 @@ const view = {
   status: byId('status'),
   statusText: byId('status-text'),
   countdown: byId('status-countdown'),
+  detail: byId('status-detail'),
   action: byId<HTMLButtonElement>('status-action'),
   who: byId('who'),
   heroes: byId('heroes'),
@@ -36,10 +41,10 @@ const heroNames = new Map<string, string>()
 /** Request id → its answer card, until the reply arrives. */
 const pending = new Map<number, HTMLLIElement>()
 let nextRequestId = 1
-/** Epoch ms until which the server asked us to slow down. */
-let limitedUntil = 0
-/** Epoch ms of the next reconnect attempt while waiting. */
-let retryAt = 0
+/** This connection's budget, from its user_authorized (a new one per connection, like the server's). */
+let budget: SendBudget | undefined
+/** Epoch ms the status countdown runs to (0 for none). */
+let countdownTo = 0
 let ticker: ReturnType<typeof setInterval> | undefined
 
 const connection = new ReconnectingSocket({ url: `wss://${location.host}/ws` }, {
@@ -68,19 +73,23 @@ window.addEventListener('pageshow', (event) => { if (event.persisted) location.r
 window.addEventListener('online', () => connection.retryNow())
 connection.start()
 
+/** Sends one request if the budget can pay for it; a card only for a request really sent. */
 function ask (hero: string): void {
-  if (!canAsk()) return
-  const id = nextRequestId
-  nextRequestId = nextRequestId >= MAX_REQUEST_ID ? 1 : nextRequestId + 1
-  const card = addAnswerCard(hero)
-  if (!connection.send(encodeGetName(hero, id))) {
-    settleCard(card, 'error', 'Not sent: the connection is down.')
+  if (connection.state.kind !== 'connected' || budget === undefined) return
+  if (!budget.take()) {
+    renderState(connection.state) // says "slow down" and for how long; nothing is sent
     return
   }
-  pending.set(id, card)
+  const id = nextRequestId
+  nextRequestId = nextRequestId >= MAX_REQUEST_ID ? 1 : nextRequestId + 1
+  if (!connection.send(encodeGetName(hero, id))) return
+  pending.set(id, addAnswerCard(hero))
+  // The last token spent: say so now, before the next click would find the budget empty.
+  if (budget.waitMs() > 0) renderState(connection.state)
 }
 
 function renderHeroes (message: UserAuthorizedMessage): void {
+  budget = new SendBudget(message.limits)
   view.who.replaceChildren('Signed in as ', element('strong', 'who-name', message.user.username))
   heroNames.clear()
   const buttons = message.heroes.map((hero) => {
@@ -106,7 +115,8 @@ function renderName (message: NameMessage): void {
 function renderError (message: ErrorMessage): void {
   const card = takeCard(message.id)
   if (message.code === 'rate_limited') {
-    limitedUntil = Date.now() + (message.retryAfterMs ?? 1000)
+    // Not expected while the page keeps its budget; if the server refuses anyway, it is right.
+    budget?.holdFor(message.retryAfterMs ?? 1000)
     renderState(connection.state)
     if (card !== undefined) settleCard(card, 'error', 'Not answered: too many questions at once.')
     return
@@ -117,67 +127,42 @@ function renderError (message: ErrorMessage): void {
 
 function renderState (state: ConnectionState): void {
   const now = Date.now()
-  view.action.hidden = true
-  view.countdown.textContent = ''
-  retryAt = 0
-  switch (state.kind) {
-    case 'connecting':
-      setStatus(state.retry ? 'reconnecting' : 'connecting', state.retry ? 'Reconnecting…' : 'Connecting to the hero server…')
-      break
-    case 'connected':
-      if (limitedUntil > now) setStatus('limited', 'Slow down: you can ask again in')
-      else setStatus('connected', 'Connected. Pick a hero to learn who is behind the mask.')
-      break
-    case 'waiting': {
-      const text = {
-        shutdown: 'The server is restarting. Reconnecting in',
-        lost: 'Connection lost. Reconnecting in',
-        unreachable: 'The server cannot be reached. Retrying in',
-        refused: 'The server turned the connection down (too many open tabs?). Retrying in'
-      }[state.reason]
-      setStatus(state.reason === 'shutdown' ? 'shutdown' : 'reconnecting', text)
-      retryAt = state.retryAt
-      showAction('Retry now')
-      break
-    }
-    case 'ended':
-      setStatus('ended', 'Your session has ended. Taking you to the login page…')
-      setTimeout(() => location.assign('/login?notice=session_ended'), SESSION_ENDED_REDIRECT_MS)
-      break
-    case 'failed':
-      setStatus('failed', `The server closed the connection (code ${state.code}). Reload the page to start again.`)
-      showAction('Reload')
-      break
+  const status = statusView(state, now + limitedMs(), now)
+  view.status.dataset.state = status.state
+  view.statusText.textContent = status.text
+  view.detail.textContent = status.detail
+  view.action.hidden = status.action === undefined
+  if (status.action !== undefined) view.action.textContent = status.action === 'reload' ? 'Reload' : 'Retry now'
+  countdownTo = status.countdownTo
+  if (state.kind === 'ended') setTimeout(() => location.assign('/login?notice=session_ended'), SESSION_ENDED_REDIRECT_MS)
+  if (state.kind !== 'connected') {
+    failPending()
+    budget = undefined
   }
-  if (state.kind !== 'connected') failPending()
   updateButtons()
   tick()
 }
 
-function setStatus (state: string, text: string): void {
-  view.status.dataset.state = state
-  view.statusText.textContent = text
+/** Milliseconds until the budget pays for another request (0 when it can now). */
+function limitedMs (): number {
+  return connection.state.kind === 'connected' && budget !== undefined ? budget.waitMs() : 0
 }
 
-function showAction (label: string): void {
-  view.action.textContent = label
-  view.action.hidden = false
-}
-
-/** Updates the countdown, and lifts the slow-down when its time is up. */
+/** Updates the countdown, and renders the state again when the slow-down is over. */
 function tick (): void {
   const now = Date.now()
-  const limited = connection.state.kind === 'connected' && limitedUntil > now
-  const deadline = retryAt > 0 ? retryAt : limited ? limitedUntil : 0
-  if (deadline === 0) {
-    if (view.status.dataset.state === 'limited') renderState(connection.state)
+  if (countdownTo === 0) {
+    view.countdown.textContent = ''
     if (ticker !== undefined) clearInterval(ticker)
     ticker = undefined
     return
   }
-  view.countdown.textContent = ` ${formatSeconds(deadline - now)}`
-  if (ticker === undefined) ticker = setInterval(tick, 200)
-  if (limited !== (view.status.dataset.state === 'limited')) renderState(connection.state)
+  if (view.status.dataset.state === 'limited' && limitedMs() === 0) {
+    renderState(connection.state)
+    return
+  }
+  view.countdown.textContent = ` ${formatSeconds(countdownTo - now)}`
+  if (ticker === undefined) ticker = setInterval(tick, 100)
 }
 
 function formatSeconds (ms: number): string {
@@ -186,7 +171,7 @@ function formatSeconds (ms: number): string {
 }
 
 function canAsk (): boolean {
-  return connection.state.kind === 'connected' && limitedUntil <= Date.now()
+  return connection.state.kind === 'connected' && budget !== undefined && limitedMs() === 0
 }
 
 function updateButtons (): void {

@@ -4,14 +4,17 @@
 import { backoffDelay, RECONNECT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { CLOSE, closeAction, parseServerMessage, type ServerMessage } from './messages.js'
 
-/** Why the client is waiting to reconnect. */
-export type WaitReason = 'shutdown' | 'lost' | 'unreachable' | 'refused'
+/**
+ * Why the client is waiting to reconnect: the server restarting (1001), a lost connection, a
+ * server error (1011), no server at all, or a refused handshake while the session is alive.
+ */
+export type WaitReason = 'shutdown' | 'lost' | 'server_error' | 'unreachable' | 'refused'
 
 /** What the page shows. */
 export type ConnectionState =
   | { readonly kind: 'connecting', readonly retry: boolean }
   | { readonly kind: 'connected', readonly username: string }
-  | { readonly kind: 'waiting', readonly reason: WaitReason, readonly retryAt: number }
+  | { readonly kind: 'waiting', readonly reason: WaitReason, readonly retryAt: number, readonly code?: number }
   | { readonly kind: 'ended' }
   | { readonly kind: 'failed', readonly code: number }
 
@@ -156,7 +159,7 @@ export class ReconnectingSocket {
         this.#setState({ kind: 'failed', code })
         return
       case 'reconnect':
-        this.#wait(code === CLOSE.goingAway ? 'shutdown' : 'lost')
+        this.#wait(code === CLOSE.goingAway ? 'shutdown' : code === CLOSE.internalError ? 'server_error' : 'lost', code)
         return
       case 'probe': {
         const probe = await this.#options.probe()
@@ -167,9 +170,11 @@ export class ReconnectingSocket {
     }
   }
 
-  #wait (reason: WaitReason): void {
+  /** @param code the close code that ended an open socket (none for a refused handshake) */
+  #wait (reason: WaitReason, code?: number): void {
     const delay = backoffDelay(this.#retries++, this.#options.backoff, this.#options.random)
-    this.#setState({ kind: 'waiting', reason, retryAt: this.#options.now() + delay })
+    const retryAt = this.#options.now() + delay
+    this.#setState(code === undefined ? { kind: 'waiting', reason, retryAt } : { kind: 'waiting', reason, retryAt, code })
     this.#timer = setTimeout(() => this.#open(), delay)
   }
 

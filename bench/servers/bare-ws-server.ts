@@ -4,13 +4,13 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import { BENCH_HEROES, BENCH_HERO_LIST } from '../heroes.js'
+import { BENCH_HEROES, BENCH_HERO_LIST, BENCH_LIMITS } from '../heroes.js'
 import { benchTls, serveControl } from '../server-control.js'
 
 const tls = benchTls()
 const server = tls === undefined ? http.createServer() : https.createServer(tls)
 const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false, maxPayload: 4096 })
-const welcome = JSON.stringify({ type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST })
+const welcome = JSON.stringify({ type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST, limits: BENCH_LIMITS })
 
 wss.on('connection', (ws) => {
   ws.on('error', () => {})

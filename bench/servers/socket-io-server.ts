@@ -4,13 +4,13 @@ import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { BENCH_HEROES, BENCH_HERO_LIST } from '../heroes.js'
+import { BENCH_HEROES, BENCH_HERO_LIST, BENCH_LIMITS } from '../heroes.js'
 import { benchTls, serveControl } from '../server-control.js'
 
 const tls = benchTls()
 const server = tls === undefined ? http.createServer() : https.createServer(tls)
 const io = new Server(server, { transports: ['websocket'], serveClient: false, perMessageDeflate: false, maxHttpBufferSize: 4096 })
-const welcome = { type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST }
+const welcome = { type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST, limits: BENCH_LIMITS }
 
 io.on('connection', (socket) => {
   socket.on('get_name', (request: { id?: number, hero?: string }, ack: unknown) => {

@@ -20,9 +20,25 @@ function nameTail (hero: Hero): string {
   return tail
 }
 
-/** `user_authorized`, sent once when the socket opens. */
-export function userAuthorizedMessage (username: string): string {
-  return `{"type":"user_authorized","user":{"username":${JSON.stringify(username)}},"heroes":${HERO_LIST_JSON}}`
+/** The message budget of a connection, as user_authorized tells it to the client. */
+export interface MessageBudget {
+  /** Requests per second refilled into the bucket (MESSAGE_RATE). */
+  readonly messageRate: number
+  /** Requests the bucket holds (MESSAGE_BURST). */
+  readonly messageBurst: number
+}
+
+/** `,"heroes":…,"limits":…}` per budget object (one per app), serialised once. */
+const greetingTails = new WeakMap<MessageBudget, string>()
+
+/** `user_authorized`, sent once when the socket opens: the user, the heroes, the budget. */
+export function userAuthorizedMessage (username: string, budget: MessageBudget): string {
+  let tail = greetingTails.get(budget)
+  if (tail === undefined) {
+    tail = `,"heroes":${HERO_LIST_JSON},"limits":${JSON.stringify({ messageRate: budget.messageRate, messageBurst: budget.messageBurst })}}`
+    greetingTails.set(budget, tail)
+  }
+  return `{"type":"user_authorized","user":{"username":${JSON.stringify(username)}}${tail}`
 }
 
 /** `name`, the answer to get_name; `hero` is the catalogue's own id, not the client's string. */

@@ -1,7 +1,8 @@
 // One authenticated WebSocket: greets with user_authorized, answers each valid message with its
 // type's handler (protocol/handlers.ts), and turns every bad input into an error reply or a
 // defined close code. Never throws out of a listener. What the peer may cost is bounded:
-// - messages and pings share one token bucket (MESSAGE_RATE, MESSAGE_BURST);
+// - messages and pings share one token bucket (MESSAGE_RATE, MESSAGE_BURST), whose size and rate
+//   user_authorized tells the client, so a well-behaved client never meets it;
 // - abuse (invalid messages; messages or pings past the bucket) is counted over time, in
 //   buckets of MAX_INVALID_MESSAGES and MAX_RATE_LIMITED_MESSAGES per ABUSE_WINDOW_S that
 //   refill continuously: past either, 1008. Good messages in between do not reset them;
@@ -89,7 +90,7 @@ export class HeroConnection {
       options.log().info({ event: 'ws_error', code: err.code ?? 'unknown' }, 'socket error')
       options.observer.protocolError(err.code ?? 'unknown')
     })
-    this.#send(userAuthorizedMessage(options.username))
+    this.#send(userAuthorizedMessage(options.username, limits))
   }
 
   /** Closes with one of the registry's close codes. */

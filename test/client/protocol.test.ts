@@ -24,13 +24,20 @@ const heroes = [
   { id: 'ironMan', name: 'Iron Man' }, { id: 'hulk', name: 'Hulk' }, { id: 'wonderWoman', name: 'Wonder Woman' },
   { id: 'batMan', name: 'Batman' }, { id: 'blackPanther', name: 'Black Panther' }
 ]
+const limits = { messageRate: 10, messageBurst: 20 }
 /** Server messages with the schema file that must judge them; `ok` is what both sides must say. */
 const samples: Array<{ file: string, ok: boolean, message: unknown, why: string }> = [
-  { file: 'user-authorized.json', ok: true, why: 'the documented greeting', message: { type: 'user_authorized', user: { username: 'alice' }, heroes } },
-  { file: 'user-authorized.json', ok: true, why: 'no heroes', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [] } },
-  { file: 'user-authorized.json', ok: false, why: 'a hero without a name', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [{ id: 'hulk' }] } },
-  { file: 'user-authorized.json', ok: false, why: 'an extra field', message: { type: 'user_authorized', user: { username: 'alice', admin: true }, heroes } },
-  { file: 'user-authorized.json', ok: false, why: 'too many heroes', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: Array.from({ length: 101 }, (_, i) => ({ id: `h${i}`, name: `H ${i}` })) } },
+  { file: 'user-authorized.json', ok: true, why: 'the documented greeting', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits } },
+  { file: 'user-authorized.json', ok: true, why: 'no heroes', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [], limits } },
+  { file: 'user-authorized.json', ok: true, why: 'a fractional rate, a burst of 1', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 0.25, messageBurst: 1 } } },
+  { file: 'user-authorized.json', ok: false, why: 'a hero without a name', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [{ id: 'hulk' }], limits } },
+  { file: 'user-authorized.json', ok: false, why: 'an extra field', message: { type: 'user_authorized', user: { username: 'alice', admin: true }, heroes, limits } },
+  { file: 'user-authorized.json', ok: false, why: 'too many heroes', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: Array.from({ length: 101 }, (_, i) => ({ id: `h${i}`, name: `H ${i}` })), limits } },
+  { file: 'user-authorized.json', ok: false, why: 'no limits', message: { type: 'user_authorized', user: { username: 'alice' }, heroes } },
+  { file: 'user-authorized.json', ok: false, why: 'a rate of 0', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 0, messageBurst: 20 } } },
+  { file: 'user-authorized.json', ok: false, why: 'a fractional burst', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 10, messageBurst: 1.5 } } },
+  { file: 'user-authorized.json', ok: false, why: 'a burst of 0', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 10, messageBurst: 0 } } },
+  { file: 'user-authorized.json', ok: false, why: 'an unknown limit', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { ...limits, maxPayload: 4096 } } },
   { file: 'name.json', ok: true, why: 'the documented reply', message: { type: 'name', id: 7, hero: 'ironMan', hero_name: 'Tony Stark' } },
   { file: 'name.json', ok: true, why: 'no id', message: { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' } },
   { file: 'name.json', ok: true, why: '100 astral characters count as 100', message: { type: 'name', hero: 'x', hero_name: '🦸'.repeat(100) } },
@@ -97,7 +104,7 @@ class FakeSocket implements SocketLike {
   close (): void { this.readyState = 3 }
 }
 
-const greeting = { type: 'user_authorized', user: { username: 'alice' }, heroes }
+const greeting = { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 10, messageBurst: 20 } }
 
 function harness (probe: SessionProbe = 'unreachable') {
   const sockets: FakeSocket[] = []
@@ -167,6 +174,22 @@ t.test('a connection: greeting, replies, and what each close leads to', async (t
     h.sockets[1]?.open()
     h.sockets[1]?.receive(greeting)
     t.match(h.states.at(-1), { kind: 'connected' })
+  })
+
+  t.test('1011 waits (server error) with its code, then reconnects; 1006 after open is a lost connection', async (t) => {
+    const h = harness()
+    h.connection.start()
+    h.sockets[0]?.open()
+    h.sockets[0]?.receive(greeting)
+    h.sockets[0]?.serverClose(1011)
+    t.match(h.states.at(-1), { kind: 'waiting', reason: 'server_error', code: 1011 })
+    await nextTimers()
+    t.equal(h.sockets.length, 2, 'tries again')
+    h.sockets[1]?.open()
+    h.sockets[1]?.receive(greeting)
+    h.sockets[1]?.serverClose(1006)
+    t.match(h.states.at(-1), { kind: 'waiting', reason: 'lost', code: 1006 })
+    h.connection.stop()
   })
 
   t.test('a refused handshake asks GET / whether the session is gone', async (t) => {

@@ -4,9 +4,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import type { Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { launchBrowser, loginThroughForm, newWatchedContext, saveScreenshot } from '../helpers/browser.js'
-import { startTestServer, TEST_USER } from '../helpers/test-server.js'
+import { HeroClient } from '../helpers/hero-client.js'
+import { scrape, valueOf } from '../helpers/metrics.js'
+import { startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
+import { CLOSE_CODES } from '../../src/errors.js'
 import { PUBLIC_DIR } from '../../src/http/pages.js'
 
 /** The heroes and real names the protocol promises. */
@@ -96,8 +99,21 @@ t.test('hero page', async (t) => {
   })
 })
 
-t.test('too many questions: the page says slow down and waits as long as the server asks', async (t) => {
-  const server = await startTestServer(t, { MESSAGE_RATE: '1', MESSAGE_BURST: '2' })
+/** The page's session cookie, to open a socket of its own beside the page. */
+async function sessionOf (context: BrowserContext): Promise<string> {
+  const cookie = (await context.cookies()).find((c) => c.name === '__Host-sid')
+  if (cookie === undefined) throw new Error('the page has no session cookie')
+  return cookie.value
+}
+
+/** Every get_name the server received and how it answered, from its metrics. */
+async function requestsAtServer (server: TestServer): Promise<{ answered: number, limited: number }> {
+  const samples = await scrape(server)
+  return { answered: valueOf(samples, 'hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }), limited: valueOf(samples, 'hero_socket_messages_total', { type: 'unread', outcome: 'rate_limited' }) }
+}
+
+t.test('sixty clicks in one moment: the page keeps within its budget and its socket stays open', async (t) => {
+  const server = await startTestServer(t, { METRICS_PORT: '0' })
   const browser = await launchBrowser(t)
   const { context, problems } = await newWatchedContext(browser)
   t.teardown(() => context.close())
@@ -105,17 +121,83 @@ t.test('too many questions: the page says slow down and waits as long as the ser
   await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
   await waitForState(page, 'connected')
   await page.locator('#heroes button').first().waitFor()
-  // Five questions in one go: the bucket holds two.
-  await page.evaluate(() => { for (const b of document.querySelectorAll<HTMLButtonElement>('#heroes button')) b.click() })
+  // An auto-clicker: sixty clicks on Iron Man in one task, faster than any person.
+  await page.evaluate(() => {
+    const button = document.querySelector<HTMLButtonElement>('#heroes button[data-hero="ironMan"]')
+    for (let i = 0; i < 60; i++) button?.click()
+  })
   await waitForState(page, 'limited')
-  t.match(await page.locator('#status-text').textContent(), /Slow down/)
-  t.match(await page.locator('#status-countdown').textContent(), /\d(\.\d)? s$/, 'shows the time to wait')
-  t.same(await page.locator('#heroes button').evaluateAll((els) => els.map((b) => (b as HTMLButtonElement).disabled)), [true, true, true, true, true], 'buttons disabled meanwhile')
-  t.equal(await page.locator('#answers li[data-state="done"]').count(), 2, 'the two in the bucket were answered')
-  t.equal(await page.locator('#answers li[data-state="error"]').count(), 3, 'the rest say they were not answered')
+  t.match(await page.locator('#status-text').textContent(), /^Slow down: you can ask again in$/)
+  t.match(await page.locator('#status-countdown').textContent(), /^ \d\.\d s$/, 'with the time until the next request is possible')
+  await saveScreenshot(page, 'slow-down', false)
+  const cards = page.locator('#answers li')
+  await page.locator('#answers li[data-state="pending"]').first().waitFor({ state: 'detached' })
+  const sent = await cards.count()
+  t.ok(sent >= 1 && sent <= 19, `${sent} requests sent: the burst of 20 less the one kept in reserve`)
+  t.equal(await page.locator('#answers li[data-state="done"]').count(), sent, 'one answer card per request sent, each answered')
+  t.equal(await page.locator('#answers li[data-state="error"]').count(), 0, 'no failure cards')
+  t.same(await requestsAtServer(server), { answered: sent, limited: 0 }, 'the server received exactly those, and refused none')
+  t.equal(server.app.websocket.connections.size, 1, 'the socket is still open')
+
   await waitForState(page, 'connected')
-  t.equal(await page.locator('#heroes button:disabled').count(), 0, 'buttons come back when the wait is over')
   await page.click('#heroes button[data-hero="hulk"]')
-  await page.locator('#answers li[data-hero="hulk"][data-state="done"]').nth(0).waitFor()
+  t.equal(await answerOf(page, 'hulk'), 'Bruce Banner', 'a click after the wait is answered')
+  t.same(await requestsAtServer(server), { answered: sent + 1, limited: 0 })
+  t.equal(await page.locator('#status').getAttribute('data-state'), 'connected', 'never stopped')
   t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] })
+})
+
+t.test('a client that ignores the budget, with the same cookie, still meets rate_limited and then 1008', async (t) => {
+  const server = await startTestServer(t)
+  const browser = await launchBrowser(t)
+  const { context } = await newWatchedContext(browser)
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
+  await waitForState(page, 'connected')
+  const script = await HeroClient.open(t, server, await sessionOf(context))
+  t.match(await script.next(), { type: 'user_authorized', limits: { messageRate: 10, messageBurst: 20 } }, 'told the same budget')
+  for (let i = 0; i < 60; i++) script.send({ type: 'get_name', id: i, hero: 'ironMan' })
+  t.same(await script.closed(), { code: 1008, reason: 'policy_violation' }, 'closed with 1008')
+  const replies = script.messages.slice(1) as Array<{ type: string, code?: string }>
+  t.equal(replies.filter((m) => m.type === 'name').length, 20, 'the burst was answered')
+  t.equal(replies.filter((m) => m.code === 'rate_limited').length, 20, 'then rate_limited, as many times as MAX_RATE_LIMITED_MESSAGES allows')
+  t.equal(await page.locator('#status').getAttribute('data-state'), 'connected', 'the page\'s own socket is untouched')
+})
+
+t.test('each terminal close, said in words, with the code only in the small print', async (t) => {
+  const server = await startTestServer(t)
+  const browser = await launchBrowser(t)
+  const { context, problems } = await newWatchedContext(browser)
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
+  /** Closes the page's socket from the server with `code` and its registry reason. */
+  const serverCloses = async (code: number): Promise<void> => {
+    await waitForState(page, 'connected')
+    const close = Object.values(CLOSE_CODES).find((c) => c.code === code)
+    const sockets = [...server.app.websocket.connections.all()]
+    t.equal(sockets.length, 1, 'the page has one socket')
+    for (const { ws } of sockets) ws.close(code, close?.reason)
+  }
+  for (const code of [1003, 1008, 1009]) {
+    await serverCloses(code)
+    await waitForState(page, 'failed')
+    t.equal(await page.locator('#status-text').textContent(), 'This page sent something the server could not accept, so the connection was stopped. Reload the page to start again.', `${code}: what happened and what to do`)
+    t.equal(await page.locator('#status-detail').textContent(), `For support: the connection closed with code ${code}.`, `${code}: the code in the small print`)
+    t.equal(await page.locator('#status-action').textContent(), 'Reload')
+    t.equal(await page.locator('#heroes button:enabled').count(), 0, 'nothing to click meanwhile')
+    if (code === 1008) await saveScreenshot(page, 'stopped')
+    await Promise.all([page.waitForEvent('load'), page.click('#status-action')])
+  }
+  await serverCloses(1011)
+  await page.locator('#status-text', { hasText: 'The server had a problem. Trying again in' }).waitFor()
+  t.equal(await page.locator('#status-detail').textContent(), 'For support: the connection closed with code 1011.')
+  await waitForState(page, 'connected')
+  t.equal(await page.locator('#status-detail').textContent(), '', 'back to connected: no small print')
+  await page.click('#heroes button[data-hero="wonderWoman"]')
+  t.equal(await answerOf(page, 'wonderWoman'), 'Diana', 'and it answers again')
+  for (const text of await page.locator('#status-text').allTextContents()) t.notMatch(text, /\b1\d{3}\b/)
+  t.same(problems.pageErrors, [])
+  t.same(problems.cspViolations, [])
 })

@@ -79,11 +79,11 @@ export async function loginThroughForm (page: Page, baseUrl: string, username: s
   ])
 }
 
-/** Saves a screenshot to docs/screenshots/<name>.png. */
-export async function saveScreenshot (page: Page, name: string): Promise<string> {
+/** Saves a screenshot to docs/screenshots/<name>.png: the whole page, or only the viewport. */
+export async function saveScreenshot (page: Page, name: string, fullPage = true): Promise<string> {
   await fsp.mkdir(SCREENSHOTS_DIR, { recursive: true })
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`)
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' })
+  await page.screenshot({ path: file, fullPage, animations: 'disabled', caret: 'hide' })
   return file
 }
 

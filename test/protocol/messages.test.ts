@@ -10,7 +10,9 @@ import { schemaProblem } from '../helpers/hero-client.js'
 const protocol = Protocol.load()
 
 t.test('every message the builders produce satisfies its schema (our ajv and the server\'s)', async (t) => {
-  const messages: string[] = [userAuthorizedMessage('alice'), userAuthorizedMessage('a'.repeat(64))]
+  // The budgets at the edges of what the configuration accepts (MESSAGE_RATE, MESSAGE_BURST).
+  const budgets = [{ messageRate: 10, messageBurst: 20 }, { messageRate: 0.001, messageBurst: 1 }, { messageRate: 1_000_000, messageBurst: 1_000_000 }, { messageRate: 2.5, messageBurst: 3 }]
+  const messages: string[] = budgets.flatMap((budget) => [userAuthorizedMessage('alice', budget), userAuthorizedMessage('a'.repeat(64), budget)])
   for (const hero of HEROES.values()) messages.push(nameMessage(hero, undefined), nameMessage(hero, 0), nameMessage(hero, 2147483647))
   for (const code of Object.keys(MESSAGE_ERRORS) as MessageErrorCode[]) {
     messages.push(errorMessage(code, undefined), errorMessage(code, 12))
@@ -22,4 +24,11 @@ t.test('every message the builders produce satisfies its schema (our ajv and the
     t.ok(protocol.isValidServerMessage(message))
   }
   t.equal(HERO_LIST.length, HEROES.size)
+})
+
+t.test('user_authorized carries the budget it was built with, serialised once per budget object', async (t) => {
+  const budget = { messageRate: 2.5, messageBurst: 3 }
+  t.same(JSON.parse(userAuthorizedMessage('alice', budget)), { type: 'user_authorized', user: { username: 'alice' }, heroes: HERO_LIST, limits: budget })
+  t.same(JSON.parse(userAuthorizedMessage('bob', { messageRate: 10, messageBurst: 20 })).limits, { messageRate: 10, messageBurst: 20 })
+  t.equal(userAuthorizedMessage('a"b', budget), JSON.stringify({ type: 'user_authorized', user: { username: 'a"b' }, heroes: HERO_LIST, limits: budget }), 'the same bytes as JSON.stringify of the whole')
 })
