@@ -17,6 +17,7 @@ t.test('login page', async (t) => {
     t.equal(res?.status(), 200)
     t.match(res?.headers()['content-security-policy'], /script-src 'self'/)
     t.equal(await page.title(), 'Log in · hero-socket')
+    await page.waitForFunction(() => document.activeElement?.id === 'username', undefined, { timeout: 5000 }).catch(() => {})
     t.equal(await page.evaluate(() => document.activeElement?.id), 'username', 'autofocus on username')
     t.equal(await page.locator('label[for="username"]').textContent(), 'Username')
     t.equal(await page.locator('label[for="password"]').textContent(), 'Password')
@@ -55,6 +56,9 @@ t.test('login page', async (t) => {
     t.teardown(() => context.close())
     const page = await context.newPage()
     await page.goto(`${base}/login`)
+    // As a person would: type once the cursor is in the field (Chromium applies autofocus at its
+    // next rendering, which on a loaded machine can come after the load event).
+    await page.waitForFunction(() => document.activeElement?.id === 'username')
     await page.keyboard.type(TEST_USER.username)
     await page.keyboard.press('Tab')
     t.equal(await page.evaluate(() => document.activeElement?.id), 'password', 'Tab moves to the password')

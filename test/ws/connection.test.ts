@@ -23,15 +23,16 @@ async function openClient (t: Test, server: TestServer): Promise<HeroClient> {
   return client
 }
 
-t.test('user_authorized: exactly the user and the hero list, first and once', async (t) => {
+t.test('user_authorized: exactly the user, the hero list and the budget, first and once', async (t) => {
   const server = await startTestServer(t, ENV)
   const client = await HeroClient.open(t, server, await server.login())
   t.same(await client.next(), {
     type: 'user_authorized',
     user: { username: 'alice' },
-    heroes: HEROES.map(({ id, name }) => ({ id, name }))
+    heroes: HEROES.map(({ id, name }) => ({ id, name })),
+    limits: { messageRate: Number(ENV.MESSAGE_RATE), messageBurst: Number(ENV.MESSAGE_BURST) }
   })
-  t.same(Object.keys(client.messages[0] ?? {}), ['type', 'user', 'heroes'], 'no other field')
+  t.same(Object.keys(client.messages[0] ?? {}), ['type', 'user', 'heroes', 'limits'], 'no other field')
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'the next message is an answer, not a second greeting')
 })
 
