@@ -5,8 +5,8 @@
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
-import { startTestServer, testCredentials, TEST_USER } from '../helpers/test-server.js'
+import { connectedPage, launchBrowser } from '../helpers/browser.js'
+import { startTestServer, testCredentials } from '../helpers/test-server.js'
 
 /** A tiny https server on another port whose page tries our socket with the user's cookie. */
 async function startOtherOrigin (t: Test, target: string): Promise<string> {
@@ -30,12 +30,7 @@ async function startOtherOrigin (t: Test, target: string): Promise<string> {
 t.test('a page from another origin cannot use the user\'s session on the socket', async (t) => {
   const server = await startTestServer(t)
   const browser = await launchBrowser(t)
-  const { context, problems } = await newWatchedContext(browser)
-  t.teardown(() => context.close())
-
-  const page = await context.newPage()
-  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-  await page.locator('#status[data-state="connected"]').waitFor()
+  const { context, page, problems } = await connectedPage(t, browser, server.url)
   t.equal(await server.app.services.userSlots.count('alice'), 1, 'the user\'s own tab is connected')
 
   // Watch the handshakes the browser makes, to show the cookie did travel with the attack.

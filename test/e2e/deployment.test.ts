@@ -12,7 +12,7 @@ import WebSocket from 'ws'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { waitUntil } from '../helpers/hero-client.js'
-import { parseMetrics, valueOf, type Sample } from '../helpers/metrics.js'
+import { parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
 import { freePort, RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
@@ -181,17 +181,9 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
   }
   const { scrapes, total } = scraped
 
-  const exact: Array<[string, Record<string, string>, number]> = [
-    ['hero_socket_logins_total', { outcome: 'succeeded' }, 1],
-    ['hero_socket_login_duration_seconds_count', {}, 1],
-    ['hero_socket_handshakes_total', { outcome: 'accepted' }, 1],
-    ['hero_socket_handshakes_total', { outcome: 'origin_forbidden' }, 1],
-    ['hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }, 3],
-    ['hero_socket_sessions_ended_total', { cause: 'logout' }, 1],
-    ['hero_socket_open_sockets', {}, 0],
-    ['hero_socket_hashing_queue_length', {}, 0],
+  const exact: ExpectedSample[] = [
+    ...SCRIPTED_SESSION_COUNTS,
     ['hero_socket_ready', {}, 2],
-    ['hero_socket_draining', {}, 0],
     ['hero_socket_redis_up', {}, 2],
     ['hero_socket_redis_reconnects_total', { client: 'commands' }, 0],
     ['hero_socket_redis_reconnects_total', { client: 'pubsub' }, 0]

@@ -5,10 +5,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import type { BrowserContext, Page } from 'playwright-core'
-import { launchBrowser, loginThroughForm, newWatchedContext, saveScreenshot } from '../helpers/browser.js'
+import { connectedPage, launchBrowser, saveScreenshot } from '../helpers/browser.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { scrape, valueOf } from '../helpers/metrics.js'
-import { startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
+import { startTestServer, type TestServer } from '../helpers/test-server.js'
 import { CLOSE_CODES } from '../../src/errors.js'
 import { PUBLIC_DIR } from '../../src/http/pages.js'
 
@@ -36,11 +36,7 @@ t.test('hero page', async (t) => {
   const browser = await launchBrowser(t)
 
   t.test('connects, shows the user and the heroes the server sent, answers each one', async (t) => {
-    const { context, problems } = await newWatchedContext(browser)
-    t.teardown(() => context.close())
-    const page = await context.newPage()
-    await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-    await waitForState(page, 'connected')
+    const { page, problems } = await connectedPage(t, browser, server.url)
     t.equal(await page.locator('#who').textContent(), 'Signed in as alice')
 
     const shell = fs.readFileSync(path.join(PUBLIC_DIR, 'index.html'), 'utf8')
@@ -64,11 +60,7 @@ t.test('hero page', async (t) => {
   })
 
   t.test('works with the keyboard alone, with a visible focus ring', async (t) => {
-    const { context, problems } = await newWatchedContext(browser)
-    t.teardown(() => context.close())
-    const page = await context.newPage()
-    await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-    await waitForState(page, 'connected')
+    const { page, problems } = await connectedPage(t, browser, server.url)
     await page.locator('#heroes button').first().waitFor()
     // From the top of the page: Log out, then the first hero (the status button is hidden).
     await page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur() })
@@ -87,11 +79,7 @@ t.test('hero page', async (t) => {
   })
 
   t.test('fits a phone screen', async (t) => {
-    const { context, problems } = await newWatchedContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true })
-    t.teardown(() => context.close())
-    const page = await context.newPage()
-    await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-    await waitForState(page, 'connected')
+    const { page, problems } = await connectedPage(t, browser, server.url, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true })
     await page.tap('#heroes button[data-hero="blackPanther"]')
     t.equal(await answerOf(page, 'blackPanther'), "T'Challa")
     t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'no sideways scrolling')
@@ -115,11 +103,7 @@ async function requestsAtServer (server: TestServer): Promise<{ answered: number
 t.test('sixty clicks in one moment: the page keeps within its budget and its socket stays open', async (t) => {
   const server = await startTestServer(t, { METRICS_PORT: '0' })
   const browser = await launchBrowser(t)
-  const { context, problems } = await newWatchedContext(browser)
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-  await waitForState(page, 'connected')
+  const { page, problems } = await connectedPage(t, browser, server.url)
   await page.locator('#heroes button').first().waitFor()
   // An auto-clicker: sixty clicks on Iron Man in one task, faster than any person.
   await page.evaluate(() => {
@@ -150,11 +134,7 @@ t.test('sixty clicks in one moment: the page keeps within its budget and its soc
 t.test('a client that ignores the budget, with the same cookie, still meets rate_limited and then 1008', async (t) => {
   const server = await startTestServer(t)
   const browser = await launchBrowser(t)
-  const { context } = await newWatchedContext(browser)
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-  await waitForState(page, 'connected')
+  const { context, page } = await connectedPage(t, browser, server.url)
   const script = await HeroClient.open(t, server, await sessionOf(context))
   t.match(await script.next(), { type: 'user_authorized', limits: { messageRate: 10, messageBurst: 20 } }, 'told the same budget')
   for (let i = 0; i < 60; i++) script.send({ type: 'get_name', id: i, hero: 'ironMan' })
@@ -168,10 +148,7 @@ t.test('a client that ignores the budget, with the same cookie, still meets rate
 t.test('each terminal close, said in words, with the code only in the small print', async (t) => {
   const server = await startTestServer(t)
   const browser = await launchBrowser(t)
-  const { context, problems } = await newWatchedContext(browser)
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
+  const { page, problems } = await connectedPage(t, browser, server.url)
   /** Closes the page's socket from the server with `code` and its registry reason. */
   const serverCloses = async (code: number): Promise<void> => {
     await waitForState(page, 'connected')

@@ -3,17 +3,13 @@
 // and reconnects on its own when the server is back on the same port. When the restart lost
 // the session (an in-memory store), the refused handshake sends the page to the login page.
 import t from 'tap'
-import { launchBrowser, loginThroughForm, newWatchedContext, recordStatuses } from '../helpers/browser.js'
-import { freshSessionStore, restartTestServer, startTestServer, TEST_USER } from '../helpers/test-server.js'
+import { connectedPage, launchBrowser, recordStatuses } from '../helpers/browser.js'
+import { freshSessionStore, restartTestServer, startTestServer } from '../helpers/test-server.js'
 
 t.test('the hero page survives a server restart', async (t) => {
   let server = await startTestServer(t)
   const browser = await launchBrowser(t)
-  const { context, problems } = await newWatchedContext(browser)
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
-  await page.locator('#status[data-state="connected"]').waitFor()
+  const { page, problems } = await connectedPage(t, browser, server.url)
   t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'a clean start')
   const statuses = await recordStatuses(page)
 

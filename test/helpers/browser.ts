@@ -5,7 +5,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import type { Teardown } from './test-server.js'
+import { TEST_USER, type Teardown } from './test-server.js'
 
 /** Where Debian installs Chromium (`apt-get install chromium`); CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -59,6 +59,19 @@ export async function newWatchedContext (browser: Browser, options: Parameters<B
   }
   context.on('page', watch)
   return { context, problems }
+}
+
+/**
+ * A new watched context (closed at teardown) with one page logged in through the form at
+ * `baseUrl` as the test user, its socket connected.
+ */
+export async function connectedPage (t: Teardown, browser: Browser, baseUrl: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext, page: Page, problems: PageProblems }> {
+  const { context, problems } = await newWatchedContext(browser, options)
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await loginThroughForm(page, baseUrl, TEST_USER.username, TEST_USER.password)
+  await page.locator('#status[data-state="connected"]').waitFor()
+  return { context, page, problems }
 }
 
 /** Clears what was recorded so far (e.g. after an expected failure). */

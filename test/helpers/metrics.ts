@@ -47,3 +47,22 @@ export function valueOf (samples: readonly Sample[], name: string, labels: Recor
   const found = samples.find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))
   return found?.value ?? 0
 }
+
+/** A sample's name, labels and expected value. */
+export type ExpectedSample = readonly [name: string, labels: Readonly<Record<string, string>>, value: number]
+
+/**
+ * What the metrics must count after the scripted session of issue 12 (one login, three heroes,
+ * one refused origin, one logout), added over every instance of a deployment.
+ */
+export const SCRIPTED_SESSION_COUNTS: readonly ExpectedSample[] = [
+  ['hero_socket_logins_total', { outcome: 'succeeded' }, 1],
+  ['hero_socket_login_duration_seconds_count', {}, 1],
+  ['hero_socket_handshakes_total', { outcome: 'accepted' }, 1],
+  ['hero_socket_handshakes_total', { outcome: 'origin_forbidden' }, 1],
+  ['hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }, 3],
+  ['hero_socket_sessions_ended_total', { cause: 'logout' }, 1],
+  ['hero_socket_open_sockets', {}, 0],
+  ['hero_socket_hashing_queue_length', {}, 0],
+  ['hero_socket_draining', {}, 0]
+]
