@@ -46,6 +46,8 @@ let budget: SendBudget | undefined
 /** Epoch ms the status countdown runs to (0 for none). */
 let countdownTo = 0
 let ticker: ReturnType<typeof setInterval> | undefined
+/** Set once the page is on its way to the login page. */
+let redirecting = false
 
 const connection = new ReconnectingSocket({ url: `wss://${location.host}/ws` }, {
   state: renderState,
@@ -60,6 +62,8 @@ const connection = new ReconnectingSocket({ url: `wss://${location.host}/ws` }, 
 
 view.heroes.addEventListener('click', (event) => {
   const button = (event.target as Element).closest<HTMLButtonElement>('button[data-hero]')
+  // While the page slows down, the buttons are aria-disabled, not disabled: they keep focus, and
+  // a click reaches ask(), which says how long to wait and sends nothing.
   if (button !== null && !button.disabled) ask(button.dataset.hero ?? '')
 })
 view.action.addEventListener('click', () => {
@@ -76,15 +80,19 @@ connection.start()
 /** Sends one request if the budget can pay for it; a card only for a request really sent. */
 function ask (hero: string): void {
   if (connection.state.kind !== 'connected' || budget === undefined) return
-  if (!budget.take()) {
+  if (!budget.trySend()) {
     renderState(connection.state) // says "slow down" and for how long; nothing is sent
     return
   }
   const id = nextRequestId
   nextRequestId = nextRequestId >= MAX_REQUEST_ID ? 1 : nextRequestId + 1
-  if (!connection.send(encodeGetName(hero, id))) return
+  if (!connection.send(encodeGetName(hero, id))) {
+    // The socket is closing: its close is about to change the status; nothing was sent.
+    budget.notSent()
+    return
+  }
   pending.set(id, addAnswerCard(hero))
-  // The last token spent: say so now, before the next click would find the budget empty.
+  // The last token claimed: say so now, before the next click would find the budget empty.
   if (budget.waitMs() > 0) renderState(connection.state)
 }
 
@@ -108,11 +116,13 @@ function renderHeroes (message: UserAuthorizedMessage): void {
 }
 
 function renderName (message: NameMessage): void {
+  replied()
   const card = takeCard(message.id) ?? addAnswerCard(message.hero)
   settleCard(card, 'done', message.hero_name)
 }
 
 function renderError (message: ErrorMessage): void {
+  replied()
   const card = takeCard(message.id)
   if (message.code === 'rate_limited') {
     // Not expected while the page keeps its budget; if the server refuses anyway, it is right.
@@ -125,6 +135,11 @@ function renderError (message: ErrorMessage): void {
   else console.warn(`hero-socket: the server reported ${message.code}`)
 }
 
+/** Every name and error answers one request: the budget pays for it now (send-budget.ts). */
+function replied (): void {
+  budget?.answered()
+}
+
 function renderState (state: ConnectionState): void {
   const now = Date.now()
   const status = statusView(state, now + limitedMs(), now)
@@ -134,7 +149,10 @@ function renderState (state: ConnectionState): void {
   view.action.hidden = status.action === undefined
   if (status.action !== undefined) view.action.textContent = status.action === 'reload' ? 'Reload' : 'Retry now'
   countdownTo = status.countdownTo
-  if (state.kind === 'ended') setTimeout(() => location.assign('/login?notice=session_ended'), SESSION_ENDED_REDIRECT_MS)
+  if (state.kind === 'ended' && !redirecting) {
+    redirecting = true
+    setTimeout(() => location.assign('/login?notice=session_ended'), SESSION_ENDED_REDIRECT_MS)
+  }
   if (state.kind !== 'connected') {
     failPending()
     budget = undefined
@@ -157,9 +175,14 @@ function tick (): void {
     ticker = undefined
     return
   }
-  if (view.status.dataset.state === 'limited' && limitedMs() === 0) {
-    renderState(connection.state)
-    return
+  if (view.status.dataset.state === 'limited') {
+    const wait = limitedMs()
+    if (wait === 0) {
+      renderState(connection.state)
+      return
+    }
+    // Replies still on the way can hold the budget a little past the first estimate.
+    countdownTo = now + wait
   }
   view.countdown.textContent = ` ${formatSeconds(countdownTo - now)}`
   if (ticker === undefined) ticker = setInterval(tick, 100)
@@ -170,13 +193,15 @@ function formatSeconds (ms: number): string {
   return s < 10 ? `${s.toFixed(1)} s` : `${Math.ceil(s)} s`
 }
 
-function canAsk (): boolean {
-  return connection.state.kind === 'connected' && budget !== undefined && limitedMs() === 0
-}
-
+/** Buttons are disabled without a connection, and aria-disabled while the budget is spent. */
 function updateButtons (): void {
-  const enabled = canAsk()
-  for (const button of view.heroes.querySelectorAll('button')) button.disabled = !enabled
+  const connected = connection.state.kind === 'connected' && budget !== undefined
+  const limited = connected && limitedMs() > 0
+  for (const button of view.heroes.querySelectorAll('button')) {
+    button.disabled = !connected
+    if (limited) button.setAttribute('aria-disabled', 'true')
+    else button.removeAttribute('aria-disabled')
+  }
 }
 
 function addAnswerCard (hero: string): HTMLLIElement {

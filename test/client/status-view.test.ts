@@ -28,7 +28,10 @@ t.test('every state says what happened and what comes next, without codes', asyn
     t.ok(view.text.length > 10)
     texts.add(view.text)
   }
-  t.equal(texts.size, states.length - 3, 'each state its own words (the coded and uncoded server error share theirs, as do the three stops)')
+  const limited = statusView({ kind: 'connected', username: 'alice' }, NOW + 100, NOW)
+  t.notMatch(limited.text, CODE_LIKE, `slowing down: "${limited.text}"`)
+  texts.add(limited.text)
+  t.equal(texts.size, states.length - 2, 'each state its own words (the coded and uncoded server error share theirs, as do the three stops)')
 })
 
 t.test('the texts the issue asks for', async (t) => {
