@@ -98,14 +98,16 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowMs: number }
   readonly loginRateLimit: { readonly ipMax: number; readonly userMax: number; readonly windowMs: number }
   readonly maxPayloadBytes: number
-  /** Messages per second refilled into each connection's bucket. */
+  /** Messages (and client pings) per second refilled into each connection's bucket, and its size. */
   readonly messageRate: number
   readonly messageBurst: number
+  /** Invalid messages (bad JSON, bad shape, unknown type) tolerated per abuse window. */
   readonly maxInvalidMessages: number
+  /** Messages or pings past the bucket tolerated per abuse window. */
   readonly maxRateLimitedMessages: number
-  /** The window (ms) over which the two counts above are kept: they refill at their maximum per window. */
+  /** The abuse window (ms): each of the two counts above refills at its maximum per window. */
   readonly abuseWindowMs: number
-  /** A socket with more unsent bytes than this is dropped. */
+  /** Unsent bytes past which a socket is dropped as a slow reader. */
   readonly maxBufferedBytes: number
   /** Handshakes per second per IP, with a burst. */
   readonly handshakeRate: number

@@ -2,6 +2,7 @@
 // handshakes included, so concurrent handshakes cannot overshoot the cap), and the sockets of
 // each session, so a session's end closes them at once. The per-user cap is user-slots.ts's.
 import type { WebSocket } from 'ws'
+import { SetMap } from './set-map.js'
 
 /** One accepted connection. */
 export interface OpenConnection {
@@ -18,7 +19,7 @@ export interface OpenConnection {
 /** Counts and indexes connections; all methods are synchronous and O(1), O(sockets of one session) or O(sessions). */
 export class ConnectionRegistry {
   readonly #perIp = new Map<string, number>()
-  readonly #bySession = new Map<string, Set<OpenConnection>>()
+  readonly #bySession = new SetMap<string, OpenConnection>()
   readonly #all = new Set<OpenConnection>()
 
   /** Takes one of `ip`'s slots for a handshake in progress; false when all `max` are taken. */
@@ -39,26 +40,19 @@ export class ConnectionRegistry {
   /** Records an accepted connection (its IP slot was reserved already). */
   add (connection: OpenConnection): void {
     this.#all.add(connection)
-    let set = this.#bySession.get(connection.sessionKey)
-    if (set === undefined) {
-      set = new Set()
-      this.#bySession.set(connection.sessionKey, set)
-    }
-    set.add(connection)
+    this.#bySession.add(connection.sessionKey, connection)
   }
 
   /** Forgets a closed connection and releases its IP slot; safe to call twice. */
   remove (connection: OpenConnection): void {
     if (!this.#all.delete(connection)) return
     this.releaseIp(connection.ip)
-    const set = this.#bySession.get(connection.sessionKey)
-    set?.delete(connection)
-    if (set?.size === 0) this.#bySession.delete(connection.sessionKey)
+    this.#bySession.delete(connection.sessionKey, connection)
   }
 
   /** The open connections of one session. */
   forSession (sessionKey: string): readonly OpenConnection[] {
-    return [...(this.#bySession.get(sessionKey) ?? [])]
+    return [...this.#bySession.get(sessionKey)]
   }
 
   /** The session keys of every open connection. */

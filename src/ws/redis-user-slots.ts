@@ -7,6 +7,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, Result } from 'ioredis'
 import type { RedisConnection } from '../redis/redis-connection.js'
+import { SetMap } from './set-map.js'
 import type { UserSlots } from './user-slots.js'
 
 const NOW_MS = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)"
@@ -59,9 +60,9 @@ export class RedisUserSlots implements UserSlots {
   readonly #instanceId: string
   readonly #log: FastifyBaseLogger
   /** The members this instance holds, by username. */
-  readonly #held = new Map<string, Set<string>>()
+  readonly #held = new SetMap<string, string>()
   /** Members whose acquire failed (it may still run late, after a stall): removed at the next renewal. */
-  readonly #orphans = new Map<string, Set<string>>()
+  readonly #orphans = new SetMap<string, string>()
   readonly #timer: NodeJS.Timeout
   readonly #offReconnect: () => void
   #next = 0
@@ -83,22 +84,16 @@ export class RedisUserSlots implements UserSlots {
     try {
       taken = await this.#redis.timed('slot_acquire', this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member))
     } catch (err) {
-      const orphans = this.#orphans.get(username) ?? new Set<string>()
-      orphans.add(member)
-      this.#orphans.set(username, orphans)
+      this.#orphans.add(username, member)
       throw err
     }
     if (taken !== 1) return undefined
-    const held = this.#held.get(username) ?? new Set<string>()
-    held.add(member)
-    this.#held.set(username, held)
+    this.#held.add(username, member)
     return member
   }
 
   release (username: string, token: string): void {
-    const held = this.#held.get(username)
-    held?.delete(token)
-    if (held?.size === 0) this.#held.delete(username)
+    this.#held.delete(username, token)
     this.#redis.timed('slot_release', this.#redis.client.zrem(this.#redis.keys.userSockets(username), token)).catch((err: unknown) => {
       this.#log.warn({ event: 'socket_slot_not_released', err: { message: (err as Error).message } }, 'could not give back a socket slot; its lease ages out')
     })
@@ -110,15 +105,13 @@ export class RedisUserSlots implements UserSlots {
 
   /** Renews every lease this instance holds (also runs on its timer and after reconnects). */
   async renew (): Promise<void> {
-    for (const [username, members] of this.#orphans) {
-      this.#orphans.delete(username)
+    for (const username of [...this.#orphans.keys()]) {
+      const members = this.#orphans.take(username)
       this.#redis.timed('slot_release', this.#redis.client.zrem(this.#redis.keys.userSockets(username), ...members)).catch(() => {
-        const again = this.#orphans.get(username) ?? new Set<string>()
-        for (const member of members) again.add(member)
-        this.#orphans.set(username, again)
+        for (const member of members) this.#orphans.add(username, member)
       })
     }
-    const renewals = [...this.#held].map(async ([username, members]) => {
+    const renewals = [...this.#held.entries()].map(async ([username, members]) => {
       await this.#redis.timed('slot_renew', this.#redis.client.heroSlotRenew(this.#redis.keys.userSockets(username), this.#leaseMs, ...members))
     })
     const failed = (await Promise.allSettled(renewals)).filter((r) => r.status === 'rejected').length

@@ -4,6 +4,7 @@
 //
 // Failure: acquire and count may reject with StoreUnavailableError (the gate then answers 503,
 // never admits); release never throws (a shared slot it could not give back ages out).
+import { SetMap } from './set-map.js'
 
 export interface UserSlots {
   /** Takes one of `username`'s `max` slots; resolves its token, or undefined when all are taken. */
@@ -18,26 +19,22 @@ export interface UserSlots {
 
 /** Slots counted in this process. */
 export class MemoryUserSlots implements UserSlots {
-  readonly #held = new Map<string, Set<string>>()
+  readonly #held = new SetMap<string, string>()
   #next = 0
 
   async acquire (username: string, max: number): Promise<string | undefined> {
-    const held = this.#held.get(username) ?? new Set<string>()
-    if (held.size >= max) return undefined
+    if (this.#held.count(username) >= max) return undefined
     const token = String(this.#next++)
-    held.add(token)
-    this.#held.set(username, held)
+    this.#held.add(username, token)
     return token
   }
 
   release (username: string, token: string): void {
-    const held = this.#held.get(username)
-    held?.delete(token)
-    if (held?.size === 0) this.#held.delete(username)
+    this.#held.delete(username, token)
   }
 
   async count (username: string): Promise<number> {
-    return this.#held.get(username)?.size ?? 0
+    return this.#held.count(username)
   }
 
   async close (): Promise<void> {}

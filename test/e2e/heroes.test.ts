@@ -6,20 +6,12 @@ import path from 'node:path'
 import t from 'tap'
 import type { BrowserContext, Page } from 'playwright-core'
 import { connectedPage, launchBrowser, saveScreenshot } from '../helpers/browser.js'
+import { EXPECTED_HEROES } from '../helpers/expected-heroes.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { scrape, valueOf } from '../helpers/metrics.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 import { CLOSE_CODES } from '../../src/errors.js'
 import { PUBLIC_DIR } from '../../src/http/pages.js'
-
-/** The heroes and real names the protocol promises. */
-const EXPECTED = [
-  { id: 'ironMan', name: 'Iron Man', realName: 'Tony Stark' },
-  { id: 'hulk', name: 'Hulk', realName: 'Bruce Banner' },
-  { id: 'wonderWoman', name: 'Wonder Woman', realName: 'Diana' },
-  { id: 'batMan', name: 'Batman', realName: 'Bruce Wayne' },
-  { id: 'blackPanther', name: 'Black Panther', realName: "T'Challa" }
-]
 
 async function waitForState (page: Page, state: string): Promise<void> {
   await page.locator(`#status[data-state="${state}"]`).waitFor()
@@ -40,12 +32,12 @@ t.test('hero page', async (t) => {
     t.equal(await page.locator('#who').textContent(), 'Signed in as alice')
 
     const shell = fs.readFileSync(path.join(PUBLIC_DIR, 'index.html'), 'utf8')
-    t.notOk(EXPECTED.some((h) => shell.includes(h.name) || shell.includes(h.id)), 'no hero is written into the page itself')
+    t.notOk(EXPECTED_HEROES.some((h) => shell.includes(h.name) || shell.includes(h.id)), 'no hero is written into the page itself')
     const buttons = page.locator('#heroes button[data-hero]')
     t.same(await buttons.evaluateAll((els) => els.map((b) => [(b as HTMLElement).dataset.hero, b.querySelector('.hero-label')?.textContent])),
-      EXPECTED.map((h) => [h.id, h.name]), 'one button per hero from user_authorized, in order')
+      EXPECTED_HEROES.map((h) => [h.id, h.name]), 'one button per hero from user_authorized, in order')
 
-    for (const hero of [...EXPECTED].reverse()) {
+    for (const hero of [...EXPECTED_HEROES].reverse()) {
       await page.click(`#heroes button[data-hero="${hero.id}"]`)
       t.equal(await answerOf(page, hero.id), hero.realName, `${hero.name} is ${hero.realName}`)
     }

@@ -3,19 +3,12 @@
 // and never logged, prototype names are just unknown heroes. Every server message is checked
 // against its schema by HeroClient.
 import t, { type Test } from 'tap'
+import { EXPECTED_HEROES } from '../helpers/expected-heroes.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 // Generous limits: this file sends many bad messages on one socket on purpose.
 const ENV = { MAX_INVALID_MESSAGES: '1000', MESSAGE_BURST: '1000', MESSAGE_RATE: '1000' }
-
-const HEROES = [
-  { id: 'ironMan', name: 'Iron Man', realName: 'Tony Stark' },
-  { id: 'hulk', name: 'Hulk', realName: 'Bruce Banner' },
-  { id: 'wonderWoman', name: 'Wonder Woman', realName: 'Diana' },
-  { id: 'batMan', name: 'Batman', realName: 'Bruce Wayne' },
-  { id: 'blackPanther', name: 'Black Panther', realName: "T'Challa" }
-]
 
 async function openClient (t: Test, server: TestServer): Promise<HeroClient> {
   const client = await HeroClient.open(t, server, await server.login())
@@ -29,7 +22,7 @@ t.test('user_authorized: exactly the user, the hero list and the budget, first a
   t.same(await client.next(), {
     type: 'user_authorized',
     user: { username: 'alice' },
-    heroes: HEROES.map(({ id, name }) => ({ id, name })),
+    heroes: EXPECTED_HEROES.map(({ id, name }) => ({ id, name })),
     limits: { messageRate: Number(ENV.MESSAGE_RATE), messageBurst: Number(ENV.MESSAGE_BURST) }
   })
   t.same(Object.keys(client.messages[0] ?? {}), ['type', 'user', 'heroes', 'limits'], 'no other field')
@@ -40,7 +33,7 @@ t.test('get_name: every hero, with and without id', async (t) => {
   const server = await startTestServer(t, ENV)
   const client = await openClient(t, server)
   let id = 0
-  for (const hero of HEROES) {
+  for (const hero of EXPECTED_HEROES) {
     t.same(await client.request({ type: 'get_name', id, hero: hero.id }), { type: 'name', id, hero: hero.id, hero_name: hero.realName }, `${hero.id} with id ${id}`)
     t.same(await client.request({ type: 'get_name', hero: hero.id }), { type: 'name', hero: hero.id, hero_name: hero.realName }, `${hero.id} without id: no id in the reply`)
     id++
