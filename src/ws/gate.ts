@@ -151,7 +151,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
 }
 
 /** Refusals that are answers of our own (a limit, a shutdown): no refusal budget is spent on them. */
-const UNBUDGETED: ReadonlySet<GateRejection> = new Set<GateRejection>(['shutting_down', 'handshake_rate_limited', 'handshake_refusals_limited', 'ip_connection_limit', 'store_unavailable'])
+const UNBUDGETED: ReadonlySet<GateRejection> = new Set<GateRejection>(['shutting_down', 'handshake_rate_limited', 'handshake_refusals_limited', 'ip_connection_limit', 'user_connection_limit', 'store_unavailable'])
 /** Refusals logged as warnings: what a hijacking attempt looks like. */
 const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>(['origin_forbidden', 'origin_duplicated', 'store_unavailable'])
 

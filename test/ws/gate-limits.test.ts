@@ -176,6 +176,18 @@ t.test('per-user cap across sessions: WS_MAX_CONNECTIONS_PER_USER sockets, then 
   t.match(await third.next(), { type: 'user_authorized' }, 'a closed socket frees the user slot')
 })
 
+t.test('the socket caps are our own answers: they keep the handshake they spent and spend no refusal budget', async (t) => {
+  const server = await startTestServer(t, { WS_MAX_CONNECTIONS_PER_USER: '1', WS_HANDSHAKE_RATE: '1', WS_HANDSHAKE_BURST: '3', WS_REFUSED_HANDSHAKE_RATE: '1', WS_REFUSED_HANDSHAKE_BURST: '1', LOG_LEVEL: 'debug' })
+  const sid = await server.login()
+  t.match(await (await HeroClient.open(t, server, sid)).next(), { type: 'user_authorized' }, 'the one socket the user may have')
+  for (let i = 0; i < 2; i++) await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 429, reason: 'user_connection_limit', retryAfter: 5, secrets: [sid] }, `over the cap ${i + 1}: 429, the handshake spent`)
+  await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 429, reason: 'handshake_rate_limited', retryAfter: 1, secrets: [sid] }, 'the three handshakes of the burst are spent')
+  const hostile = upgradeRequest(server, { sid, origins: ['https://evil.example'] })
+  await assertRefused(t, server, hostile, { status: 403, reason: 'origin_forbidden', secrets: [sid] }, 'the refusal budget (1) is whole')
+  await assertRefused(t, server, hostile, { status: 429, reason: 'handshake_refusals_limited', retryAfter: 1, secrets: [sid] }, 'and now spent')
+  t.equal(server.app.websocket.connections.size, 1, 'still the one socket')
+})
+
 t.test('message rate: MESSAGE_BURST at once, then rate_limited with retryAfterMs; the clock refills the bucket', async (t) => {
   const server = await startTestServer(t, { MESSAGE_RATE: '2', MESSAGE_BURST: '5', MAX_RATE_LIMITED_MESSAGES: '100' })
   const sid = await server.login()
