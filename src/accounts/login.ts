@@ -4,6 +4,7 @@
 // new session, ending the one the browser had (an id planted before login is never promoted) and
 // the user's oldest beyond MAX_SESSIONS_PER_USER; and bring a hash made with other costs to the
 // configured ones, so every account's check takes the same time. HTTP stays in the route.
+import { sessionKeyOf } from '../sessions/session-ids.js'
 import type { Session, SessionStore } from '../sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
 import { HashingBusyError } from './hashing-process.js'
@@ -53,9 +54,16 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   // The check may have waited: the account must still hold the password that was checked.
   const now = await deps.users.get(username)
   if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed' }
-  if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
   const { id, session } = await deps.sessions.create(username, credentialTag(now))
-  await endOldestSessions(deps, username)
+  try {
+    await endOldestSessions(deps, username, attempt.previousSessionId)
+    if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
+  } catch (err) {
+    // The store failed part-way: the new session, whose cookie is never sent, is taken back (or
+    // ages out when the store cannot answer that either); the browser keeps the session it had.
+    await deps.sessions.destroy(id, 'replaced').catch(() => undefined)
+    throw err
+  }
   if (deps.hasher.needsRehash(user.hash)) {
     // A record without passwordSetAt is identified by its hash: a rehash would end its sessions.
     if (user.passwordSetAt === undefined) deps.onRehashFailed(username, new Error('the record has no passwordSetAt; set the password again with the users CLI'))
@@ -64,9 +72,13 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   return { outcome: 'ok', id, session }
 }
 
-/** Ends the user's oldest sessions beyond MAX_SESSIONS_PER_USER (their sockets close with 4401). */
-async function endOldestSessions (deps: LoginDependencies, username: string): Promise<void> {
-  const sessions = await deps.sessions.listUser(username)
+/**
+ * Ends the user's oldest sessions beyond MAX_SESSIONS_PER_USER (their sockets close with 4401),
+ * not counting the one this login replaces.
+ */
+async function endOldestSessions (deps: LoginDependencies, username: string, replacedId: string | undefined): Promise<void> {
+  const replacedKey = replacedId === undefined ? undefined : sessionKeyOf(replacedId)
+  const sessions = (await deps.sessions.listUser(username)).filter((session) => session.key !== replacedKey)
   const excess = sessions.length - deps.config.maxSessionsPerUser
   for (const session of sessions.slice(0, Math.max(0, excess))) await deps.sessions.destroyKey(session.key, 'session_limit')
 }

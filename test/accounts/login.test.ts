@@ -2,12 +2,14 @@
 // changed fails as a wrong password would; a login beyond MAX_SESSIONS_PER_USER ends the user's
 // oldest session (and its socket); a hash made with other argon2 costs is brought to the
 // configured ones on a successful login, without ending anything; a rehash that cannot be stored
-// is logged and the login still succeeds.
+// is logged and the login still succeeds; a session store failing part-way changes nothing.
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { PasswordHasher } from '../../src/accounts/password-hasher.js'
+import { STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError } from '../../src/errors.js'
+import { sessionKeyOf } from '../../src/sessions/session-ids.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { postLogin, recordSessionEnds, sessionCount, setCookies } from '../helpers/http.js'
 import { hashFor, startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
@@ -128,3 +130,30 @@ t.test('an older record (no passwordSetAt) with other costs is not rehashed: tha
   t.same(ends, [], 'nothing ended')
   t.ok(await server.sessions.get(sid))
 })
+
+// A shared store that fails part-way through a login: 503 store_unavailable, no cookie, the new
+// session taken back, and the browser's own session untouched ("nothing was done").
+for (const step of ['create', 'listUser', 'destroy'] as const) {
+  t.test(`a session store that fails at ${step} during a login: 503, no cookie, nothing changed`, async (t) => {
+    const server = await startTestServer(t)
+    const previous = await server.login()
+    const ends = recordSessionEnds(server)
+    const store = server.app.services.sessions
+    const real = store[step].bind(store) as (...args: unknown[]) => Promise<unknown>
+    // destroy fails only for the session being replaced, so the roll-back itself can run.
+    const fails = (args: unknown[]): boolean => step !== 'destroy' || args[0] === previous
+    store[step] = (async (...args: unknown[]) => {
+      if (fails(args)) throw new StoreUnavailableError(step, new Error('Command timed out'))
+      return await real(...args)
+    }) as never
+    const res = await postLogin(server, TEST_USER.username, TEST_USER.password, { cookie: `__Host-sid=${previous}` })
+    store[step] = real as never
+    t.equal(res.status, 503)
+    t.equal(res.headers.get('retry-after'), String(STORE_UNAVAILABLE_RETRY_AFTER_S))
+    t.same(setCookies(res), [], 'no cookie')
+    t.match(await res.text(), 'cannot reach its session store', 'a human message')
+    t.equal(await sessionCount(server), 1, 'no session left behind')
+    t.ok(await server.sessions.get(previous), 'the browser keeps the session it had')
+    t.notOk(ends.some((e) => e.session.key === sessionKeyOf(previous)), 'it was not ended')
+  })
+}
