@@ -4,7 +4,8 @@
 // thread pool, a round trip's p99 during a login burst was 12-60 ms; one per CPU in the child,
 // 3.7-5.5 ms). The queue is bounded in length and in waiting time: a request that finds it full,
 // or that waited too long for its turn, fails with HashingBusyError rather than waiting without
-// end. If the child dies, a new one is started and the requests it held are sent again once.
+// end. If the child dies, or holds a request past maxCheckMs (stopped, stuck), it is killed and
+// a new one is started, and the requests it held are sent again once.
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -35,6 +36,11 @@ export interface HashingProcessOptions {
   readonly maxQueued?: number
   /** Longest wait for a turn in ms; a request that waited longer fails with HashingBusyError (default 10000). */
   readonly maxWaitMs?: number
+  /**
+   * Longest a request may run in the child, in ms: past it the child is taken as stuck, killed and
+   * replaced (default 5000; a check takes tens of ms at the default costs).
+   */
+  readonly maxCheckMs?: number
   /** Called when the child exits without being asked to, with its exit code or signal. */
   readonly onUnexpectedExit?: (how: string) => void
 }
@@ -53,6 +59,8 @@ type Job = {
   readonly reject: (err: Error) => void
   readonly queuedAt: number
   attempts: number
+  /** Kills a child that holds this request past maxCheckMs. */
+  deadline?: NodeJS.Timeout
 }
 
 // The built worker (plain JavaScript): next to this file when built, and dist/ when the sources
@@ -74,6 +82,7 @@ export class HashingProcess {
   readonly #concurrency: number
   readonly #maxQueued: number
   readonly #maxWaitMs: number
+  readonly #maxCheckMs: number
   readonly #onUnexpectedExit: ((how: string) => void) | undefined
   readonly #queue: Job[] = []
   readonly #running = new Map<number, Job>()
@@ -85,6 +94,7 @@ export class HashingProcess {
     this.#concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
     this.#maxQueued = options.maxQueued ?? 256
     this.#maxWaitMs = options.maxWaitMs ?? 10_000
+    this.#maxCheckMs = options.maxCheckMs ?? 5000
     this.#onUnexpectedExit = options.onUnexpectedExit
     if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is missing: run npm run build`)
   }
@@ -125,7 +135,10 @@ export class HashingProcess {
     if (this.#closed) return
     this.#closed = true
     const error = new Error('the hashing process is closed')
-    for (const job of [...this.#queue, ...this.#running.values()]) job.reject(error)
+    for (const job of [...this.#queue, ...this.#running.values()]) {
+      clearTimeout(job.deadline)
+      job.reject(error)
+    }
     this.#queue.length = 0
     this.#running.clear()
     const child = this.#child
@@ -160,10 +173,12 @@ export class HashingProcess {
         job.reject(new HashingBusyError(`waited ${Math.round(waitedMs)} ms for a turn`))
         continue
       }
-      this.#child ??= this.#spawn()
+      const child = this.#child ??= this.#spawn()
       job.attempts++
       this.#running.set(job.request.id, job)
-      this.#child.send(job.request)
+      job.deadline = setTimeout(() => { if (this.#running.get(job.request.id) === job) child.kill('SIGKILL') }, this.#maxCheckMs)
+      job.deadline.unref()
+      child.send(job.request)
     }
     // An idle child must not keep the server's process alive on its own.
     if (this.#running.size === 0) this.#child?.unref()
@@ -188,6 +203,7 @@ export class HashingProcess {
   #settle (reply: HashReply): void {
     const job = this.#running.get(reply.id)
     if (job === undefined) return
+    clearTimeout(job.deadline)
     this.#running.delete(reply.id)
     if (reply.ok) job.resolve(reply.value)
     else job.reject(new Error(`argon2 failed: ${reply.error}`))
@@ -203,6 +219,7 @@ export class HashingProcess {
     const interrupted = [...this.#running.values()]
     this.#running.clear()
     for (const job of interrupted.reverse()) {
+      clearTimeout(job.deadline)
       if (job.attempts >= 2) job.reject(new Error(`the hashing process exited (${how})`))
       else this.#queue.unshift(job)
     }

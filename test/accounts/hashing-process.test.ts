@@ -1,6 +1,6 @@
 // The password hashing child process (src/accounts/hashing-process.ts, hash-worker.ts), run for real:
 // argon2id round trips, every thread of the child at HASH_WORKER_NICE, the bounded queue, a child killed
-// mid-request, close(), and an idle child that never keeps its parent alive.
+// or stuck mid-request, close(), and an idle child that never keeps its parent alive.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -103,6 +103,45 @@ t.test('a child killed mid-request is replaced and the request answered', async 
   const newPid = hashing.pid
   t.ok(newPid !== undefined && newPid !== oldPid, `a new child (${String(newPid)}, was ${oldPid})`)
   t.ok(await waitUntilGone(oldPid), 'the old child is gone')
+})
+
+t.test('a child that holds a request past maxCheckMs (stopped) is killed and replaced, and the request answered', async (t) => {
+  const exits: string[] = []
+  // The deadline covers the child's start-up too: generous enough for a loaded machine.
+  const hashing = startHashing(t, { maxCheckMs: 2000, onUnexpectedExit: (how) => exits.push(how) })
+  const hash = await hashing.hash(PASSWORD, PARAMS)
+  const stoppedPid = hashing.pid
+  if (stoppedPid === undefined) throw new Error('no child process')
+  process.kill(stoppedPid, 'SIGSTOP')
+  t.teardown(() => { try { process.kill(stoppedPid, 'SIGKILL') } catch {} })
+  const started = performance.now()
+  t.equal(await hashing.verify(hash, PASSWORD), true, 'the check is answered by a new child')
+  const tookMs = performance.now() - started
+  t.ok(tookMs >= 2000 && tookMs < 10_000, `after the deadline, not never (${Math.round(tookMs)} ms)`)
+  t.same(exits, ['SIGKILL'], 'the stuck child was killed')
+  t.not(hashing.pid, stoppedPid, 'a new child runs')
+  t.ok(await waitUntilGone(stoppedPid), 'the stopped child is gone')
+  t.ok(hashing.running, 'and readiness sees a running child')
+})
+
+t.test('a request that is stuck on its retry too fails within two deadlines', async (t) => {
+  let hashing: HashingProcess | undefined
+  const stopped: number[] = []
+  const stop = (): void => {
+    const pid = hashing?.pid
+    if (pid === undefined) return
+    stopped.push(pid)
+    process.kill(pid, 'SIGSTOP')
+  }
+  // The replacement is spawned right after onUnexpectedExit returns: stop it with the retried request.
+  hashing = startHashing(t, { maxCheckMs: 2000, onUnexpectedExit: () => { if (stopped.length === 1) setImmediate(stop) } })
+  t.teardown(() => { for (const pid of stopped) { try { process.kill(pid, 'SIGKILL') } catch {} } })
+  const hash = await hashing.hash(PASSWORD, PARAMS)
+  stop()
+  const started = performance.now()
+  await t.rejects(hashing.verify(hash, PASSWORD), /the hashing process exited \(SIGKILL\)/, 'retried once, then failed')
+  t.ok(performance.now() - started < 12_000, 'bounded: two deadlines and a start-up')
+  t.equal(stopped.length, 2, 'both children were stopped')
 })
 
 t.test('a request whose retry is killed too fails; the next one gets a new child', async (t) => {
