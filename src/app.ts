@@ -69,7 +69,7 @@ async function assemble (services: Services, log: FastifyBaseLogger): Promise<Fa
 /** The metrics' sources, and the operators' listener (started when the app is ready, before it listens). */
 function attachOperations (app: FastifyInstance, services: Services, websocket: WebSocketService): void {
   const stopInstrumenting = instrument(services, websocket)
-  const operators = services.config.metrics === undefined ? undefined : new OperatorsListener(services.config.metrics, services.metrics, services.readiness, app.log)
+  const operators = services.config.metrics === undefined ? undefined : new OperatorsListener(services.config.metrics, services.metricsToken, services.metrics, services.readiness, app.log)
   app.decorate('operators', operators)
   if (operators !== undefined) app.addHook('onReady', async () => { await operators.start() })
   app.addHook('onClose', async () => {

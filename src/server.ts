@@ -7,6 +7,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { loadTlsCredentials } from './config/tls-credentials.js'
 import { drainAndClose } from './operations/drain.js'
+import { readMetricsToken } from './operations/operators-listener.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -22,7 +23,9 @@ async function main (): Promise<void> {
 
   let app
   try {
-    // TLS before the users file: a start-up refused for its TLS settings writes no demo account.
+    // The metrics token, then TLS, before the users file: a start-up refused for either writes
+    // neither a development key nor a demo account.
+    const metricsToken = await readMetricsToken(config.metrics)
     const tls = config.tls ? await loadTlsCredentials(config) : undefined
     const demoPassword = await ensureUsersFile(config.usersFile, new PasswordHasher(config.argon2))
     // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
@@ -33,7 +36,7 @@ async function main (): Promise<void> {
         'This is shown only once. Replace it with: npm run users -- add <name>, then npm run users -- remove demo\n\n'
       )
     }
-    app = await buildApp(config, { tls })
+    app = await buildApp(config, { tls, metricsToken })
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hero-socket: ${err.message}\n`)

@@ -12,6 +12,7 @@ import type { Config } from './config/config.js'
 import { loadTlsCredentials, type TlsCredentials } from './config/tls-credentials.js'
 import { AllowedOrigins } from './http/allowed-origins.js'
 import { AppMetrics } from './operations/metrics.js'
+import { readMetricsToken, type MetricsToken } from './operations/operators-listener.js'
 import { Readiness } from './operations/readiness.js'
 import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
@@ -29,6 +30,8 @@ export interface ServiceOverrides {
   readonly sessions?: SessionStore
   readonly users?: UsersStore
   readonly tls?: TlsCredentials
+  /** The metrics token, when the caller has read it already (server.ts, before the users file). */
+  readonly metricsToken?: MetricsToken
   /** Concurrency and queue bound of the password hashing process (defaults: see HashingProcess). */
   readonly hashing?: Pick<HashingProcessOptions, 'concurrency' | 'maxQueued'>
 }
@@ -41,6 +44,8 @@ export interface Services {
   readonly redis: RedisConnection | undefined
   /** undefined with TLS=off. */
   readonly tls: TlsCredentials | undefined
+  /** What /metrics asks for, with METRICS_TOKEN_FILE. */
+  readonly metricsToken: MetricsToken | undefined
   readonly pages: Pages
   readonly users: UsersStore
   readonly sessions: SessionStore
@@ -55,27 +60,30 @@ export interface Services {
 
 /**
  * Builds the services; the hashing process is started and its dummy hash ready. Redis is not
- * waited for. A failure part-way closes what was already started.
+ * waited for. What can fail on a bad file or build (TLS, pages, metrics token, the hashing
+ * worker) is read before anything is opened; a failure after that closes what was started.
  */
 export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now
   const instanceId = randomUUID()
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()
-  const users = overrides.users ?? await openUsersFile(config, log)
-  const metrics = new AppMetrics()
-  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics))
-  const shared = { now, instanceId, log }
+  const metricsToken = overrides.metricsToken ?? await readMetricsToken(config.metrics)
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
   // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
+  // The child starts at warmUp(); the constructor only checks that the worker is built.
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({
       ...overrides.hashing,
       onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
     })
   })
+  const users = overrides.users ?? await openUsersFile(config, log)
+  const metrics = new AppMetrics()
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics))
+  const shared = { now, instanceId, log }
   const services: Services = {
-    config, instanceId, redis, tls, pages, users,
+    config, instanceId, redis, tls, metricsToken, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
     userSlots: userSlots(config, redis, shared),
     hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),

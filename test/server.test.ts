@@ -5,6 +5,7 @@
 import t, { type Test } from 'tap'
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { HASH_WORKER_NICE } from '../src/accounts/hashing-process.js'
 import { postLogin, runNode } from './helpers/http.js'
@@ -27,10 +28,17 @@ function assertNothingWritten (t: Test, dataDir: string, certsDir: string, what:
   t.notOk(fs.existsSync(path.join(certsDir, 'dev-key.pem')), `${what}: no development key created`)
 }
 
+/** A metrics token file whose token is too short (at least 16 characters are asked). */
+const SHORT_TOKEN = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hero-socket-token-')), 'token')
+fs.writeFileSync(SHORT_TOKEN, 'too short\n', { mode: 0o600 })
+t.teardown(() => fs.rmSync(path.dirname(SHORT_TOKEN), { recursive: true, force: true }))
+
 const badStarts: Array<{ env: Record<string, string>, variable: string }> = [
   { env: { PORT: 'abc' }, variable: 'PORT' },
   { env: { HOST: '0.0.0.0' }, variable: 'HOST' },
-  { env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem' }, variable: 'TLS_CERT' }
+  { env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem' }, variable: 'TLS_CERT' },
+  { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: '/nonexistent/metrics-token' }, variable: 'METRICS_TOKEN_FILE' },
+  { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: SHORT_TOKEN }, variable: 'METRICS_TOKEN_FILE' }
 ]
 
 t.test('a bad configuration exits 1 naming the variable and writes nothing', async (t) => {

@@ -10,8 +10,15 @@ import { ConfigError, type MetricsConfig } from '../config/config.js'
 import type { AppMetrics } from './metrics.js'
 import type { Readiness } from './readiness.js'
 
-/** The token scrapes must send, from METRICS_TOKEN_FILE (trimmed); undefined when none is asked. */
-async function readToken (file: string | undefined): Promise<Buffer | undefined> {
+/** What a scrape's bearer token must hash to: the SHA-256 of METRICS_TOKEN_FILE's token. */
+export type MetricsToken = Buffer
+
+/**
+ * The token scrapes must send, from METRICS_TOKEN_FILE (trimmed); undefined when none is asked.
+ * Read at start-up with the other files (a bad one stops start-up as a configuration error).
+ */
+export async function readMetricsToken (metrics: MetricsConfig | undefined): Promise<MetricsToken | undefined> {
+  const file = metrics?.tokenFile
   if (file === undefined) return undefined
   let token: string
   try {
@@ -42,11 +49,12 @@ export class OperatorsListener {
   readonly #readiness: Readiness
   readonly #log: FastifyBaseLogger
   readonly #server: http.Server
-  #token: Buffer | undefined
+  readonly #token: MetricsToken | undefined
   #url: string | undefined
 
-  constructor (config: MetricsConfig, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger) {
+  constructor (config: MetricsConfig, token: MetricsToken | undefined, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger) {
     this.#config = config
+    this.#token = token
     this.#metrics = metrics
     this.#readiness = readiness
     this.#log = log
@@ -65,9 +73,8 @@ export class OperatorsListener {
     return this.#url
   }
 
-  /** Reads the token and listens. */
+  /** Listens. */
   async start (): Promise<void> {
-    this.#token = await readToken(this.#config.tokenFile)
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject)
       this.#server.listen(this.#config.port, this.#config.host, () => resolve())
