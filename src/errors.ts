@@ -105,12 +105,14 @@ export const CONNECTION_DROPS = Object.freeze({
 } as const)
 export type ConnectionDrop = keyof typeof CONNECTION_DROPS
 
-/** Close codes the server uses, with the reason string sent in the close frame. */
+/**
+ * Close codes the server itself sends, with the reason string sent in the close frame. ws sends
+ * 1002, 1007, 1008 (fragments, chunks) and 1009 (MAX_PAYLOAD) on its own, with no reason.
+ */
 export const CLOSE_CODES = Object.freeze({
   going_away: { code: 1001, reason: 'server_shutting_down' },
   unsupported_data: { code: 1003, reason: 'binary_not_supported' },
   policy_violation: { code: 1008, reason: 'policy_violation' },
-  message_too_big: { code: 1009, reason: 'message_too_big' },
   internal_error: { code: 1011, reason: 'internal_error' },
   session_ended: { code: 4401, reason: 'session_ended' }
 } as const)

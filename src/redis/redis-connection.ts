@@ -41,6 +41,8 @@ export class RedisConnection {
   #everReady = false
   #outage = false
   #closed = false
+  /** A probe PING is in flight (one at a time, however long REDIS_TIMEOUT_MS is). */
+  #pinging = false
   #subscriberConnects = 0
 
   /** Connects in the background; nothing waits for Redis here. */
@@ -105,7 +107,8 @@ export class RedisConnection {
   }
 
   async #ping (): Promise<void> {
-    if (this.#closed || this.client.status !== 'ready') return
+    if (this.#closed || this.#pinging || this.client.status !== 'ready') return
+    this.#pinging = true
     try {
       await this.client.ping()
       this.#answers()
@@ -113,8 +116,10 @@ export class RedisConnection {
       this.#outageBegins(`PING failed: ${(err as Error).message}`)
       // A connection that stays up but answers nothing (a stopped process, a dead path) keeps
       // every timed-out command queued: drop it and reconnect, which fails them all at once, so
-      // what waits is bounded by one probe interval of traffic.
+      // what waits is bounded by one probe interval and REDIS_TIMEOUT_MS of traffic.
       if (!this.#closed) this.client.disconnect(true)
+    } finally {
+      this.#pinging = false
     }
   }
 

@@ -1,6 +1,7 @@
 // One authenticated WebSocket: greets with user_authorized, answers each valid message with its
 // type's handler (protocol/handlers.ts), and turns every bad input into an error reply or a
-// defined close code. Never throws out of a listener. What the peer may cost is bounded:
+// defined close code. Never throws out of a listener: a failure of ours closes with 1011. What
+// the peer may cost is bounded:
 // - messages and pings share one token bucket (MESSAGE_RATE, MESSAGE_BURST), whose size and rate
 //   user_authorized tells the client, so a well-behaved client never meets it;
 // - abuse (invalid messages; messages or pings past the bucket) is counted over time, in
@@ -11,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
+import type { Config } from '../config/config.js'
 import { CLOSE_CODES, type CloseName, type ConnectionDrop, type MessageErrorCode } from '../errors.js'
 import { handleMessage, type HandlerContext } from '../protocol/handlers.js'
 import { errorMessage, userAuthorizedMessage } from '../protocol/messages.js'
@@ -18,20 +20,9 @@ import type { Protocol } from '../protocol/protocol.js'
 import type { SessionActivity } from './session-activity.js'
 import { TokenBucket } from './token-bucket.js'
 
-/** Limits of one connection, from the configuration. */
-export interface ConnectionLimits {
-  /** Messages (and client pings) per second refilled into the bucket. */
-  readonly messageRate: number
-  readonly messageBurst: number
-  /** Invalid messages (bad JSON, bad shape, unknown type) tolerated per abuse window. */
-  readonly maxInvalidMessages: number
-  /** Messages or pings past the bucket tolerated per abuse window. */
-  readonly maxRateLimitedMessages: number
-  /** The abuse window (ms): each count refills at its maximum per window. */
-  readonly abuseWindowMs: number
-  /** Unsent bytes past which the peer is dropped as a slow reader. */
-  readonly maxBufferedBytes: number
-}
+/** Limits of one connection: the configuration's own fields (documented there). */
+export type ConnectionLimits = Pick<Config, 'messageRate' | 'messageBurst' | 'maxInvalidMessages' |
+'maxRateLimitedMessages' | 'abuseWindowMs' | 'maxBufferedBytes'>
 
 export interface HeroConnectionOptions {
   readonly ws: WebSocket
@@ -82,9 +73,9 @@ export class HeroConnection {
     this.#invalid = new TokenBucket(limits.maxInvalidMessages * 1000 / limits.abuseWindowMs, limits.maxInvalidMessages, now)
     this.#rateLimited = new TokenBucket(limits.maxRateLimitedMessages * 1000 / limits.abuseWindowMs, limits.maxRateLimitedMessages, now)
     options.activity.opened(options.sessionKey)
-    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
-    ws.on('ping', (data) => this.#onPing(data))
-    ws.on('pong', (data) => this.#onPong(data))
+    ws.on('message', (data, isBinary) => this.#guarded(() => this.#onMessage(data, isBinary)))
+    ws.on('ping', (data) => this.#guarded(() => this.#onPing(data)))
+    ws.on('pong', (data) => this.#guarded(() => this.#onPong(data)))
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already chosen the close code (1009 too big, 1002 protocol, 1007 bad UTF-8, 1008 limits).
       options.log().info({ event: 'ws_error', code: err.code ?? 'unknown' }, 'socket error')
@@ -113,6 +104,19 @@ export class HeroConnection {
     this.#options.ws.ping(this.#awaitedPong)
     this.#checkBuffered()
     return true
+  }
+
+  /**
+   * Runs a listener's work; a failure of ours (a handler or a store that throws) is logged, closes
+   * this socket with 1011, and goes no further: it never reaches the process.
+   */
+  #guarded (work: () => void): void {
+    try {
+      work()
+    } catch (err) {
+      this.#options.log().error({ event: 'ws_internal_error', err: { name: (err as Error).name, message: (err as Error).message } }, 'closing: the server failed on this socket')
+      this.close('internal_error')
+    }
   }
 
   #onMessage (data: RawData, isBinary: boolean): void {

@@ -1,6 +1,7 @@
 // Close codes for bad input on an open socket: 1003 for binary, 1009 over MAX_PAYLOAD, 1008 after
 // MAX_INVALID_MESSAGES invalid or MAX_RATE_LIMITED_MESSAGES rate-limited messages, and ws's own
-// protocol codes (1002, 1007) for broken frames sent by hand. Each closed socket is forgotten.
+// protocol codes (1002, 1007) for broken frames sent by hand; 1011 when the server itself fails on
+// a socket, which never reaches the process. Each closed socket is forgotten.
 import t, { type Test } from 'tap'
 import { CLOSE_CODES } from '../../src/errors.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
@@ -191,4 +192,27 @@ t.test('with WS_PERMESSAGE_DEFLATE=on, a small compressed message that inflates 
   t.equal((await client.closed()).code, 1009, '1 MB inflated from a few KB: 1009')
   t.equal(client.messages.length, 2, 'no answer to the bomb')
   await assertForgotten(t, server)
+})
+
+t.test('1011 when the server fails on a socket: logged, that socket closed, the process and other sockets unharmed', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const client = await HeroClient.open(t, server, sid)
+  await client.next()
+  const bystander = await HeroClient.open(t, server, await server.login())
+  await bystander.next()
+  const store = server.app.services.sessions
+  const touch = store.touch.bind(store)
+  // A store bug: touch throws instead of rejecting. The next message that touches the session meets it.
+  store.touch = () => { throw new Error('a store bug') }
+  server.clock.advance(60_000)
+  client.send({ type: 'get_name', id: 1, hero: 'hulk' })
+  t.same(await client.closed(), { code: CLOSE_CODES.internal_error.code, reason: 'internal_error' })
+  store.touch = touch
+  t.equal(client.messages.length, 1, 'no answer to the message it failed on')
+  t.match(server.logs.entries().find((e) => e.event === 'ws_internal_error'), { level: 50, err: { message: 'a store bug' } }, 'logged as an error')
+  await waitUntil(() => server.app.websocket.connections.size === 1, 'the server to forget the socket')
+  t.match(await bystander.request({ type: 'get_name', hero: 'ironMan' }), { type: 'name', hero_name: 'Tony Stark' }, 'another socket is served all the same')
+  const again = await HeroClient.open(t, server, sid)
+  t.match(await again.next(), { type: 'user_authorized' }, 'and the session opens a new socket')
 })
