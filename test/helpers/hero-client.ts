@@ -167,9 +167,9 @@ function parse (text: string): ServerMessage {
 }
 
 /** Resolves once `condition()` holds (checked every few ms); rejects after `timeoutMs`. */
-export async function waitUntil (condition: () => boolean, what: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<void> {
+export async function waitUntil (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }

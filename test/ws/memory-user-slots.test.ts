@@ -1,0 +1,10 @@
+// MemoryUserSlots: the user-slots contract, in this process.
+import t from 'tap'
+import { MemoryUserSlots } from '../../src/ws/user-slots.js'
+import { userSlotsContract } from './user-slots-contract.js'
+
+userSlotsContract(t, async (t) => {
+  const slots = new MemoryUserSlots()
+  t.teardown(() => slots.close())
+  return slots
+})
