@@ -102,6 +102,20 @@ t.test('a ping flood ends in 1008 within the message budget, and other clients a
   t.equal(other.ws.readyState, other.ws.OPEN)
 })
 
+t.test('a flood of unrequested pongs spends the message budget like pings: 1008, and nothing is answered after', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const flooder = await RawWebSocket.open(server, sid)
+  await flooder.next()
+  flooder.client.write(Buffer.concat(Array.from({ length: 100 }, () => encodeFrame(OPCODE.pong, 'not yours'))))
+  flooder.send(OPCODE.text, JSON.stringify({ type: 'get_name', id: 1, hero: 'hulk' }))
+  const { code } = await flooder.nextClose()
+  t.equal(code, 1008, 'closed with 1008: 20 pongs spent the burst, 20 more the abuse budget')
+  t.ok(server.logs.entries().some((e) => e.event === 'ws_pong_abuse'), 'logged as ws_pong_abuse')
+  t.notOk(flooder.frames().some((f) => f.opcode === OPCODE.text && f.payload.toString().includes('"type":"name"')), 'the request after the flood was not answered')
+  await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the socket')
+})
+
 t.test('the review\'s attack at the default budgets: no reading, a pong now and then, one valid request with bursts of excess ones', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()

@@ -3,6 +3,7 @@
 // and never logged, prototype names are just unknown heroes. Every server message is checked
 // against its schema by HeroClient.
 import t, { type Test } from 'tap'
+import { MESSAGE_ERRORS, type MessageErrorCode } from '../../src/errors.js'
 import { EXPECTED_HEROES } from '../helpers/expected-heroes.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
@@ -45,7 +46,7 @@ t.test('get_name: every hero, with and without id', async (t) => {
   t.same(await client.request('{"type":"get_name","id":-0,"hero":"hulk"}'), { type: 'name', id: 0, hero: 'hulk', hero_name: 'Bruce Banner' }, '-0 is the integer 0')
 })
 
-interface ErrorCase { name: string, send: unknown, code: string, id?: number }
+interface ErrorCase { name: string, send: unknown, code: MessageErrorCode, id?: number }
 
 async function expectErrors (t: Test, client: HeroClient, cases: readonly ErrorCase[]): Promise<void> {
   for (const { name, send, code, id } of cases) {
@@ -53,8 +54,8 @@ async function expectErrors (t: Test, client: HeroClient, cases: readonly ErrorC
     const expected: Record<string, unknown> = { type: 'error' }
     if (id !== undefined) expected.id = id
     expected.code = code
-    t.same(reply, { ...expected, message: reply.message }, `${name}: ${code}${id === undefined ? ', no id' : `, id ${id}`}`)
-    t.type(reply.message, 'string')
+    expected.message = MESSAGE_ERRORS[code]
+    t.same(reply, expected, `${name}: ${code}${id === undefined ? ', no id' : `, id ${id}`}, the registry's text`)
   }
 }
 

@@ -94,7 +94,7 @@ t.test('a Redis that does not answer: acquire and count fail fast with StoreUnav
   await waitUntil(() => conn.reachable, 'Redis to answer again', 5000)
   await slots.renew()
   // Members are `<instance>:<n>`: the failed acquire was the third, whose script may still have run late.
-  const members = await conn.client.zrange(conn.keys.userSockets('alice'), 0, -1)
+  const members = await conn.client.zrange(conn.keys.userSockets('alice'), '0', '-1')
   t.ok(members.includes(kept), 'the held slot is still leased')
   t.notOk(members.includes('A:2'), `the failed acquire holds no slot once Redis answers (${members.join(', ')})`)
 })
