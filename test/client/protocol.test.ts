@@ -4,9 +4,10 @@
 // its generated files are current is test/scripts/generate-protocol.test.ts.
 import t from 'tap'
 import { backoffDelay, RECONNECT_BACKOFF } from '../../client/backoff.js'
-import { closeAction, encodeGetName, parseServerMessage } from '../../client/messages.js'
+import { CLOSE, closeAction, encodeGetName, parseServerMessage } from '../../client/messages.js'
 import { ReconnectingSocket, type ConnectionState, type SessionProbe, type SocketLike } from '../../client/reconnecting-socket.js'
 import { CLIENT_MESSAGE_VALIDATORS, SERVER_MESSAGE_VALIDATORS, type ServerMessage } from '../../client/generated/protocol.js'
+import { CLOSE_CODES } from '../../src/errors.js'
 import { Protocol } from '../../src/protocol/protocol.js'
 import { readProtocolSchemas } from '../../src/protocol/schema-files.js'
 
@@ -226,4 +227,23 @@ t.test('a connection: greeting, replies, and what each close leads to', async (t
     t.same(h.kinds(), ['connecting'])
     t.equal(h.sockets.length, 1)
   })
+})
+
+t.test('the client\'s close codes are the server\'s registry, plus the two it meets from elsewhere', async (t) => {
+  t.same({
+    goingAway: CLOSE.goingAway,
+    unsupportedData: CLOSE.unsupportedData,
+    policyViolation: CLOSE.policyViolation,
+    internalError: CLOSE.internalError,
+    sessionEnded: CLOSE.sessionEnded
+  }, {
+    goingAway: CLOSE_CODES.going_away.code,
+    unsupportedData: CLOSE_CODES.unsupported_data.code,
+    policyViolation: CLOSE_CODES.policy_violation.code,
+    internalError: CLOSE_CODES.internal_error.code,
+    sessionEnded: CLOSE_CODES.session_ended.code
+  }, 'each code the server sends, by name')
+  const server = new Set<number>(Object.values(CLOSE_CODES).map(({ code }) => code))
+  t.same(Object.values(CLOSE).filter((code) => !server.has(code)).sort(), [1006, 1009], 'beyond those only 1006 (the browser: no close frame) and 1009 (ws: MAX_PAYLOAD)')
+  t.same([...server].filter((code) => !Object.values(CLOSE).includes(code as never)), [], 'the client knows every code the server sends')
 })
