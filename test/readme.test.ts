@@ -1,7 +1,8 @@
-// The README stays true: every configuration variable is documented with its default.
+// The README stays true: every configuration variable is documented with its default, and the
+// table documents no variable the code does not read.
 import t from 'tap'
 import { ENV_DEFAULTS, type EnvName } from '../src/config/config.js'
-import { README as readme } from './helpers/readme.js'
+import { README as readme, readmeTable } from './helpers/readme.js'
 
 t.test('every configuration variable is in the README table with its default', async (t) => {
   for (const name of Object.keys(ENV_DEFAULTS) as EnvName[]) {
@@ -10,6 +11,12 @@ t.test('every configuration variable is in the README table with its default', a
     const fallback = ENV_DEFAULTS[name]
     if (row !== undefined && fallback !== '') t.ok(row.includes('`' + fallback + '`'), `${name} shows its default ${fallback}`)
   }
+})
+
+t.test('every variable in the README table is one the code reads', async (t) => {
+  const documented = readmeTable('## Configuration').flatMap(([names]) => (names ?? '').replaceAll('`', '').split(/,\s*/))
+  t.ok(documented.length >= Object.keys(ENV_DEFAULTS).length, `${documented.length} variables documented`)
+  t.same(documented.filter((name) => !Object.hasOwn(ENV_DEFAULTS, name)), [])
 })
 
 t.test('the README shows the two commands', async (t) => {

@@ -1,5 +1,5 @@
 // The deployment of deploy/: Debian's nginx (TLS, round robin, WebSocket upgrade, X-Forwarded-For)
-// in front of two real instances (TLS=off, TRUST_PROXY_HOPS=1, deploy/instance.env) and one
+// in front of two real instances (TLS=off, TRUSTED_PROXIES=127.0.0.1, deploy/instance.env) and one
 // Redis, driven through nginx by Chromium: log in, ask for heroes, a second tab whose socket is
 // on the other instance, a logout in one tab that the other sees, then one instance stopped and
 // the page carrying on through the other. Then the operators' view of the same deployment: a
@@ -12,7 +12,7 @@ import WebSocket from 'ws'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { waitUntil } from '../helpers/hero-client.js'
-import { parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
+import { documentedMetrics, parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
 import { freePort, RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
@@ -50,6 +50,8 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   const instances = await Promise.all([port1, port2].map(async (port, i) => await startServerProcess({
     ...instanceEnv(),
     PORT: String(port),
+    METRICS_PORT: '0',
+    METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: 'deployment-test:',
@@ -115,7 +117,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   t.same(problems.pageErrors, [], 'no page error')
   t.same(problems.cspViolations, [], 'no CSP violation')
   t.same(problems.consoleErrors.filter((e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|status of 50[23]/.test(e)), [], 'no console error but the lost socket')
-  t.ok(fs.existsSync(path.join(nginx.dir, 'access.log')))
+  t.match(fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8'), /"GET \/ws HTTP\/1\.1" 101 /, 'nginx logged the upgrades it passed on')
 })
 
 /** The status nginx answers a WebSocket upgrade from `origin` with (the socket is never opened). */
@@ -128,9 +130,19 @@ async function upgradeStatus (url: string, origin: string): Promise<number> {
   })
 }
 
+/** The metrics token of the tests' instances (deploy/instance.env names a file for it). */
+const METRICS_TOKEN = 'deployment-test-metrics-token'
+
+/** A METRICS_TOKEN_FILE in `dir` holding METRICS_TOKEN, readable by its owner only. */
+function metricsTokenFile (dir: string): string {
+  const file = path.join(dir, 'metrics-token')
+  fs.writeFileSync(file, `${METRICS_TOKEN}\n`, { mode: 0o600 })
+  return file
+}
+
 /** One scrape of an instance's metrics listener: the samples and the metric families it declares. */
 async function scrapeInstance (port: number): Promise<{ samples: Sample[], families: Set<string> }> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
   if (res.status !== 200) throw new Error(`scrape answered ${res.status}`)
   const text = await res.text()
   const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] ?? ''))
@@ -149,6 +161,7 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
     ...instanceEnv(),
     PORT: String(port),
     METRICS_PORT: String(metricsPorts[i]),
+    METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: 'deployment-metrics-test:',
@@ -203,11 +216,7 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
   t.same(errors, [], 'no Redis command failed')
 
   // Every metric the operators' guide names is declared by both instances, with the process metrics.
-  const families = ['hero_socket_open_sockets', 'hero_socket_handshakes_total', 'hero_socket_messages_total', 'hero_socket_closes_total',
-    'hero_socket_logins_total', 'hero_socket_login_duration_seconds', 'hero_socket_hashing_queue_length', 'hero_socket_sessions_ended_total',
-    'hero_socket_revocations_total', 'hero_socket_dropped_sockets_total', 'hero_socket_redis_up', 'hero_socket_redis_command_errors_total',
-    'hero_socket_redis_command_duration_seconds', 'hero_socket_redis_reconnects_total', 'hero_socket_ready', 'hero_socket_draining',
-    'nodejs_eventloop_lag_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']
+  const families = [...documentedMetrics(), 'nodejs_eventloop_lag_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']
   for (const [i, { families: declared }] of scrapes.entries()) {
     t.same(families.filter((name) => !declared.has(name)), [], `instance ${i + 1} declares every metric`)
   }

@@ -1,5 +1,14 @@
-// Reading the operators' listener in tests: a scrape parsed into samples, and one sample's value.
+// Reading the operators' listener in tests: a scrape parsed into samples, and one sample's value;
+// the metric names the README's operators' guide documents.
+import { readmeTable } from './readme.js'
 import type { TestServer } from './test-server.js'
+
+/** The service's own metric names in the README's metrics table (process_* and nodejs_* left out). */
+export function documentedMetrics (): string[] {
+  return readmeTable('**Metrics**')
+    .flatMap(([names]) => (names ?? '').replaceAll('`', '').split(/,\s*/))
+    .filter((name) => name.startsWith('hero_socket_'))
+}
 
 /** One line of the exposition: name, labels, value. */
 export interface Sample {

@@ -8,13 +8,14 @@ import { ROOT } from './http.js'
 export const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
 
 /**
- * The body rows of the first table after the heading `heading` (e.g. '### Close codes'), each as
+ * The body rows of the first table after the heading `heading` (e.g. '### Close codes', or a
+ * paragraph's bold lead-in such as '**Metrics**'), each as
  * its cells with surrounding backticks and spaces removed.
  * @throws Error when the heading or its table is missing
  */
 export function readmeTable (heading: string): string[][] {
   const lines = README.split('\n')
-  const start = lines.findIndex((line) => line.trim() === heading)
+  const start = lines.findIndex((line) => line.trim() === heading || line.startsWith(`${heading} `))
   if (start === -1) throw new Error(`README has no heading ${heading}`)
   const rows: string[][] = []
   for (const line of lines.slice(start + 1)) {

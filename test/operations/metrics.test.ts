@@ -5,9 +5,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { AppMetrics } from '../../src/operations/metrics.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin } from '../helpers/http.js'
-import { metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
+import { documentedMetrics, metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
@@ -89,4 +90,11 @@ t.test('login outcomes and message outcomes are counted by registry code', async
   t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'get_name', outcome: 'unknown_hero' }), 1)
   t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'invalid', outcome: 'invalid_json' }), 1)
   t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'unread', outcome: 'rate_limited' }), 1)
+})
+
+t.test('the README\'s metrics table names exactly the metrics the service registers', async (t) => {
+  const metrics = new AppMetrics()
+  metrics.observe({ openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, redisUp: () => true })
+  const registered = metrics.registry.getMetricsAsArray().map((metric) => metric.name).filter((name) => name.startsWith('hero_socket_'))
+  t.same(documentedMetrics().sort(), registered.sort())
 })
