@@ -57,14 +57,22 @@ async function prepareWorkspace (): Promise<Workspace> {
   return { dir, certFile, keyFile, usersFile, password }
 }
 
+/**
+ * What a server inherits: PATH and HOME only, so a variable exported in the operator's shell
+ * (TRUSTED_PROXIES, METRICS_PORT, a retired TRUST_PROXY_HOPS, ...) cannot change what is measured.
+ */
+function inheritedEnv (): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
+}
+
 /** The environment of a server; `redisUrl` for hero-socket+redis. */
 function serverEnv (kind: ServerKind, transport: Transport, ws: Workspace, redisUrl: string | undefined): NodeJS.ProcessEnv {
   const tls = transport === 'tls'
   if (!isHeroSocket(kind)) {
-    return { ...process.env, BENCH_TLS: tls ? 'on' : 'off', BENCH_CERT_FILE: ws.certFile, BENCH_KEY_FILE: ws.keyFile }
+    return { ...inheritedEnv(), BENCH_TLS: tls ? 'on' : 'off', BENCH_CERT_FILE: ws.certFile, BENCH_KEY_FILE: ws.keyFile }
   }
   return {
-    ...process.env,
+    ...inheritedEnv(),
     HOST: '127.0.0.1',
     PORT: '0',
     TLS: tls ? 'on' : 'off',

@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ServerRun, TargetCheck } from '../../bench/report.js'
 import type { Latency, Window } from '../../bench/messages.js'
+import { childEnv } from '../helpers/http.js'
 
 const RUNNER = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url))
 const SERVERS = ['ws', 'socket.io', 'hero-socket', 'hero-socket+redis']
@@ -25,7 +26,7 @@ interface BenchJson { runs: ServerRun[], targets: TargetCheck[], machine: { pinn
 
 function runBench (env: Record<string, string>): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [RUNNER], { env: { ...process.env, ...env }, timeout: 170_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [RUNNER], { env: childEnv(env), timeout: 170_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
