@@ -18,14 +18,14 @@ export interface StatusView {
   readonly action: 'retry' | 'reload' | undefined
 }
 
-/** Waiting to reconnect: what happened, said plainly, then "…in 2.3 s". */
-const WAITING_TEXTS: ReadonlyMap<WaitReason, string> = new Map([
-  ['shutdown', 'The server is restarting. Reconnecting in'],
-  ['lost', 'The connection was lost. Reconnecting in'],
-  ['server_error', 'The server had a problem. Trying again in'],
-  ['unreachable', 'The server cannot be reached. Retrying in'],
-  ['refused', 'The server is busy, or this account has too many tabs open. Retrying in']
-])
+/** Waiting to reconnect: what happened, said plainly, then "…in 2.3 s" (a text for every reason, or it does not compile). */
+const WAITING_TEXTS: Readonly<Record<WaitReason, string>> = Object.freeze({
+  shutdown: 'The server is restarting. Reconnecting in',
+  lost: 'The connection was lost. Reconnecting in',
+  server_error: 'The server had a problem. Trying again in',
+  unreachable: 'The server cannot be reached. Retrying in',
+  refused: 'The server is busy, or this account has too many tabs open. Retrying in'
+})
 
 /** After the server stopped the socket for something this page sent (1003, 1008, 1009). */
 export const STOPPED_TEXT = 'This page sent something the server could not accept, so the connection was stopped. Reload the page to start again.'
@@ -48,7 +48,7 @@ export function statusView (state: ConnectionState, limitedUntil: number, now: n
     case 'waiting':
       return {
         state: state.reason === 'shutdown' ? 'shutdown' : 'reconnecting',
-        text: WAITING_TEXTS.get(state.reason) ?? 'Reconnecting in',
+        text: WAITING_TEXTS[state.reason],
         countdownTo: state.retryAt,
         detail: state.code === undefined ? '' : closeDetail(state.code),
         action: 'retry'

@@ -9,7 +9,7 @@ export const MAX_PASSWORD_LENGTH = 1024
 export const MIN_PASSWORD_LENGTH = 8
 
 /** Usernames: letters, digits, dot, dash, underscore; 1 to MAX_USERNAME_LENGTH characters. */
-export const USERNAME_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_USERNAME_LENGTH}}$`)
+const USERNAME_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_USERNAME_LENGTH}}$`)
 
 /** The username rule in words, for people (the CLI's refusal). */
 export const USERNAME_RULE = `a username is 1 to ${MAX_USERNAME_LENGTH} letters, digits, dots, dashes or underscores`

@@ -6,7 +6,7 @@ import type { Session, SessionEndReason, SessionStore } from '../sessions/sessio
 import { credentialTag, type UsersStore } from './users-store.js'
 
 /** Why `session` no longer holds, or undefined while its account is unchanged. */
-export async function staleAccount (users: UsersStore, session: Session): Promise<SessionEndReason | undefined> {
+export async function staleAccount (users: UsersStore, session: Pick<Session, 'username' | 'credential'>): Promise<SessionEndReason | undefined> {
   const user = await users.get(session.username)
   if (user === undefined) return 'user_removed'
   return credentialTag(user) === session.credential ? undefined : 'password_changed'

@@ -15,7 +15,7 @@ export interface TlsCredentials {
 }
 
 export const DEV_CERT_FILE = 'dev-cert.pem'
-export const DEV_KEY_FILE = 'dev-key.pem'
+const DEV_KEY_FILE = 'dev-key.pem'
 
 /** Reads (or, for development, creates) the TLS credentials named by the configuration. */
 export async function loadTlsCredentials (config: Config): Promise<TlsCredentials> {

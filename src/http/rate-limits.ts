@@ -81,7 +81,7 @@ function limiter (check: ReturnType<FastifyInstance['createRateLimit']>): (reque
   return async (request) => {
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return
-    throw new HttpError('rate_limited', { retryAfterS: Math.max(1, result.ttlInSeconds) })
+    throw new HttpError('rate_limited', { retryAfterS: retryAfterS(result.ttl) })
   }
 }
 

@@ -7,7 +7,7 @@ import { pino, type DestinationStream, type LoggerOptions } from 'pino'
 import { bounded } from './bounded.js'
 
 /** Paths whose values never reach the log: cookies, authorization, passwords, session ids. */
-export const REDACT_PATHS: readonly string[] = Object.freeze([
+const REDACT_PATHS: readonly string[] = Object.freeze([
   'req.headers.cookie',
   'req.headers.authorization',
   'req.headers["sec-websocket-key"]',
@@ -35,7 +35,7 @@ function requestFields (request: FastifyRequest): Record<string, unknown> {
 }
 
 /** pino options for a given level. */
-export function loggerOptions (level: string): LoggerOptions {
+function loggerOptions (level: string): LoggerOptions {
   return {
     level,
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },

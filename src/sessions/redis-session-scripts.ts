@@ -35,7 +35,7 @@ end
 `
 
 /** The scripts by command name: Lua source and how many of its arguments are keys. */
-export const SESSION_SCRIPTS = Object.freeze({
+const SESSION_SCRIPTS = Object.freeze({
   // KEYS: session, user's sessions, deadlines. ARGV: key, username, now, idle, absolute, grace, credential.
   heroSessionCreate: {
     numberOfKeys: 3,

@@ -7,9 +7,9 @@ import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import { expiryOf, type SessionTimeouts } from './session-expiry.js'
-import { isSessionIdShape, newSessionId, sessionKeyOf } from './session-ids.js'
+import { isSessionIdShape, isSessionKeyShape, newSessionId, sessionKeyOf } from './session-ids.js'
 import { defineSessionScripts } from './redis-session-scripts.js'
-import type { Session, SessionEnd, SessionEndReason, SessionStore } from './session-store.js'
+import { SESSION_END_REASONS, type Session, type SessionEnd, type SessionEndReason, type SessionStore } from './session-store.js'
 
 export interface RedisSessionStoreOptions {
   /** Clock in epoch milliseconds (default Date.now). */
@@ -26,7 +26,7 @@ const EXPIRY_GRACE_MS = 5 * 60_000
 /** Most sessions one sweep ends (the next sweep takes the rest). */
 const SWEEP_BATCH = 500
 
-const END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>(['logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced', 'session_limit'])
+const END_REASONS: ReadonlySet<string> = new Set<string>(SESSION_END_REASONS)
 
 function isEndReason (value: unknown): value is SessionEndReason {
   return typeof value === 'string' && END_REASONS.has(value)
@@ -94,7 +94,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async destroyKey (key: string, reason: SessionEndReason): Promise<void> {
-    if (/^[0-9a-f]{64}$/.test(key)) await this.#end(key, reason)
+    if (isSessionKeyShape(key)) await this.#end(key, reason)
   }
 
   async destroyUser (username: string, reason: SessionEndReason): Promise<number> {
@@ -210,7 +210,7 @@ function parseEnd (text: string): { session: Session, reason: SessionEndReason, 
   }
   if (typeof value !== 'object' || value === null) return undefined
   const { key, username, credential, createdAt, lastSeenAt, reason, origin } = value as Record<string, unknown>
-  if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key) || typeof username !== 'string' || typeof credential !== 'string' ||
+  if (typeof key !== 'string' || !isSessionKeyShape(key) || typeof username !== 'string' || typeof credential !== 'string' ||
       typeof createdAt !== 'number' || typeof lastSeenAt !== 'number' || typeof origin !== 'string' ||
       !isEndReason(reason)) return undefined
   return { session: { key, username, credential, createdAt, lastSeenAt }, reason, origin }

@@ -15,10 +15,3 @@ export function expiryOf (session: Pick<Session, 'createdAt' | 'lastSeenAt'>, no
   if (now - session.lastSeenAt >= timeouts.idleTimeoutMs) return 'idle_timeout'
   return undefined
 }
-
-/** Milliseconds `session` has left at `now` if nobody touches it (0 when it has ended). */
-export function remainingMs (session: Pick<Session, 'createdAt' | 'lastSeenAt'>, now: number, timeouts: SessionTimeouts): number {
-  const idle = session.lastSeenAt + timeouts.idleTimeoutMs - now
-  const absolute = session.createdAt + timeouts.absoluteTimeoutMs - now
-  return Math.max(0, Math.min(idle, absolute))
-}

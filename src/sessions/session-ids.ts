@@ -19,6 +19,14 @@ export function isSessionIdShape (id: string): boolean {
   return SESSION_ID_PATTERN.test(id)
 }
 
+/** Session keys: the SHA-256 of an id, in lower-case hex. */
+const SESSION_KEY_PATTERN = /^[0-9a-f]{64}$/
+
+/** True when `key` has the shape of a session key (what a store or a publish may be trusted with). */
+export function isSessionKeyShape (key: string): boolean {
+  return SESSION_KEY_PATTERN.test(key)
+}
+
 /** The non-secret key of a session id: its SHA-256, in hex. */
 export function sessionKeyOf (id: string): string {
   // The one-shot crypto.hash: a third of createHash().update().digest()'s cost (npm run bench profile).

@@ -12,8 +12,9 @@
 // the session simply ages; a rejected `destroy` (logout) is reported to the person, since their
 // session may still be live.
 
-/** Why a session ended; sent to listeners and logged. */
-export type SessionEndReason = 'logout' | 'idle_timeout' | 'absolute_timeout' | 'user_removed' | 'password_changed' | 'replaced' | 'session_limit'
+/** Why a session ended; sent to listeners, logged, and counted (hero_socket_sessions_ended_total). */
+export const SESSION_END_REASONS = Object.freeze(['logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced', 'session_limit'] as const)
+export type SessionEndReason = typeof SESSION_END_REASONS[number]
 
 export interface Session {
   /** SHA-256 of the session id, hex: a non-secret handle for logs and socket bookkeeping. */

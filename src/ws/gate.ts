@@ -30,7 +30,7 @@ import type { UserSlots } from './user-slots.js'
 export type GateOutcome = GateRejection | 'accepted'
 
 /** The one path that upgrades. */
-export const WS_PATH = '/ws'
+const WS_PATH = '/ws'
 /** Retry-After (seconds) for 503 while shutting down, and for the connection caps. */
 const SHUTDOWN_RETRY_AFTER_S = 5
 const CONNECTION_CAP_RETRY_AFTER_S = 5

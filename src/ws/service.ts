@@ -122,7 +122,8 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     heartbeat.stop()
     recheck.stop()
     unsubscribe()
-    await closeAll(parts, Math.floor(deps.config.shutdownTimeoutMs / 2))
+    // After a drain nothing is left; otherwise (app.close) every socket is closed at once.
+    await closeGradually(parts, 0, Math.floor(deps.config.shutdownTimeoutMs / 2))
     app.log.info({ event: 'ws_shutdown', gate: stats.snapshot(), drops: parts.drops.snapshot() }, 'websocket closed')
   })
   app.addHook('onClose', async () => {
@@ -187,15 +188,12 @@ function connectionObserver (metrics: AppMetrics, drops: () => Counts<Connection
   }
 }
 
-/** How the metrics name each way this instance learns that a session ended. */
-const REVOCATION_PATHS: ReadonlyMap<string, string> = new Map([['local', 'local'], ['publish', 'publish'], ['recheck', 'safety_net']])
-
 /** Closes the sockets of one session with 4401, saying why and how this instance learnt of it. */
 function closeSession (parts: Parts, sessionKey: string, reason: string, source: 'local' | 'publish' | 'recheck'): void {
   for (const connection of parts.connections.forSession(sessionKey)) {
     if (connection.ws.readyState !== connection.ws.OPEN) continue // closing already: told once
     parts.log.info({ event: 'ws_session_ended', user: connection.username, reason, source }, 'closing socket: session ended')
-    parts.metrics.revocations.inc({ path: REVOCATION_PATHS.get(source) ?? source })
+    parts.metrics.revocations.inc({ path: source === 'recheck' ? 'safety_net' : source })
     parts.open.get(connection)?.close('session_ended')
   }
 }
@@ -222,7 +220,7 @@ function recheckSessions (parts: Parts): SessionRecheck {
     },
     staleAccount: async (key) => {
       const [connection] = parts.connections.forSession(key)
-      return connection === undefined ? undefined : await staleAccount(parts.users, { ...connection, key, createdAt: 0, lastSeenAt: 0 })
+      return connection === undefined ? undefined : await staleAccount(parts.users, connection)
     },
     log: parts.log,
     storeEvents: parts.storeEvents
@@ -234,29 +232,18 @@ const DRAIN_BATCH_INTERVAL_MS = 50
 
 /**
  * Closes every open socket with 1001 in equal batches every DRAIN_BATCH_INTERVAL_MS over
- * `windowMs`, waits up to `graceMs` more for their closing handshakes, then terminates the rest.
+ * `windowMs` (0: all at once), waits up to `graceMs` more for their closing handshakes, then terminates the rest.
  */
 async function closeGradually (parts: Parts, windowMs: number, graceMs: number): Promise<void> {
   const connections = [...parts.open.keys()]
   const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_INTERVAL_MS))
   const perBatch = Math.max(1, Math.ceil(connections.length / batches))
   const closed = connections.map((connection) => new Promise<void>((resolve) => connection.ws.once('close', () => resolve())))
-  parts.log.info({ event: 'ws_drain', sockets: connections.length, windowMs, perBatch }, 'closing sockets gradually')
+  parts.log.info({ event: 'ws_drain', sockets: connections.length, windowMs, perBatch }, 'closing sockets')
   for (let i = 0; i < connections.length; i += perBatch) {
     if (i > 0) await sleep(DRAIN_BATCH_INTERVAL_MS)
     for (const connection of connections.slice(i, i + perBatch)) parts.open.get(connection)?.close('going_away')
   }
   await Promise.race([Promise.all(closed), sleep(graceMs, undefined, { ref: false })])
-  for (const connection of parts.connections.all()) connection.ws.terminate()
-}
-
-/** Closes every open socket with 1001, and terminates what has not closed within `timeoutMs`. */
-async function closeAll (parts: Parts, timeoutMs: number): Promise<void> {
-  const closing = [...parts.open.keys()].map((connection) => new Promise<void>((resolve) => {
-    connection.ws.once('close', () => resolve())
-    parts.open.get(connection)?.close('going_away')
-  }))
-  const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())
-  await Promise.race([Promise.all(closing), deadline])
   for (const connection of parts.connections.all()) connection.ws.terminate()
 }

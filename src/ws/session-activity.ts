@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { SessionStore } from '../sessions/session-store.js'
 
 /** Touch a session at most this often from one instance (ms). */
-export const TOUCH_INTERVAL_MS = 15_000
+const TOUCH_INTERVAL_MS = 15_000
 
 export class SessionActivity {
   readonly #sessions: SessionStore

@@ -1,6 +1,6 @@
 // The expiry rules every store applies: absolute before idle, each at exactly its timeout.
 import t from 'tap'
-import { expiryOf, remainingMs } from '../../src/sessions/session-expiry.js'
+import { expiryOf } from '../../src/sessions/session-expiry.js'
 
 const timeouts = { idleTimeoutMs: 1000, absoluteTimeoutMs: 3000 }
 
@@ -15,8 +15,3 @@ t.test('the absolute timeout wins, touched or not', async (t) => {
   t.equal(expiryOf({ createdAt: 0, lastSeenAt: 0 }, 5000, timeouts), 'absolute_timeout')
 })
 
-t.test('remainingMs: the sooner of the two, never below 0', async (t) => {
-  t.equal(remainingMs({ createdAt: 0, lastSeenAt: 0 }, 0, timeouts), 1000)
-  t.equal(remainingMs({ createdAt: 0, lastSeenAt: 2500 }, 2600, timeouts), 400)
-  t.equal(remainingMs({ createdAt: 0, lastSeenAt: 0 }, 4000, timeouts), 0)
-})
