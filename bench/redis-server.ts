@@ -5,25 +5,14 @@
 // one core doing all of the server's work, the same budget bare ws gets.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
+import { freeLoopbackPort } from './free-port.js'
 import { usedMemoryBytes } from './redis-stats.js'
 
 /** Longest wait for a new redis-server to answer PING (ms). */
 const START_TIMEOUT_MS = 10_000
 const OUTPUT_LINES_KEPT = 20
-
-/** A TCP port free on 127.0.0.1 right now (redis-server's --port 0 means no TCP at all). */
-async function freeLoopbackPort (): Promise<number> {
-  const probe = net.createServer()
-  probe.listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const { port } = probe.address() as net.AddressInfo
-  probe.close()
-  await once(probe, 'close')
-  return port
-}
 
 export class BenchRedis {
   /** REDIS_URL for hero-socket. */

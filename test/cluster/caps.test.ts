@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { startCluster } from '../helpers/cluster.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { postLogin } from '../helpers/http.js'
+import { postLogin, sessionIdOf } from '../helpers/http.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { startServerProcess } from '../helpers/server-process.js'
 import { TEST_USER, type TestServer } from '../helpers/test-server.js'
@@ -49,7 +49,7 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
   const ca = fs.readFileSync(path.join(dir, 'certs', 'dev-cert.pem'), 'utf8')
   // Logged in on the process (its clock is the real one; A's is the test's, which is earlier).
   const res = await postLogin({ url: crashing.url, origin: crashing.url } as TestServer)
-  const sid = /^__Host-sid=([^;]+);/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? ''
+  const sid = sessionIdOf(res) ?? ''
   t.equal(res.status, 303, 'logged in on the instance that will crash')
   // Two sockets on the process that will crash: the user's whole cap.
   for (let i = 0; i < 2; i++) {

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { HTTP_ERRORS } from '../../src/errors.js'
-import { startCluster } from '../helpers/cluster.js'
+import { startCluster, waitForRedis } from '../helpers/cluster.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { getWithSession, postLogin, setCookies } from '../helpers/http.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
@@ -58,7 +58,7 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   t.equal(res.status, 303, `logins work again ${Date.now() - back} ms after SIGCONT`)
   t.match(await socket.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'and the socket lived through it')
   // B may have dropped its stalled connection and be reconnecting: it refuses (503) until then.
-  await waitUntil(() => b.app.services.redis?.reachable === true, 'B to reach Redis again', 5000)
+  await waitForRedis(b)
   t.ok(Date.now() - back < 5000, `B reaches Redis again ${Date.now() - back} ms after SIGCONT`)
   const again = await openClient(t, b, sid)
   t.ok(again, 'new sockets open again')

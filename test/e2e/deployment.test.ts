@@ -9,12 +9,13 @@ import path from 'node:path'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
+import { freeLoopbackPort } from '../../bench/free-port.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { waitUntil } from '../helpers/hero-client.js'
 import { documentedMetrics, parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
-import { freePort, RedisServer } from '../helpers/redis-server.js'
+import { RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
 import { hashFor, TEST_USER } from '../helpers/test-server.js'
 
@@ -45,7 +46,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
-  const [nginxPort, port1, port2] = [await freePort(), await freePort(), await freePort()]
+  const [nginxPort, port1, port2] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()]
   const origin = `https://127.0.0.1:${nginxPort}`
   const instances = await Promise.all([port1, port2].map(async (port, i) => await startServerProcess({
     ...instanceEnv(),
@@ -154,7 +155,7 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
-  const [nginxPort, port1, port2, metrics1, metrics2] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
+  const [nginxPort, port1, port2, metrics1, metrics2] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()])
   const metricsPorts = [metrics1, metrics2]
   const origin = `https://127.0.0.1:${nginxPort}`
   await Promise.all([port1, port2].map(async (port, i) => await startServerProcess({

@@ -40,6 +40,12 @@ export async function getWithSession (server: TestServer, route: string, sid?: s
   })
 }
 
+/** The session id a login response set (its one Set-Cookie, of the exact shape), or undefined. */
+export function sessionIdOf (res: Response): string | undefined {
+  const cookies = setCookies(res)
+  return cookies.length === 1 ? SESSION_SET_COOKIE.exec(cookies[0] ?? '')?.[1] : undefined
+}
+
 /** Every Set-Cookie header of a response. */
 export function setCookies (res: Response): string[] {
   return res.headers.getSetCookie()

@@ -4,10 +4,10 @@
 // (an empty Redis, as after a crash), pause() and resume() (SIGSTOP, SIGCONT).
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
+import { freeLoopbackPort } from '../../bench/free-port.js'
 import type { Teardown } from './test-server.js'
 
 export interface RedisServerOptions {
@@ -42,7 +42,7 @@ export class RedisServer {
     const common = ['--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
     let server: RedisServer
     if (options.tcp === true) {
-      const port = await freePort()
+      const port = await freeLoopbackPort()
       server = new RedisServer(dir, `redis://127.0.0.1:${port}`, [...common, '--port', String(port), '--bind', '127.0.0.1'])
     } else {
       const socket = path.join(dir, 'redis.sock')
@@ -127,14 +127,4 @@ export class RedisServer {
 
 function connect (url: string, options: RedisOptions = {}): Redis {
   return url.startsWith('/') ? new Redis({ ...options, path: url }) : new Redis(url, options)
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (typeof address !== 'object' || address === null) throw new Error('no port')
-  return address.port
 }

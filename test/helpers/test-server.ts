@@ -18,6 +18,7 @@ import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
 import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
 import type { Session, SessionStore } from '../../src/sessions/session-store.js'
 import { credentialTag } from '../../src/accounts/users-store.js'
+import { postLogin, sessionIdOf } from './http.js'
 
 /** The account every test server has. */
 export const TEST_USER = Object.freeze({ username: 'alice', password: 'correct horse battery staple' })
@@ -138,16 +139,10 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
       else throw new Error('sweepSessions needs a memory or Redis session store')
     },
     async login (username = TEST_USER.username, password = TEST_USER.password) {
-      const res = await fetch(`${url}/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ username, password }).toString()
-      })
-      const cookie = res.headers.get('set-cookie') ?? ''
-      const match = /^__Host-sid=([^;]+);/.exec(cookie)
-      if (res.status !== 303 || match?.[1] === undefined) throw new Error(`login failed: ${res.status}`)
-      return match[1]
+      const res = await postLogin(this, username, password)
+      const sid = sessionIdOf(res)
+      if (res.status !== 303 || sid === undefined) throw new Error(`login failed: ${res.status}`)
+      return sid
     }
   }
   return server

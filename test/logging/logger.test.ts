@@ -1,7 +1,7 @@
 // Logs: logins are logged with username and ip, and no password or session id ever reaches
 // the captured pino output, whatever the request carried.
 import t from 'tap'
-import { getWithSession, postForm, postLogin } from '../helpers/http.js'
+import { getWithSession, postForm, postLogin, sessionIdOf } from '../helpers/http.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 const WRONG_PASSWORD = 'wrong-password-Zq7'
@@ -17,7 +17,7 @@ t.test('no password and no session id in the logs after success, failure, logout
     await getWithSession(server, route, sid)
   }
   const replaced = await postLogin(server, undefined, undefined, { cookie: `__Host-sid=${sid}` })
-  const second = /__Host-sid=([^;]+)/.exec(replaced.headers.get('set-cookie') ?? '')?.[1] ?? ''
+  const second = sessionIdOf(replaced) ?? ''
   t.ok(second.length === 43, 'a second session')
   await postForm(server, '/logout', {}, { cookie: `__Host-sid=${second}` })
   await getWithSession(server, '/', second)

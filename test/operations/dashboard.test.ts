@@ -6,12 +6,12 @@ import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
+import { freeLoopbackPort } from '../../bench/free-port.js'
 import { startCluster } from '../helpers/cluster.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { ROOT } from '../helpers/http.js'
 import { metricsUrl } from '../helpers/metrics.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { freePort } from '../helpers/redis-server.js'
 import type { TestServer } from '../helpers/test-server.js'
 
 const DASHBOARD = path.join(ROOT, 'deploy', 'grafana', 'hero-socket.json')
@@ -72,7 +72,7 @@ t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an in
   fs.writeFileSync(configFile, config)
   const check = spawnSync('promtool', ['check', 'config', configFile], { encoding: 'utf8' })
   t.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`)
-  const port = await freePort()
+  const port = await freeLoopbackPort()
   const prometheus = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   prometheus.stderr.setEncoding('utf8').on('data', (s: string) => { log += s })

@@ -3,15 +3,15 @@
 // SHUTDOWN_TIMEOUT_MS, then stops listening. And the real process does the same on SIGTERM.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
 import WebSocket from 'ws'
+import { freeLoopbackPort } from '../../bench/free-port.js'
 import { DEV_CERT_FILE } from '../../src/config/tls-credentials.js'
 import { HeroClient, schemaProblem, waitUntil } from '../helpers/hero-client.js'
-import { builtFile, childEnv, ROOT } from '../helpers/http.js'
+import { builtFile, childEnv, ROOT, sessionIdOf } from '../helpers/http.js'
 import { assertRefused, RawClient, RawWebSocket, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
 import { openSession, startTestServer } from '../helpers/test-server.js'
@@ -81,22 +81,10 @@ t.test('a clean shutdown with only well-behaved clients is quick', async (t) => 
   t.ok(Date.now() - started < 4000, 'no waiting for the deadline')
 })
 
-/** A free TCP port on 127.0.0.1 (the server is told to use it, so the test knows where it is). */
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
 t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', async (t) => {
   const file = builtFile('dist/src/server.js')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-socket-process-'))
-  const port = await freePort()
+  const port = await freeLoopbackPort()
   const child = spawn(process.execPath, [file], {
     cwd: ROOT,
     env: childEnv({
@@ -141,7 +129,7 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
     body: new URLSearchParams({ username: 'demo', password }).toString()
   })
   t.equal(res.status, 303, 'the demo user logs in')
-  const sid = /^__Host-sid=([^;]+);/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? ''
+  const sid = sessionIdOf(res) ?? ''
 
   const ca = fs.readFileSync(path.join(dir, 'certs', DEV_CERT_FILE), 'utf8')
   const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { origin, headers: { cookie: `__Host-sid=${sid}` }, ca })
