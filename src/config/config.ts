@@ -80,7 +80,7 @@ export interface Config {
   readonly host: string
   /** 0 picks a free port (tests). */
   readonly port: number
-  /** Exact origins allowed to open the socket and post forms; undefined = own https origins. */
+  /** Exact origins allowed to open the socket and post forms; undefined = our own origins (https, or http with TLS=off). */
   readonly allowedOrigins: readonly string[] | undefined
   /** false only when explicitly asked for (TLS=off), for running behind a TLS proxy. */
   readonly tls: boolean

@@ -10,7 +10,7 @@ export class RedisKeys {
     this.prefix = prefix
   }
 
-  /** Hash of one session: u (username), c (created at), s (last seen at), epoch ms. */
+  /** Hash of one session: u (username), c (created at) and s (last seen at) in epoch ms, p (its credential tag). */
   session (sessionKey: string): string {
     return `${this.prefix}session:${sessionKey}`
   }
@@ -35,7 +35,7 @@ export class RedisKeys {
     return `${this.prefix}session-deadlines`
   }
 
-  /** Channel on which every session end is published (JSON, see SessionEndMessage). */
+  /** Channel on which every session end is published (JSON: the session, its reason and origin instance; see parseEnd in redis-session-store.ts). */
   get sessionEnds (): string {
     return `${this.prefix}session-ends`
   }

@@ -85,7 +85,8 @@ const badValues: Array<{ env: Record<string, string>, variable: string, why: str
   { env: { TLS_MIN_VERSION: 'TLSv1.1' }, variable: 'TLS_MIN_VERSION', why: 'too old' },
   { env: { MAX_BUFFERED_BYTES: '10' }, variable: 'MAX_BUFFERED_BYTES', why: 'below 1 KiB' },
   { env: { REDIS_URL: 'http://redis:6379' }, variable: 'REDIS_URL', why: 'not redis:// or a socket path' },
-  { env: { REDIS_KEY_PREFIX: 'has space' }, variable: 'REDIS_KEY_PREFIX', why: 'a space' }
+  { env: { REDIS_KEY_PREFIX: 'has space' }, variable: 'REDIS_KEY_PREFIX', why: 'a space' },
+  { env: { DRAIN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' }, variable: 'DRAIN_DELAY_MS', why: 'leaves no time to close the sockets' }
 ]
 
 for (const { env, variable, why } of badValues) {

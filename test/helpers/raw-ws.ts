@@ -227,10 +227,11 @@ export async function exchange (server: TestServer, request: string | Buffer, ti
   }
 }
 
-/** Counts sockets that get past the gate (ws 'connection' events) from now on. */
-export function watchAccepted (server: TestServer): { count: number } {
-  const accepted = { count: 0 }
-  server.app.websocket.wss.on('connection', () => { accepted.count++ })
+/** Counts sockets that get past the gate (ws 'connection' events) from now on, until stop(). */
+export function watchAccepted (server: TestServer): { count: number, stop: () => void } {
+  const onConnection = (): void => { accepted.count++ }
+  const accepted = { count: 0, stop: () => { server.app.websocket.wss.off('connection', onConnection) } }
+  server.app.websocket.wss.on('connection', onConnection)
   return accepted
 }
 
@@ -260,7 +261,7 @@ export async function assertRefused (t: Test, server: TestServer, request: strin
   const accepted = watchAccepted(server)
   const counted = server.app.websocket.stats.get(expected.reason)
   const logged = rejectionLogs(server, expected.reason).length
-  const res = await exchange(server, request, RAW_TIMEOUT_MS, expected.from)
+  const res = await exchange(server, request, RAW_TIMEOUT_MS, expected.from).finally(accepted.stop)
   t.equal(res.status, expected.status, `${name}: HTTP ${expected.status}`)
   t.equal(res.headers.get('connection')?.[0], 'close', `${name}: Connection: close`)
   t.equal(res.trailing.length, 0, `${name}: no bytes after the response`)

@@ -78,7 +78,13 @@ export function testCredentials (): Promise<TlsCredentials> {
 
 // Accept our self-signed certificate in fetch() for this test process (loopback only).
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
-process.emitWarning = () => {}
+// Silence only the warning that setting brings; every other warning (a listener leak, a
+// deprecation) still reaches the test's output.
+const emitWarning = process.emitWarning.bind(process)
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(warning instanceof Error ? warning.message : warning).includes('NODE_TLS_REJECT_UNAUTHORIZED')) return
+  ;(emitWarning as (...args: unknown[]) => void)(warning, ...rest)
+}) as typeof process.emitWarning
 
 const hashes = new Map<string, Promise<string>>()
 /** argon2id hash at the OWASP minimum, memoised per password within one test process. */
