@@ -8,7 +8,7 @@ import http from 'node:http'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, type MetricsConfig } from '../config/config.js'
 import type { AppMetrics } from './metrics.js'
-import type { Readiness } from './readiness.js'
+import { LIVE_ANSWER, type Readiness } from './readiness.js'
 
 /** What a scrape's bearer token must hash to: the SHA-256 of METRICS_TOKEN_FILE's token. */
 export type MetricsToken = Buffer
@@ -97,10 +97,10 @@ export class OperatorsListener {
   async #answer (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const path = (request.url ?? '').split('?')[0]
     if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { allow: 'GET, HEAD' }).end()
-    if (path === '/livez' || path === '/healthz') return void json(response, 200, { status: 'ok' })
+    if (path === '/livez' || path === '/healthz') return void json(response, 200, LIVE_ANSWER)
     if (path === '/readyz') {
-      const report = this.#readiness.report()
-      return void json(response, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', checks: report.checks })
+      const { status, body } = this.#readiness.answer()
+      return void json(response, status, body)
     }
     if (path !== '/metrics') return void json(response, 404, { status: 'not found' })
     if (!authorized(request, this.#token)) return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end()

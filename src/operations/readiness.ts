@@ -14,6 +14,15 @@ export interface ReadinessReport {
   }
 }
 
+/** What /livez (and /healthz) answers: the process answers. */
+export const LIVE_ANSWER = Object.freeze({ status: 'ok' })
+
+/** An HTTP answer of a health endpoint: its status and JSON body (the same on both listeners). */
+export interface HealthAnswer {
+  readonly status: number
+  readonly body: unknown
+}
+
 export class Readiness {
   readonly #hashing: HashingProcess | undefined
   readonly #redis: RedisConnection | undefined
@@ -31,6 +40,12 @@ export class Readiness {
 
   get draining (): boolean {
     return this.#draining
+  }
+
+  /** What /readyz answers: 200 when ready, else 503, with every check. */
+  answer (): HealthAnswer {
+    const report = this.report()
+    return { status: report.ready ? 200 : 503, body: { status: report.ready ? 'ready' : 'not ready', checks: report.checks } }
   }
 
   report (): ReadinessReport {

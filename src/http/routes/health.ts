@@ -3,18 +3,18 @@
 // when configured; 503 otherwise, saying which check failed). Not rate-limited, and they ask no
 // store: a probe must see a live process even while Redis is down.
 import type { FastifyPluginAsync } from 'fastify'
-import type { Readiness } from '../../operations/readiness.js'
+import { LIVE_ANSWER, type Readiness } from '../../operations/readiness.js'
 
 export interface HealthRoutesOptions {
   readonly readiness: Readiness
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { readiness }) => {
-  const live = async (): Promise<{ status: string }> => ({ status: 'ok' })
+  const live = async (): Promise<typeof LIVE_ANSWER> => LIVE_ANSWER
   app.get('/livez', { config: { rateLimit: false } }, live)
   app.get('/healthz', { config: { rateLimit: false } }, live)
   app.get('/readyz', { config: { rateLimit: false } }, async (_request, reply) => {
-    const report = readiness.report()
-    return reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store').send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks })
+    const { status, body } = readiness.answer()
+    return reply.code(status).header('cache-control', 'no-store').send(body)
   })
 }
