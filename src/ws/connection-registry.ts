@@ -2,6 +2,7 @@
 // handshakes included, so concurrent handshakes cannot overshoot the cap), and the sockets of
 // each session, so a session's end closes them at once. The per-user cap is user-slots.ts's.
 import type { WebSocket } from 'ws'
+import type { HeroConnection } from './connection.js'
 import { SetMap } from './set-map.js'
 
 /** One accepted connection. */
@@ -14,6 +15,8 @@ export interface OpenConnection {
   readonly sessionKey: string
   /** The session's credential tag (its account must still have it). */
   readonly credential: string
+  /** What serves the socket (closes it with a registry code; the heartbeat pings it). */
+  readonly hero: HeroConnection
 }
 
 /** Counts and indexes connections; all methods are synchronous and O(1), O(sockets of one session) or O(sessions). */

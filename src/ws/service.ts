@@ -76,7 +76,6 @@ interface Parts extends WebSocketServiceDependencies {
   readonly protocol: Protocol
   readonly wss: WebSocketServer
   readonly connections: ConnectionRegistry
-  readonly open: Map<OpenConnection, HeroConnection>
   readonly activity: SessionActivity
   readonly drops: Counts<ConnectionDrop>
   /** Sockets' openings and closes are logged (LOG_LEVEL info or below). */
@@ -94,7 +93,6 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     protocol,
     wss: new WebSocketServer(webSocketServerOptions(deps.config)),
     connections: new ConnectionRegistry(),
-    open: new Map(),
     activity: new SessionActivity(deps.sessions, deps.now, app.log),
     drops: new Counts<ConnectionDrop>(),
     logsSockets: ['trace', 'debug', 'info'].includes(app.log.level),
@@ -115,7 +113,7 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
   app.server.on('upgrade', gate)
   const unsubscribe = closeSocketsOnSessionEnd(parts)
   const recheck = recheckSessions(parts)
-  const heartbeat = startHeartbeat(() => parts.open.values(), deps.config.heartbeatIntervalMs)
+  const heartbeat = startHeartbeat(() => heroes(parts.connections), deps.config.heartbeatIntervalMs)
 
   app.addHook('preClose', async () => {
     shuttingDown = true
@@ -142,16 +140,8 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
 
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
 function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, session, sessionId, slotToken }: AcceptedHandshake): void {
-  const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential }
   const log = connectionLogger(parts.log, session.username)
-  parts.connections.add(connection)
-  ws.once('close', (code) => {
-    parts.connections.remove(connection)
-    parts.open.delete(connection)
-    parts.userSlots.release(session.username, slotToken)
-    if (parts.logsSockets) log().info({ event: 'ws_close', code }, 'socket closed')
-  })
-  parts.open.set(connection, new HeroConnection({
+  const hero = new HeroConnection({
     ws,
     username: session.username,
     sessionId,
@@ -162,7 +152,14 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, se
     now: parts.now,
     log,
     observer: parts.observer
-  }))
+  })
+  const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential, hero }
+  parts.connections.add(connection)
+  ws.once('close', (code) => {
+    parts.connections.remove(connection)
+    parts.userSlots.release(session.username, slotToken)
+    if (parts.logsSockets) log().info({ event: 'ws_close', code }, 'socket closed')
+  })
   if (parts.logsSockets) log().info({ event: 'ws_open', ip: client.address }, 'socket opened')
   parts.wss.emit('connection', ws, req)
 }
@@ -194,7 +191,7 @@ function closeSession (parts: Parts, sessionKey: string, reason: string, source:
     if (connection.ws.readyState !== connection.ws.OPEN) continue // closing already: told once
     parts.log.info({ event: 'ws_session_ended', user: connection.username, reason, source }, 'closing socket: session ended')
     parts.metrics.revocations.inc({ path: source === 'recheck' ? 'safety_net' : source })
-    parts.open.get(connection)?.close('session_ended')
+    connection.hero.close('session_ended')
   }
 }
 
@@ -235,15 +232,20 @@ const DRAIN_BATCH_INTERVAL_MS = 50
  * `windowMs` (0: all at once), waits up to `graceMs` more for their closing handshakes, then terminates the rest.
  */
 async function closeGradually (parts: Parts, windowMs: number, graceMs: number): Promise<void> {
-  const connections = [...parts.open.keys()]
+  const connections = [...parts.connections.all()]
   const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_INTERVAL_MS))
   const perBatch = Math.max(1, Math.ceil(connections.length / batches))
   const closed = connections.map((connection) => new Promise<void>((resolve) => connection.ws.once('close', () => resolve())))
   parts.log.info({ event: 'ws_drain', sockets: connections.length, windowMs, perBatch }, 'closing sockets')
   for (let i = 0; i < connections.length; i += perBatch) {
     if (i > 0) await sleep(DRAIN_BATCH_INTERVAL_MS)
-    for (const connection of connections.slice(i, i + perBatch)) parts.open.get(connection)?.close('going_away')
+    for (const connection of connections.slice(i, i + perBatch)) connection.hero.close('going_away')
   }
   await Promise.race([Promise.all(closed), sleep(graceMs, undefined, { ref: false })])
   for (const connection of parts.connections.all()) connection.ws.terminate()
+}
+
+/** The connections' servers, for the heartbeat. */
+function * heroes (connections: ConnectionRegistry): Iterable<HeroConnection> {
+  for (const connection of connections.all()) yield connection.hero
 }
