@@ -75,6 +75,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({
       ...overrides.hashing,
+      maxCheckMs: config.hashCheckTimeoutMs,
       onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
     })
   })

@@ -38,7 +38,8 @@ export interface HashingProcessOptions {
   readonly maxWaitMs?: number
   /**
    * Longest a request may run in the child, in ms: past it the child is taken as stuck, killed and
-   * replaced (default 5000; a check takes tens of ms at the default costs).
+   * replaced (default 10000; a check takes tens of ms at the default costs). The clock starts when
+   * the request is handed to the child, and covers a child that is still starting.
    */
   readonly maxCheckMs?: number
   /** Called when the child exits without being asked to, with its exit code or signal. */
@@ -94,7 +95,7 @@ export class HashingProcess {
     this.#concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
     this.#maxQueued = options.maxQueued ?? 256
     this.#maxWaitMs = options.maxWaitMs ?? 10_000
-    this.#maxCheckMs = options.maxCheckMs ?? 5000
+    this.#maxCheckMs = options.maxCheckMs ?? 10_000
     this.#onUnexpectedExit = options.onUnexpectedExit
     if (!fs.existsSync(WORKER)) throw new Error(`${WORKER} is missing: run npm run build`)
   }

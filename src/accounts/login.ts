@@ -4,7 +4,6 @@
 // new session, ending the one the browser had (an id planted before login is never promoted) and
 // the user's oldest beyond MAX_SESSIONS_PER_USER; and bring a hash made with other costs to the
 // configured ones, so every account's check takes the same time. HTTP stays in the route.
-import { sessionKeyOf } from '../sessions/session-ids.js'
 import type { Session, SessionStore } from '../sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
 import { HashingBusyError } from './hashing-process.js'
@@ -18,6 +17,8 @@ export interface LoginDependencies {
   readonly config: { readonly maxSessionsPerUser: number }
   /** Told when a hash could not be brought to the configured costs (the login still succeeds). */
   readonly onRehashFailed: (username: string, err: unknown) => void
+  /** Told when the user's oldest sessions could not be ended (the login still succeeds). */
+  readonly onSessionLimitFailed: (username: string, err: unknown) => void
 }
 
 export interface LoginAttempt {
@@ -55,15 +56,19 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   const now = await deps.users.get(username)
   if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed' }
   const { id, session } = await deps.sessions.create(username, credentialTag(now))
-  try {
-    await endOldestSessions(deps, username, attempt.previousSessionId)
-    if (attempt.previousSessionId !== undefined) await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
-  } catch (err) {
-    // The store failed part-way: the new session, whose cookie is never sent, is taken back (or
-    // ages out when the store cannot answer that either); the browser keeps the session it had.
-    await deps.sessions.destroy(id, 'replaced').catch(() => undefined)
-    throw err
+  if (attempt.previousSessionId !== undefined) {
+    try {
+      await deps.sessions.destroy(attempt.previousSessionId, 'replaced')
+    } catch (err) {
+      // The store failed part-way: the new session, whose cookie is never sent, is taken back (or
+      // ages out when the store cannot answer that either); the browser keeps the session it had.
+      await deps.sessions.destroy(id, 'replaced').catch(() => undefined)
+      throw err
+    }
   }
+  // Last, and never undoing the login: ending the oldest cannot be taken back, so a store that
+  // fails here leaves the user one session over MAX_SESSIONS_PER_USER until their next login.
+  await endOldestSessions(deps, username).catch((err: unknown) => deps.onSessionLimitFailed(username, err))
   if (deps.hasher.needsRehash(user.hash)) {
     // A record without passwordSetAt is identified by its hash: a rehash would end its sessions.
     if (user.passwordSetAt === undefined) deps.onRehashFailed(username, new Error('the record has no passwordSetAt; set the password again with the users CLI'))
@@ -72,13 +77,9 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   return { outcome: 'ok', id, session }
 }
 
-/**
- * Ends the user's oldest sessions beyond MAX_SESSIONS_PER_USER (their sockets close with 4401),
- * not counting the one this login replaces.
- */
-async function endOldestSessions (deps: LoginDependencies, username: string, replacedId: string | undefined): Promise<void> {
-  const replacedKey = replacedId === undefined ? undefined : sessionKeyOf(replacedId)
-  const sessions = (await deps.sessions.listUser(username)).filter((session) => session.key !== replacedKey)
+/** Ends the user's oldest sessions beyond MAX_SESSIONS_PER_USER (their sockets close with 4401). */
+async function endOldestSessions (deps: LoginDependencies, username: string): Promise<void> {
+  const sessions = await deps.sessions.listUser(username)
   const excess = sessions.length - deps.config.maxSessionsPerUser
   for (const session of sessions.slice(0, Math.max(0, excess))) await deps.sessions.destroyKey(session.key, 'session_limit')
 }

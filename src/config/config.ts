@@ -26,6 +26,7 @@ export const ENV_DEFAULTS = Object.freeze({
   ARGON2_MEMORY_KIB: String(ARGON2_MIN.memoryKiB),
   ARGON2_TIME_COST: String(ARGON2_MIN.timeCost),
   ARGON2_PARALLELISM: String(ARGON2_MIN.parallelism),
+  HASH_CHECK_TIMEOUT_MS: '10000',
   RATE_LIMIT_MAX: '300',
   RATE_LIMIT_WINDOW_S: '60',
   LOGIN_RATE_IP_MAX: '20',
@@ -95,6 +96,8 @@ export interface Config {
   readonly sessionAbsoluteTimeoutMs: number
   readonly sessionSweepIntervalMs: number
   readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number }
+  /** Longest one password check may take in the hashing child before it is taken as stuck (ms). */
+  readonly hashCheckTimeoutMs: number
   readonly rateLimit: { readonly max: number; readonly windowMs: number }
   readonly loginRateLimit: { readonly ipMax: number; readonly userMax: number; readonly windowMs: number }
   readonly maxPayloadBytes: number
@@ -181,6 +184,7 @@ const envSchema = {
     ARGON2_MEMORY_KIB: int(ARGON2_MIN.memoryKiB, 4 * 1024 * 1024),
     ARGON2_TIME_COST: int(ARGON2_MIN.timeCost, 100),
     ARGON2_PARALLELISM: int(ARGON2_MIN.parallelism, 64),
+    HASH_CHECK_TIMEOUT_MS: int(1000, 600_000),
     RATE_LIMIT_MAX: int(1),
     RATE_LIMIT_WINDOW_S: int(1),
     LOGIN_RATE_IP_MAX: int(1),
@@ -284,6 +288,7 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     sessionAbsoluteTimeoutMs: absolute * 1000,
     sessionSweepIntervalMs: num('SESSION_SWEEP_INTERVAL_MS'),
     argon2: { memoryKiB: num('ARGON2_MEMORY_KIB'), timeCost: num('ARGON2_TIME_COST'), parallelism: num('ARGON2_PARALLELISM') },
+    hashCheckTimeoutMs: num('HASH_CHECK_TIMEOUT_MS'),
     rateLimit: { max: num('RATE_LIMIT_MAX'), windowMs: num('RATE_LIMIT_WINDOW_S') * 1000 },
     loginRateLimit: { ipMax: num('LOGIN_RATE_IP_MAX'), userMax: num('LOGIN_RATE_USER_MAX'), windowMs: num('LOGIN_RATE_WINDOW_S') * 1000 },
     maxPayloadBytes: num('MAX_PAYLOAD'),

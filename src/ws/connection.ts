@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import type { Config } from '../config/config.js'
 import { CLOSE_CODES, type CloseName, type ConnectionDrop, type MessageErrorCode } from '../errors.js'
+import { bounded } from '../logging/bounded.js'
 import { handleMessage, type HandlerContext } from '../protocol/handlers.js'
 import { errorMessage, userAuthorizedMessage } from '../protocol/messages.js'
 import type { Protocol } from '../protocol/protocol.js'
@@ -114,7 +115,7 @@ export class HeroConnection {
     try {
       work()
     } catch (err) {
-      this.#options.log().error({ event: 'ws_internal_error', err: { name: (err as Error).name, message: (err as Error).message } }, 'closing: the server failed on this socket')
+      this.#options.log().error({ event: 'ws_internal_error', err: { name: bounded((err as Error).name), message: bounded((err as Error).message) } }, 'closing: the server failed on this socket')
       this.close('internal_error')
     }
   }

@@ -141,6 +141,14 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
 function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, session, sessionId, slotToken }: AcceptedHandshake): void {
   const log = connectionLogger(parts.log, session.username)
+  // The close listener comes first: whatever happens below, a closed socket gives its slots back.
+  let connection: OpenConnection | undefined
+  ws.once('close', (code) => {
+    if (connection === undefined) parts.connections.releaseIp(client.key)
+    else parts.connections.remove(connection)
+    parts.userSlots.release(session.username, slotToken)
+    if (parts.logsSockets) log().info({ event: 'ws_close', code }, 'socket closed')
+  })
   const hero = new HeroConnection({
     ws,
     username: session.username,
@@ -153,13 +161,8 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, se
     log,
     observer: parts.observer
   })
-  const connection: OpenConnection = { ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential, hero }
+  connection = { ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential, hero }
   parts.connections.add(connection)
-  ws.once('close', (code) => {
-    parts.connections.remove(connection)
-    parts.userSlots.release(session.username, slotToken)
-    if (parts.logsSockets) log().info({ event: 'ws_close', code }, 'socket closed')
-  })
   if (parts.logsSockets) log().info({ event: 'ws_open', ip: client.address }, 'socket opened')
   parts.wss.emit('connection', ws, req)
 }

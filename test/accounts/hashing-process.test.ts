@@ -108,7 +108,7 @@ t.test('a child killed mid-request is replaced and the request answered', async 
 t.test('a child that holds a request past maxCheckMs (stopped) is killed and replaced, and the request answered', async (t) => {
   const exits: string[] = []
   // The deadline covers the child's start-up too: generous enough for a loaded machine.
-  const hashing = startHashing(t, { maxCheckMs: 2000, onUnexpectedExit: (how) => exits.push(how) })
+  const hashing = startHashing(t, { maxCheckMs: 5000, onUnexpectedExit: (how) => exits.push(how) })
   const hash = await hashing.hash(PASSWORD, PARAMS)
   const stoppedPid = hashing.pid
   if (stoppedPid === undefined) throw new Error('no child process')
@@ -117,7 +117,7 @@ t.test('a child that holds a request past maxCheckMs (stopped) is killed and rep
   const started = performance.now()
   t.equal(await hashing.verify(hash, PASSWORD), true, 'the check is answered by a new child')
   const tookMs = performance.now() - started
-  t.ok(tookMs >= 2000 && tookMs < 10_000, `after the deadline, not never (${Math.round(tookMs)} ms)`)
+  t.ok(tookMs >= 5000 && tookMs < 20_000, `after the deadline, not never (${Math.round(tookMs)} ms)`)
   t.same(exits, ['SIGKILL'], 'the stuck child was killed')
   t.not(hashing.pid, stoppedPid, 'a new child runs')
   t.ok(await waitUntilGone(stoppedPid), 'the stopped child is gone')
@@ -134,13 +134,13 @@ t.test('a request that is stuck on its retry too fails within two deadlines', as
     process.kill(pid, 'SIGSTOP')
   }
   // The replacement is spawned right after onUnexpectedExit returns: stop it with the retried request.
-  hashing = startHashing(t, { maxCheckMs: 2000, onUnexpectedExit: () => { if (stopped.length === 1) setImmediate(stop) } })
+  hashing = startHashing(t, { maxCheckMs: 5000, onUnexpectedExit: () => { if (stopped.length === 1) setImmediate(stop) } })
   t.teardown(() => { for (const pid of stopped) { try { process.kill(pid, 'SIGKILL') } catch {} } })
   const hash = await hashing.hash(PASSWORD, PARAMS)
   stop()
   const started = performance.now()
   await t.rejects(hashing.verify(hash, PASSWORD), /the hashing process exited \(SIGKILL\)/, 'retried once, then failed')
-  t.ok(performance.now() - started < 12_000, 'bounded: two deadlines and a start-up')
+  t.ok(performance.now() - started < 25_000, 'bounded: two deadlines and a start-up')
   t.equal(stopped.length, 2, 'both children were stopped')
 })
 

@@ -133,21 +133,14 @@ t.test('an older record (no passwordSetAt) with other costs is not rehashed: tha
 
 // A shared store that fails part-way through a login: 503 store_unavailable, no cookie, the new
 // session taken back, and the browser's own session untouched ("nothing was done").
-for (const step of ['create', 'listUser', 'destroy'] as const) {
+for (const step of ['create', 'destroy'] as const) {
   t.test(`a session store that fails at ${step} during a login: 503, no cookie, nothing changed`, async (t) => {
     const server = await startTestServer(t)
     const previous = await server.login()
     const ends = recordSessionEnds(server)
-    const store = server.app.services.sessions
-    const real = store[step].bind(store) as (...args: unknown[]) => Promise<unknown>
-    // destroy fails only for the session being replaced, so the roll-back itself can run.
-    const fails = (args: unknown[]): boolean => step !== 'destroy' || args[0] === previous
-    store[step] = (async (...args: unknown[]) => {
-      if (fails(args)) throw new StoreUnavailableError(step, new Error('Command timed out'))
-      return await real(...args)
-    }) as never
+    const restore = failSessionStore(server, step, (args) => step !== 'destroy' || args[0] === previous)
     const res = await postLogin(server, TEST_USER.username, TEST_USER.password, { cookie: `__Host-sid=${previous}` })
-    store[step] = real as never
+    restore()
     t.equal(res.status, 503)
     t.equal(res.headers.get('retry-after'), String(STORE_UNAVAILABLE_RETRY_AFTER_S))
     t.same(setCookies(res), [], 'no cookie')
@@ -156,4 +149,29 @@ for (const step of ['create', 'listUser', 'destroy'] as const) {
     t.ok(await server.sessions.get(previous), 'the browser keeps the session it had')
     t.notOk(ends.some((e) => e.session.key === sessionKeyOf(previous)), 'it was not ended')
   })
+}
+
+t.test('a store that fails while ending the oldest sessions does not undo the login: logged, enforced at the next', async (t) => {
+  const server = await startTestServer(t, { MAX_SESSIONS_PER_USER: '1' })
+  const first = await server.login()
+  const restore = failSessionStore(server, 'listUser', () => true)
+  const res = await postLogin(server)
+  restore()
+  t.equal(res.status, 303, 'logged in')
+  t.equal(await sessionCount(server), 2, 'one over the limit for now')
+  t.ok(await server.sessions.get(first), 'nothing was ended half-way')
+  t.match(server.logs.entries().find((e) => e.event === 'session_limit_not_enforced'), { level: 40, username: TEST_USER.username }, 'logged as a warning')
+  await server.login()
+  t.equal(await sessionCount(server), 1, 'the next login brings it back to the limit')
+})
+
+/** Makes `step` of the server's session store reject with StoreUnavailableError when `fails` says so; returns the undo. */
+function failSessionStore (server: TestServer, step: 'create' | 'destroy' | 'listUser', fails: (args: unknown[]) => boolean): () => void {
+  const store = server.app.services.sessions
+  const real = store[step].bind(store) as (...args: unknown[]) => Promise<unknown>
+  store[step] = (async (...args: unknown[]) => {
+    if (fails(args)) throw new StoreUnavailableError(step, new Error('Command timed out'))
+    return await real(...args)
+  }) as never
+  return () => { store[step] = real as never }
 }

@@ -56,7 +56,7 @@ t.test('a stalled Redis (SIGSTOP): the probe notices, one PING at a time, and th
   const paused = Date.now()
   await waitUntil(() => !conn.reachable, 'the stall to be noticed', 8000)
   const noticedMs = Date.now() - paused
-  t.ok(noticedMs < 1000 + 3000 + 1000, `noticed within a probe interval and REDIS_TIMEOUT_MS (${noticedMs} ms)`)
+  t.ok(noticedMs < 1000 + 3000 + 3000, `noticed within a probe interval and REDIS_TIMEOUT_MS (${noticedMs} ms)`)
   await new Promise((resolve) => setTimeout(resolve, 2500))
   t.equal(most, 1, 'never more than one PING in flight')
   redis.resume()

@@ -15,7 +15,7 @@ import { loginIpLimit, loginUserLimit } from '../rate-limits.js'
 import { sendPage } from '../replies.js'
 import { sameOriginOnly } from '../same-origin.js'
 
-export interface LoginRoutesOptions extends Omit<LoginDependencies, 'onRehashFailed'> {
+export interface LoginRoutesOptions extends Omit<LoginDependencies, 'onRehashFailed' | 'onSessionLimitFailed'> {
   readonly config: Config
   readonly pages: Pages
   readonly allowedOrigins: AllowedOrigins
@@ -68,6 +68,9 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     ...options,
     onRehashFailed: (username, err) => {
       app.log.warn({ event: 'rehash_failed', username, err: { message: (err as Error).message } }, 'could not store the password hash at the configured costs (is USERS_FILE read-only?); run npm run users -- add to set it')
+    },
+    onSessionLimitFailed: (username, err) => {
+      app.log.warn({ event: 'session_limit_not_enforced', username, err: { message: (err as Error).message } }, 'could not end the user\'s oldest sessions beyond MAX_SESSIONS_PER_USER; the next login tries again')
     }
   }
 
