@@ -7,6 +7,8 @@
 // - abuse (invalid messages; messages or pings past the bucket) is counted over time, in
 //   buckets of MAX_INVALID_MESSAGES and MAX_RATE_LIMITED_MESSAGES per ABUSE_WINDOW_S that
 //   refill continuously: past either, 1008. Good messages in between do not reset them;
+// - once the socket is closing, whatever still arrives is ignored: abuse is answered, and logged,
+//   once per connection;
 // - replies the peer does not read are bounded: past MAX_BUFFERED_BYTES unsent, it is dropped;
 // - only a pong that echoes the server's own last ping payload proves the peer alive.
 import { randomBytes } from 'node:crypto'
@@ -108,10 +110,15 @@ export class HeroConnection {
   }
 
   /**
-   * Runs a listener's work; a failure of ours (a handler or a store that throws) is logged, closes
-   * this socket with 1011, and goes no further: it never reaches the process.
+   * Runs a listener's work on input from the peer; a failure of ours (a handler or a store that
+   * throws) is logged, closes this socket with 1011, and goes no further: it never reaches the
+   * process. Input on a socket that is no longer open is ignored: ws keeps reading frames until the
+   * peer's close frame (or its close timeout), and a socket being closed (for abuse, a session
+   * end, a shutdown) has had its answer, so the frames behind it are neither served, counted,
+   * nor logged again.
    */
   #guarded (work: () => void): void {
+    if (this.#options.ws.readyState !== this.#options.ws.OPEN) return
     try {
       work()
     } catch (err) {
@@ -147,7 +154,6 @@ export class HeroConnection {
   /** A client's ping costs a message: answered within the budget, abuse beyond it. */
   #onPing (data: Buffer): void {
     if (this.#bucket.take()) {
-      if (this.#options.ws.readyState !== this.#options.ws.OPEN) return
       this.#options.ws.pong(data)
       this.#checkBuffered()
       return
