@@ -100,13 +100,16 @@ t.test('on the same clock and budget, a flood meets 1008 at once', async (t) => 
   const server = await realClockServer()
   const flooder = await RawWebSocket.open(server, await server.login())
   await flooder.next()
+  const started = performance.now()
   flooder.client.write(Buffer.concat(Array.from({ length: 200 }, (_, id) => encodeFrame(OPCODE.text, JSON.stringify({ type: 'get_name', id, hero: 'hulk' })))))
   const { code } = await flooder.nextClose()
   t.equal(code, 1008, 'closed with 1008')
+  // Tokens the clock refilled while the flood was read (one per 40 ms; a loaded machine reads slowly).
+  const refills = Math.ceil((performance.now() - started) * Number(BUDGET.MESSAGE_RATE) / 1000) + 1
   const texts = flooder.frames().filter((f) => f.opcode === OPCODE.text).map((f) => JSON.parse(f.payload.toString()) as { type: string, code?: string })
   const answered = texts.filter((m) => m.type === 'name').length
   const refused = texts.filter((m) => m.code === 'rate_limited').length
-  t.ok(answered <= 5 + 2, `${answered} answered: its burst, and what the clock refilled meanwhile`)
-  t.ok(refused <= 1 + 20 + 2, `${refused} refused: one told its wait, MAX_RATE_LIMITED_MESSAGES (20) more during it, then closed`)
+  t.ok(answered <= 5 + refills, `${answered} answered: its burst of 5, and at most the ${refills} tokens refilled meanwhile`)
+  t.ok(refused <= 1 + 20 + 2 * refills, `${refused} refused: one told its wait and MAX_RATE_LIMITED_MESSAGES (20) more during it (and at most two more per refill), then closed`)
   t.equal(server.logs.entries().filter((e) => e.event === 'ws_rate_abuse').length, 1, 'logged once as ws_rate_abuse')
 })
