@@ -41,7 +41,7 @@ export interface HeroConnectionOptions {
   readonly activity: SessionActivity
   readonly protocol: Protocol
   readonly limits: ConnectionLimits
-  /** Monotonic clock in milliseconds, for the buckets and the waits told. */
+  /** Clock in milliseconds for the buckets and the waits told (only the time between readings counts). */
   readonly now: () => number
   /** The child logger carrying the connection id and user (made on first use). */
   readonly log: () => FastifyBaseLogger
