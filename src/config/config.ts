@@ -106,7 +106,7 @@ export interface Config {
   readonly messageBurst: number
   /** Invalid messages (bad JSON, bad shape, unknown type) tolerated per abuse window. */
   readonly maxInvalidMessages: number
-  /** Messages or pings past the bucket tolerated per abuse window. */
+  /** Abuse tolerated per abuse window: messages sent while a told retryAfterMs still runs, pings past the bucket, unrequested pongs. */
   readonly maxRateLimitedMessages: number
   /** The abuse window (ms): each of the two counts above refills at its maximum per window. */
   readonly abuseWindowMs: number

@@ -1,6 +1,8 @@
 // Bookkeeping of this instance's open and pending WebSocket connections: counts per IP (pending
-// handshakes included, so concurrent handshakes cannot overshoot the cap), and the sockets of
-// each session, so a session's end closes them at once. The per-user cap is user-slots.ts's.
+// handshakes included, so concurrent handshakes cannot overshoot the cap), the sockets of each
+// session, so a session's end closes them at once, and the sessions that handshakes in the gate
+// are being checked for, so an end heard while the store is asked refuses the handshake instead
+// of letting its socket open after the end. The per-user cap is user-slots.ts's.
 import type { WebSocket } from 'ws'
 import type { HeroConnection } from './connection.js'
 import { SetMap } from './set-map.js'
@@ -19,11 +21,20 @@ export interface OpenConnection {
   readonly hero: HeroConnection
 }
 
+/** A handshake's watch on the session its cookie names, from before the store is asked until it is accepted or refused. */
+export interface SessionWatch {
+  /** True once an end of that session was heard during the watch. */
+  readonly ended: boolean
+  /** Ends the watch (safe to call twice). */
+  done (): void
+}
+
 /** Counts and indexes connections; all methods are synchronous and O(1), O(sockets of one session) or O(sessions). */
 export class ConnectionRegistry {
   readonly #perIp = new Map<string, number>()
   readonly #bySession = new SetMap<string, OpenConnection>()
   readonly #all = new Set<OpenConnection>()
+  readonly #watched = new SetMap<string, { ended: boolean }>()
 
   /** Takes one of `ip`'s slots for a handshake in progress; false when all `max` are taken. */
   reserveIp (ip: string, max: number): boolean {
@@ -51,6 +62,21 @@ export class ConnectionRegistry {
     if (!this.#all.delete(connection)) return
     this.releaseIp(connection.ip)
     this.#bySession.delete(connection.sessionKey, connection)
+  }
+
+  /** Watches the session `sessionKey` for a handshake in the gate (see SessionWatch). */
+  watchSession (sessionKey: string): SessionWatch {
+    const watch = { ended: false }
+    this.#watched.add(sessionKey, watch)
+    return {
+      get ended () { return watch.ended },
+      done: () => this.#watched.delete(sessionKey, watch)
+    }
+  }
+
+  /** The session `sessionKey` ended: the handshakes watching it will be refused. */
+  sessionEnded (sessionKey: string): void {
+    for (const watch of this.#watched.get(sessionKey)) watch.ended = true
   }
 
   /** The open connections of one session. */

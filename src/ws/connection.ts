@@ -4,9 +4,15 @@
 // the peer may cost is bounded:
 // - messages and pings share one token bucket (MESSAGE_RATE, MESSAGE_BURST), whose size and rate
 //   user_authorized tells the client, so a well-behaved client never meets it;
-// - abuse (invalid messages; messages or pings past the bucket) is counted over time, in
-//   buckets of MAX_INVALID_MESSAGES and MAX_RATE_LIMITED_MESSAGES per ABUSE_WINDOW_S that
-//   refill continuously: past either, 1008. Good messages in between do not reset them;
+// - a message past the bucket is told how long to wait (rate_limited, retryAfterMs); it is abuse
+//   only when it arrives while a wait told before is still running (told-wait.ts), so a client
+//   that honours retryAfterMs is never closed. A ping past the bucket is still answered (a
+//   keepalive must not die of a wait nobody told it) but is abuse, as is an unrequested pong;
+// - abuse (invalid messages; the above) is counted over time, in buckets of
+//   MAX_INVALID_MESSAGES and MAX_RATE_LIMITED_MESSAGES per ABUSE_WINDOW_S that refill
+//   continuously: past either, 1008. Good messages in between do not reset them;
+// - once the socket is closing, whatever still arrives is ignored: abuse is answered, and logged,
+//   once per connection;
 // - replies the peer does not read are bounded: past MAX_BUFFERED_BYTES unsent, it is dropped;
 // - only a pong that echoes the server's own last ping payload proves the peer alive.
 import { randomBytes } from 'node:crypto'
@@ -16,10 +22,11 @@ import type { Config } from '../config/config.js'
 import { CLOSE_CODES, type CloseName, type ConnectionDrop, type MessageErrorCode } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
 import { handleMessage, type HandlerContext } from '../protocol/handlers.js'
-import { errorMessage, userAuthorizedMessage } from '../protocol/messages.js'
+import { errorMessage, MAX_RETRY_AFTER_MS, userAuthorizedMessage } from '../protocol/messages.js'
 import type { Protocol } from '../protocol/protocol.js'
 import type { SessionActivity } from './session-activity.js'
 import { TokenBucket } from './token-bucket.js'
+import { ToldWait } from './told-wait.js'
 
 /** Limits of one connection: the configuration's own fields (documented there). */
 export type ConnectionLimits = Pick<Config, 'messageRate' | 'messageBurst' | 'maxInvalidMessages' |
@@ -34,6 +41,7 @@ export interface HeroConnectionOptions {
   readonly activity: SessionActivity
   readonly protocol: Protocol
   readonly limits: ConnectionLimits
+  /** Clock in milliseconds for the buckets and the waits told (only the time between readings counts). */
   readonly now: () => number
   /** The child logger carrying the connection id and user (made on first use). */
   readonly log: () => FastifyBaseLogger
@@ -63,6 +71,7 @@ export class HeroConnection {
   readonly #bucket: TokenBucket
   readonly #invalid: TokenBucket
   readonly #rateLimited: TokenBucket
+  readonly #toldWait: ToldWait
   /** The payload of the last heartbeat ping not yet answered; undefined once answered. */
   #awaitedPong: Buffer | undefined
 
@@ -73,6 +82,7 @@ export class HeroConnection {
     this.#bucket = new TokenBucket(limits.messageRate, limits.messageBurst, now)
     this.#invalid = new TokenBucket(limits.maxInvalidMessages * 1000 / limits.abuseWindowMs, limits.maxInvalidMessages, now)
     this.#rateLimited = new TokenBucket(limits.maxRateLimitedMessages * 1000 / limits.abuseWindowMs, limits.maxRateLimitedMessages, now)
+    this.#toldWait = new ToldWait(now)
     options.activity.opened(options.sessionKey)
     ws.on('message', (data, isBinary) => this.#guarded(() => this.#onMessage(data, isBinary)))
     ws.on('ping', (data) => this.#guarded(() => this.#onPing(data)))
@@ -108,10 +118,15 @@ export class HeroConnection {
   }
 
   /**
-   * Runs a listener's work; a failure of ours (a handler or a store that throws) is logged, closes
-   * this socket with 1011, and goes no further: it never reaches the process.
+   * Runs a listener's work on input from the peer; a failure of ours (a handler or a store that
+   * throws) is logged, closes this socket with 1011, and goes no further: it never reaches the
+   * process. Input on a socket that is no longer open is ignored: ws keeps reading frames until the
+   * peer's close frame (or its close timeout), and a socket being closed (for abuse, a session
+   * end, a shutdown) has had its answer, so the frames behind it are neither served, counted,
+   * nor logged again.
    */
   #guarded (work: () => void): void {
+    if (this.#options.ws.readyState !== this.#options.ws.OPEN) return
     try {
       work()
     } catch (err) {
@@ -127,9 +142,7 @@ export class HeroConnection {
       return
     }
     if (!this.#bucket.take()) {
-      this.#options.observer.message('unread', 'rate_limited')
-      if (this.#abused(this.#rateLimited, 'ws_rate_abuse', 'closing: continued messages past the rate limit')) return
-      this.#send(errorMessage('rate_limited', undefined, Math.max(1, this.#bucket.retryAfterMs())))
+      this.#tellToWait()
       return
     }
     this.#options.activity.used(this.#options.sessionId, this.#options.sessionKey)
@@ -144,15 +157,27 @@ export class HeroConnection {
     this.#send(reply.frame)
   }
 
-  /** A client's ping costs a message: answered within the budget, abuse beyond it. */
+  /**
+   * A message past the bucket: told how long to wait (rate_limited with retryAfterMs), and abuse
+   * only when it arrived while a wait told before was still running.
+   */
+  #tellToWait (): void {
+    this.#options.observer.message('unread', 'rate_limited')
+    if (this.#toldWait.ignored() && this.#abused(this.#rateLimited, 'ws_rate_abuse', 'closing: continued messages during the wait it was told')) return
+    const retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(1, this.#bucket.retryAfterMs()))
+    this.#toldWait.told(retryAfterMs)
+    this.#send(errorMessage('rate_limited', undefined, retryAfterMs))
+  }
+
+  /**
+   * A client's ping costs a message. Past the budget it is abuse, yet answered while the abuse
+   * budget lasts: RFC 6455 asks a pong for every ping, and no wait is ever told for pings, so a
+   * polite client's keepalive (Python websockets pings every 20 s) must not go unanswered.
+   */
   #onPing (data: Buffer): void {
-    if (this.#bucket.take()) {
-      if (this.#options.ws.readyState !== this.#options.ws.OPEN) return
-      this.#options.ws.pong(data)
-      this.#checkBuffered()
-      return
-    }
-    this.#abused(this.#rateLimited, 'ws_ping_abuse', 'closing: continued pings past the rate limit')
+    if (!this.#bucket.take() && this.#abused(this.#rateLimited, 'ws_ping_abuse', 'closing: continued pings past the rate limit')) return
+    this.#options.ws.pong(data)
+    this.#checkBuffered()
   }
 
   /** Only the echo of our own last ping proves the peer alive; any other pong costs a message. */

@@ -20,8 +20,9 @@ import type { AllowedOrigins } from '../http/allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from '../http/client-address.js'
 import { bounded } from '../logging/bounded.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
+import { sessionKeyOf } from '../sessions/session-ids.js'
 import type { Session, SessionStore } from '../sessions/session-store.js'
-import type { ConnectionRegistry } from './connection-registry.js'
+import type { ConnectionRegistry, SessionWatch } from './connection-registry.js'
 import type { Counts } from './counts.js'
 import type { HandshakeLimiter } from './handshake-limiter.js'
 import type { UserSlots } from './user-slots.js'
@@ -115,13 +116,14 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   if (waitMs > 0) return reject('handshake_rate_limited', Math.ceil(waitMs / 1000))
   spent = true
   if (!connections.reserveIp(client.key, config.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
-  let slot: { username: string, token: string } | undefined
+  let slot: { username: string, token: string } | undefined, watch: SessionWatch | undefined
   let accepted = false
   try {
     // 4. Exactly one __Host-sid cookie naming a live session of an account that still holds its
-    //    password (a store that cannot answer: 503).
+    //    password (a store that cannot answer: 503), watched: an end heard meanwhile refuses it.
     const sessionId = sessionIdFromCookieHeader(req.headers.cookie)
     if (sessionId === undefined) return reject('session_missing')
+    watch = connections.watchSession(sessionKeyOf(sessionId))
     const session = await accountSession(gate.sessions, gate.users, sessionId)
     if (session === undefined) return reject('session_invalid')
 
@@ -131,6 +133,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     slot = { username: session.username, token }
     if (socket.destroyed) return // the peer left while the store was asked
     if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
+    if (watch.ended) return reject('session_invalid', undefined, 'the session ended during the handshake')
 
     // Every check passed: ws completes the handshake (or refuses it as bad_handshake above).
     socket.off('error', gate.onSocketError)
@@ -143,11 +146,15 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     if (!(err instanceof StoreUnavailableError)) throw err
     return reject('store_unavailable', STORE_UNAVAILABLE_RETRY_AFTER_S, err.message)
   } finally {
-    if (!accepted) {
-      connections.releaseIp(client.key)
-      if (slot !== undefined) gate.userSlots.release(slot.username, slot.token)
-    }
+    watch?.done()
+    if (!accepted) giveBack(gate, client.key, slot)
   }
+}
+
+/** Gives back what a handshake that was not accepted held: its IP slot, and its user slot if it took one. */
+function giveBack (gate: Gate, clientKey: string, slot: { username: string, token: string } | undefined): void {
+  gate.connections.releaseIp(clientKey)
+  if (slot !== undefined) gate.userSlots.release(slot.username, slot.token)
 }
 
 /** Refusals that are answers of our own (a limit, a shutdown): no refusal budget is spent on them. */

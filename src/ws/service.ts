@@ -200,7 +200,10 @@ function closeSession (parts: Parts, sessionKey: string, reason: string, source:
 
 /** A session that ends (logout, expiry, user removed; here or on another instance) closes its sockets at once. */
 function closeSocketsOnSessionEnd (parts: Parts): () => void {
-  return parts.sessions.onEnd(({ session, reason, source }) => closeSession(parts, session.key, reason, source))
+  return parts.sessions.onEnd(({ session, reason, source }) => {
+    parts.connections.sessionEnded(session.key) // handshakes still in the gate with it are refused
+    closeSession(parts, session.key, reason, source)
+  })
 }
 
 /** The safety net: open sockets whose session is gone close within SESSION_RECHECK_INTERVAL_MS. */

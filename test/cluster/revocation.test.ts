@@ -6,10 +6,13 @@ import t, { type Test } from 'tap'
 import { startCluster } from '../helpers/cluster.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm } from '../helpers/http.js'
+import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../helpers/logout-race.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import type { TestServer } from '../helpers/test-server.js'
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
+/** Limits out of the way of a race of 80 handshakes from one address with one session. */
+const RACE_LIMITS = { WS_HANDSHAKE_BURST: '1000', WS_REFUSED_HANDSHAKE_BURST: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_MAX_CONNECTIONS_PER_USER: '1000' }
 
 async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
   const client = await HeroClient.open(t, server, sid)
@@ -71,4 +74,22 @@ t.test('Redis restarted empty: every socket closes with 4401 soon after it answe
   const sid = await a.login()
   const again = await openClient(t, b, sid)
   t.match(await again.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a new login works on every instance')
+})
+
+t.test('a logout racing many handshakes: every socket that opens is closed with 4401 at once, on the instance that logged out and on another', async (t) => {
+  // The re-check would close a straggler within an hour only: whatever closes them here is the fast path.
+  const cluster = await startCluster(t, 2, { ...RACE_LIMITS, SESSION_RECHECK_INTERVAL_MS: '3600000' })
+  const [a, b] = cluster.instances
+  if (a === undefined || b === undefined) return
+  let opened = 0
+  for (let round = 1; round <= 4; round++) {
+    for (const [name, socketsOn] of [['same instance', a], ['another instance', b]] as const) {
+      const race = await raceLogoutWithHandshakes(a, socketsOn, 80, 5000)
+      opened += assertNoSocketOutlivedLogout(t, race, 2000, `round ${round}, ${name}`)
+      await waitUntil(() => socketsOn.app.websocket.connections.size === 0, 'the instance to forget the sockets')
+    }
+  }
+  t.ok(opened > 0, `the races opened ${opened} sockets in all`)
+  const caught = [a, b].map((server) => server.logs.entries().filter((e) => e.event === 'ws_rejected' && e.detail === 'the session ended during the handshake').length)
+  t.comment(`handshakes whose session ended while the gate checked them (refused 401): ${caught[0] ?? 0} on the instance that logged out, ${caught[1] ?? 0} on the other`)
 })

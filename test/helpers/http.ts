@@ -116,8 +116,13 @@ export function childEnv (env: Record<string, string>): Record<string, string> {
 
 /** Runs `node <file> ...args` to the end, writing `input` to its stdin; kills it after `timeoutMs`. */
 export function runNode (file: string, args: readonly string[], env: Record<string, string>, input = '', timeoutMs = 20_000): Promise<ProcessResult> {
+  return runProcess(process.execPath, [file, ...args], env, input, timeoutMs)
+}
+
+/** Runs `command ...args` to the end, writing `input` to its stdin; kills it after `timeoutMs`. */
+export function runProcess (command: string, args: readonly string[], env: Record<string, string>, input = '', timeoutMs = 20_000): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })

@@ -1,8 +1,9 @@
 // What a logged-in client that means harm could do to the server's memory and to other clients,
 // over raw TLS: stop reading while asking for replies (dropped past MAX_BUFFERED_BYTES, memory
 // released), answer no pings but send pongs of its own (dropped by the heartbeat), flood pings
-// (1008, and other clients' round trips carry on). Well-behaved clients doing the same amount of
-// work are never touched.
+// (1008, and other clients' round trips carry on), keep flooding while the 1008 is under way
+// (ignored: abuse is answered once). Well-behaved clients doing the same amount of work are never
+// touched.
 import t from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { encodeFrame, OPCODE, RawWebSocket } from '../helpers/raw-ws.js'
@@ -95,7 +96,7 @@ t.test('a ping flood ends in 1008 within the message budget, and other clients a
   const { code } = await flooder.nextClose()
   t.equal(code, 1008, 'the flooder is closed with 1008')
   const pongs = flooder.frames().filter((f) => f.opcode === OPCODE.pong).length
-  t.equal(pongs, 20, 'it got 20 pongs: its message burst; the next 20 pings were abuse, the 21st closed it')
+  t.equal(pongs, 40, 'it got 40 pongs: 20 of its message burst, 20 more past it, answered but abuse; the 21st abusive ping closed it')
   t.ok(server.logs.entries().some((e) => e.event === 'ws_ping_abuse'), 'logged as ws_ping_abuse')
   t.comment(`the other client's 20 round trips (its whole burst) took ${answers.join(', ')} ms (${Date.now() - started} ms in all)`)
   t.ok(Math.max(...answers) < 2000, 'none of them waited on the flood')
@@ -137,4 +138,36 @@ t.test('the review\'s attack at the default budgets: no reading, a pong now and 
   t.ok(server.logs.entries().some((e) => e.event === 'ws_rate_abuse'), 'for rate abuse, its replies never having piled up')
   // It reads nothing, not even the close frame: ws ends it after its closing timeout (5 s).
   await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to let it go', 15_000)
+})
+
+t.test('abuse is answered once: frames still arriving after the 1008 are neither processed nor logged, nor answered', async (t) => {
+  const server = await startTestServer(t)
+  const sid = await server.login()
+  const flooder = await RawWebSocket.open(server, sid)
+  await flooder.next()
+  const oneByte = (count: number): Buffer => Buffer.concat(Array.from({ length: count }, () => encodeFrame(OPCODE.text, 'x')))
+  const abuseLines = (): Array<Record<string, unknown>> => server.logs.entries().filter((e) => String(e.event).endsWith('_abuse'))
+  const processed = (): number => server.logs.entries().length
+  flooder.client.write(oneByte(5000))
+  const { code } = await flooder.nextClose()
+  t.equal(code, 1008, 'the flood meets 1008')
+  const closeAt = flooder.frames().findIndex((f) => f.opcode === OPCODE.close)
+  // The close is under way (ws waits for our close frame): thousands more frames, ping and pongs among them.
+  const logLinesAtClose = processed()
+  for (let i = 0; i < 5; i++) {
+    flooder.client.write(Buffer.concat([oneByte(1000), encodeFrame(OPCODE.ping, 'p'), encodeFrame(OPCODE.pong, 'q'), encodeFrame(OPCODE.text, '{"type":"get_name","hero":"hulk"}')]))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  // A request whose reply we can wait for does not exist any more, so wait on the server having read everything:
+  // a last frame that ws reports itself (an unmasked frame is a protocol error it logs as ws_error).
+  flooder.client.write(encodeFrame(OPCODE.text, 'z', { mask: false }))
+  await waitUntil(() => server.logs.entries().some((e) => e.event === 'ws_error'), 'the server to have read every frame')
+  flooder.send(OPCODE.close, Buffer.from([0x03, 0xe8]))
+  await flooder.client.waitClosed()
+  await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the socket')
+  const lines = abuseLines()
+  t.equal(lines.length, 1, 'exactly one abuse line for the connection')
+  t.match(lines[0], { event: 'ws_invalid_abuse', level: 40 })
+  t.same(server.logs.entries().slice(logLinesAtClose).map((e) => e.event).filter((e) => e !== 'ws_error' && e !== 'ws_close'), [], 'nothing else logged about the frames after the close')
+  t.same(flooder.frames().slice(closeAt + 1), [], 'nothing sent after the close frame: no reply, no pong')
 })

@@ -1,5 +1,5 @@
 // Close codes for bad input on an open socket: 1003 for binary, 1009 over MAX_PAYLOAD, 1008 after
-// MAX_INVALID_MESSAGES invalid or MAX_RATE_LIMITED_MESSAGES rate-limited messages, and ws's own
+// MAX_INVALID_MESSAGES invalid messages or MAX_RATE_LIMITED_MESSAGES sent during a told wait, and ws's own
 // protocol codes (1002, 1007) for broken frames sent by hand; 1011 when the server itself fails on
 // a socket, which never reaches the process. Each closed socket is forgotten.
 import t, { type Test } from 'tap'
@@ -97,7 +97,7 @@ t.test('the invalid count refills over the window: a long-lived client with a mi
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, '30 mistakes in 10 minutes, 3 a minute: still served')
 })
 
-t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES rate-limited messages', async (t) => {
+t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES messages sent during the wait they were told', async (t) => {
   const server = await startTestServer(t, { MESSAGE_BURST: '2', MESSAGE_RATE: '1', MAX_RATE_LIMITED_MESSAGES: '3' })
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
@@ -105,9 +105,11 @@ t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES rate-limited messages', a
   const ask = { type: 'get_name', hero: 'hulk' }
   t.match(await client.request(ask), { type: 'name' })
   t.match(await client.request(ask), { type: 'name' })
-  for (let i = 1; i <= 3; i++) t.match(await client.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, `rate-limited ${i}`)
+  t.match(await client.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, 'past the bucket: told to wait 1000 ms (not abuse)')
+  // The test clock stands still: everything below arrives during that wait.
+  for (let i = 1; i <= 3; i++) t.match(await client.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, `during the wait ${i}: abuse, told again`)
   client.send(ask)
-  t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'rate-limited 4: closed')
+  t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'during the wait 4: closed')
   await assertForgotten(t, server, 1008)
   t.ok(server.logs.text.includes('ws_rate_abuse'))
 })
@@ -120,21 +122,24 @@ t.test('interleaving good messages with floods still meets 1008; slowing down is
   await flooder.next()
   for (let round = 1; round <= 2; round++) {
     t.match(await flooder.request(ask), { type: 'name' }, `round ${round}: one answered`)
-    t.match(await flooder.request(ask), { code: 'rate_limited' }, `round ${round}: one too many`)
+    t.match(await flooder.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, `round ${round}: one too many, told to wait`)
+    t.match(await flooder.request(ask), { code: 'rate_limited' }, `round ${round}: one more during the wait`)
     server.clock.advance(1000)
   }
   t.match(await flooder.request(ask), { type: 'name' }, 'round 3: answered')
+  t.match(await flooder.request(ask), { code: 'rate_limited' }, 'round 3: told to wait')
   flooder.send(ask)
-  t.same(await flooder.closed(), { code: 1008, reason: 'policy_violation' }, 'the third excess message in a minute closes it, good messages in between or not')
+  t.same(await flooder.closed(), { code: 1008, reason: 'policy_violation' }, 'the third message in a minute sent during a told wait closes it, good messages in between or not')
 
   const patient = await HeroClient.open(t, server, sid)
   await patient.next()
   for (let round = 1; round <= 10; round++) {
     t.match(await patient.request(ask), { type: 'name' }, `round ${round}: answered`)
-    t.match(await patient.request(ask), { code: 'rate_limited' }, `round ${round}: one too many`)
+    t.match(await patient.request(ask), { code: 'rate_limited' }, `round ${round}: told to wait`)
+    t.match(await patient.request(ask), { code: 'rate_limited' }, `round ${round}: one during the wait`)
     server.clock.advance(30_000)
   }
-  t.equal(patient.ws.readyState, patient.ws.OPEN, 'one excess message every 30 s (the budget refills at 2 a minute): never closed')
+  t.equal(patient.ws.readyState, patient.ws.OPEN, 'one message during a told wait every 30 s (the budget refills at 2 a minute): never closed')
 })
 
 t.test('broken frames sent by hand: ws closes with its protocol codes, and nothing is answered', async (t) => {

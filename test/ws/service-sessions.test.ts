@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin } from '../helpers/http.js'
+import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../helpers/logout-race.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
@@ -137,4 +138,18 @@ t.test('an account change the service never heard of is found by the re-check an
   t.same(await client.closed(), SESSION_ENDED, 'closed with 4401')
   t.same(server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source]), [['password_changed', 'recheck']], 'by the re-check, as password_changed')
   await assertCookieDead(t, server, sid)
+})
+
+t.test('a logout racing many handshakes: every socket that opens is closed with 4401 at once, none stays open', async (t) => {
+  // The periodic re-check (an hour here) is not what closes them. The memory store answers the gate
+  // within one turn of the event loop, so the window this guards is the shared store's
+  // (test/cluster/revocation.test.ts); the rule is the same for both.
+  const server = await startTestServer(t, {
+    WS_HANDSHAKE_BURST: '1000', WS_REFUSED_HANDSHAKE_BURST: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_MAX_CONNECTIONS_PER_USER: '1000', SESSION_RECHECK_INTERVAL_MS: '3600000'
+  })
+  for (let round = 1; round <= 3; round++) {
+    const race = await raceLogoutWithHandshakes(server, server, 80, 5000)
+    assertNoSocketOutlivedLogout(t, race, 2000, `round ${round}`)
+    await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the sockets')
+  }
 })
