@@ -25,7 +25,10 @@ import { MemoryUserSlots, type UserSlots } from './ws/user-slots.js'
 
 /** Everything a test may swap; production uses the defaults. */
 export interface ServiceOverrides {
-  /** Clock in epoch milliseconds for sessions and socket limits (default Date.now). */
+  /**
+   * A test's clock in epoch milliseconds for sessions and socket limits (default Date.now), which
+   * the Redis session store also uses in place of Redis's TIME (without it, only Redis's TIME).
+   */
   readonly now?: () => number
   readonly sessions?: SessionStore
   readonly users?: UsersStore
@@ -82,7 +85,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const users = overrides.users ?? await openUsersFile(config, log)
   const metrics = new AppMetrics()
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics))
-  const shared = { now, instanceId, log }
+  const shared = { now, testClock: overrides.now, instanceId, log }
   const services: Services = {
     config, instanceId, redis, tls, metricsToken, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
@@ -119,14 +122,20 @@ async function openUsersFile (config: Config, log: FastifyBaseLogger): Promise<F
   return store
 }
 
-interface Shared { readonly now: () => number, readonly instanceId: string, readonly log: FastifyBaseLogger }
+interface Shared {
+  readonly now: () => number
+  /** A test's clock, which the Redis session store uses instead of Redis's TIME; undefined in production. */
+  readonly testClock: (() => number) | undefined
+  readonly instanceId: string
+  readonly log: FastifyBaseLogger
+}
 
 /** The session store: in Redis when there is one, else in this process. */
 function sessionStore (config: Config, redis: RedisConnection | undefined, shared: Shared): SessionStore {
   const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
   return redis === undefined
     ? new MemorySessionStore(timeouts, { now: shared.now, sweepIntervalMs: config.sessionSweepIntervalMs })
-    : new RedisSessionStore(redis, timeouts, { ...shared, sweepIntervalMs: config.sessionSweepIntervalMs })
+    : new RedisSessionStore(redis, timeouts, { instanceId: shared.instanceId, log: shared.log, sweepIntervalMs: config.sessionSweepIntervalMs, testClock: shared.testClock })
 }
 
 /** The per-user socket slots: leased in Redis when there is one, else counted in this process. */
