@@ -17,6 +17,7 @@ import { Readiness } from './operations/readiness.js'
 import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
 import { RedisConnection, type RedisObserver } from './redis/redis-connection.js'
+import { monotonicNow } from './monotonic-clock.js'
 import { MemorySessionStore } from './sessions/memory-session-store.js'
 import { RedisSessionStore } from './sessions/redis-session-store.js'
 import type { SessionStore } from './sessions/session-store.js'
@@ -26,8 +27,9 @@ import { MemoryUserSlots, type UserSlots } from './ws/user-slots.js'
 /** Everything a test may swap; production uses the defaults. */
 export interface ServiceOverrides {
   /**
-   * A test's clock in epoch milliseconds for sessions and socket limits (default Date.now), which
-   * the Redis session store also uses in place of Redis's TIME (without it, only Redis's TIME).
+   * A test's clock in milliseconds for every limit and in-process expiry (default the monotonic
+   * clock, monotonic-clock.ts), which the Redis session store also uses in place of Redis's TIME
+   * (without it, only Redis's TIME).
    */
   readonly now?: () => number
   readonly sessions?: SessionStore
@@ -58,6 +60,7 @@ export interface Services {
   readonly trustedProxies: TrustedProxies
   readonly metrics: AppMetrics
   readonly readiness: Readiness
+  /** The clock every limit and in-process expiry measures elapsed time with (monotonic, unless a test's). */
   readonly now: () => number
 }
 
@@ -67,7 +70,7 @@ export interface Services {
  * worker) is read before anything is opened; a failure after that closes what was started.
  */
 export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
-  const now = overrides.now ?? Date.now
+  const now = overrides.now ?? monotonicNow
   const instanceId = randomUUID()
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()

@@ -1,7 +1,8 @@
 // A preload for a server process in tests (`node --import` this file): the process's wall clock
-// (Date.now, new Date()) runs WALL_CLOCK_OFFSET_MS (default 0) off the real one, and each SIGUSR2
+// (Date.now, new Date()) runs WALL_CLOCK_OFFSET_MS (default 0) off the real one, and each SIGWINCH
 // steps it by the next of WALL_CLOCK_STEPS_MS (comma-separated ms), as an NTP step or a VM
-// resuming steps a real clock. After each step it writes `wall clock stepped <offset>` to stderr.
+// resuming steps a real clock (SIGWINCH: ignored by default and by the server, while SIGUSR2 and
+// SIGHUP shut it down). After each step it writes `wall clock stepped <offset>` to stderr.
 // Like a real step, it leaves the monotonic clock alone (performance.now, process.hrtime, timers),
 // and other processes (Redis) keep the true time.
 const RealDate = Date
@@ -19,7 +20,7 @@ OffsetDate.parse = RealDate.parse
 OffsetDate.UTC = RealDate.UTC
 globalThis.Date = OffsetDate
 
-process.on('SIGUSR2', () => {
+process.on('SIGWINCH', () => {
   const step = steps.shift()
   if (step === undefined) return
   offsetMs += step
