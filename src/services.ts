@@ -17,6 +17,7 @@ import { Readiness } from './operations/readiness.js'
 import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
 import { RedisConnection, type RedisObserver } from './redis/redis-connection.js'
+import { monotonicNow } from './monotonic-clock.js'
 import { MemorySessionStore } from './sessions/memory-session-store.js'
 import { RedisSessionStore } from './sessions/redis-session-store.js'
 import type { SessionStore } from './sessions/session-store.js'
@@ -25,7 +26,11 @@ import { MemoryUserSlots, type UserSlots } from './ws/user-slots.js'
 
 /** Everything a test may swap; production uses the defaults. */
 export interface ServiceOverrides {
-  /** Clock in epoch milliseconds for sessions and socket limits (default Date.now). */
+  /**
+   * A test's clock in milliseconds for every limit and in-process expiry (default the monotonic
+   * clock, monotonic-clock.ts), which the Redis session store also uses in place of Redis's TIME
+   * (without it, only Redis's TIME).
+   */
   readonly now?: () => number
   readonly sessions?: SessionStore
   readonly users?: UsersStore
@@ -55,6 +60,7 @@ export interface Services {
   readonly trustedProxies: TrustedProxies
   readonly metrics: AppMetrics
   readonly readiness: Readiness
+  /** The clock every limit and in-process expiry measures elapsed time with (monotonic, unless a test's). */
   readonly now: () => number
 }
 
@@ -64,7 +70,7 @@ export interface Services {
  * worker) is read before anything is opened; a failure after that closes what was started.
  */
 export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
-  const now = overrides.now ?? Date.now
+  const now = overrides.now ?? monotonicNow
   const instanceId = randomUUID()
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()
@@ -82,7 +88,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const users = overrides.users ?? await openUsersFile(config, log)
   const metrics = new AppMetrics()
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics))
-  const shared = { now, instanceId, log }
+  const shared = { now, testClock: overrides.now, instanceId, log }
   const services: Services = {
     config, instanceId, redis, tls, metricsToken, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
@@ -119,14 +125,20 @@ async function openUsersFile (config: Config, log: FastifyBaseLogger): Promise<F
   return store
 }
 
-interface Shared { readonly now: () => number, readonly instanceId: string, readonly log: FastifyBaseLogger }
+interface Shared {
+  readonly now: () => number
+  /** A test's clock, which the Redis session store uses instead of Redis's TIME; undefined in production. */
+  readonly testClock: (() => number) | undefined
+  readonly instanceId: string
+  readonly log: FastifyBaseLogger
+}
 
 /** The session store: in Redis when there is one, else in this process. */
 function sessionStore (config: Config, redis: RedisConnection | undefined, shared: Shared): SessionStore {
   const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
   return redis === undefined
     ? new MemorySessionStore(timeouts, { now: shared.now, sweepIntervalMs: config.sessionSweepIntervalMs })
-    : new RedisSessionStore(redis, timeouts, { ...shared, sweepIntervalMs: config.sessionSweepIntervalMs })
+    : new RedisSessionStore(redis, timeouts, { instanceId: shared.instanceId, log: shared.log, sweepIntervalMs: config.sessionSweepIntervalMs, testClock: shared.testClock })
 }
 
 /** The per-user socket slots: leased in Redis when there is one, else counted in this process. */

@@ -25,9 +25,11 @@ export interface HttpPluginsOptions {
   readonly trustedProxies: TrustedProxies
   /** The shared store the rate limits count in (when REDIS_URL is set). */
   readonly redis: RedisConnection | undefined
+  /** The monotonic clock (ms) the rate limits counted in this process are timed with. */
+  readonly now: () => number
 }
 
-export async function registerHttpPlugins (app: FastifyInstance, { config, allowedOrigins, trustedProxies, redis }: HttpPluginsOptions): Promise<void> {
+export async function registerHttpPlugins (app: FastifyInstance, { config, allowedOrigins, trustedProxies, redis, now }: HttpPluginsOptions): Promise<void> {
   // Worked out once per request, when first asked (by the rate limit, usually).
   const clients = new WeakMap<FastifyRequest, Client>()
   app.decorateRequest('client', {
@@ -43,6 +45,6 @@ export async function registerHttpPlugins (app: FastifyInstance, { config, allow
   await registerSecurityHeaders(app, allowedOrigins)
   await app.register(fastifyCookie)
   await app.register(fastifyFormbody)
-  await registerRateLimits(app, config, redis)
+  await registerRateLimits(app, config, redis, now)
   await registerStaticAssets(app)
 }

@@ -1,13 +1,15 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
 // route, and the login limits, per IP and per username and IP (loginIpLimit, loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After. With REDIS_URL
 // the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
-// makes the request fail with 503 store_unavailable (fail closed), not pass uncounted.
+// makes the request fail with 503 store_unavailable (fail closed), not pass uncounted. Without
+// it, our LocalRateLimitStore counts them on the monotonic clock (local-rate-limit-store.ts).
 import { createRequire } from 'node:module'
 import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
 import { HttpError } from '../errors.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
+import { LocalRateLimitStore } from './local-rate-limit-store.js'
 
 /** The plugin's own Redis store (its Lua script), which the package does not export by name. */
 const PluginRedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as RedisStoreConstructor
@@ -49,15 +51,27 @@ function sharedStore (redis: RedisConnection): NonNullable<RateLimitOptions['sto
   } as unknown as NonNullable<RateLimitOptions['store']>
 }
 
+/** The `store` option for counters in this process, windows measured on `now` (monotonic). */
+function localStore (now: () => number): NonNullable<RateLimitOptions['store']> {
+  return class extends LocalRateLimitStore {
+    constructor (params: { continueExceeding: boolean, exponentialBackoff: boolean }) {
+      super(params, now)
+    }
+  } as unknown as NonNullable<RateLimitOptions['store']>
+}
+
 /** Seconds until a limit with `ttlMs` left lets the next request through (at least 1). */
 function retryAfterS (ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs / 1000))
 }
 
-/** Registers the global per-IP limit; routes may set their own in `config.rateLimit`. */
-export async function registerRateLimits (app: FastifyInstance, config: Config, redis: RedisConnection | undefined): Promise<void> {
+/**
+ * Registers the global per-IP limit; routes may set their own in `config.rateLimit`.
+ * @param now the monotonic clock (ms) that times the windows counted in this process
+ */
+export async function registerRateLimits (app: FastifyInstance, config: Config, redis: RedisConnection | undefined, now: () => number): Promise<void> {
   await app.register(fastifyRateLimit, {
-    ...(redis === undefined ? {} : { store: sharedStore(redis) }),
+    store: redis === undefined ? localStore(now) : sharedStore(redis),
     global: true,
     // The client's key (client-address.ts), so proxies and IPv6 /64s count as the other limits do.
     keyGenerator: (request) => request.client.key,

@@ -1,12 +1,18 @@
 // The in-process session store (one instance: `npm start`, tests): sessions in a Map, keyed by
 // the SHA-256 of their id, and a sweep timer that ends expired sessions even when nobody asks.
+// Its timeouts are measured on this process's monotonic clock (monotonic-clock.ts): a wall clock
+// stepped forward logs nobody out, one stepped back keeps no session longer. Its sessions live and
+// die with the process, so a clock of the process is the only one they need; what a suspended
+// host does not run (CLOCK_MONOTONIC stands still) counts for no session, but no session can be
+// used then either.
 import { EventEmitter } from 'node:events'
+import { monotonicNow } from '../monotonic-clock.js'
 import { expiryOf, type SessionTimeouts } from './session-expiry.js'
 import { isSessionIdShape, newSessionId, sessionKeyOf } from './session-ids.js'
 import type { Session, SessionEnd, SessionEndReason, SessionStore } from './session-store.js'
 
 export interface MemorySessionStoreOptions {
-  /** Clock in epoch milliseconds (default Date.now), injected by tests. */
+  /** Clock in milliseconds (default the monotonic clock, monotonic-clock.ts), injected by tests. */
   readonly now?: () => number
   /** How often expired sessions are ended, in ms (default 1000; 0: never, tests call sweep()). */
   readonly sweepIntervalMs?: number
@@ -30,7 +36,7 @@ export class MemorySessionStore implements SessionStore {
 
   constructor (timeouts: SessionTimeouts, options: MemorySessionStoreOptions = {}) {
     this.#timeouts = timeouts
-    this.#now = options.now ?? Date.now
+    this.#now = options.now ?? monotonicNow
     this.#events.setMaxListeners(0)
     const interval = options.sweepIntervalMs ?? 1000
     if (interval > 0) {

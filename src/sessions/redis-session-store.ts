@@ -1,19 +1,24 @@
 // The shared session store, for several instances on one Redis. Sessions are hashes keyed by the
 // SHA-256 of their id (the id itself never leaves the process that issued it); a sorted set of
 // deadlines lets every instance's sweep end expired sessions, and every end is published on one
-// channel that every instance hears, so a logout on one closes the sockets on all. Each call is
-// bounded by REDIS_TIMEOUT_MS and fails with StoreUnavailableError, never hangs.
+// channel that every instance hears, so a logout on one closes the sockets on all. Every decision
+// by time is taken inside a script on Redis's clock (redis-session-scripts.ts), so instances whose
+// clocks disagree still agree on every session. Each call is bounded by REDIS_TIMEOUT_MS and fails
+// with StoreUnavailableError, never hangs.
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisConnection } from '../redis/redis-connection.js'
-import { expiryOf, type SessionTimeouts } from './session-expiry.js'
+import type { SessionTimeouts } from './session-expiry.js'
 import { isSessionIdShape, isSessionKeyShape, newSessionId, sessionKeyOf } from './session-ids.js'
 import { defineSessionScripts } from './redis-session-scripts.js'
 import { SESSION_END_REASONS, type Session, type SessionEnd, type SessionEndReason, type SessionStore } from './session-store.js'
 
 export interface RedisSessionStoreOptions {
-  /** Clock in epoch milliseconds (default Date.now). */
-  readonly now?: () => number
+  /**
+   * Tests only: a clock in epoch milliseconds that the scripts use instead of Redis's TIME, so a
+   * test can move expiry by hand. Never set in production, where only Redis's clock decides.
+   */
+  readonly testClock?: () => number
   /** How often this instance sweeps expired sessions, in ms (0: never). */
   readonly sweepIntervalMs: number
   /** This instance's id: its own ends, heard back on the channel, are not reported twice. */
@@ -36,7 +41,7 @@ function isEndReason (value: unknown): value is SessionEndReason {
 export class RedisSessionStore implements SessionStore {
   readonly #redis: RedisConnection
   readonly #timeouts: SessionTimeouts
-  readonly #now: () => number
+  readonly #testClock: (() => number) | undefined
   readonly #instanceId: string
   readonly #log: FastifyBaseLogger
   readonly #events = new EventEmitter()
@@ -47,7 +52,7 @@ export class RedisSessionStore implements SessionStore {
   constructor (redis: RedisConnection, timeouts: SessionTimeouts, options: RedisSessionStoreOptions) {
     this.#redis = redis
     this.#timeouts = timeouts
-    this.#now = options.now ?? Date.now
+    this.#testClock = options.testClock
     this.#instanceId = options.instanceId
     this.#log = options.log
     this.#events.setMaxListeners(0)
@@ -62,21 +67,22 @@ export class RedisSessionStore implements SessionStore {
   async create (username: string, credential: string): Promise<{ id: string, session: Session }> {
     const id = newSessionId()
     const key = sessionKeyOf(id)
-    const now = this.#now()
     const { keys } = this.#redis
-    await this.#call('create', this.#redis.client.heroSessionCreate(keys.session(key), keys.userSessions(username), keys.sessionDeadlines,
-      key, username, now, this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS, credential))
-    return { id, session: { key, username, credential, createdAt: now, lastSeenAt: now } }
+    const createdAt = Number(await this.#call('create', this.#redis.client.heroSessionCreate(keys.session(key), keys.userSessions(username), keys.sessionDeadlines,
+      key, username, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS, credential)))
+    return { id, session: { key, username, credential, createdAt, lastSeenAt: createdAt } }
   }
 
   async get (id: string): Promise<Session | undefined> {
     if (!isSessionIdShape(id)) return undefined
     const key = sessionKeyOf(id)
-    const [username, created, seen, credential] = await this.#call('get', this.#redis.client.hmget(this.#redis.keys.session(key), 'u', 'c', 's', 'p'))
-    if (username === null || username === undefined) return undefined
-    const session = { key, username, credential: credential ?? '', createdAt: Number(created), lastSeenAt: Number(seen) }
-    if (expiryOf(session, this.#now(), this.#timeouts) === undefined) return session
-    await this.#end(key, 'expiry')
+    const { keys } = this.#redis
+    const reply = await this.#call('get', this.#redis.client.heroSessionGet(keys.session(key), keys.sessionDeadlines,
+      key, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+    const [state, username, created, seen, credential] = reply
+    if (state === 'live' && username !== undefined) return { key, username, credential: credential ?? '', createdAt: Number(created), lastSeenAt: Number(seen) }
+    // An expired session that this very lookup ended: { 'ended', its end message }, ours to report.
+    if (state === 'ended' && reply[1] !== undefined) this.#report(reply[1], 'local')
     return undefined
   }
 
@@ -85,7 +91,7 @@ export class RedisSessionStore implements SessionStore {
     const key = sessionKeyOf(id)
     const { keys } = this.#redis
     const touched = await this.#call('touch', this.#redis.client.heroSessionTouch(keys.session(key), keys.sessionDeadlines,
-      key, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS))
+      key, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS))
     if (touched === -1) await this.#end(key, 'expiry')
   }
 
@@ -100,28 +106,25 @@ export class RedisSessionStore implements SessionStore {
   async destroyUser (username: string, reason: SessionEndReason): Promise<number> {
     const { keys } = this.#redis
     const messages = await this.#call('end_user', this.#redis.client.heroSessionEndUser(keys.userSessions(username), keys.sessionDeadlines,
-      reason, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+      reason, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
     for (const message of messages) this.#report(message, 'local')
     return messages.length
   }
 
   async listUser (username: string): Promise<readonly Session[]> {
     const { keys } = this.#redis
-    const flat = await this.#call('list_user', this.#redis.client.heroSessionsOfUser(keys.userSessions(username), keys.sessionPrefix))
-    const now = this.#now()
+    const flat = await this.#call('list_user', this.#redis.client.heroSessionsOfUser(keys.userSessions(username),
+      keys.sessionPrefix, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs))
     const sessions: Session[] = []
     for (let i = 0; i + 4 < flat.length; i += 5) {
-      const session = { key: String(flat[i]), username: String(flat[i + 1]), createdAt: Number(flat[i + 2]), lastSeenAt: Number(flat[i + 3]), credential: String(flat[i + 4]) }
-      if (expiryOf(session, now, this.#timeouts) === undefined) sessions.push(session)
+      sessions.push({ key: String(flat[i]), username: String(flat[i + 1]), createdAt: Number(flat[i + 2]), lastSeenAt: Number(flat[i + 3]), credential: String(flat[i + 4]) })
     }
     return sessions.sort((a, b) => a.createdAt - b.createdAt)
   }
 
   async filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> {
     if (keys.length === 0) return new Set()
-    const scores = await this.#call('filter_live', this.#redis.client.zmscore(this.#redis.keys.sessionDeadlines, ...keys))
-    const now = this.#now()
-    return new Set(keys.filter((_, i) => scores[i] !== null && scores[i] !== undefined && Number(scores[i]) > now))
+    return new Set(await this.#call('filter_live', this.#redis.client.heroSessionsLive(this.#redis.keys.sessionDeadlines, this.#testTime(), ...keys)))
   }
 
   /** True while this instance listens on the session-ends channel (ends elsewhere reach it at once). */
@@ -139,7 +142,7 @@ export class RedisSessionStore implements SessionStore {
     const { keys } = this.#redis
     try {
       const messages = await this.#call('sweep', this.#redis.client.heroSessionSweep(keys.sessionDeadlines,
-        this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH))
+        this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH))
       for (const message of messages) this.#report(message, 'local')
     } catch (err) {
       this.#log.debug({ event: 'session_sweep_failed', err: { message: (err as Error).message } }, 'session sweep failed; the next one retries')
@@ -155,8 +158,13 @@ export class RedisSessionStore implements SessionStore {
   async #end (key: string, reason: SessionEndReason | 'expiry'): Promise<void> {
     const { keys } = this.#redis
     const message = await this.#call('end', this.#redis.client.heroSessionEnd(keys.session(key), keys.sessionDeadlines,
-      key, reason, this.#now(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+      key, reason, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
     if (message !== null) this.#report(message, 'local')
+  }
+
+  /** The scripts' `test time` argument: '' (Redis's TIME decides) unless a test gave its clock. */
+  #testTime (): string | number {
+    return this.#testClock === undefined ? '' : this.#testClock()
   }
 
   /** Subscribes to the ends channel (again after every reconnect); returns the unsubscribe. */

@@ -22,9 +22,9 @@ export interface Session {
   readonly username: string
   /** The credential tag of the account when the session began (accounts/users-store.ts credentialTag). */
   readonly credential: string
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds, on the store's own clock (Redis's TIME; in process, a monotonic clock). */
   readonly createdAt: number
-  /** Epoch milliseconds of the last touch (a store may record touches coarsely). */
+  /** Epoch milliseconds of the last touch, on the store's clock (a store may record touches coarsely). */
   readonly lastSeenAt: number
 }
 

@@ -1,5 +1,6 @@
 // Per-client handshake budgets for the upgrade path, which bypasses Fastify's routing (and so
 // @fastify/rate-limit). One token bucket per client key; idle (full) buckets are forgotten.
+import { monotonicNow } from '../monotonic-clock.js'
 import { TokenBucket } from './token-bucket.js'
 
 /** Per-IP token buckets for WebSocket handshakes. */
@@ -13,9 +14,9 @@ export class HandshakeLimiter {
   /**
    * @param rate handshakes per second per IP
    * @param burst handshakes one IP may make at once
-   * @param now clock in milliseconds
+   * @param now clock in milliseconds (default the monotonic clock)
    */
-  constructor (rate: number, burst: number, now: () => number = Date.now) {
+  constructor (rate: number, burst: number, now: () => number = monotonicNow) {
     this.#rate = rate
     this.#burst = burst
     this.#now = now

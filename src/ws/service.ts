@@ -63,7 +63,7 @@ export interface WebSocketServiceDependencies {
   readonly userSlots: UserSlots
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
-  /** Clock in epoch milliseconds, for the limiters. */
+  /** Monotonic clock in milliseconds (monotonic-clock.ts), for the limiters and session activity. */
   readonly now: () => number
   /** The shared store's reconnects, when there is one: sessions are re-checked at once after each. */
   readonly storeEvents: { onReconnect (listener: () => void): () => void } | undefined

@@ -1,6 +1,8 @@
 // Activity on a socket keeps its session alive, without a store write per message: each session
 // is touched at most once per TOUCH_INTERVAL_MS from this instance, however many of its sockets
 // are busy. A session in use therefore expires at most that much earlier than its idle timeout.
+// The throttle runs on the monotonic clock: with a wall clock stepped back an hour, a busy socket
+// would otherwise touch its session no more for an hour, and the session would idle out.
 import type { FastifyBaseLogger } from 'fastify'
 import type { SessionStore } from '../sessions/session-store.js'
 
@@ -11,7 +13,7 @@ export class SessionActivity {
   readonly #sessions: SessionStore
   readonly #now: () => number
   readonly #log: FastifyBaseLogger
-  /** When this instance last touched each session (by key), epoch ms. */
+  /** When this instance last touched each session (by key), ms on the injected (monotonic) clock. */
   readonly #lastTouch = new Map<string, number>()
 
   constructor (sessions: SessionStore, now: () => number, log: FastifyBaseLogger) {

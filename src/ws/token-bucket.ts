@@ -1,5 +1,8 @@
 // A token bucket with an injected clock: `rate` tokens per second refill up to `burst`.
-// Used per connection for messages and abuse, and per client for handshakes.
+// Used per connection for messages and abuse, and per client for handshakes. The clock is the
+// monotonic one (monotonic-clock.ts): a wall clock stepped back would freeze every bucket, and
+// one stepped forward would refill them all.
+import { monotonicNow } from '../monotonic-clock.js'
 
 // Refills summed in steps drift by float rounding (at 2/s, 250 ms then 249 ms leave a wait of
 // 1.0000000000000009 ms, and a client that waited a ceil'd wait could still find 0.9999999 tokens),
@@ -17,9 +20,9 @@ export class TokenBucket {
   /**
    * @param rate tokens added per second
    * @param burst bucket size (most tokens spendable at once)
-   * @param now clock in milliseconds (default Date.now)
+   * @param now clock in milliseconds (default the monotonic clock)
    */
-  constructor (rate: number, burst: number, now: () => number = Date.now) {
+  constructor (rate: number, burst: number, now: () => number = monotonicNow) {
     this.#ratePerMs = rate / 1000
     this.#burst = burst
     this.#now = now

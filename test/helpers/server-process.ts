@@ -17,12 +17,16 @@ export interface ServerProcess {
   readonly exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
+/** The preload that offsets and steps a server process's wall clock (see the file). */
+export const WALL_CLOCK_PRELOAD = new URL('./wall-clock-preload.mjs', import.meta.url).href
+
 /**
  * Spawns the server with only `env` (plus PATH and HOME) and resolves once it listens; rejects if
  * it exits or `timeoutMs` pass first. With `t`, it is SIGKILLed at teardown if still running.
+ * @param nodeArgs options for node before the entry file (e.g. `--import` WALL_CLOCK_PRELOAD)
  */
-export function startServerProcess (env: Record<string, string>, t?: Teardown, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
+export function startServerProcess (env: Record<string, string>, t?: Teardown, timeoutMs = 20_000, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
   t?.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''

@@ -22,7 +22,7 @@ function connection (t: Test, redis: RedisServer, prefix: string, timeoutMs = 50
 }
 
 function store (t: Test, conn: RedisConnection, timeouts: SessionTimeouts, clock: TestClock, instanceId: string, sweepIntervalMs = 0): RedisSessionStore {
-  const s = new RedisSessionStore(conn, timeouts, { now: clock.read, sweepIntervalMs, instanceId, log: createLogger('silent', new LogCapture()) })
+  const s = new RedisSessionStore(conn, timeouts, { testClock: clock.read, sweepIntervalMs, instanceId, log: createLogger('silent', new LogCapture()) })
   t.teardown(() => s.close())
   return s
 }
@@ -100,6 +100,76 @@ t.test('several instances sweeping at once end each expired session once', async
   t.same(new Set(ends.map((e) => e.session.key)).size, 20)
   t.ok(ends.every((e) => e.reason === 'idle_timeout'))
   t.same(await stores[1]!.filterLive(sessions.map((s) => s.session.key)), new Set())
+})
+
+/** Redis's own time, epoch ms. */
+async function redisTime (redis: RedisServer, t: Test): Promise<number> {
+  const [seconds, micros] = await redis.client(t).time()
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+}
+
+/**
+ * A store without a test clock, built while this process's Date.now runs `skewMs` off (as if the
+ * wall clock of its instance had been stepped): whatever it reads of Date.now, it reads skewed.
+ */
+function skewedStore (t: Test, conn: RedisConnection, timeouts: SessionTimeouts, skewMs: number, sweepIntervalMs = 0): RedisSessionStore {
+  const realNow = Date.now
+  Date.now = () => realNow() + skewMs
+  try {
+    const s = new RedisSessionStore(conn, timeouts, { sweepIntervalMs, instanceId: `skewed ${skewMs}`, log: createLogger('silent', new LogCapture()) })
+    t.teardown(() => s.close())
+    return s
+  } finally {
+    Date.now = realNow
+  }
+}
+
+const THIRTY_ONE_MINUTES = 31 * 60_000
+
+t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock ends nothing and creates nothing stale', async (t) => {
+  const prefix = `time-${prefixes++}:`
+  const [connA, connB] = [connection(t, redis, prefix), connection(t, redis, prefix)]
+  const timeouts = { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }
+  const ahead = skewedStore(t, connA, timeouts, THIRTY_ONE_MINUTES)
+  const behind = skewedStore(t, connB, timeouts, -THIRTY_ONE_MINUTES)
+  await ready(connA)
+  await ready(connB)
+  const ends: SessionEnd[] = []
+  for (const s of [ahead, behind]) s.onEnd((end) => ends.push(end))
+
+  const before = await redisTime(redis, t)
+  const fromBehind = await behind.create('alice', 'c'.repeat(32))
+  const fromAhead = await ahead.create('alice', 'c'.repeat(32))
+  const after = await redisTime(redis, t)
+  for (const { session } of [fromBehind, fromAhead]) {
+    t.ok(session.createdAt >= before && session.createdAt <= after, `created at Redis's time (${session.createdAt - before} ms after it was read), whatever the instance's clock says`)
+  }
+  await ahead.sweep()
+  t.ok(await ahead.get(fromBehind.id), 'the instance 31 min ahead finds the session created by the one 31 min behind live, after its sweep')
+  await ahead.touch(fromBehind.id)
+  await behind.sweep()
+  t.ok(await behind.get(fromAhead.id), 'and the one behind finds the other\'s session live')
+  t.same(await behind.filterLive([fromBehind.session.key, fromAhead.session.key]), new Set([fromBehind.session.key, fromAhead.session.key]), 'the re-check finds both live')
+  t.equal((await ahead.listUser('alice')).length, 2, 'and both are listed')
+  t.same(ends, [], 'nothing ended')
+})
+
+t.test('without a test clock, idle expiry runs on Redis\'s clock, however far an instance\'s clock jumps', async (t) => {
+  const idleTimeoutMs = 700
+  for (const skew of [THIRTY_ONE_MINUTES, -THIRTY_ONE_MINUTES]) {
+    const conn = connection(t, redis, `idle-${prefixes++}:`)
+    const s = skewedStore(t, conn, { idleTimeoutMs, absoluteTimeoutMs: 60_000 }, skew, 20)
+    await ready(conn)
+    const ends: SessionEnd[] = []
+    s.onEnd((end) => ends.push(end))
+    const { id, session } = await s.create('alice', 'c'.repeat(32))
+    t.ok(await s.get(id), `clock ${skew > 0 ? 'ahead' : 'behind'}: live just after login`)
+    await waitUntil(() => ends.length > 0, 'the sweep to end the idle session', 10_000)
+    const endedAt = await redisTime(redis, t)
+    t.match(ends, [{ reason: 'idle_timeout', source: 'local', session: { key: session.key } }], 'ended once, for idleness')
+    t.ok(endedAt - session.createdAt >= idleTimeoutMs, `not before the idle timeout by Redis's clock (${endedAt - session.createdAt} ms)`)
+    t.equal(await s.get(id), undefined)
+  }
 })
 
 t.test('a Redis that is gone, or stopped, fails every call fast with StoreUnavailableError', async (t) => {
