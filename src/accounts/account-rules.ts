@@ -18,3 +18,13 @@ export const USERNAME_RULE = `a username is 1 to ${MAX_USERNAME_LENGTH} letters,
 export function isValidUsername (username: string): boolean {
   return USERNAME_PATTERN.test(username)
 }
+
+/**
+ * The form in which usernames are compared: `Alice` and `alice` are one account, so no one can
+ * be given a look-alike of another's name. NFKC, then lower case. The rule admits ASCII only, so
+ * today this is ASCII lower case; should it ever admit more, NFKC already folds compatibility
+ * forms (full-width letters), but lower case is not full case folding beyond ASCII.
+ */
+export function canonicalUsername (username: string): string {
+  return username.normalize('NFKC').toLowerCase()
+}

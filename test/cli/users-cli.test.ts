@@ -52,6 +52,25 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   t.equal(fs.statSync(file).mode & 0o777, 0o600)
 })
 
+t.test('no look-alike accounts: add Alice beside alice is refused; remove and update find alice in any case', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  t.equal((await users(file, ['add', 'alice'], BOB_PASSWORD)).code, 0)
+  const before = fs.readFileSync(file, 'utf8')
+  for (const name of ['Alice', 'ALICE']) {
+    const refused = await users(file, ['add', name], 'another long password')
+    t.equal(refused.code, 2, `${name}: exit code 2`)
+    t.match(refused.stderr, /^users: a user alice exists \(usernames are compared ignoring case\)/, `${name}: says which account is in the way`)
+    t.equal(refused.stdout, '')
+  }
+  t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
+  t.equal((await users(file, ['list'])).stdout, 'alice\n')
+  t.equal((await users(file, ['add', 'alice'], 'another long password')).stdout, 'updated alice\n', 'the exact name still updates')
+  const removed = await users(file, ['remove', 'ALICE'])
+  t.equal(removed.code, 0, removed.stderr)
+  t.equal(removed.stdout, 'removed alice\n', 'remove finds alice, and names her as stored')
+  t.equal((await users(file, ['list'])).stdout, '')
+})
+
 t.test('list without a users file prints nothing and creates nothing', async (t) => {
   const file = path.join(t.testdir({}), 'users.json')
   const listed = await users(file, ['list'])

@@ -102,7 +102,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
       request.log.info({ event: 'login_failed', username: logName, ip: request.client.address }, 'login failed')
       return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
     }
-    request.log.info({ event: 'login_succeeded', username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
+    request.log.info({ event: 'login_succeeded', username: outcome.session.username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
     return reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/', 303)
   })
 }
