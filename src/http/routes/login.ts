@@ -2,10 +2,11 @@
 // own page, passes the per-IP and the per-username-and-IP limits, has bounded fields (refused
 // before argon2 runs), and gets the same 401 page for an unknown user as for a wrong password.
 import type { FastifyPluginAsync, preParsingAsyncHookHandler } from 'fastify'
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, isValidUsername } from '../../accounts/account-rules.js'
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH } from '../../accounts/account-rules.js'
 import { logIn, type LoginDependencies } from '../../accounts/login.js'
 import type { Config } from '../../config/config.js'
 import { HTTP_ERRORS, HttpError, LOGIN_NOTICES, type HttpErrorCode } from '../../errors.js'
+import { unknownUsernameTag } from '../../logging/username-tag.js'
 import type { AppMetrics } from '../../operations/metrics.js'
 import { loggedSessionKey } from '../../sessions/session-ids.js'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
@@ -98,8 +99,9 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     const outcome = await logIn(deps, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
     if (outcome.outcome === 'busy') throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S })
     if (outcome.outcome === 'failed') {
-      const logName = isValidUsername(username) ? username : '(not a valid username)'
-      request.log.info({ event: 'login_failed', username: logName, ip: request.client.address }, 'login failed')
+      // Never the name as typed: for no account, it is often a password typed in the wrong field.
+      const who = outcome.account === undefined ? { account: 'unknown', usernameTag: unknownUsernameTag(username) } : { account: 'known', username: outcome.account }
+      request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
       return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
     }
     request.log.info({ event: 'login_succeeded', username: outcome.session.username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
