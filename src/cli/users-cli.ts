@@ -1,6 +1,6 @@
 // The users CLI: `add <name>` (password from stdin when piped, prompted without echo on a
 // terminal), `remove <name>`, `list`. Writes the users file a running server watches.
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_RULE, isValidUsername } from '../accounts/account-rules.js'
+import { PASSWORD_RULE, USERNAME_RULE, isValidUsername, passwordProblem } from '../accounts/account-rules.js'
 import { FileUsersStore, UsersFileError } from '../accounts/file-users-store.js'
 import { PasswordHasher } from '../accounts/password-hasher.js'
 import { UsernameTakenError } from '../accounts/users-store.js'
@@ -72,8 +72,8 @@ async function run (args: string[]): Promise<void> {
 
   if (command === 'add') {
     const password = await readPassword()
-    if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`)
-    if (password.length > MAX_PASSWORD_LENGTH) throw new CliError(`the password must be at most ${MAX_PASSWORD_LENGTH} characters`)
+    const problem = passwordProblem(password)
+    if (problem !== undefined) throw new CliError(`the password is too ${problem}: ${PASSWORD_RULE}`)
     const hash = await new PasswordHasher(config.argon2).hash(password)
     if (!await FileUsersStore.exists(config.usersFile)) await FileUsersStore.create(config.usersFile, [])
     const store = await FileUsersStore.open(config.usersFile)
