@@ -89,19 +89,26 @@ export class Nginx {
    */
   static async start (t: Teardown, options: NginxOptions = {}): Promise<Nginx> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-nginx-'))
-    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const stops: Array<() => Promise<void>> = []
+    t.teardown(async () => {
+      for (const stop of stops) await stop()
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
     const { cert, key } = await testCredentials()
     fs.writeFileSync(path.join(dir, 'cert.pem'), cert)
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
     fs.writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir))
-    const nginx = await startOnFreePort(async (port) => await Nginx.#startOn(t, dir, port, options.upstreams), options.pickPort === undefined ? {} : { pickPort: options.pickPort })
+    const nginx = await startOnFreePort(async (port) => await Nginx.#startOn(stops, dir, port, options.upstreams), options.pickPort === undefined ? {} : { pickPort: options.pickPort })
     if (options.upstreams === undefined) await nginx.#waitUntil((status) => status > 0, 'any answer')
     else await nginx.#waitUntil((status) => status === 200, '/healthz 200')
     return nginx
   }
 
-  /** One start on `port`: resolves once nginx holds it (it wrote its pid file), PortInUseError when taken. */
-  static async #startOn (t: Teardown, dir: string, port: number, upstreams: readonly [number, number] | undefined): Promise<Nginx> {
+  /**
+   * One start on `port`: resolves once nginx holds it (it wrote its pid file), PortInUseError when
+   * taken. Adds how to stop this process to `stops` (run at teardown, before the folder goes).
+   */
+  static async #startOn (stops: Array<() => Promise<void>>, dir: string, port: number, upstreams: readonly [number, number] | undefined): Promise<Nginx> {
     fs.writeFileSync(path.join(dir, 'hero-socket.conf'), renderDeployConf(port, upstreams, path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')))
     fs.rmSync(path.join(dir, 'nginx.pid'), { force: true })
     fs.writeFileSync(path.join(dir, 'error.log'), '')
@@ -109,7 +116,7 @@ export class Nginx {
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
     const exited = new Promise((resolve) => child.once('exit', resolve))
-    t.teardown(async () => {
+    stops.push(async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM')
       await exited
