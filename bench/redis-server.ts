@@ -1,5 +1,5 @@
 // The redis-server behind hero-socket+redis, one per server run: Debian's redis-server on a free
-// loopback TCP port (a deployment reaches Redis over TCP, so hero-socket's side of that costs what
+// loopback TCP port, retried on another when taken (a deployment reaches Redis over TCP, so hero-socket's side of that costs what
 // it would), with no persistence, waited for with PING (never a fixed sleep), and stopped with the
 // run. It is pinned to the server's core: Redis is part of the server side, so hero-socket+redis is
 // one core doing all of the server's work, the same budget bare ws gets.
@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
-import { freeLoopbackPort } from './free-port.js'
-import { usedMemoryBytes } from './redis-stats.js'
+import { PortInUseError, startOnFreePort, type StartOnFreePortOptions } from './free-port.js'
+import { processIdOf, usedMemoryBytes } from './redis-stats.js'
 
 /** Longest wait for a new redis-server to answer PING (ms). */
 const START_TIMEOUT_MS = 10_000
@@ -32,13 +32,20 @@ export class BenchRedis {
   }
 
   /**
-   * Starts redis-server and waits until it answers PING.
+   * Starts redis-server and waits until it answers PING, on a port picked now; a port someone took
+   * before redis-server could bind it is retried with another (startOnFreePort).
    * @param core the CPU core to pin it to (taskset); undefined: not pinned
+   * @param ports where ports come from (tests take the first one to show the retry)
    * @throws when it cannot be started (not installed) or does not answer in time
    */
-  static async start (core: number | undefined, dir: string): Promise<BenchRedis> {
-    const port = await freeLoopbackPort()
+  static async start (core: number | undefined, dir: string, ports: StartOnFreePortOptions = {}): Promise<BenchRedis> {
+    return await startOnFreePort(async (port) => await BenchRedis.#startOn(port, core, dir), ports)
+  }
+
+  /** One start on `port`: PortInUseError when redis-server exits because the port is taken. */
+  static async #startOn (port: number, core: number | undefined, dir: string): Promise<BenchRedis> {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
+    // taskset execs redis-server: the pid is redis-server's either way.
     const child = core === undefined
       ? spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('taskset', ['-c', String(core), 'redis-server', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -50,11 +57,12 @@ export class BenchRedis {
         output.splice(0, Math.max(0, output.length - OUTPUT_LINES_KEPT))
       })
     }
+    const closed = once(child, 'close')
     const spawned = await Promise.race([once(child, 'spawn').then(() => undefined), once(child, 'error').then(([err]) => err as Error)])
     if (spawned !== undefined) throw new Error(`cannot start redis-server (${spawned.message}); install it (apt-get install redis-server) or leave hero-socket+redis out of BENCH_SERVERS`)
     const redis = new BenchRedis(`redis://127.0.0.1:${port}`, child, output)
     try {
-      await redis.#waitForPing()
+      await redis.#waitForPing(port, closed)
     } catch (err) {
       await redis.stop()
       throw err
@@ -83,16 +91,34 @@ export class BenchRedis {
     clearTimeout(timer)
   }
 
-  async #waitForPing (): Promise<void> {
+  /** True when this process answers PING now: a client of its own, bounded waits (the port may be someone else's). */
+  async #answersPing (): Promise<boolean> {
+    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 500 })
+    probe.on('error', () => {})
+    try {
+      await probe.connect()
+      return await probe.ping() === 'PONG' && processIdOf(await probe.info('server')) === this.pid
+    } catch {
+      return false // not listening yet
+    } finally {
+      probe.disconnect()
+    }
+  }
+
+  /**
+   * Waits until this process answers PING on `port` (INFO's process_id is ours: another server that
+   * holds the port does not count), or exits: PortInUseError when it said the port is taken.
+   */
+  async #waitForPing (port: number, closed: Promise<unknown>): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS
     for (;;) {
-      if (this.#child.exitCode !== null) throw new Error(`redis-server exited with ${this.#child.exitCode}: ${this.#output.join(' | ')}`)
-      try {
-        if (this.#client.status === 'wait' || this.#client.status === 'end') await this.#client.connect()
-        if (await this.#client.ping() === 'PONG') return
-      } catch {
-        // not listening yet
+      if (this.#child.exitCode !== null) {
+        await closed // every line it wrote is read
+        const said = this.#output.join(' | ')
+        if (/address already in use/i.test(said)) throw new PortInUseError(port, said)
+        throw new Error(`redis-server exited with ${this.#child.exitCode}: ${said}`)
       }
+      if (await this.#answersPing()) return
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within ${START_TIMEOUT_MS / 1000} s: ${this.#output.join(' | ')}`)
       await sleep(20)
     }

@@ -34,3 +34,9 @@ export function usedMemoryBytes (text: string): number {
   if (match?.[1] === undefined) throw new Error('INFO memory has no used_memory')
   return Number(match[1])
 }
+
+/** The server's pid, from INFO server (`process_id:1234`); undefined when the text has none. */
+export function processIdOf (text: string): number | undefined {
+  const match = /^process_id:(\d+)/m.exec(text)
+  return match?.[1] === undefined ? undefined : Number(match[1])
+}

@@ -2,7 +2,7 @@
 // WebSocket gate refusals, protocol error replies and close codes, and the error class routes
 // throw. Clients and tests match on codes, never on prose; test/errors.test.ts checks the
 // registry and the README against each other, both ways.
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH } from './accounts/account-rules.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-rules.js'
 
 /**
  * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")
@@ -10,7 +10,7 @@ import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH } from './accounts/account-rul
  */
 export const HTTP_ERRORS = Object.freeze({
   login_failed: { status: 401, message: 'Your login information is incorrect.' },
-  login_form_invalid: { status: 400, message: `Please enter a username and a password (usernames up to ${MAX_USERNAME_LENGTH} characters, passwords up to ${MAX_PASSWORD_LENGTH}).` },
+  login_form_invalid: { status: 400, message: `Please enter a username and a password (usernames up to ${MAX_USERNAME_LENGTH} characters; passwords up to ${MAX_PASSWORD_BYTES} bytes, which is ${MAX_PASSWORD_BYTES} plain ASCII characters or fewer with accents or other scripts).` },
   cross_site_request: { status: 403, message: 'This request came from another site and was refused.' },
   rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.', retryHint: true },
   login_busy: { status: 503, message: 'Too many people are logging in right now. Please try again in a moment.' },

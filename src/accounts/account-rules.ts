@@ -3,10 +3,39 @@
 
 /** Longest username accepted, in characters. */
 export const MAX_USERNAME_LENGTH = 64
-/** Longest password accepted, in characters; longer ones are refused before argon2 runs. */
-export const MAX_PASSWORD_LENGTH = 1024
-/** Shortest password the users CLI sets, in characters (logins accept any non-empty one). */
+/**
+ * Longest password accepted, in bytes of UTF-8: 1,024 ASCII characters, 512 like 'é', 341 CJK,
+ * 256 emoji. The same rule for the users CLI and the login (refused before argon2 runs), chosen
+ * by what the login form can carry: the worst-case form (LOGIN_FORM_WORST_CASE_BYTES) fits
+ * LOGIN_FORM_BODY_LIMIT, so every password the CLI sets can be typed into the form.
+ */
+export const MAX_PASSWORD_BYTES = 1024
+/** Shortest password the users CLI sets, in characters (code points; logins accept any non-empty one). */
 export const MIN_PASSWORD_LENGTH = 8
+
+/** Largest login form body the server reads, in bytes as sent (URL-encoded); more is answered 413. */
+export const LOGIN_FORM_BODY_LIMIT = 4096
+
+/**
+ * The longest login form a browser can send for names and passwords within the rules, in bytes:
+ * `username=…&password=…` with every byte of both fields percent-encoded (3 bytes each). 3,283.
+ */
+export const LOGIN_FORM_WORST_CASE_BYTES = 'username='.length + 3 * MAX_USERNAME_LENGTH + '&password='.length + 3 * MAX_PASSWORD_BYTES
+
+/** The password rule in words, for people (the CLI's refusal and the login form's). */
+export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more, and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (${MAX_PASSWORD_BYTES} plain ASCII characters, fewer with accents or other scripts: 'é' takes 2 bytes, most CJK 3, an emoji 4)`
+
+/** How a password breaks the rule for the users CLI to set it: 'short', 'long', or undefined when it follows it. */
+export function passwordProblem (password: string): 'short' | 'long' | undefined {
+  if (!fitsPasswordLimit(password)) return 'long'
+  if ([...password].length < MIN_PASSWORD_LENGTH) return 'short'
+  return undefined
+}
+
+/** True when `password` is within MAX_PASSWORD_BYTES (the login's check; it sets no minimum). */
+export function fitsPasswordLimit (password: string): boolean {
+  return Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES
+}
 
 /** Usernames: letters, digits, dot, dash, underscore; 1 to MAX_USERNAME_LENGTH characters. */
 const USERNAME_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_USERNAME_LENGTH}}$`)
@@ -17,4 +46,14 @@ export const USERNAME_RULE = `a username is 1 to ${MAX_USERNAME_LENGTH} letters,
 /** True when `username` follows the username rule. */
 export function isValidUsername (username: string): boolean {
   return USERNAME_PATTERN.test(username)
+}
+
+/**
+ * The form in which usernames are compared: `Alice` and `alice` are one account, so no one can
+ * be given a look-alike of another's name. NFKC, then lower case. The rule admits ASCII only, so
+ * today this is ASCII lower case; should it ever admit more, NFKC already folds compatibility
+ * forms (full-width letters), but lower case is not full case folding beyond ASCII.
+ */
+export function canonicalUsername (username: string): string {
+  return username.normalize('NFKC').toLowerCase()
 }

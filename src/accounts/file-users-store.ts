@@ -8,8 +8,8 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import lockfile from 'proper-lockfile'
-import { isValidUsername } from './account-rules.js'
-import { credentialOf, type UserRecord, type UsersStore } from './users-store.js'
+import { canonicalUsername, isValidUsername } from './account-rules.js'
+import { credentialOf, UsernameTakenError, type UserRecord, type UsersStore } from './users-store.js'
 
 /** How long a writer waits for another's lock (about 3 s in all), and when a lock is stale (ms). */
 const LOCK_OPTIONS = { retries: { retries: 15, minTimeout: 20, maxTimeout: 300 }, stale: 10_000 }
@@ -24,10 +24,13 @@ export class UsersFileError extends Error {
   override name = 'UsersFileError'
 }
 
+/** Users by their canonical name (canonicalUsername): one entry per account, however it is spelt. */
+type UsersByName = Map<string, UserRecord>
+
 /** Users in a JSON file. */
 export class FileUsersStore implements UsersStore {
   readonly file: string
-  #users = new Map<string, UserRecord>()
+  #users: UsersByName = new Map()
   readonly #events = new EventEmitter()
   #watching = false
 
@@ -56,36 +59,48 @@ export class FileUsersStore implements UsersStore {
     }
   }
 
-  /** Creates a new users file holding `records`; fails if the file exists. */
+  /** Creates a new users file holding `records`; fails if the file exists or two names differ only in case. */
   static async create (file: string, records: readonly UserRecord[]): Promise<void> {
-    await writeUsersFile(file, new Map(records.map((r) => [r.username, r])), 'wx')
+    const users: UsersByName = new Map()
+    for (const record of records) {
+      const existing = users.get(canonicalUsername(record.username))
+      if (existing !== undefined) throw new UsernameTakenError(existing.username)
+      users.set(canonicalUsername(record.username), record)
+    }
+    await writeUsersFile(file, users, 'wx')
   }
 
   async get (username: string): Promise<UserRecord | undefined> {
-    return this.#users.get(username)
+    return this.#users.get(canonicalUsername(username))
   }
 
   async list (): Promise<readonly string[]> {
-    return [...this.#users.keys()].sort()
+    return [...this.#users.values()].map((record) => record.username).sort()
   }
 
   async put (record: UserRecord): Promise<void> {
     if (!isValidUsername(record.username)) throw new TypeError('invalid username')
-    await this.#change((users) => { users.set(record.username, record) })
+    const key = canonicalUsername(record.username)
+    await this.#change((users) => {
+      const existing = users.get(key)
+      if (existing !== undefined && existing.username !== record.username) throw new UsernameTakenError(existing.username)
+      users.set(key, record)
+    })
   }
 
   async remove (username: string): Promise<boolean> {
     let existed = false
-    await this.#change((users) => { existed = users.delete(username) })
+    await this.#change((users) => { existed = users.delete(canonicalUsername(username)) })
     return existed
   }
 
   async rehash (username: string, expectedHash: string, hash: string): Promise<boolean> {
     let replaced = false
+    const key = canonicalUsername(username)
     await this.#change((users) => {
-      const current = users.get(username)
+      const current = users.get(key)
       if (current?.hash !== expectedHash) return
-      users.set(username, { ...current, hash })
+      users.set(key, { ...current, hash })
       replaced = true
     })
     return replaced
@@ -133,7 +148,7 @@ export class FileUsersStore implements UsersStore {
   }
 
   /** Applies `edit` to the file as it is now, under the lock, then to memory. */
-  async #change (edit: (users: Map<string, UserRecord>) => void): Promise<void> {
+  async #change (edit: (users: UsersByName) => void): Promise<void> {
     // A lock found taken over (stale) is reported, not thrown from a timer (which would crash).
     const release = await lockfile.lock(this.file, { ...LOCK_OPTIONS, onCompromised: (err) => this.#events.emit('reloadError', err) })
     try {
@@ -146,14 +161,18 @@ export class FileUsersStore implements UsersStore {
     }
   }
 
-  /** Takes `next` as the current state, reporting users gone and passwords changed (not rehashed). */
-  #apply (next: Map<string, UserRecord>): void {
+  /**
+   * Takes `next` as the current state, reporting users gone and passwords changed (not rehashed),
+   * by the name they were stored under. An account whose stored spelling changed (another process
+   * wrote `Alice` for `alice`) is reported removed: its sessions carry the old name.
+   */
+  #apply (next: UsersByName): void {
     const before = this.#users
     this.#users = next
-    for (const [username, record] of before) {
-      const now = next.get(username)
-      if (now === undefined) this.#events.emit('removed', username)
-      else if (credentialOf(now) !== credentialOf(record)) this.#events.emit('passwordChanged', username)
+    for (const [key, record] of before) {
+      const now = next.get(key)
+      if (now === undefined || now.username !== record.username) this.#events.emit('removed', record.username)
+      else if (credentialOf(now) !== credentialOf(record)) this.#events.emit('passwordChanged', record.username)
     }
   }
 
@@ -170,7 +189,7 @@ export class FileUsersStore implements UsersStore {
   }
 }
 
-async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
+async function readUsersFile (file: string): Promise<UsersByName> {
   const text = await fsp.readFile(file, 'utf8')
   let content: unknown
   try {
@@ -178,7 +197,7 @@ async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
   } catch {
     throw new UsersFileError(`${file} is not valid JSON`)
   }
-  const users = new Map<string, UserRecord>()
+  const users: UsersByName = new Map()
   const list = (content as Partial<UsersFileContent> | null)?.users
   if ((content as Partial<UsersFileContent> | null)?.version !== 1 || !Array.isArray(list)) {
     throw new UsersFileError(`${file} is not a hero-socket users file (version 1)`)
@@ -190,7 +209,11 @@ async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
         (passwordSetAt !== undefined && !Number.isSafeInteger(passwordSetAt))) {
       throw new UsersFileError(`${file} has an entry that is not a username with an argon2id hash`)
     }
-    users.set(username, passwordSetAt === undefined ? { username, hash } : { username, hash, passwordSetAt })
+    const existing = users.get(canonicalUsername(username))
+    if (existing !== undefined) {
+      throw new UsersFileError(`${file} has two accounts whose names differ only in case (${existing.username}, ${username}); names are compared ignoring case: remove one of them from the file`)
+    }
+    users.set(canonicalUsername(username), passwordSetAt === undefined ? { username, hash } : { username, hash, passwordSetAt })
   }
   return users
 }
@@ -200,7 +223,7 @@ async function readUsersFile (file: string): Promise<Map<string, UserRecord>> {
  * With 'wx' the temp file is hard-linked instead, which fails if the target exists: two first
  * starts at once cannot overwrite each other's file.
  */
-async function writeUsersFile (path_: string, users: ReadonlyMap<string, UserRecord>, flag: 'w' | 'wx' = 'w'): Promise<void> {
+async function writeUsersFile (path_: string, users: UsersByName, flag: 'w' | 'wx' = 'w'): Promise<void> {
   // Through a symlink (a mounted Secret's layout) the file it points to is replaced, not the link.
   const file = flag === 'w' ? await fsp.realpath(path_) : path_
   await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })

@@ -1,8 +1,9 @@
 // The login use case: check a username and password with argon2id (an unknown user costs the
 // same check as a wrong password); make sure the account is still the one checked (the check may
 // have waited in the hashing queue while the user was removed or given a new password); start a
-// new session, ending the one the browser had (an id planted before login is never promoted) and
-// the user's oldest beyond MAX_SESSIONS_PER_USER; and bring a hash made with other costs to the
+// new session under the account's stored name (names are compared ignoring case), ending the one
+// the browser had (an id planted before login is never promoted) and the user's oldest beyond
+// MAX_SESSIONS_PER_USER; and bring a hash made with other costs to the
 // configured ones, so every account's check takes the same time. HTTP stays in the route.
 import type { Session, SessionStore } from '../sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
@@ -29,11 +30,13 @@ export interface LoginAttempt {
 }
 
 /**
- * `failed`: says nothing about why (unknown user or wrong password). `busy`: the password could
- * not be checked now (too many checks waiting). `ok`: carries the new session.
+ * `failed`: the answer says nothing about why; `account` is for the log only: the stored name of
+ * the account whose password did not match, or undefined when no account has the name given (never
+ * the name given: a password typed into the username field must not reach the logs). `busy`: the
+ * password could not be checked now (too many checks waiting). `ok`: carries the new session.
  */
 export type LoginOutcome =
-  | { readonly outcome: 'failed' }
+  | { readonly outcome: 'failed', readonly account: string | undefined }
   | { readonly outcome: 'busy' }
   | { readonly outcome: 'ok', readonly id: string, readonly session: Session }
 
@@ -42,8 +45,8 @@ export type LoginOutcome =
  * @throws StoreUnavailableError when a shared session store cannot answer
  */
 export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Promise<LoginOutcome> {
-  const { username, password } = attempt
-  const user = isValidUsername(username) ? await deps.users.get(username) : undefined
+  const { password } = attempt
+  const user = isValidUsername(attempt.username) ? await deps.users.get(attempt.username) : undefined
   let ok: boolean
   try {
     ok = await deps.hasher.verify(user?.hash, password)
@@ -51,10 +54,13 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
     if (err instanceof HashingBusyError) return { outcome: 'busy' }
     throw err
   }
-  if (!ok || user === undefined) return { outcome: 'failed' }
+  if (user === undefined) return { outcome: 'failed', account: undefined }
+  // From here on, the account's stored name: `ALICE` logs in as alice, one account whatever the case.
+  const { username } = user
+  if (!ok) return { outcome: 'failed', account: username }
   // The check may have waited: the account must still hold the password that was checked.
   const now = await deps.users.get(username)
-  if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed' }
+  if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed', account: username }
   const { id, session } = await deps.sessions.create(username, credentialTag(now))
   if (attempt.previousSessionId !== undefined) {
     try {

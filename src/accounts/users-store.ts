@@ -2,12 +2,28 @@
 // (file-users-store.ts) is the default; any other backend implements the same contract, which
 // test/accounts/users-store-contract.ts checks.
 //
+// Names: an account is found by its name compared case-insensitively (canonicalUsername in
+// account-rules.ts), so `Alice` and `alice` are the same account. The record keeps the name as
+// it was first given; that stored name is the one a session carries, and the one every per-user
+// key (sessions, socket slots, events) is made of.
+//
 // Failure: every method may be asynchronous and may reject (storage unreadable, unreachable,
 // full). A caller that reads (`get`, `list`) treats a rejection as "cannot tell": a login fails
 // closed (an error answer, never a session). A caller that writes (`put`, `remove`) reports the
 // failure and the store keeps its previous state: a write is applied whole or not at all.
 
 import { createHash } from 'node:crypto'
+
+/** Thrown by put when another account's name differs from the new one only in case (or NFKC form). */
+export class UsernameTakenError extends Error {
+  override name = 'UsernameTakenError'
+  /** The name the existing account is stored under. */
+  readonly existing: string
+  constructor (existing: string) {
+    super(`a user ${existing} exists (usernames are compared ignoring case)`)
+    this.existing = existing
+  }
+}
 
 export interface UserRecord {
   readonly username: string
@@ -38,16 +54,18 @@ export function credentialTag (record: UserRecord): string {
 
 /** What callers need from an accounts store. */
 export interface UsersStore {
-  /** The account named exactly `username` (case-sensitive), or undefined when there is none. */
+  /** The account whose name equals `username` ignoring case (canonicalUsername), or undefined. */
   get (username: string): Promise<UserRecord | undefined>
-  /** Every username, sorted. */
+  /** Every username as stored, sorted. */
   list (): Promise<readonly string[]>
   /**
-   * Adds the user, or replaces the hash of an existing one. Rejects a username that breaks the
-   * account rules (account-rules.ts) with a TypeError, before anything is written.
+   * Adds the user, or replaces the hash of the existing one of exactly that name. Rejects a
+   * username that breaks the account rules (account-rules.ts) with a TypeError, and one that
+   * differs from an existing account's name only in case with UsernameTakenError, before anything
+   * is written (the check and the write are one step: two writers cannot both add a look-alike).
    */
   put (record: UserRecord): Promise<void>
-  /** Removes the user; resolves true when it existed. */
+  /** Removes the user (named ignoring case); resolves true when it existed. */
   remove (username: string): Promise<boolean>
   /**
    * Replaces the user's hash with `hash` (the same password at the configured costs) only if it is
@@ -55,7 +73,7 @@ export interface UsersStore {
    */
   rehash (username: string, expectedHash: string, hash: string): Promise<boolean>
   /**
-   * Calls `listener` with the username whenever the store learns that a user is gone: removed
+   * Calls `listener` with the stored username whenever the store learns that a user is gone: removed
    * through this instance, or by someone else (another process rewriting the backing storage).
    * Returns an unsubscribe function.
    */

@@ -1,8 +1,9 @@
 // The users CLI: `add <name>` (password from stdin when piped, prompted without echo on a
 // terminal), `remove <name>`, `list`. Writes the users file a running server watches.
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_RULE, isValidUsername } from '../accounts/account-rules.js'
+import { PASSWORD_RULE, USERNAME_RULE, isValidUsername, passwordProblem } from '../accounts/account-rules.js'
 import { FileUsersStore, UsersFileError } from '../accounts/file-users-store.js'
 import { PasswordHasher } from '../accounts/password-hasher.js'
+import { UsernameTakenError } from '../accounts/users-store.js'
 import { ConfigError, loadConfig } from '../config/config.js'
 
 const USAGE = 'usage: npm run users -- add <name> | remove <name> | list'
@@ -71,26 +72,27 @@ async function run (args: string[]): Promise<void> {
 
   if (command === 'add') {
     const password = await readPassword()
-    if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`)
-    if (password.length > MAX_PASSWORD_LENGTH) throw new CliError(`the password must be at most ${MAX_PASSWORD_LENGTH} characters`)
+    const problem = passwordProblem(password)
+    if (problem !== undefined) throw new CliError(`the password is too ${problem}: ${PASSWORD_RULE}`)
     const hash = await new PasswordHasher(config.argon2).hash(password)
     if (!await FileUsersStore.exists(config.usersFile)) await FileUsersStore.create(config.usersFile, [])
     const store = await FileUsersStore.open(config.usersFile)
     const existed = await store.get(name) !== undefined
+    // The store refuses a look-alike of an existing name (`Alice` beside `alice`) under its lock.
     await store.put({ username: name, hash, passwordSetAt: Date.now() })
     process.stdout.write(`${existed ? 'updated' : 'added'} ${name}\n`)
     return
   }
-  const exists = await FileUsersStore.exists(config.usersFile)
-  const removed = exists && await (await FileUsersStore.open(config.usersFile)).remove(name)
-  if (!removed) throw new CliError(`no user ${name}`)
-  process.stdout.write(`removed ${name}\n`)
+  const store = await FileUsersStore.exists(config.usersFile) ? await FileUsersStore.open(config.usersFile) : undefined
+  const stored = (await store?.get(name))?.username
+  if (store === undefined || stored === undefined || !await store.remove(stored)) throw new CliError(`no user ${name}`)
+  process.stdout.write(`removed ${stored}\n`)
 }
 
 try {
   await run(process.argv.slice(2))
 } catch (err) {
-  if (err instanceof CliError || err instanceof ConfigError || err instanceof UsersFileError) {
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof UsersFileError || err instanceof UsernameTakenError) {
     process.stderr.write(`users: ${err.message}\n`)
     process.exit(2)
   }

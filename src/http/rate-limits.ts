@@ -3,9 +3,11 @@
 // the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
 // makes the request fail with 503 store_unavailable (fail closed), not pass uncounted. Without
 // it, our LocalRateLimitStore counts them on the monotonic clock (local-rate-limit-store.ts).
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { canonicalUsername } from '../accounts/account-rules.js'
 import type { Config } from '../config/config.js'
 import { HttpError } from '../errors.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
@@ -100,6 +102,15 @@ function limiter (check: ReturnType<FastifyInstance['createRateLimit']>): (reque
 }
 
 /**
+ * What the per-username limit counts a name by: its canonical form (`ALICE` spends alice's budget),
+ * hashed, so what someone typed into the username field (a password, often) is not kept in plain
+ * in the counters' keys (in Redis, shared). Unkeyed, as every instance must count the same key.
+ */
+function loginNameKey (username: string): string {
+  return createHash('sha256').update(canonicalUsername(username)).digest('base64url').slice(0, 22)
+}
+
+/**
  * The per username-and-IP login limit, as a preHandler: guessing one user's password is slowed
  * down, while an attacker elsewhere cannot lock the real user out. createRateLimit, not
  * rateLimit(): the plugin runs one rateLimit hook per request, so a second one after the per-IP
@@ -110,6 +121,6 @@ export function loginUserLimit (app: FastifyInstance, config: Config, usernameOf
   return limiter(app.createRateLimit({
     max: config.loginRateLimit.userMax,
     timeWindow: config.loginRateLimit.windowMs,
-    keyGenerator: (request) => `login:${request.client.key}:${usernameOf(request).toLowerCase()}`
+    keyGenerator: (request) => `login:${request.client.key}:${loginNameKey(usernameOf(request))}`
   }))
 }

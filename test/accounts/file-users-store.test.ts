@@ -1,10 +1,11 @@
 // FileUsersStore: the users-store contract, then what is its own: owner-only atomic writes,
-// refusing a broken or foreign file, keeping the last good state on a bad reload, and the watcher.
+// refusing a broken or foreign file (or one with look-alike names), keeping the last good state on a bad reload, and the watcher.
 import t, { type Test } from 'tap'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { FileUsersStore, UsersFileError } from '../../src/accounts/file-users-store.js'
+import { UsernameTakenError } from '../../src/accounts/users-store.js'
 import { hashFor } from '../helpers/test-server.js'
 import { usersStoreContract } from './users-store-contract.js'
 
@@ -62,12 +63,17 @@ t.test('a missing, broken or foreign file is refused when opening', async (t) =>
     'not-json.json': '{',
     'wrong-version.json': JSON.stringify({ version: 2, users: [] }),
     'bcrypt.json': JSON.stringify({ version: 1, users: [{ username: 'alice', hash: '$2b$10$abcdefghijklmnopqrstuv' }] }),
-    'bad-name.json': JSON.stringify({ version: 1, users: [{ username: 'al ice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }] })
+    'bad-name.json': JSON.stringify({ version: 1, users: [{ username: 'al ice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }] }),
+    'look-alikes.json': JSON.stringify({ version: 1, users: ['alice', 'Alice'].map((username) => ({ username, hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' })) })
   })
   await t.rejects(FileUsersStore.open(path.join(dir, 'missing.json')), { code: 'ENOENT' })
-  for (const name of ['not-json.json', 'wrong-version.json', 'bcrypt.json', 'bad-name.json']) {
+  for (const name of ['not-json.json', 'wrong-version.json', 'bcrypt.json', 'bad-name.json', 'look-alikes.json']) {
     await t.rejects(FileUsersStore.open(path.join(dir, name)), UsersFileError, name)
   }
+  await t.rejects(FileUsersStore.open(path.join(dir, 'look-alikes.json')), /two accounts whose names differ only in case \(alice, Alice\)/, 'says which two')
+  const hash = await hashFor('password-one')
+  await t.rejects(FileUsersStore.create(path.join(dir, 'new.json'), [{ username: 'bob', hash }, { username: 'BOB', hash }]), UsernameTakenError, 'create refuses look-alikes too')
+  t.notOk(fs.existsSync(path.join(dir, 'new.json')), 'and writes nothing')
 })
 
 t.test('reload reports removed users; a broken file keeps the last good state', async (t) => {

@@ -175,3 +175,24 @@ function failSessionStore (server: TestServer, step: 'create' | 'destroy' | 'lis
   }) as never
   return () => { store[step] = real as never }
 }
+
+t.test('a name in any case logs in to the one account: the session, the per-user limits and the slots are alice\'s', async (t) => {
+  const server = await startTestServer(t, { MAX_SESSIONS_PER_USER: '2', WS_MAX_CONNECTIONS_PER_USER: '1' })
+  const ends = recordSessionEnds(server)
+  const first = await server.login('ALICE')
+  server.clock.advance(1000)
+  const second = await server.login('Alice')
+  t.same((await server.sessions.listUser(TEST_USER.username)).map((s) => s.username), ['alice', 'alice'], 'both sessions are alice\'s, by her stored name')
+  t.equal((await server.sessions.listUser('ALICE')).length, 0, 'no session under the name as typed')
+  t.equal(server.logs.entries().filter((e) => e.event === 'login_succeeded' && e.username === 'alice').length, 2, 'the log names alice')
+
+  const socket = await HeroClient.open(t, server, second)
+  await socket.next()
+  const refused = await HeroClient.open(t, server, first).then(() => 'open', (err: Error) => err.message)
+  t.match(refused, /429/, 'WS_MAX_CONNECTIONS_PER_USER counts both spellings as one user')
+
+  server.clock.advance(1000)
+  await server.login('aLiCe')
+  t.equal(await sessionCount(server), 2, 'MAX_SESSIONS_PER_USER counts every spelling as one user')
+  t.match(ends, [{ session: { username: 'alice' }, reason: 'session_limit' }], 'the oldest (the ALICE login) was ended')
+})

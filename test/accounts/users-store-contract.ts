@@ -1,7 +1,7 @@
 // The contract every UsersStore keeps (src/accounts/users-store.ts), as one suite that each
 // implementation's test runs with its own factory.
 import type { Test } from 'tap'
-import type { UsersStore } from '../../src/accounts/users-store.js'
+import { UsernameTakenError, type UsersStore } from '../../src/accounts/users-store.js'
 import { hashFor } from '../helpers/test-server.js'
 
 /** Makes a fresh, empty store and registers its teardown on `t`. */
@@ -9,16 +9,18 @@ export type UsersStoreFactory = (t: Test) => Promise<UsersStore>
 
 /** Registers the contract's tests on `t` for the store `factory` makes. */
 export function usersStoreContract (t: Test, factory: UsersStoreFactory): void {
-  t.test('put, get and list; names are exact and case-sensitive', async (t) => {
+  t.test('put, get and list; a name is found ignoring case and stays as first given', async (t) => {
     const store = await factory(t)
     const hash = await hashFor('password-one')
     t.same(await store.list(), [])
     await store.put({ username: 'bob', hash })
-    await store.put({ username: 'alice', hash })
-    t.same(await store.list(), ['alice', 'bob'], 'sorted')
-    t.same(await store.get('alice'), { username: 'alice', hash })
-    t.equal(await store.get('Alice'), undefined)
+    await store.put({ username: 'Alice', hash })
+    t.same(await store.list(), ['Alice', 'bob'], 'sorted, as stored')
+    t.same(await store.get('Alice'), { username: 'Alice', hash })
+    t.same(await store.get('alice'), { username: 'Alice', hash }, 'found ignoring case, with the stored name')
+    t.same(await store.get('ALICE'), { username: 'Alice', hash })
     t.equal(await store.get('alice '), undefined)
+    t.same(await store.get('ａｌｉｃｅ'), { username: 'Alice', hash }, 'compared NFKC-normalised: full-width letters are the same name')
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) t.equal(await store.get(name), undefined, `${name} is no user`)
   })
 
@@ -32,6 +34,36 @@ export function usersStoreContract (t: Test, factory: UsersStoreFactory): void {
     await store.put({ username: 'alice', hash: await hashFor('password-two') })
     t.same(changed, ['alice'])
     t.equal((await store.get('alice'))?.hash, await hashFor('password-two'))
+  })
+
+  t.test('a look-alike of an existing name (another case) is refused with UsernameTakenError and nothing changes', async (t) => {
+    const store = await factory(t)
+    const changed: string[] = []
+    store.onPasswordChanged((name) => changed.push(name))
+    await store.put({ username: 'alice', hash: await hashFor('password-one') })
+    for (const username of ['Alice', 'ALICE', 'aLiCe']) {
+      const refused = await store.put({ username, hash: await hashFor('password-two') }).catch((err: unknown) => err)
+      t.type(refused, UsernameTakenError, `${username} is refused`)
+      t.equal((refused as UsernameTakenError).existing, 'alice', 'the error names the existing account')
+    }
+    t.same(await store.list(), ['alice'])
+    t.equal((await store.get('alice'))?.hash, await hashFor('password-one'), 'alice keeps her password')
+    t.same(changed, [])
+    await store.put({ username: 'alice', hash: await hashFor('password-two') })
+    t.same(changed, ['alice'], 'the same name exactly still sets a new password')
+  })
+
+  t.test('remove and rehash find the account ignoring case; listeners hear the stored name', async (t) => {
+    const store = await factory(t)
+    const removed: string[] = []
+    store.onRemoved((name) => removed.push(name))
+    const hash = await hashFor('password-one')
+    await store.put({ username: 'Alice', hash, passwordSetAt: 1 })
+    t.equal(await store.rehash('ALICE', hash, await hashFor('password-one, rehashed')), true)
+    t.equal((await store.get('Alice'))?.hash, await hashFor('password-one, rehashed'))
+    t.equal(await store.remove('alice'), true)
+    t.same(removed, ['Alice'])
+    t.same(await store.list(), [])
   })
 
   t.test('remove answers whether the user existed and reports it once', async (t) => {

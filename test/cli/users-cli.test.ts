@@ -5,7 +5,9 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { builtFile, postLogin, runNode, sessionCount } from '../helpers/http.js'
+import { MAX_USERNAME_LENGTH } from '../../src/accounts/account-rules.js'
+import { builtFile, countVerifies, postLogin, runNode, sessionCount } from '../helpers/http.js'
+import { waitUntil } from '../helpers/hero-client.js'
 import { hashFor, startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 const CLI = builtFile('dist/src/cli/users-cli.js')
@@ -52,6 +54,25 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   t.equal(fs.statSync(file).mode & 0o777, 0o600)
 })
 
+t.test('no look-alike accounts: add Alice beside alice is refused; remove and update find alice in any case', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  t.equal((await users(file, ['add', 'alice'], BOB_PASSWORD)).code, 0)
+  const before = fs.readFileSync(file, 'utf8')
+  for (const name of ['Alice', 'ALICE']) {
+    const refused = await users(file, ['add', name], 'another long password')
+    t.equal(refused.code, 2, `${name}: exit code 2`)
+    t.match(refused.stderr, /^users: a user alice exists \(usernames are compared ignoring case\)/, `${name}: says which account is in the way`)
+    t.equal(refused.stdout, '')
+  }
+  t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
+  t.equal((await users(file, ['list'])).stdout, 'alice\n')
+  t.equal((await users(file, ['add', 'alice'], 'another long password')).stdout, 'updated alice\n', 'the exact name still updates')
+  const removed = await users(file, ['remove', 'ALICE'])
+  t.equal(removed.code, 0, removed.stderr)
+  t.equal(removed.stdout, 'removed alice\n', 'remove finds alice, and names her as stored')
+  t.equal((await users(file, ['list'])).stdout, '')
+})
+
 t.test('list without a users file prints nothing and creates nothing', async (t) => {
   const file = path.join(t.testdir({}), 'users.json')
   const listed = await users(file, ['list'])
@@ -64,8 +85,10 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
   { name: 'a bad username', args: ['add', 'bad name!'], stdin: BOB_PASSWORD, message: /username is 1 to 64/ },
   { name: 'a 65-character username', args: ['add', 'b'.repeat(65)], stdin: BOB_PASSWORD, message: /username is 1 to 64/ },
   { name: 'an unknown user', args: ['remove', 'carol'], message: /no user carol/ },
-  { name: 'a short password', args: ['add', 'bob'], stdin: 'short\n', message: /at least 8 characters/ },
-  { name: 'a password over 1024 characters', args: ['add', 'bob'], stdin: 'p'.repeat(1025), message: /at most 1024/ },
+  { name: 'a short password', args: ['add', 'bob'], stdin: 'short\n', message: /too short: a password is 8 characters or more/ },
+  { name: 'a password over 1024 characters', args: ['add', 'bob'], stdin: 'p'.repeat(1025), message: /too long: .*at most 1024 bytes in UTF-8/ },
+  { name: 'a password over 1024 bytes (257 emoji)', args: ['add', 'bob'], stdin: '😀'.repeat(257), message: /too long: .*at most 1024 bytes in UTF-8/ },
+  { name: 'a password of 7 emoji (14 UTF-16 units)', args: ['add', 'bob'], stdin: '😀'.repeat(7), message: /too short: a password is 8 characters or more/ },
   { name: 'no command', args: [], message: /usage/ },
   { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
   { name: 'extra arguments', args: ['add', 'bob', 'carol'], message: /usage/ }
@@ -113,6 +136,30 @@ t.test('a user added by the CLI can log in to a running server watching the file
   t.equal(await sessionCount(server, 'bob'), 1)
   t.equal((await postLogin(server)).status, 303, 'alice still logs in')
   t.same((await users(server.usersFile, ['list'])).stdout, `${TEST_USER.username}\nbob\n`)
+})
+
+t.test('every password the CLI sets can log in: non-ASCII passwords at the bound log in through the form; one past it both refuse', async (t) => {
+  const server = await startTestServer(t)
+  const verifies = countVerifies(server)
+  // The longest name with the longest password of each width: the worst case the form must carry.
+  const cases = [['é', 512], ['漢', 341], ['😀', 256]].map(([char, count], i) => ({ name: `${'w'.repeat(MAX_USERNAME_LENGTH - 1)}${i}`, char: String(char), count: Number(count) }))
+  for (const { name, char, count } of cases) {
+    const added = await users(server.usersFile, ['add', name], char.repeat(count))
+    t.equal(added.code, 0, `${count} × ${char} (${Buffer.byteLength(char.repeat(count))} bytes) is set: ${added.stderr}`)
+    const past = await users(server.usersFile, ['add', `past${count}`], char.repeat(count + 1))
+    t.equal(past.code, 2, `${count + 1} × ${char} is refused by the CLI`)
+    t.match(past.stderr, /at most 1024 bytes in UTF-8/, 'saying what the limit is')
+  }
+  await waitUntil(async () => (await server.users.list()).length === 1 + cases.length, 'the server to read the new users')
+  for (const { name, char, count } of cases) {
+    const res = await postLogin(server, name, char.repeat(count))
+    t.equal(res.status, 303, `${count} × ${char}: logs in through the form`)
+    t.equal(await sessionCount(server, name), 1)
+    const past = await postLogin(server, name, char.repeat(count + 1))
+    t.equal(past.status, 400, `${count + 1} × ${char}: refused by the login`)
+    t.match(await past.text(), 'passwords up to 1024 bytes', 'saying what the limit is')
+  }
+  t.equal(verifies.calls, cases.length, 'argon2 ran for the logins at the bound only')
 })
 
 t.test('two CLI runs at once (add one user while removing another) never lose either change', async (t) => {

@@ -9,7 +9,6 @@ import path from 'node:path'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
-import { freeLoopbackPort } from '../../bench/free-port.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { waitUntil } from '../helpers/hero-client.js'
@@ -32,6 +31,21 @@ async function instanceOf (instances: readonly ServerProcess[], action: () => Pr
   return instances.findIndex((instance, i) => opened(instance) > (before[i] ?? 0))
 }
 
+/** The two instances' ports, as each reported it (they listen on port 0). */
+function portsOf (instances: readonly ServerProcess[]): [number, number] {
+  const [first, second] = instances
+  if (first === undefined || second === undefined) throw new Error('two instances expected')
+  return [first.port, second.port]
+}
+
+/** The port of an instance's operators' listener (METRICS_PORT=0), from its operators_listening line. */
+function operatorsPort (instance: ServerProcess): number {
+  const line = instance.stdout().split('\n').find((l) => l.includes('"event":"operators_listening"'))
+  const url = line === undefined ? undefined : (JSON.parse(line) as { url?: string }).url
+  if (url === undefined) throw new Error(`no operators_listening line: ${instance.stdout()}`)
+  return Number(new URL(url).port)
+}
+
 async function connected (page: Page): Promise<void> {
   await page.locator('#status[data-state="connected"]').waitFor()
 }
@@ -46,11 +60,12 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
-  const [nginxPort, port1, port2] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()]
-  const origin = `https://127.0.0.1:${nginxPort}`
-  const instances = await Promise.all([port1, port2].map(async (port, i) => await startServerProcess({
+  // nginx binds its port first (nginx cannot listen on port 0); the instances, on ports of their own, then allow its origin.
+  const nginx = await Nginx.start(t)
+  const origin = nginx.url
+  const instances = await Promise.all([0, 1].map(async (i) => await startServerProcess({
     ...instanceEnv(),
-    PORT: String(port),
+    PORT: '0',
     METRICS_PORT: '0',
     METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
@@ -60,7 +75,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
     DATA_DIR: path.join(dir, `data-${i}`)
   }, t)))
   t.match(instances[0]?.stdout(), /TLS is OFF/, 'the instances run plain HTTP, and say so')
-  const nginx = await Nginx.start(t, { port: nginxPort, upstreams: [port1, port2] })
+  await nginx.route(portsOf(instances))
   const browser = await launchBrowser(t)
   const { context, problems } = await newWatchedContext(browser)
   t.teardown(() => context.close())
@@ -155,13 +170,12 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
-  const [nginxPort, port1, port2, metrics1, metrics2] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()])
-  const metricsPorts = [metrics1, metrics2]
-  const origin = `https://127.0.0.1:${nginxPort}`
-  await Promise.all([port1, port2].map(async (port, i) => await startServerProcess({
+  const nginx = await Nginx.start(t)
+  const origin = nginx.url
+  const instances = await Promise.all([0, 1].map(async (i) => await startServerProcess({
     ...instanceEnv(),
-    PORT: String(port),
-    METRICS_PORT: String(metricsPorts[i]),
+    PORT: '0',
+    METRICS_PORT: '0',
     METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
     REDIS_URL: redis.url,
@@ -169,7 +183,8 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
     USERS_FILE: usersFile,
     DATA_DIR: path.join(dir, `data-${i}`)
   }, t)))
-  const nginx = await Nginx.start(t, { port: nginxPort, upstreams: [port1, port2] })
+  const metricsPorts = instances.map(operatorsPort)
+  await nginx.route(portsOf(instances))
   const browser = await launchBrowser(t)
   const { context, problems } = await newWatchedContext(browser)
   t.teardown(() => context.close())

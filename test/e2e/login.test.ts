@@ -1,7 +1,9 @@
 // The login page in Debian's Chromium: the form works with mouse and keyboard, failures and
-// notices show, the page fits a phone, and no page breaks the CSP or logs an error.
+// notices show, a password at the length limit in another script logs in, the page fits a phone, and no page breaks the CSP or logs an error.
 import t from 'tap'
 import { clearProblems, launchBrowser, loginThroughForm, newWatchedContext, saveScreenshot } from '../helpers/browser.js'
+import { waitUntil } from '../helpers/hero-client.js'
+import { builtFile, runNode } from '../helpers/http.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 t.test('login page', async (t) => {
@@ -67,6 +69,32 @@ t.test('login page', async (t) => {
     t.equal(await page.title(), 'Heroes · hero-socket')
     const cookie = (await context.cookies()).find((c) => c.name === '__Host-sid')
     t.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict', 'session cookie is HttpOnly, Secure, SameSite=Strict')
+    t.same(problems.pageErrors, [])
+    t.same(problems.cspViolations, [])
+  })
+
+  t.test('a 1024-byte non-ASCII password set with the users CLI logs in through the form; one byte more shows the limit', async (t) => {
+    const password = '漢'.repeat(340) + 'éé' // 1020 + 4 bytes of UTF-8: exactly the limit
+    const added = await runNode(builtFile('dist/src/cli/users-cli.js'), ['add', 'kanji'], { USERS_FILE: server.usersFile }, password)
+    t.equal(added.code, 0, added.stderr)
+    await waitUntil(async () => await server.users.get('kanji') !== undefined, 'the server to read the new user')
+    const { context, problems } = await newWatchedContext(browser)
+    t.teardown(() => context.close())
+    const page = await context.newPage()
+    await page.goto(`${base}/login`)
+    await page.fill('#username', 'kanji')
+    await page.fill('#password', `${password}x`)
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${base}/login` && r.request().method() === 'POST'),
+      page.click('button[type="submit"]')
+    ])
+    t.equal(refused.status(), 400, 'one byte past the limit: refused')
+    const notice = page.locator('#login-notice')
+    await notice.waitFor()
+    t.match(await notice.textContent(), 'passwords up to 1024 bytes', 'the page says what the limit is')
+    await loginThroughForm(page, base, 'kanji', password)
+    t.equal(await page.title(), 'Heroes · hero-socket', 'at the limit: logged in')
+    t.same(problems.consoleErrors.filter((e) => !/status of 400/.test(e)), [], 'no console error but the 400 document')
     t.same(problems.pageErrors, [])
     t.same(problems.cspViolations, [])
   })

@@ -1,9 +1,13 @@
 // A server restart seen from a live hero page in Chromium: the socket closes with 1001, the
 // page says the server is restarting and counts down, keeps backing off while nothing listens,
 // and reconnects on its own when the server is back on the same port. When the restart lost
-// the session (an in-memory store), the refused handshake sends the page to the login page.
+// the session (an in-memory store), the refused handshake sends the page to the login page. A
+// restart whose port was taken in the meantime tries again on the same port (bounded).
+import { once } from 'node:events'
+import net, { type AddressInfo } from 'node:net'
 import t from 'tap'
 import { connectedPage, launchBrowser, recordStatuses } from '../helpers/browser.js'
+import { postLogin } from '../helpers/http.js'
 import { freshSessionStore, restartTestServer, startTestServer } from '../helpers/test-server.js'
 
 t.test('the hero page survives a server restart', async (t) => {
@@ -41,4 +45,23 @@ t.test('the hero page survives a server restart', async (t) => {
     t.equal(await page.locator('#login-notice').textContent(), 'Your session has ended. Please log in again.')
     t.ok(server.logs.entries().some((e) => e.event === 'ws_rejected' && e.reason === 'session_invalid'), 'the gate refused the old session; the page asked GET / and gave up')
   })
+})
+
+t.test('a restart whose port someone took in between tries again and comes back on the same port', async (t) => {
+  const server = await startTestServer(t)
+  const squatter = net.createServer()
+  let taken = 0
+  const restarted = await restartTestServer(t, server, {
+    async beforeListen () {
+      squatter.listen(server.port, '127.0.0.1')
+      await once(squatter, 'listening')
+    },
+    onPortTaken () {
+      // Freed only once the restart has met it: the retry, not luck, brings the server back.
+      if (++taken === 1) squatter.close()
+    }
+  })
+  t.equal(taken, 1, 'the restart found its port taken once')
+  t.equal((restarted.app.server.address() as AddressInfo).port, server.port, 'listening on the same port')
+  t.equal((await postLogin(restarted)).status, 303, 'and serves on it')
 })

@@ -1,10 +1,12 @@
 // Debian's nginx (installed by .ci/run) running deploy/nginx/hero-socket.conf for one test: the
 // deployment file as shipped, with only the lines marked "test:" pointed at the test's own ports
-// and certificate, inside a main configuration that keeps every file in a temp folder.
+// and certificate, inside a main configuration that keeps every file in a temp folder. nginx
+// cannot listen on port 0: its port is picked, and picked again when nginx finds it taken.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { PortInUseError, startOnFreePort, type PortPicker } from '../../bench/free-port.js'
 import { ROOT } from './http.js'
 import { testCredentials, type Teardown } from './test-server.js'
 
@@ -14,19 +16,27 @@ const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((file) => fs.existsSync
 export const DEPLOY_CONF = path.join(ROOT, 'deploy', 'nginx', 'hero-socket.conf')
 
 export interface NginxOptions {
-  /** Loopback port nginx listens on (TLS). */
-  readonly port: number
-  /** The instances' ports, in the order of the upstream's servers. */
-  readonly upstreams: readonly [number, number]
+  /**
+   * The instances' ports, in the order of the upstream's servers. Left out, nginx starts with no
+   * instance (every request 502) until route() names them: nginx can then bind its port, which
+   * the instances' ALLOWED_ORIGINS must name, before they start on ports of their own choosing.
+   */
+  readonly upstreams?: readonly [number, number]
+  /** Where nginx's port comes from (tests take the first one to show the retry); default freeLoopbackPort. */
+  readonly pickPort?: PortPicker
 }
 
-/** The deployment file with its "test:" lines set for this run. */
-export function renderDeployConf (options: NginxOptions, certFile: string, keyFile: string): string {
+/** An upstream server nobody is sent to: the shape nginx needs before the instances exist. */
+const NO_UPSTREAM = '127.0.0.1:9 down'
+
+/** The deployment file with its "test:" lines set for this run: nginx on `port`. */
+export function renderDeployConf (port: number, upstreams: readonly [number, number] | undefined, certFile: string, keyFile: string): string {
   const text = fs.readFileSync(DEPLOY_CONF, 'utf8')
+  const upstream = (i: 0 | 1): string => upstreams === undefined ? NO_UPSTREAM : `127.0.0.1:${upstreams[i]}`
   const replacements: ReadonlyArray<[RegExp, string]> = [
-    [/^(\s*)server 127\.0\.0\.1:\d+ (.*)# test: instance 1$/m, `$1server 127.0.0.1:${options.upstreams[0]} $2`],
-    [/^(\s*)server 127\.0\.0\.1:\d+ (.*)# test: instance 2$/m, `$1server 127.0.0.1:${options.upstreams[1]} $2`],
-    [/^(\s*)listen \d+ ssl;\s*# test: listen$/m, `$1listen 127.0.0.1:${options.port} ssl;`],
+    [/^(\s*)server 127\.0\.0\.1:\d+ (.*)# test: instance 1$/m, `$1server ${upstream(0)} $2`],
+    [/^(\s*)server 127\.0\.0\.1:\d+ (.*)# test: instance 2$/m, `$1server ${upstream(1)} $2`],
+    [/^(\s*)listen \d+ ssl;\s*# test: listen$/m, `$1listen 127.0.0.1:${port} ssl;`],
     [/^(\s*)ssl_certificate\s+\S+;\s*# test: certificate$/m, `$1ssl_certificate ${certFile};`],
     [/^(\s*)ssl_certificate_key\s+\S+;\s*# test: key$/m, `$1ssl_certificate_key ${keyFile};`]
   ]
@@ -38,67 +48,132 @@ export function renderDeployConf (options: NginxOptions, certFile: string, keyFi
   return rendered
 }
 
+/** The main configuration around the deployment file: every file nginx writes in `dir`. */
+function mainConf (dir: string): string {
+  return [
+    // As root, workers would otherwise switch to nobody and could not write the temp folders.
+    ...(process.getuid?.() === 0 ? ['user root;'] : []),
+    'worker_processes 1;',
+    'daemon off;',
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log warn;`,
+    'events { worker_connections 512; }',
+    'http {',
+    `  access_log ${dir}/access.log;`,
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${name}_temp_path ${dir}/${name};`),
+    `  include ${dir}/hero-socket.conf;`,
+    '}',
+    ''
+  ].join('\n')
+}
+
 /** A running nginx; stopped at teardown. */
 export class Nginx {
   readonly url: string
+  readonly port: number
   readonly dir: string
   readonly #process: ChildProcess
+  readonly #stderr: () => string
 
-  private constructor (url: string, dir: string, child: ChildProcess) {
-    this.url = url
+  private constructor (port: number, dir: string, child: ChildProcess, stderr: () => string) {
+    this.url = `https://127.0.0.1:${port}`
+    this.port = port
     this.dir = dir
     this.#process = child
+    this.#stderr = stderr
   }
 
-  /** Starts nginx with the deployment file and waits until it answers over TLS. */
-  static async start (t: Teardown, options: NginxOptions): Promise<Nginx> {
+  /**
+   * Starts nginx with the deployment file on a port of its own (another one when nginx finds it
+   * taken) and waits until it answers over TLS (with `upstreams`, until /healthz answers 200).
+   */
+  static async start (t: Teardown, options: NginxOptions = {}): Promise<Nginx> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-nginx-'))
-    const { cert, key } = await testCredentials()
-    const certFile = path.join(dir, 'cert.pem')
-    const keyFile = path.join(dir, 'key.pem')
-    fs.writeFileSync(certFile, cert)
-    fs.writeFileSync(keyFile, key, { mode: 0o600 })
-    fs.writeFileSync(path.join(dir, 'hero-socket.conf'), renderDeployConf(options, certFile, keyFile))
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), [
-      // As root, workers would otherwise switch to nobody and could not write the temp folders.
-      ...(process.getuid?.() === 0 ? ['user root;'] : []),
-      'worker_processes 1;',
-      'daemon off;',
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log warn;`,
-      'events { worker_connections 512; }',
-      'http {',
-      `  access_log ${dir}/access.log;`,
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${name}_temp_path ${dir}/${name};`),
-      `  include ${dir}/hero-socket.conf;`,
-      '}',
-      ''
-    ].join('\n'))
-    const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-    const nginx = new Nginx(`https://127.0.0.1:${options.port}`, dir, child)
+    const stops: Array<() => Promise<void>> = []
     t.teardown(async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        await exited
-      }
+      for (const stop of stops) await stop()
       fs.rmSync(dir, { recursive: true, force: true })
     })
-    await nginx.#waitUntilAnswering(() => stderr)
+    const { cert, key } = await testCredentials()
+    fs.writeFileSync(path.join(dir, 'cert.pem'), cert)
+    fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir))
+    const nginx = await startOnFreePort(async (port) => await Nginx.#startOn(stops, dir, port, options.upstreams), options.pickPort === undefined ? {} : { pickPort: options.pickPort })
+    if (options.upstreams === undefined) await nginx.#waitUntil((status) => status > 0, 'any answer')
+    else await nginx.#waitUntil((status) => status === 200, '/healthz 200')
     return nginx
   }
 
-  async #waitUntilAnswering (stderr: () => string, timeoutMs = 10_000): Promise<void> {
+  /**
+   * One start on `port`: resolves once nginx holds it (it wrote its pid file), PortInUseError when
+   * taken. Adds how to stop this process to `stops` (run at teardown, before the folder goes).
+   */
+  static async #startOn (stops: Array<() => Promise<void>>, dir: string, port: number, upstreams: readonly [number, number] | undefined): Promise<Nginx> {
+    fs.writeFileSync(path.join(dir, 'hero-socket.conf'), renderDeployConf(port, upstreams, path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')))
+    fs.rmSync(path.join(dir, 'nginx.pid'), { force: true })
+    fs.writeFileSync(path.join(dir, 'error.log'), '')
+    const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    stops.push(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      await exited
+    })
+    const nginx = new Nginx(port, dir, child, () => `${stderr} ${fs.readFileSync(path.join(dir, 'error.log'), 'utf8')}`)
+    await nginx.#waitUntilBound(port, exited)
+    return nginx
+  }
+
+  /**
+   * Points the upstream at the instances' ports: rewrites the file, reloads nginx (SIGHUP: same
+   * port, new workers) and waits until /healthz answers 200 through them.
+   */
+  async route (upstreams: readonly [number, number]): Promise<void> {
+    fs.writeFileSync(path.join(this.dir, 'hero-socket.conf'), renderDeployConf(this.port, upstreams, path.join(this.dir, 'cert.pem'), path.join(this.dir, 'key.pem')))
+    this.#process.kill('SIGHUP')
+    await this.#waitUntil((status) => status === 200, '/healthz 200 through the instances')
+  }
+
+  /**
+   * Waits until nginx has bound its port: its master writes the pid file only after opening every
+   * listening socket (an answer on the port could come from whoever holds it). nginx tries a bind
+   * five times, half a second apart, then exits: PortInUseError when its log says the port was taken.
+   */
+  async #waitUntilBound (port: number, exited: Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+    const pidFile = path.join(this.dir, 'nginx.pid')
+    const deadline = Date.now() + timeoutMs
+    while (readIfThere(pidFile).trim() !== String(this.#process.pid)) {
+      if (this.#process.exitCode !== null) {
+        await exited
+        const said = this.#stderr()
+        throw /Address already in use/i.test(said) ? new PortInUseError(port, said) : new Error(`nginx exited: ${said}`)
+      }
+      if (Date.now() > deadline) throw new Error(`nginx did not bind within ${timeoutMs} ms: ${this.#stderr()}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
+  /** Waits until GET /healthz through nginx answers a status `ok` accepts (0: no answer yet). */
+  async #waitUntil (ok: (status: number) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      if (this.#process.exitCode !== null) throw new Error(`nginx exited: ${stderr()} ${fs.readFileSync(path.join(this.dir, 'error.log'), 'utf8')}`)
-      const ok = await fetch(`${this.url}/healthz`).then((res) => res.status === 200, () => false)
-      if (ok) return
-      if (Date.now() > deadline) throw new Error(`nginx did not answer within ${timeoutMs} ms: ${stderr()}`)
+      if (this.#process.exitCode !== null) throw new Error(`nginx exited: ${this.#stderr()}`)
+      const status = await fetch(`${this.url}/healthz`).then((res) => res.status, () => 0)
+      if (ok(status)) return
+      if (Date.now() > deadline) throw new Error(`nginx did not answer ${what} within ${timeoutMs} ms (last: ${status}): ${this.#stderr()}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
+  }
+}
+
+/** The file's text, or '' while it does not exist. */
+function readIfThere (file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return ''
   }
 }
 

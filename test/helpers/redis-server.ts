@@ -1,32 +1,51 @@
 // A real redis-server (Debian's, installed by .ci/run) for one test: on a unix socket in a temp
-// folder (or a free TCP port on loopback), with no persistence, waited for with PING (never a
-// fixed sleep), and stopped at teardown. Faults are made for real: stop() and start() again
+// folder (or a free TCP port on loopback, another one when it is taken), with no persistence,
+// waited for with PING (never a fixed sleep), and stopped at teardown. Faults are made for real: stop() and start() again
 // (an empty Redis, as after a crash), pause() and resume() (SIGSTOP, SIGCONT).
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
-import { freeLoopbackPort } from '../../bench/free-port.js'
+import { PortInUseError, startOnFreePort, type PortPicker } from '../../bench/free-port.js'
+import { processIdOf } from '../../bench/redis-stats.js'
 import type { Teardown } from './test-server.js'
 
 export interface RedisServerOptions {
-  /** Listen on a free loopback TCP port instead of a unix socket (for processes that need a URL). */
+  /**
+   * Listen on a loopback TCP port instead of a unix socket (for processes that need a URL): picked
+   * at the first start, and picked again when redis-server finds it taken (startOnFreePort).
+   */
   readonly tcp?: boolean
+  /** Where TCP ports come from (tests take the first one to show the retry); default freeLoopbackPort. */
+  readonly pickPort?: PortPicker
 }
+
+/** Lines of redis-server's output kept, to say why it exited. */
+const OUTPUT_LINES_KEPT = 20
 
 /** One redis-server process and how to reach it. */
 export class RedisServer {
-  /** REDIS_URL for the app: the socket path, or redis://127.0.0.1:<port>. */
-  readonly url: string
   readonly #dir: string
   readonly #args: string[]
+  readonly #socket: string | undefined
+  readonly #pickPort: PortPicker | undefined
+  /** The TCP port, once a start has bound one (kept for restarts, so the URL stays). */
+  #port: number | undefined
   #process: ChildProcess | undefined
 
-  private constructor (dir: string, url: string, args: string[]) {
+  private constructor (dir: string, args: string[], socket: string | undefined, pickPort: PortPicker | undefined) {
     this.#dir = dir
-    this.url = url
     this.#args = args
+    this.#socket = socket
+    this.#pickPort = pickPort
+  }
+
+  /** REDIS_URL for the app: the socket path, or redis://127.0.0.1:<port> (over TCP, known once started). */
+  get url (): string {
+    if (this.#socket !== undefined) return this.#socket
+    if (this.#port === undefined) throw new Error('a TCP redis-server has its URL once started')
+    return `redis://127.0.0.1:${this.#port}`
   }
 
   /** Starts a new server; stopped at `t`'s teardown. */
@@ -36,19 +55,14 @@ export class RedisServer {
     return server
   }
 
-  /** A server not started yet (its url is known): start it with startProcess(). */
+  /** A server not started yet (on a unix socket, its url is known): start it with startProcess(). */
   static async create (t: Teardown, options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-redis-'))
     const common = ['--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
-    let server: RedisServer
-    if (options.tcp === true) {
-      const port = await freeLoopbackPort()
-      server = new RedisServer(dir, `redis://127.0.0.1:${port}`, [...common, '--port', String(port), '--bind', '127.0.0.1'])
-    } else {
-      const socket = path.join(dir, 'redis.sock')
-      // --port 0: no TCP at all, only the socket.
-      server = new RedisServer(dir, socket, [...common, '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700'])
-    }
+    const socket = options.tcp === true ? undefined : path.join(dir, 'redis.sock')
+    // --port 0: no TCP at all, only the socket.
+    const args = socket === undefined ? [...common, '--bind', '127.0.0.1'] : [...common, '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700']
+    const server = new RedisServer(dir, args, socket, options.pickPort)
     t.teardown(async () => {
       await server.stop()
       fs.rmSync(dir, { recursive: true, force: true })
@@ -60,15 +74,45 @@ export class RedisServer {
     return this.#process?.pid
   }
 
-  /** Starts the process again (empty: nothing is persisted) and waits until it answers PING. */
+  /**
+   * Starts the process again (empty: nothing is persisted) and waits until it answers PING. Over
+   * TCP, the first start picks the port (another when it is taken); a restart keeps it.
+   */
   async startProcess (): Promise<void> {
     if (this.#process !== undefined) throw new Error('redis-server is already running')
-    const child = spawn('redis-server', this.#args, { stdio: ['ignore', 'ignore', 'inherit'] })
-    this.#process = child
-    child.once('exit', () => { if (this.#process === child) this.#process = undefined })
-    await this.waitUntilAnswering()
+    if (this.#socket !== undefined || this.#port !== undefined) {
+      await this.#spawn(this.#port)
+      return
+    }
+    this.#port = await startOnFreePort(async (port) => {
+      await this.#spawn(port)
+      return port
+    }, { ...(this.#pickPort === undefined ? {} : { pickPort: this.#pickPort }) })
   }
 
+  /** One start (on `port` over TCP); PortInUseError when redis-server exits because it is taken. */
+  async #spawn (port: number | undefined): Promise<void> {
+    const args = port === undefined ? this.#args : [...this.#args, '--port', String(port)]
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const output: string[] = []
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf8').on('data', (text: string) => {
+        output.push(...text.split('\n').filter((line) => line !== ''))
+        output.splice(0, Math.max(0, output.length - OUTPUT_LINES_KEPT))
+      })
+    }
+    const closed = new Promise((resolve) => child.once('close', resolve))
+    this.#process = child
+    child.once('exit', () => { if (this.#process === child) this.#process = undefined })
+    const url = port === undefined ? this.url : `redis://127.0.0.1:${port}`
+    const exited = async (): Promise<Error> => {
+      await closed // every line it wrote is read
+      const said = output.join(' | ')
+      if (port !== undefined && /address already in use/i.test(said)) return new PortInUseError(port, said)
+      return new Error(`redis-server exited with ${child.exitCode}: ${said}`)
+    }
+    await waitForOwnPing(url, child, exited)
+  }
   /** Stops the process (SIGKILL when `crash`, as a crash would), waiting for its exit. */
   async stop (crash = false): Promise<void> {
     const child = this.#process
@@ -102,17 +146,7 @@ export class RedisServer {
   /** Waits until PING answers PONG (at most `timeoutMs`). */
   async waitUntilAnswering (timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const client = connect(this.url, { retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, lazyConnect: true })
-      client.on('error', () => {})
-      try {
-        await client.connect()
-        if (await client.ping() === 'PONG') return
-      } catch {
-        // not yet
-      } finally {
-        client.disconnect()
-      }
+    while (!await answersPing(this.url)) {
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within ${timeoutMs} ms`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
@@ -127,4 +161,35 @@ export class RedisServer {
 
 function connect (url: string, options: RedisOptions = {}): Redis {
   return url.startsWith('/') ? new Redis({ ...options, path: url }) : new Redis(url, options)
+}
+
+/** True when the server at `url` answers PING now (and, given `pid`, is that process: INFO's process_id). */
+async function answersPing (url: string, pid?: number): Promise<boolean> {
+  const client = connect(url, { retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 500, lazyConnect: true })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    if (await client.ping() !== 'PONG') return false
+    return pid === undefined || processIdOf(await client.info('server')) === pid
+  } catch {
+    return false
+  } finally {
+    client.disconnect()
+  }
+}
+
+/**
+ * Waits until `child` answers PING at `url` (a server of another test holding the same port does
+ * not count), at most 10 s; rejects with what `exited` makes of it if the process ends first.
+ */
+async function waitForOwnPing (url: string, child: ChildProcess, exited: () => Promise<Error>): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!await answersPing(url, child.pid)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw await exited()
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error('redis-server did not answer PING within 10000 ms')
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }

@@ -161,16 +161,49 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
  * `options.sessions` passes a fresh one (the in-memory store of a real restart is lost).
  * Resolves once the new app listens; its teardown is registered on `t`.
  */
-export async function restartTestServer (t: Teardown, server: TestServer, options: { sessions?: SessionStore, beforeListen?: () => Promise<void> } = {}): Promise<TestServer> {
+export async function restartTestServer (t: Teardown, server: TestServer, options: RestartOptions = {}): Promise<TestServer> {
   await server.app.close()
   if (options.beforeListen !== undefined) await options.beforeListen()
   // A shared store (Redis) is opened anew, as by a new process; the memory store is kept unless replaced.
   const kept = options.sessions ?? (server.config.redis === undefined ? server.sessions : undefined)
   const users = await FileUsersStore.open(server.usersFile, { watch: true, watchIntervalMs: 50 })
   const app = await buildApp(server.config, { logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...(kept === undefined ? {} : { sessions: kept }) })
-  await app.listen({ host: '127.0.0.1', port: server.port })
   t.teardown(() => app.close())
+  await listenAgain(app, server.port, options.onPortTaken)
   return { ...server, app, sessions: app.services.sessions, users }
+}
+
+/** What restartTestServer takes. */
+export interface RestartOptions {
+  /** A new session store (the in-memory store of a real restart is lost); default: the same one. */
+  readonly sessions?: SessionStore
+  /** Runs after the old app closed, before the new one listens. */
+  readonly beforeListen?: () => Promise<void>
+  /** Told each time the port was found taken, before the next try (tests free it here). */
+  readonly onPortTaken?: () => void
+}
+
+/** Tries to listen on a port someone else holds, at most this many times (a restart must keep its port). */
+const RELISTEN_ATTEMPTS = 50
+/** Wait between those tries (ms). */
+const RELISTEN_WAIT_MS = 100
+
+/**
+ * Listens on the port the app had before its restart. The port was free a moment ago but anyone
+ * may have taken it since (an outgoing connection's local port): on EADDRINUSE it tries again,
+ * a bounded number of times (about 5 s in all), since a new port would not be a restart.
+ */
+async function listenAgain (app: FastifyInstance, port: number, onPortTaken: (() => void) | undefined): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await app.listen({ host: '127.0.0.1', port })
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= RELISTEN_ATTEMPTS) throw err
+      onPortTaken?.()
+      await new Promise((resolve) => setTimeout(resolve, RELISTEN_WAIT_MS))
+    }
+  }
 }
 
 /** A session started in the server's store for `username`'s account, as a login would start it. */

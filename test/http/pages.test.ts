@@ -3,13 +3,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH } from '../../src/accounts/account-rules.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from '../../src/accounts/account-rules.js'
 import { loadPages, PUBLIC_DIR } from '../../src/http/pages.js'
 
 t.test('the login form\'s field limits are the account rules\'', async (t) => {
   const html = fs.readFileSync(path.join(PUBLIC_DIR, 'login.html'), 'utf8')
   t.match(html, new RegExp(`<input id="username"[^>]* maxlength="${MAX_USERNAME_LENGTH}"`), 'username')
-  t.match(html, new RegExp(`<input id="password"[^>]* maxlength="${MAX_PASSWORD_LENGTH}"`), 'password')
+  t.match(html, new RegExp(`<input id="password"[^>]* maxlength="${MAX_PASSWORD_BYTES}"`), 'password')
 })
 
 t.test('a notice is escaped and placed once; no notice leaves the page as it is', async (t) => {

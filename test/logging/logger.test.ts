@@ -32,7 +32,7 @@ t.test('no password and no session id in the logs after success, failure, logout
   for (const entry of server.logs.entries()) t.type(entry.level, 'number', 'every line is pino JSON')
 })
 
-t.test('login success and failure are logged with username and ip', async (t) => {
+t.test('login success and a wrong password are logged with username and ip; a name with no account only by its tag', async (t) => {
   const server = await startTestServer(t)
   await server.login()
   await postLogin(server, TEST_USER.username, WRONG_PASSWORD)
@@ -44,9 +44,11 @@ t.test('login success and failure are logged with username and ip', async (t) =>
   t.equal(succeeded.length, 1)
   t.match(succeeded[0], { username: TEST_USER.username, ip: '127.0.0.1', msg: 'login succeeded' })
   t.equal(failed.length, 3)
-  t.match(failed[0], { username: TEST_USER.username, ip: '127.0.0.1', msg: 'login failed' })
-  t.match(failed[1], { username: 'nobody', ip: '127.0.0.1' })
-  t.match(failed[2], { username: '(not a valid username)', ip: '127.0.0.1' }, 'an invalid name is not copied into the log')
+  t.match(failed[0], { account: 'known', username: TEST_USER.username, ip: '127.0.0.1', msg: 'login failed' })
+  t.match(failed[1], { account: 'unknown', usernameTag: /^[0-9a-f]{16}$/, ip: '127.0.0.1' })
+  t.match(failed[2], { account: 'unknown', usernameTag: /^[0-9a-f]{16}$/, ip: '127.0.0.1' }, 'an invalid name is not copied into the log')
+  t.notOk('username' in (failed[1] ?? {}) || 'username' in (failed[2] ?? {}), 'no username field for a name with no account')
+  t.notOk(server.logs.text.includes('nobody'), 'the unknown name is nowhere in the logs')
 })
 
 t.test('a logout is logged with the username; a refused one is not', async (t) => {

@@ -2,11 +2,10 @@
 // metrics the service really exports, and Debian's prometheus, run with deploy/prometheus/
 // prometheus.yml against a live instance (on Redis), scrapes it and evaluates every query of
 // the dashboard without an error, most of them with data.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { freeLoopbackPort } from '../../bench/free-port.js'
 import { startCluster } from '../helpers/cluster.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { ROOT } from '../helpers/http.js'
@@ -55,6 +54,18 @@ t.test('every dashboard query names metrics the service exports', async (t) => {
   }
 })
 
+/** The port prometheus reports it listens on (`msg="Listening on" address=127.0.0.1:<port>`), within 30 s. */
+async function listeningPort (prometheus: ChildProcess, log: () => string): Promise<number> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const port = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log())?.[1]
+    if (port !== undefined) return Number(port)
+    if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${log().slice(-2000)}`)
+    if (Date.now() > deadline) throw new Error(`prometheus did not say where it listens within 30 s: ${log().slice(-2000)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an instance and evaluates every query', async (t) => {
   const dir = t.testdir({})
   const tokenFile = path.join(dir, 'token')
@@ -72,15 +83,17 @@ t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an in
   fs.writeFileSync(configFile, config)
   const check = spawnSync('promtool', ['check', 'config', configFile], { encoding: 'utf8' })
   t.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`)
-  const port = await freeLoopbackPort()
-  const prometheus = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] })
+  // Port 0: prometheus binds a port of the kernel's choosing and logs it ("Listening on").
+  const prometheus = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   prometheus.stderr.setEncoding('utf8').on('data', (s: string) => { log += s })
   t.teardown(async () => {
+    if (prometheus.exitCode !== null || prometheus.signalCode !== null) return
     const exited = new Promise((resolve) => prometheus.once('exit', resolve))
     prometheus.kill('SIGTERM')
     await exited
   })
+  const port = await listeningPort(prometheus, () => log)
   const api = `http://127.0.0.1:${port}/api/v1`
   const query = async (expr: string): Promise<{ status: string, data: { result: unknown[] } }> => await (await fetch(`${api}/query?query=${encodeURIComponent(expr)}`)).json() as { status: string, data: { result: unknown[] } }
   const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {

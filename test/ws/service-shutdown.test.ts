@@ -8,7 +8,6 @@ import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
 import WebSocket from 'ws'
-import { freeLoopbackPort } from '../../bench/free-port.js'
 import { DEV_CERT_FILE } from '../../src/config/tls-credentials.js'
 import { HeroClient, schemaProblem, waitUntil } from '../helpers/hero-client.js'
 import { builtFile, childEnv, ROOT, sessionIdOf } from '../helpers/http.js'
@@ -84,12 +83,11 @@ t.test('a clean shutdown with only well-behaved clients is quick', async (t) => 
 t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', async (t) => {
   const file = builtFile('dist/src/server.js')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-socket-process-'))
-  const port = await freeLoopbackPort()
   const child = spawn(process.execPath, [file], {
     cwd: ROOT,
     env: childEnv({
       HOST: '127.0.0.1',
-      PORT: String(port),
+      PORT: '0',
       DATA_DIR: path.join(dir, 'data'),
       CERTS_DIR: path.join(dir, 'certs'),
       LOG_LEVEL: 'info',
@@ -109,14 +107,16 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
   child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
 
-  // The demo password is printed as soon as the users file exists; wait for the listener too.
-  const password = await new Promise<string>((resolve, reject) => {
+  // The demo password is printed as soon as the users file exists; wait for the listener too,
+  // and read the port it reports (it listens on port 0).
+  const { password, port } = await new Promise<{ password: string, port: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not listening with a demo password within 30 s; stderr: ${stderr}`)), 30_000)
     const look = (): void => {
       const match = /password: (\S+)/.exec(stdout)
-      if (match?.[1] === undefined || !stdout.includes('"allowed origins"')) return
+      const listening = /Server listening at https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)
+      if (match?.[1] === undefined || listening?.[1] === undefined || !stdout.includes('"allowed origins"')) return
       clearTimeout(timer)
-      resolve(match[1])
+      resolve({ password: match[1], port: Number(listening[1]) })
     }
     child.stdout.on('data', look)
     void exited.then(() => reject(new Error(`exited early; stderr: ${stderr}`)))

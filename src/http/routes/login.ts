@@ -1,11 +1,12 @@
 // GET /login (the form, with an optional notice) and POST /login. A post must come from our
 // own page, passes the per-IP and the per-username-and-IP limits, has bounded fields (refused
 // before argon2 runs), and gets the same 401 page for an unknown user as for a wrong password.
-import type { FastifyPluginAsync, preParsingAsyncHookHandler } from 'fastify'
-import { MAX_PASSWORD_LENGTH, MAX_USERNAME_LENGTH, isValidUsername } from '../../accounts/account-rules.js'
+import type { FastifyPluginAsync, preHandlerAsyncHookHandler, preParsingAsyncHookHandler } from 'fastify'
+import { fitsPasswordLimit, LOGIN_FORM_BODY_LIMIT, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from '../../accounts/account-rules.js'
 import { logIn, type LoginDependencies } from '../../accounts/login.js'
 import type { Config } from '../../config/config.js'
 import { HTTP_ERRORS, HttpError, LOGIN_NOTICES, type HttpErrorCode } from '../../errors.js'
+import { unknownUsernameTag } from '../../logging/username-tag.js'
 import type { AppMetrics } from '../../operations/metrics.js'
 import { loggedSessionKey } from '../../sessions/session-ids.js'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
@@ -41,19 +42,25 @@ function loginOutcome (status: number, refusal: HttpErrorCode | null): string {
 /** Seconds a login refused with login_busy is told to wait (Retry-After). */
 const LOGIN_BUSY_RETRY_AFTER_S = 2
 
-/** Largest login form body accepted, in bytes. */
-const LOGIN_BODY_LIMIT = 4096
-
 const loginBodySchema = {
   type: 'object',
   required: ['username', 'password'],
   properties: {
     username: { type: 'string', minLength: 1, maxLength: MAX_USERNAME_LENGTH },
-    password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH }
+    // In characters, a first cut: no password of more characters has MAX_PASSWORD_BYTES or fewer.
+    password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_BYTES }
   }
 } as const
 
 interface LoginBody { username: string, password: string }
+
+/**
+ * The password rule's limit in bytes (account-rules.ts), the one the users CLI sets passwords by:
+ * past it the form is invalid, refused before the login limits and argon2, as the schema's are.
+ */
+const passwordWithinLimit: preHandlerAsyncHookHandler = async (request) => {
+  if (!fitsPasswordLimit((request.body as LoginBody).password)) throw new HttpError('login_form_invalid')
+}
 
 /** Logins come from the form only: any other body type is refused (415) before it is parsed. */
 const formBodyOnly: preParsingAsyncHookHandler = async (request, _reply, payload) => {
@@ -82,13 +89,13 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
 
   app.post<{ Body: LoginBody }>('/login', {
     schema: { body: loginBodySchema },
-    bodyLimit: LOGIN_BODY_LIMIT,
+    bodyLimit: LOGIN_FORM_BODY_LIMIT,
     // The global limit counts every post (onRequest); the login limits only posts from our own
     // page with a form (preHandler, after the same-origin check): a page on another origin
     // cannot spend its visitor's login attempts.
     config: { errorPage: true, inputErrorCode: 'login_form_invalid' },
     preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
-    preHandler: [loginIpLimit(app, config), loginUserLimit(app, config, (request) => (request.body as LoginBody).username)],
+    preHandler: [passwordWithinLimit, loginIpLimit(app, config), loginUserLimit(app, config, (request) => (request.body as LoginBody).username)],
     onResponse: async (request, reply) => {
       options.metrics.logins.inc({ outcome: loginOutcome(reply.statusCode, request.refusal) })
       options.metrics.loginDuration.observe(reply.elapsedTime / 1000)
@@ -98,11 +105,12 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     const outcome = await logIn(deps, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
     if (outcome.outcome === 'busy') throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S })
     if (outcome.outcome === 'failed') {
-      const logName = isValidUsername(username) ? username : '(not a valid username)'
-      request.log.info({ event: 'login_failed', username: logName, ip: request.client.address }, 'login failed')
+      // Never the name as typed: for no account, it is often a password typed in the wrong field.
+      const who = outcome.account === undefined ? { account: 'unknown', usernameTag: unknownUsernameTag(username) } : { account: 'known', username: outcome.account }
+      request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
       return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
     }
-    request.log.info({ event: 'login_succeeded', username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
+    request.log.info({ event: 'login_succeeded', username: outcome.session.username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
     return reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/', 303)
   })
 }

@@ -7,6 +7,9 @@ import { startTestServer, TEST_USER } from '../../helpers/test-server.js'
 const refusals: Array<{ name: string, fields: Record<string, string>, status: number }> = [
   { name: 'a 65-character username', fields: { username: 'a'.repeat(65), password: TEST_USER.password }, status: 400 },
   { name: 'a 1025-character password', fields: { username: TEST_USER.username, password: 'p'.repeat(1025) }, status: 400 },
+  { name: 'a password of 513 × é (1026 bytes)', fields: { username: TEST_USER.username, password: 'é'.repeat(513) }, status: 400 },
+  { name: 'a password of 342 × 漢 (1026 bytes)', fields: { username: TEST_USER.username, password: '漢'.repeat(342) }, status: 400 },
+  { name: 'a password of 257 × 😀 (1028 bytes)', fields: { username: TEST_USER.username, password: '😀'.repeat(257) }, status: 400 },
   { name: 'a body over 4 KiB', fields: { username: TEST_USER.username, password: TEST_USER.password, pad: 'x'.repeat(4100) }, status: 413 },
   { name: 'no password', fields: { username: TEST_USER.username }, status: 400 },
   { name: 'no username', fields: { password: TEST_USER.password }, status: 400 },
@@ -19,7 +22,7 @@ for (const { name, fields, status } of refusals) {
     const verifies = countVerifies(server)
     const res = await postForm(server, '/login', fields)
     t.equal(res.status, status)
-    t.match(await res.text(), 'Please enter a username and a password')
+    t.match(await res.text(), 'Please enter a username and a password (usernames up to 64 characters; passwords up to 1024 bytes,', 'the text states the real limits')
     t.same(setCookies(res), [], 'no Set-Cookie')
     t.equal(verifies.calls, 0, 'argon2 never ran')
     t.equal(await sessionCount(server), 0, 'no session created')
@@ -28,11 +31,13 @@ for (const { name, fields, status } of refusals) {
   })
 }
 
-t.test('the limits themselves are accepted: 64-character username, 1024-character password', async (t) => {
-  const server = await startTestServer(t)
+t.test('the limits themselves are accepted: 64-character username, 1024-byte passwords in any script', async (t) => {
+  const server = await startTestServer(t, { LOGIN_RATE_USER_MAX: '10' })
   const verifies = countVerifies(server)
-  t.equal((await postLogin(server, 'a'.repeat(64), 'p'.repeat(1024))).status, 401)
-  t.equal(verifies.calls, 1)
+  for (const password of ['p'.repeat(1024), 'é'.repeat(512), '漢'.repeat(341), '😀'.repeat(256)]) {
+    t.equal((await postLogin(server, 'a'.repeat(64), password)).status, 401, `${password.slice(0, 2)}…: checked, not refused`)
+  }
+  t.equal(verifies.calls, 4)
 })
 
 t.test('a repeated field is refused before argon2 runs', async (t) => {

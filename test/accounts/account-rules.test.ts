@@ -1,0 +1,32 @@
+// The account rules themselves: the password limit is in bytes of UTF-8 (what the login form
+// carries), the worst-case form for the longest name and password fits the form's body limit,
+// and the minimum counts characters, not UTF-16 units.
+import t from 'tap'
+import { LOGIN_FORM_BODY_LIMIT, LOGIN_FORM_WORST_CASE_BYTES, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, passwordProblem } from '../../src/accounts/account-rules.js'
+
+/** One character in each width of UTF-8, with how many of it make MAX_PASSWORD_BYTES or just under. */
+const WIDTHS: ReadonlyArray<[string, number]> = [['p', 1024], ['é', 512], ['漢', 341], ['😀', 256]]
+
+t.test('every name and password within the rules fits the login form, however it is encoded', async (t) => {
+  t.ok(LOGIN_FORM_WORST_CASE_BYTES <= LOGIN_FORM_BODY_LIMIT, `${LOGIN_FORM_WORST_CASE_BYTES} ≤ ${LOGIN_FORM_BODY_LIMIT} bytes`)
+  // The longest form a client could build from the longest values, every byte percent-encoded.
+  const allEncoded = (value: string): string => [...Buffer.from(value, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')
+  for (const [char, count] of WIDTHS) {
+    const body = `username=${allEncoded('a'.repeat(MAX_USERNAME_LENGTH))}&password=${allEncoded(char.repeat(count))}`
+    t.ok(body.length <= LOGIN_FORM_WORST_CASE_BYTES, `${count} × ${char}: a ${body.length}-byte form`)
+  }
+})
+
+t.test('the limit is MAX_PASSWORD_BYTES of UTF-8: at the bound accepted, one character past it refused', async (t) => {
+  t.equal(MAX_PASSWORD_BYTES, 1024)
+  for (const [char, count] of WIDTHS) {
+    t.equal(passwordProblem(char.repeat(count)), undefined, `${count} × ${char} (${Buffer.byteLength(char.repeat(count))} bytes)`)
+    t.equal(passwordProblem(char.repeat(count + 1)), 'long', `${count + 1} × ${char} (${Buffer.byteLength(char.repeat(count + 1))} bytes)`)
+  }
+})
+
+t.test('the minimum counts characters: seven emoji are short, eight are not', async (t) => {
+  t.equal(passwordProblem('😀'.repeat(7)), 'short', '14 UTF-16 units, 7 characters')
+  t.equal(passwordProblem('😀'.repeat(8)), undefined)
+  t.equal(passwordProblem('short12'), 'short')
+})
