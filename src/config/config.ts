@@ -92,6 +92,12 @@ export interface Config {
   readonly trustedProxies: readonly string[]
   readonly dataDir: string
   readonly usersFile: string
+  /**
+   * The variables whose values say this is not a development set-up (USERS_FILE, REDIS_URL, TLS,
+   * TRUSTED_PROXIES, HOST), in that order; empty only with the development defaults, the one
+   * set-up in which a missing users file is created with a demo account.
+   */
+  readonly productionSettings: readonly EnvName[]
   readonly sessionIdleTimeoutMs: number
   readonly sessionAbsoluteTimeoutMs: number
   readonly sessionSweepIntervalMs: number
@@ -284,6 +290,7 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     trustedProxies: parseProxies(str('TRUSTED_PROXIES')),
     dataDir,
     usersFile: path.resolve(str('USERS_FILE') || path.join(dataDir, 'users.json')),
+    productionSettings: productionSettings(str),
     sessionIdleTimeoutMs: idle * 1000,
     sessionAbsoluteTimeoutMs: absolute * 1000,
     sessionSweepIntervalMs: num('SESSION_SWEEP_INTERVAL_MS'),
@@ -341,6 +348,21 @@ function checkCombinations (str: (name: EnvName) => string, num: (name: EnvName)
   if (/^rediss?:/.test(str('REDIS_URL')) && !URL.canParse(str('REDIS_URL'))) {
     throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')
   }
+}
+
+/**
+ * The variables set away from the development defaults in a way only a deployment would: an
+ * explicit USERS_FILE, a shared store, plain HTTP behind a proxy, trusted proxies, a HOST others reach.
+ */
+function productionSettings (str: (name: EnvName) => string): readonly EnvName[] {
+  const signs: ReadonlyArray<[EnvName, boolean]> = [
+    ['USERS_FILE', str('USERS_FILE') !== ''],
+    ['REDIS_URL', str('REDIS_URL') !== ''],
+    ['TLS', str('TLS') !== 'on'],
+    ['TRUSTED_PROXIES', str('TRUSTED_PROXIES') !== ''],
+    ['HOST', !isLoopbackHost(str('HOST'))]
+  ]
+  return signs.filter(([, set]) => set).map(([name]) => name)
 }
 
 /** Parses TRUSTED_PROXIES: comma-separated IP addresses and CIDRs (v4 or v6). */

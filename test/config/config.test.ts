@@ -125,3 +125,14 @@ t.test('a bad REDIS_URL is named but never shown: it may hold a password', async
 t.test('unknown variables are ignored, not an error', async (t) => {
   t.equal(loadConfig({ PORT: '9000', SOMETHING_ELSE: 'x' }).port, 9000)
 })
+
+t.test('productionSettings names what takes a set-up away from the development defaults', async (t) => {
+  t.same(loadConfig({}).productionSettings, [], 'the defaults: a development set-up')
+  t.same(loadConfig({ HOST: 'localhost', PORT: '0', DATA_DIR: 'elsewhere', LOG_LEVEL: 'debug' }).productionSettings, [], 'a loopback HOST, a port, a data folder: still development')
+  t.same(loadConfig({ USERS_FILE: 'users.json' }).productionSettings, ['USERS_FILE'])
+  t.same(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).productionSettings, ['REDIS_URL'])
+  t.same(loadConfig({ TLS: 'off' }).productionSettings, ['TLS'])
+  t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1' }).productionSettings, ['TRUSTED_PROXIES'])
+  t.same(loadConfig({ HOST: '0.0.0.0' }).productionSettings, ['HOST'])
+  t.same(loadConfig({ TLS: 'off', HOST: '10.0.0.5', TRUSTED_PROXIES: '10.0.0.1' }).productionSettings, ['TLS', 'TRUSTED_PROXIES', 'HOST'])
+})
