@@ -18,6 +18,8 @@ export interface NginxOptions {
   readonly port: number
   /** The instances' ports, in the order of the upstream's servers. */
   readonly upstreams: readonly [number, number]
+  /** nginx's certificate and key (PEM); default: the tests' ECDSA development certificate. */
+  readonly credentials?: { readonly cert: string, readonly key: string }
 }
 
 /** The deployment file with its "test:" lines set for this run. */
@@ -53,7 +55,7 @@ export class Nginx {
   /** Starts nginx with the deployment file and waits until it answers over TLS. */
   static async start (t: Teardown, options: NginxOptions): Promise<Nginx> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-nginx-'))
-    const { cert, key } = await testCredentials()
+    const { cert, key } = options.credentials ?? await testCredentials()
     const certFile = path.join(dir, 'cert.pem')
     const keyFile = path.join(dir, 'key.pem')
     fs.writeFileSync(certFile, cert)
