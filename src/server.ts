@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { loadTlsCredentials } from './config/tls-credentials.js'
 import { drainAndClose } from './operations/drain.js'
 import { readMetricsToken } from './operations/operators-listener.js'
+import { readRedisCredentials } from './redis/redis-credentials.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -23,9 +24,11 @@ async function main (): Promise<void> {
 
   let app
   try {
-    // The metrics token, the users file's presence, then TLS, before the users file is created: a
-    // start-up refused for any of them writes neither a development key nor a demo account.
+    // The metrics token, Redis's password and CA, the users file's presence, then TLS, before the
+    // users file is created: a start-up refused for any of them writes neither a development key
+    // nor a demo account.
     const metricsToken = await readMetricsToken(config.metrics)
+    const redisCredentials = config.redis === undefined ? undefined : await readRedisCredentials(config.redis)
     await refuseMissingUsersFile(config)
     const tls = config.tls ? await loadTlsCredentials(config) : undefined
     const demoPassword = await ensureUsersFile(config, new PasswordHasher(config.argon2))
@@ -33,7 +36,7 @@ async function main (): Promise<void> {
     if (demoPassword !== undefined) {
       await showDemoPassword(demoPassword, config.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
     }
-    app = await buildApp(config, { tls, metricsToken })
+    app = await buildApp(config, { tls, metricsToken, ...(redisCredentials === undefined ? {} : { redisCredentials }) })
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hero-socket: ${err.message}\n`)

@@ -46,7 +46,12 @@ const badStarts: Array<{ env: Record<string, string>, variable: string }> = [
   { env: { HOST: '0.0.0.0', USERS_FILE: EMPTY_USERS }, variable: 'HOST' },
   { env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem' }, variable: 'TLS_CERT' },
   { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: '/nonexistent/metrics-token' }, variable: 'METRICS_TOKEN_FILE' },
-  { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: SHORT_TOKEN }, variable: 'METRICS_TOKEN_FILE' }
+  { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: SHORT_TOKEN }, variable: 'METRICS_TOKEN_FILE' },
+  { env: { METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' }, variable: 'METRICS_HOST' },
+  { env: { REDIS_URL: 'redis://hero-socket:s3cret-in-url@127.0.0.1:6379' }, variable: 'REDIS_URL' },
+  { env: { REDIS_URL: 'redis://redis.internal:6379' }, variable: 'REDIS_PASSWORD_FILE' },
+  { env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USERNAME: 'hero-socket', REDIS_PASSWORD_FILE: '/nonexistent/redis-password', USERS_FILE: EMPTY_USERS }, variable: 'REDIS_PASSWORD_FILE' },
+  { env: { TLS_GROUPS: 'X25519:no-such-group' }, variable: 'TLS_GROUPS' }
 ]
 
 t.test('a bad configuration exits 1 naming the variable and writes nothing', async (t) => {
@@ -61,6 +66,7 @@ t.test('a bad configuration exits 1 naming the variable and writes nothing', asy
     t.match(result?.stderr, new RegExp(`^hero-socket: Invalid configuration: ${variable}\\b`, 'm'), `${name}: stderr names ${variable}`)
     t.notMatch(result?.stderr, /\n\s+at /, `${name}: a message, not a stack trace`)
     t.notMatch(result?.stdout, /password/, `${name}: no demo password mentioned`)
+    t.notMatch(`${result?.stdout ?? ''}${result?.stderr ?? ''}`, 's3cret', `${name}: no secret shown`)
     t.notMatch(result?.stdout, /Server listening/, `${name}: never listened`)
     if (dirs !== undefined) assertNothingWritten(t, dirs.dataDir, dirs.certsDir, name)
   })

@@ -1,6 +1,7 @@
 // The deployment of deploy/: Debian's nginx (TLS, round robin, WebSocket upgrade, X-Forwarded-For)
 // in front of two real instances (TLS=off, TRUSTED_PROXIES=127.0.0.1, deploy/instance.env) and one
-// Redis, driven through nginx by Chromium: log in, ask for heroes, a second tab whose socket is
+// Redis (deploy/redis/redis.conf: the instances log in as its ACL user, and Redis denies them
+// nothing), driven through nginx by Chromium: log in, ask for heroes, a second tab whose socket is
 // on the other instance, a logout in one tab that the other sees, then one instance stopped and
 // the page carrying on through the other. Then the operators' view of the same deployment: a
 // scripted session through nginx and a scrape of each instance's metrics listener. And nginx's
@@ -16,10 +17,10 @@ import WebSocket from 'ws'
 import { freeLoopbackPort } from '../../bench/free-port.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
+import { startDeployRedis } from '../helpers/deploy-redis.js'
 import { waitUntil } from '../helpers/hero-client.js'
 import { documentedMetrics, parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
-import { RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
 import { hashFor, TEST_USER } from '../helpers/test-server.js'
 
@@ -46,7 +47,7 @@ async function ask (page: Page, hero: string, realName: string): Promise<boolean
 }
 
 t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startDeployRedis(t)
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
@@ -58,8 +59,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
     METRICS_PORT: '0',
     METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: 'deployment-test:',
+    ...redis.env,
     USERS_FILE: usersFile,
     DATA_DIR: path.join(dir, `data-${i}`)
   }, t)))
@@ -123,6 +123,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   t.same(problems.cspViolations, [], 'no CSP violation')
   t.same(problems.consoleErrors.filter((e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|status of 50[23]/.test(e)), [], 'no console error but the lost socket')
   t.match(fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8'), /"GET \/ws HTTP\/1\.1" 101 /, 'nginx logged the upgrades it passed on')
+  t.same(await redis.redis.client(t).acl('LOG'), [], 'Redis denied the instances nothing: deploy/redis/redis.conf lists every command they send')
 })
 
 /** The status nginx answers a WebSocket upgrade from `origin` with (the socket is never opened). */
@@ -155,7 +156,7 @@ async function scrapeInstance (port: number): Promise<{ samples: Sample[], famil
 }
 
 t.test('the metrics listeners of the deployment count a scripted session exactly', async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startDeployRedis(t)
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
@@ -168,8 +169,7 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
     METRICS_PORT: String(metricsPorts[i]),
     METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: 'deployment-metrics-test:',
+    ...redis.env,
     USERS_FILE: usersFile,
     DATA_DIR: path.join(dir, `data-${i}`)
   }, t)))
@@ -283,7 +283,7 @@ t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and ot
   const permissivePort = (permissive.address() as AddressInfo).port
   for (const [name, options] of WEAK_OFFERS) t.match(await offerTls(permissivePort, options), { accepted: true }, `control: ${name} is offered`)
 
-  const redis = await RedisServer.start(t)
+  const redis = await startDeployRedis(t)
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
@@ -293,8 +293,7 @@ t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and ot
     PORT: String(port),
     METRICS_PORT: '',
     ALLOWED_ORIGINS: `https://127.0.0.1:${nginxPort}`,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: 'deployment-tls-test:',
+    ...redis.env,
     USERS_FILE: usersFile,
     DATA_DIR: path.join(dir, 'data')
   }, t)

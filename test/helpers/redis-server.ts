@@ -1,5 +1,6 @@
 // A real redis-server (Debian's, installed by .ci/run) for one test: on a unix socket in a temp
-// folder (or a free TCP port on loopback), with no persistence, waited for with PING (never a
+// folder (or a free TCP port on loopback, or TLS only on one, from a redis.conf with its users
+// when asked: the test's own clients then log in as its admin), with no persistence, waited for with PING (never a
 // fixed sleep), and stopped at teardown. Faults are made for real: stop() and start() again
 // (an empty Redis, as after a crash), pause() and resume() (SIGSTOP, SIGCONT).
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -13,6 +14,12 @@ import type { Teardown } from './test-server.js'
 export interface RedisServerOptions {
   /** Listen on a free loopback TCP port instead of a unix socket (for processes that need a URL). */
   readonly tcp?: boolean
+  /** TLS only, on a free loopback port (rediss://127.0.0.1:<port>): the server's PEM files and the CA clients trust. */
+  readonly tls?: { readonly certFile: string, readonly keyFile: string, readonly caFile: string }
+  /** A redis.conf to start from (its users included); the helper's own settings come after it. */
+  readonly configFile?: string
+  /** The user the test's own clients log in as (when the configuration turns `default` off). */
+  readonly admin?: { readonly username: string, readonly password: string }
 }
 
 /** One redis-server process and how to reach it. */
@@ -21,12 +28,15 @@ export class RedisServer {
   readonly url: string
   readonly #dir: string
   readonly #args: string[]
+  /** How the test's own clients connect: the admin user, the CA. */
+  readonly #clientOptions: RedisOptions
   #process: ChildProcess | undefined
 
-  private constructor (dir: string, url: string, args: string[]) {
+  private constructor (dir: string, url: string, args: string[], clientOptions: RedisOptions = {}) {
     this.#dir = dir
     this.url = url
     this.#args = args
+    this.#clientOptions = clientOptions
   }
 
   /** Starts a new server; stopped at `t`'s teardown. */
@@ -39,15 +49,21 @@ export class RedisServer {
   /** A server not started yet (its url is known): start it with startProcess(). */
   static async create (t: Teardown, options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-redis-'))
-    const common = ['--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
+    const common = [...(options.configFile === undefined ? [] : [options.configFile]), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
+    const clientOptions: RedisOptions = options.admin ?? {}
     let server: RedisServer
-    if (options.tcp === true) {
+    if (options.tls !== undefined) {
       const port = await freeLoopbackPort()
-      server = new RedisServer(dir, `redis://127.0.0.1:${port}`, [...common, '--port', String(port), '--bind', '127.0.0.1'])
+      const { certFile, keyFile, caFile } = options.tls
+      const tls = ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', certFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no']
+      server = new RedisServer(dir, `rediss://127.0.0.1:${port}`, [...common, ...tls], { ...clientOptions, tls: { ca: fs.readFileSync(caFile, 'utf8') } })
+    } else if (options.tcp === true) {
+      const port = await freeLoopbackPort()
+      server = new RedisServer(dir, `redis://127.0.0.1:${port}`, [...common, '--port', String(port), '--bind', '127.0.0.1'], clientOptions)
     } else {
       const socket = path.join(dir, 'redis.sock')
       // --port 0: no TCP at all, only the socket.
-      server = new RedisServer(dir, socket, [...common, '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700'])
+      server = new RedisServer(dir, socket, [...common, '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700'], clientOptions)
     }
     t.teardown(async () => {
       await server.stop()
@@ -93,7 +109,7 @@ export class RedisServer {
 
   /** A client of this server, for the test's own commands; disconnected at teardown. */
   client (t: Teardown): Redis {
-    const client = connect(this.url)
+    const client = connect(this.url, this.#clientOptions)
     client.on('error', () => {})
     t.teardown(() => client.disconnect())
     return client
@@ -103,7 +119,7 @@ export class RedisServer {
   async waitUntilAnswering (timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      const client = connect(this.url, { retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, lazyConnect: true })
+      const client = connect(this.url, { ...this.#clientOptions, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, lazyConnect: true })
       client.on('error', () => {})
       try {
         await client.connect()
