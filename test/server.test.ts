@@ -12,7 +12,7 @@ import path from 'node:path'
 import { DEMO_PASSWORD_FILE } from '../src/accounts/first-start.js'
 import { FileUsersStore } from '../src/accounts/file-users-store.js'
 import { HASH_WORKER_NICE } from '../src/accounts/hashing-process.js'
-import { childEnv, postLogin, ROOT, runNode } from './helpers/http.js'
+import { childEnv, postLogin, ROOT, runNode, type ProcessResult } from './helpers/http.js'
 import { childPids, commandLine, isGone, threadNices, waitUntilGone } from './helpers/processes.js'
 import { demoPasswordIn, SERVER, startServerProcess } from './helpers/server-process.js'
 import { testCredentials, type TestServer } from './helpers/test-server.js'
@@ -54,10 +54,23 @@ const badStarts: Array<{ env: Record<string, string>, variable: string }> = [
   { env: { TLS_GROUPS: 'X25519:no-such-group' }, variable: 'TLS_GROUPS' }
 ]
 
+/**
+ * Runs the server once per environment, three at a time (start-up is most of the cost, and a busy
+ * machine must not push a run past its bound), each to its exit within 60 s.
+ */
+async function runEach (envs: ReadonlyArray<Record<string, string>>): Promise<ProcessResult[]> {
+  const results: ProcessResult[] = []
+  let next = 0
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < envs.length; i = next++) results[i] = await runNode(SERVER, [], envs[i] ?? {}, '', 60_000)
+  }
+  await Promise.all([worker(), worker(), worker()])
+  return results
+}
+
 t.test('a bad configuration exits 1 naming the variable and writes nothing', async (t) => {
   const runs = badStarts.map(({ env }) => ({ dirs: tempDirs(t), env }))
-  // Independent of each other: run side by side, as process start-up is most of the cost.
-  const results = await Promise.all(runs.map(({ dirs, env }) => runNode(SERVER, [], { DATA_DIR: dirs.dataDir, CERTS_DIR: dirs.certsDir, PORT: '0', ...env })))
+  const results = await runEach(runs.map(({ dirs, env }) => ({ ...dirs.env, ...env })))
   badStarts.forEach(({ env, variable }, i) => {
     const name = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')
     const result = results[i]
@@ -126,7 +139,7 @@ t.test('outside the development defaults a missing users file stops start-up, na
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
     return { dirs, dir, env: env(dir) }
   })
-  const results = await Promise.all(runs.map(({ dirs, env }) => runNode(SERVER, [], { DATA_DIR: dirs.dataDir, CERTS_DIR: dirs.certsDir, PORT: '0', ...env })))
+  const results = await runEach(runs.map(({ dirs, env }) => ({ DATA_DIR: dirs.dataDir, CERTS_DIR: dirs.certsDir, PORT: '0', ...env })))
   deploymentStarts.forEach(({ name }, i) => {
     const result = results[i]
     const run = runs[i]
