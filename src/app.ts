@@ -69,7 +69,10 @@ async function assemble (services: Services, log: FastifyBaseLogger): Promise<Fa
 /** The metrics' sources, and the operators' listener (started when the app is ready, before it listens). */
 function attachOperations (app: FastifyInstance, services: Services, websocket: WebSocketService): void {
   const stopInstrumenting = instrument(services, websocket)
-  const operators = services.config.metrics === undefined ? undefined : new OperatorsListener(services.config.metrics, services.metricsToken, services.metrics, services.readiness, app.log)
+  const { metrics } = services.config
+  // METRICS_TLS=on: the public listener's TLS policy and timeouts, with the operator's certificate.
+  const tls = services.operatorsTls === undefined ? undefined : httpServerOptions(services.config, services.operatorsTls).https ?? undefined
+  const operators = metrics === undefined ? undefined : new OperatorsListener(metrics, services.metricsToken, services.metrics, services.readiness, app.log, tls)
   app.decorate('operators', operators)
   if (operators !== undefined) app.addHook('onReady', async () => { await operators.start() })
   app.addHook('onClose', async () => {

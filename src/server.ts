@@ -1,13 +1,14 @@
 // The process entry: load configuration, make sure there is a users file, build the app,
 // listen, and close gracefully on SIGTERM/SIGINT. Everything else is in buildApp.
 import closeWithGrace from 'close-with-grace'
-import { DEMO_USERNAME, ensureUsersFile } from './accounts/first-start.js'
+import { ensureUsersFile, refuseMissingUsersFile, showDemoPassword } from './accounts/first-start.js'
 import { PasswordHasher } from './accounts/password-hasher.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { loadTlsCredentials } from './config/tls-credentials.js'
 import { drainAndClose } from './operations/drain.js'
 import { readMetricsToken } from './operations/operators-listener.js'
+import { readRedisCredentials } from './redis/redis-credentials.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -23,20 +24,19 @@ async function main (): Promise<void> {
 
   let app
   try {
-    // The metrics token, then TLS, before the users file: a start-up refused for either writes
-    // neither a development key nor a demo account.
+    // The metrics token, Redis's password and CA, the users file's presence, then TLS, before the
+    // users file is created: a start-up refused for any of them writes neither a development key
+    // nor a demo account.
     const metricsToken = await readMetricsToken(config.metrics)
+    const redisCredentials = config.redis === undefined ? undefined : await readRedisCredentials(config.redis)
+    await refuseMissingUsersFile(config)
     const tls = config.tls ? await loadTlsCredentials(config) : undefined
-    const demoPassword = await ensureUsersFile(config.usersFile, new PasswordHasher(config.argon2))
+    const demoPassword = await ensureUsersFile(config, new PasswordHasher(config.argon2))
     // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
     if (demoPassword !== undefined) {
-      process.stdout.write(
-        `\nCreated ${config.usersFile} with the user "${DEMO_USERNAME}".\n` +
-        `  password: ${demoPassword}\n` +
-        'This is shown only once. Replace it with: npm run users -- add <name>, then npm run users -- remove demo\n\n'
-      )
+      await showDemoPassword(demoPassword, config.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
     }
-    app = await buildApp(config, { tls, metricsToken })
+    app = await buildApp(config, { tls, metricsToken, ...(redisCredentials === undefined ? {} : { redisCredentials }) })
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hero-socket: ${err.message}\n`)

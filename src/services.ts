@@ -9,6 +9,7 @@ import { FileUsersStore } from './accounts/file-users-store.js'
 import { PasswordHasher } from './accounts/password-hasher.js'
 import type { UsersStore } from './accounts/users-store.js'
 import type { Config } from './config/config.js'
+import { exposedSecretFiles } from './config/secret-files.js'
 import { loadTlsCredentials, type TlsCredentials } from './config/tls-credentials.js'
 import { AllowedOrigins } from './http/allowed-origins.js'
 import { AppMetrics } from './operations/metrics.js'
@@ -18,6 +19,7 @@ import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
 import { RedisConnection, type RedisObserver } from './redis/redis-connection.js'
 import { monotonicNow } from './monotonic-clock.js'
+import { readRedisCredentials, type RedisCredentials } from './redis/redis-credentials.js'
 import { MemorySessionStore } from './sessions/memory-session-store.js'
 import { RedisSessionStore } from './sessions/redis-session-store.js'
 import type { SessionStore } from './sessions/session-store.js'
@@ -37,6 +39,8 @@ export interface ServiceOverrides {
   readonly tls?: TlsCredentials
   /** The metrics token, when the caller has read it already (server.ts, before the users file). */
   readonly metricsToken?: MetricsToken
+  /** Redis's password and CA, when the caller has read them already (server.ts, before the users file). */
+  readonly redisCredentials?: RedisCredentials
   /** Concurrency and queue bound of the password hashing process (defaults: see HashingProcess). */
   readonly hashing?: Pick<HashingProcessOptions, 'concurrency' | 'maxQueued'>
 }
@@ -49,6 +53,8 @@ export interface Services {
   readonly redis: RedisConnection | undefined
   /** undefined with TLS=off. */
   readonly tls: TlsCredentials | undefined
+  /** The operators' listener's certificate (TLS_CERT, TLS_KEY) with METRICS_TLS=on; undefined: plain HTTP. */
+  readonly operatorsTls: TlsCredentials | undefined
   /** What /metrics asks for, with METRICS_TOKEN_FILE. */
   readonly metricsToken: MetricsToken | undefined
   readonly pages: Pages
@@ -73,8 +79,10 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const now = overrides.now ?? monotonicNow
   const instanceId = randomUUID()
   const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
+  const operatorsTls = config.metrics?.tls === true ? (tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()
   const metricsToken = overrides.metricsToken ?? await readMetricsToken(config.metrics)
+  const redisCredentials = config.redis === undefined ? undefined : (overrides.redisCredentials ?? await readRedisCredentials(config.redis))
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
   // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
   // The child starts at warmUp(); the constructor only checks that the worker is built.
@@ -86,11 +94,12 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     })
   })
   const users = overrides.users ?? await openUsersFile(config, log)
+  await warnExposedSecrets(config, log)
   const metrics = new AppMetrics()
-  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics))
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics), redisCredentials)
   const shared = { now, testClock: overrides.now, instanceId, log }
   const services: Services = {
-    config, instanceId, redis, tls, metricsToken, pages, users,
+    config, instanceId, redis, tls, operatorsTls, metricsToken, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
     userSlots: userSlots(config, redis, shared),
     hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),
@@ -123,6 +132,13 @@ async function openUsersFile (config: Config, log: FastifyBaseLogger): Promise<F
   const store = await FileUsersStore.open(config.usersFile, { watch: true })
   for (const problem of await store.permissionProblems()) log.warn({ event: 'users_file_exposed' }, problem)
   return store
+}
+
+/** A warning for each secret file (TLS_KEY, the token and password files) others may read. */
+async function warnExposedSecrets (config: Config, log: FastifyBaseLogger): Promise<void> {
+  for (const { variable, file, mode } of await exposedSecretFiles(config)) {
+    log.warn({ event: 'secret_file_exposed', variable }, `${variable} names ${file}, which others can read or write (mode ${mode.toString(8)}; use 600)`)
+  }
 }
 
 interface Shared {

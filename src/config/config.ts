@@ -3,10 +3,25 @@
 // the variable, so start-up stops before anything listens.
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { createSecureContext } from 'node:tls'
 import { Ajv } from 'ajv'
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
 export const ARGON2_MIN = Object.freeze({ memoryKiB: 19456, timeCost: 2, parallelism: 1 })
+
+/**
+ * TLS 1.3 suites, then the TLS 1.2 ECDHE AEAD suites, strongest first: Mozilla's "intermediate"
+ * profile without DHE (no CBC, no CCM8, no static RSA). The default of TLS_CIPHERS.
+ */
+export const DEFAULT_TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'
+].join(':')
+
+/** Key exchange groups, as Mozilla's intermediate profile lists them. The default of TLS_GROUPS. */
+export const DEFAULT_TLS_GROUPS = 'X25519:prime256v1:secp384r1'
 
 /** Every variable with its default (as the string it would be in the environment). */
 export const ENV_DEFAULTS = Object.freeze({
@@ -53,15 +68,22 @@ export const ENV_DEFAULTS = Object.freeze({
   HTTP_REQUEST_TIMEOUT_MS: '30000',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
   TLS_MIN_VERSION: 'TLSv1.2',
+  TLS_CIPHERS: DEFAULT_TLS_CIPHERS,
+  TLS_GROUPS: DEFAULT_TLS_GROUPS,
   MAX_SESSIONS_PER_USER: '10',
   DRAIN_DELAY_MS: '3000',
   METRICS_HOST: '127.0.0.1',
   METRICS_PORT: '',
   METRICS_TOKEN_FILE: '',
+  METRICS_TLS: 'off',
   LOG_LEVEL: 'info',
   REDIS_URL: '',
   REDIS_KEY_PREFIX: 'hero-socket:',
   REDIS_TIMEOUT_MS: '1000',
+  REDIS_USERNAME: '',
+  REDIS_PASSWORD_FILE: '',
+  REDIS_CA_FILE: '',
+  REDIS_ALLOW_NO_AUTH: 'off',
   SESSION_RECHECK_INTERVAL_MS: '5000',
   WS_CONNECTION_LEASE_S: '30'
 })
@@ -92,6 +114,12 @@ export interface Config {
   readonly trustedProxies: readonly string[]
   readonly dataDir: string
   readonly usersFile: string
+  /**
+   * The variables whose values say this is not a development set-up (USERS_FILE, REDIS_URL, TLS,
+   * TRUSTED_PROXIES, HOST), in that order; empty only with the development defaults, the one
+   * set-up in which a missing users file is created with a demo account.
+   */
+  readonly productionSettings: readonly EnvName[]
   readonly sessionIdleTimeoutMs: number
   readonly sessionAbsoluteTimeoutMs: number
   readonly sessionSweepIntervalMs: number
@@ -127,6 +155,10 @@ export interface Config {
   /** HTTP timeouts (ms): all the headers, a whole request, an idle keep-alive connection. */
   readonly http: { readonly headersTimeoutMs: number, readonly requestTimeoutMs: number, readonly keepAliveTimeoutMs: number }
   readonly tlsMinVersion: 'TLSv1.2' | 'TLSv1.3'
+  /** OpenSSL cipher list (TLS 1.3 suites and TLS 1.2 suites, colon-separated); checked against this OpenSSL at start-up. */
+  readonly tlsCiphers: string
+  /** Key exchange groups, colon-separated, preferred first (e.g. X25519MLKEM768:X25519 where OpenSSL knows it). */
+  readonly tlsGroups: string
   /** Live sessions one user may hold; a login beyond it ends the oldest. */
   readonly maxSessionsPerUser: number
   /** After SIGTERM, how long /readyz says 503 while new sockets are still accepted (ms). */
@@ -149,12 +181,20 @@ export interface MetricsConfig {
   readonly port: number
   /** A file holding the bearer token scrapes must send; undefined: none asked. */
   readonly tokenFile: string | undefined
+  /** HTTPS with TLS_CERT/TLS_KEY and the public listener's TLS policy (METRICS_TLS=on); else plain HTTP, loopback only. */
+  readonly tls: boolean
 }
 
-/** Where the shared store is, and how long any call to it may take. */
+/** Where the shared store is, who we are to it, and how long any call to it may take. */
 export interface RedisConfig {
-  /** A redis:// or rediss:// URL, or the path of a unix socket. May hold a password: never log it. */
+  /** A redis:// or rediss:// URL, or the path of a unix socket; never with a password or options in it. */
   readonly url: string
+  /** The ACL user to log in as; undefined: Redis's `default` user. */
+  readonly username?: string | undefined
+  /** A file holding the password (read at start-up); undefined: none sent. */
+  readonly passwordFile?: string | undefined
+  /** PEM file of the CA that signed a rediss:// server's certificate (a private CA); undefined: the system's CAs. */
+  readonly caFile?: string | undefined
   /** Prefix of every key and channel, so deployments can share one Redis. */
   readonly keyPrefix: string
   /** Longest wait for any one command, and for the connection (ms). */
@@ -211,15 +251,22 @@ const envSchema = {
     HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000),
     TLS_MIN_VERSION: { type: 'string', enum: ['TLSv1.2', 'TLSv1.3'] },
+    TLS_CIPHERS: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_:+@!.-]+$' },
+    TLS_GROUPS: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_:.-]+$' },
     MAX_SESSIONS_PER_USER: int(1, 1000),
     DRAIN_DELAY_MS: int(0, 600_000),
     METRICS_HOST: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:\\-]+$' },
     METRICS_PORT: { anyOf: [{ type: 'string', const: '' }, int(0, 65535)] },
     METRICS_TOKEN_FILE: pathString,
+    METRICS_TLS: onOff,
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     REDIS_URL: { type: 'string', maxLength: 4096, pattern: '^$|^rediss?://[^\\s]+$|^/[^\\s]*$' },
     REDIS_KEY_PREFIX: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:._{}-]+$' },
     REDIS_TIMEOUT_MS: int(10, 60_000),
+    REDIS_USERNAME: { type: 'string', maxLength: 128, pattern: '^$|^[A-Za-z0-9._-]+$' },
+    REDIS_PASSWORD_FILE: pathString,
+    REDIS_CA_FILE: pathString,
+    REDIS_ALLOW_NO_AUTH: onOff,
     SESSION_RECHECK_INTERVAL_MS: int(100, 3_600_000),
     WS_CONNECTION_LEASE_S: int(1, 3600)
   },
@@ -284,6 +331,7 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     trustedProxies: parseProxies(str('TRUSTED_PROXIES')),
     dataDir,
     usersFile: path.resolve(str('USERS_FILE') || path.join(dataDir, 'users.json')),
+    productionSettings: productionSettings(str),
     sessionIdleTimeoutMs: idle * 1000,
     sessionAbsoluteTimeoutMs: absolute * 1000,
     sessionSweepIntervalMs: num('SESSION_SWEEP_INTERVAL_MS'),
@@ -310,13 +358,13 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS'),
     http: { headersTimeoutMs: num('HTTP_HEADERS_TIMEOUT_MS'), requestTimeoutMs: num('HTTP_REQUEST_TIMEOUT_MS'), keepAliveTimeoutMs: num('HTTP_KEEP_ALIVE_TIMEOUT_MS') },
     tlsMinVersion: str('TLS_MIN_VERSION') === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    tlsCiphers: str('TLS_CIPHERS'),
+    tlsGroups: str('TLS_GROUPS'),
     maxSessionsPerUser: num('MAX_SESSIONS_PER_USER'),
     drainDelayMs: num('DRAIN_DELAY_MS'),
-    metrics: str('METRICS_PORT') === ''
-      ? undefined
-      : { host: str('METRICS_HOST'), port: num('METRICS_PORT'), tokenFile: str('METRICS_TOKEN_FILE') === '' ? undefined : path.resolve(str('METRICS_TOKEN_FILE')) },
+    metrics: metricsConfig(str, num),
     logLevel: str('LOG_LEVEL'),
-    redis: str('REDIS_URL') === '' ? undefined : { url: str('REDIS_URL'), keyPrefix: str('REDIS_KEY_PREFIX'), timeoutMs: num('REDIS_TIMEOUT_MS') },
+    redis: redisConfig(str, num),
     sessionRecheckIntervalMs: num('SESSION_RECHECK_INTERVAL_MS'),
     connectionLeaseMs: num('WS_CONNECTION_LEASE_S') * 1000
   }
@@ -338,9 +386,93 @@ function checkCombinations (str: (name: EnvName) => string, num: (name: EnvName)
   if (num('DRAIN_DELAY_MS') >= num('SHUTDOWN_TIMEOUT_MS')) {
     throw new ConfigError('DRAIN_DELAY_MS', `must be less than SHUTDOWN_TIMEOUT_MS (${num('SHUTDOWN_TIMEOUT_MS')}), which must leave time to close the sockets`)
   }
-  if (/^rediss?:/.test(str('REDIS_URL')) && !URL.canParse(str('REDIS_URL'))) {
-    throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')
+  checkTlsPolicy(str)
+  checkRedisAccess(str)
+  checkOperatorsListener(str)
+}
+
+/**
+ * The operators' listener carries a bearer token: in plain HTTP it stays on loopback; elsewhere it
+ * needs METRICS_TLS=on, which serves it with the operator's certificate (TLS_CERT, TLS_KEY).
+ */
+function checkOperatorsListener (str: (name: EnvName) => string): void {
+  if (str('METRICS_TLS') === 'on' && str('TLS_CERT') === '') {
+    throw new ConfigError('METRICS_TLS', 'needs TLS_CERT and TLS_KEY: the operators\' listener is served with that certificate')
   }
+  if (str('METRICS_PORT') !== '' && str('METRICS_TLS') !== 'on' && !isLoopbackHost(str('METRICS_HOST'))) {
+    throw new ConfigError('METRICS_HOST', `is ${str('METRICS_HOST')}, not loopback, with the operators' listener in plain HTTP: its bearer token ` +
+      'and metrics would cross the network in the clear. Keep it on loopback (scrape from beside the instance), or set METRICS_TLS=on')
+  }
+}
+
+/** TLS_CIPHERS and TLS_GROUPS must be ones this process's OpenSSL knows (it names what it does not). */
+function checkTlsPolicy (str: (name: EnvName) => string): void {
+  for (const [variable, options] of [['TLS_CIPHERS', { ciphers: str('TLS_CIPHERS') }], ['TLS_GROUPS', { ecdhCurve: str('TLS_GROUPS') }]] as const) {
+    try {
+      createSecureContext(options)
+    } catch (err) {
+      throw new ConfigError(variable, `is not accepted by this OpenSSL (${process.versions.openssl}): ${(err as Error).message}`)
+    }
+  }
+}
+
+/**
+ * REDIS_URL carries where Redis is, nothing else: no password (REDIS_PASSWORD_FILE), no user
+ * (REDIS_USERNAME), no options. A Redis that others can reach needs a password, unless
+ * REDIS_ALLOW_NO_AUTH=on says it is known to be safe; a CA file only makes sense with rediss://.
+ */
+function checkRedisAccess (str: (name: EnvName) => string): void {
+  const url = str('REDIS_URL')
+  const tcp = /^rediss?:/.test(url)
+  if (tcp && !URL.canParse(url)) throw new ConfigError('REDIS_URL', 'is not a valid redis:// or rediss:// URL (value not shown: it may hold a password)')
+  const parsed = tcp ? new URL(url) : undefined
+  if (parsed !== undefined && (parsed.password !== '' || parsed.username !== '')) {
+    throw new ConfigError('REDIS_URL', 'must not carry a user or password (value not shown): put the password in a file named by REDIS_PASSWORD_FILE, the user in REDIS_USERNAME')
+  }
+  if (url.includes('?')) throw new ConfigError('REDIS_URL', 'must not carry options after "?" (value not shown): they could hold a password, and each setting has its variable')
+  if (str('REDIS_USERNAME') !== '' && str('REDIS_PASSWORD_FILE') === '') throw new ConfigError('REDIS_PASSWORD_FILE', 'must be set with REDIS_USERNAME')
+  if (str('REDIS_CA_FILE') !== '' && parsed?.protocol !== 'rediss:') throw new ConfigError('REDIS_CA_FILE', 'is for a rediss:// REDIS_URL (TLS to Redis) only')
+  const host = parsed?.hostname.replace(/^\[|\]$/g, '')
+  if (host !== undefined && !isLoopbackHost(host) && str('REDIS_PASSWORD_FILE') === '' && str('REDIS_ALLOW_NO_AUTH') !== 'on') {
+    throw new ConfigError('REDIS_PASSWORD_FILE', `must be set: REDIS_URL points at ${host}, not loopback, and anyone who can write to Redis can make sessions. ` +
+      'Give the service an ACL user (REDIS_USERNAME, REDIS_PASSWORD_FILE; see deploy/redis/users.acl), or set REDIS_ALLOW_NO_AUTH=on if nothing else can reach it')
+  }
+}
+
+/** The operators' listener's settings; undefined without METRICS_PORT. */
+function metricsConfig (str: (name: EnvName) => string, num: (name: EnvName) => number): MetricsConfig | undefined {
+  if (str('METRICS_PORT') === '') return undefined
+  const tokenFile = str('METRICS_TOKEN_FILE') === '' ? undefined : path.resolve(str('METRICS_TOKEN_FILE'))
+  return { host: str('METRICS_HOST'), port: num('METRICS_PORT'), tokenFile, tls: str('METRICS_TLS') === 'on' }
+}
+
+/** The shared store's settings; undefined without REDIS_URL. */
+function redisConfig (str: (name: EnvName) => string, num: (name: EnvName) => number): RedisConfig | undefined {
+  if (str('REDIS_URL') === '') return undefined
+  const file = (name: EnvName): string | undefined => str(name) === '' ? undefined : path.resolve(str(name))
+  return {
+    url: str('REDIS_URL'),
+    username: str('REDIS_USERNAME') || undefined,
+    passwordFile: file('REDIS_PASSWORD_FILE'),
+    caFile: file('REDIS_CA_FILE'),
+    keyPrefix: str('REDIS_KEY_PREFIX'),
+    timeoutMs: num('REDIS_TIMEOUT_MS')
+  }
+}
+
+/**
+ * The variables set away from the development defaults in a way only a deployment would: an
+ * explicit USERS_FILE, a shared store, plain HTTP behind a proxy, trusted proxies, a HOST others reach.
+ */
+function productionSettings (str: (name: EnvName) => string): readonly EnvName[] {
+  const signs: ReadonlyArray<[EnvName, boolean]> = [
+    ['USERS_FILE', str('USERS_FILE') !== ''],
+    ['REDIS_URL', str('REDIS_URL') !== ''],
+    ['TLS', str('TLS') !== 'on'],
+    ['TRUSTED_PROXIES', str('TRUSTED_PROXIES') !== ''],
+    ['HOST', !isLoopbackHost(str('HOST'))]
+  ]
+  return signs.filter(([, set]) => set).map(([name]) => name)
 }
 
 /** Parses TRUSTED_PROXIES: comma-separated IP addresses and CIDRs (v4 or v6). */

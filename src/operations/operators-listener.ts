@@ -2,9 +2,11 @@
 // (METRICS_HOST, default loopback; METRICS_PORT), never on the public one. With
 // METRICS_TOKEN_FILE, /metrics asks for `Authorization: Bearer <token>`, compared in constant time.
 // /livez, /healthz and /readyz answer here too, without the token: they say nothing secret.
+// Plain HTTP on loopback; HTTPS (METRICS_TLS=on, the public listener's policy) anywhere else.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fsp from 'node:fs/promises'
 import http from 'node:http'
+import https from 'node:https'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, type MetricsConfig } from '../config/config.js'
 import type { AppMetrics } from './metrics.js'
@@ -50,25 +52,29 @@ export class OperatorsListener {
   readonly #log: FastifyBaseLogger
   readonly #server: http.Server
   readonly #token: MetricsToken | undefined
+  readonly #scheme: 'http' | 'https'
   #url: string | undefined
 
-  constructor (config: MetricsConfig, token: MetricsToken | undefined, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger) {
+  /** With `tls` (key, certificate, policy) it serves HTTPS, else plain HTTP. */
+  constructor (config: MetricsConfig, token: MetricsToken | undefined, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger, tls?: https.ServerOptions) {
     this.#config = config
     this.#token = token
     this.#metrics = metrics
     this.#readiness = readiness
     this.#log = log
-    this.#server = http.createServer((request, response) => {
+    const handler: http.RequestListener = (request, response) => {
       this.#answer(request, response).catch((err: unknown) => {
         log.error({ err }, 'operators listener failed')
         if (!response.headersSent) response.writeHead(500).end()
       })
-    })
+    }
+    this.#server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler)
+    this.#scheme = tls === undefined ? 'http' : 'https'
     this.#server.headersTimeout = 5000
     this.#server.requestTimeout = 10_000
   }
 
-  /** http://host:port once listening; undefined before. */
+  /** http(s)://host:port once listening; undefined before. */
   get url (): string | undefined {
     return this.#url
   }
@@ -82,7 +88,7 @@ export class OperatorsListener {
     const address = this.#server.address()
     const port = typeof address === 'object' && address !== null ? address.port : this.#config.port
     const host = this.#config.host
-    this.#url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    this.#url = `${this.#scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
     this.#log.info({ event: 'operators_listening', url: this.#url, token: this.#token !== undefined }, 'metrics, liveness and readiness listening')
   }
 

@@ -11,6 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { RedisConfig } from '../config/config.js'
 import { StoreUnavailableError } from '../errors.js'
+import { credentialOptions, type RedisCredentials } from './redis-credentials.js'
 import { RedisKeys } from './redis-keys.js'
 
 /** How often Redis is asked whether it answers (ms). */
@@ -45,13 +46,15 @@ export class RedisConnection {
   #pinging = false
   #subscriberConnects = 0
 
-  /** Connects in the background; nothing waits for Redis here. */
-  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string, observer?: RedisObserver) {
+  /** Connects in the background (as `credentials` say, if any); nothing waits for Redis here. */
+  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string, observer?: RedisObserver, credentials: RedisCredentials = {}) {
     this.keys = new RedisKeys(config.keyPrefix)
     this.#log = log
     this.#observer = observer
     this.#events.setMaxListeners(0)
-    const common: RedisOptions = { connectTimeout: config.timeoutMs, retryStrategy: reconnectDelay, connectionName: name, lazyConnect: false }
+    const common: RedisOptions = {
+      ...credentialOptions(config.url, credentials), connectTimeout: config.timeoutMs, retryStrategy: reconnectDelay, connectionName: name, lazyConnect: false
+    }
     this.client = create(config.url, { ...common, commandTimeout: config.timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
     this.subscriber = create(config.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true })
     this.client.on('ready', () => this.#answers())

@@ -3,9 +3,9 @@
 // probe answers, and everything recovers by itself when Redis is back; the process never
 // crashes and no promise is left rejected. Redis is paused with SIGSTOP, stopped, or absent at
 // start-up, for real; the last case also as a real server process.
-import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
+import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { HTTP_ERRORS } from '../../src/errors.js'
 import { startCluster, waitForRedis } from '../helpers/cluster.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
@@ -13,7 +13,7 @@ import { getWithSession, postLogin, setCookies } from '../helpers/http.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess } from '../helpers/server-process.js'
-import { startTestServer, type TestServer } from '../helpers/test-server.js'
+import { hashFor, startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (reason) => { unhandled.push(reason) })
@@ -103,24 +103,25 @@ t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answe
 t.test('the real process starts with Redis down, answers 503, and logs in once Redis is up', async (t) => {
   const redis = await RedisServer.create(t)
   const dir = t.testdir({})
+  // With REDIS_URL no demo account is made: the accounts file comes first.
+  const usersFile = path.join(dir, 'users.json')
+  await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const server = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), REDIS_URL: redis.url, LOG_LEVEL: 'info'
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
   }, t)
-  const password = /password: (\S+)/.exec(server.stdout())?.[1] ?? ''
   const asServer = { url: server.url, origin: server.url } as TestServer
   t.match(server.stdout(), /"event":"redis_unreachable"/, 'the outage is in the log')
-  t.equal((await postLogin(asServer, 'demo', password)).status, 503, '503 while Redis is down')
+  t.equal((await postLogin(asServer)).status, 503, '503 while Redis is down')
   await redis.startProcess()
   const started = Date.now()
-  let res = await postLogin(asServer, 'demo', password)
+  let res = await postLogin(asServer)
   while (res.status !== 303 && Date.now() - started < 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 100))
-    res = await postLogin(asServer, 'demo', password)
+    res = await postLogin(asServer)
   }
   t.equal(res.status, 303, `logged in ${Date.now() - started} ms after Redis started`)
   t.equal(server.child.exitCode, null, 'still running')
   t.notMatch(server.stderr(), /Unhandled|TypeError|ReferenceError/, 'nothing thrown on stderr')
-  t.ok(fs.existsSync(path.join(dir, 'data', 'users.json')))
 })
 
 t.test('through all of the above, no promise was left rejected in this process', async (t) => {

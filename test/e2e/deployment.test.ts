@@ -1,20 +1,25 @@
 // The deployment of deploy/: Debian's nginx (TLS, round robin, WebSocket upgrade, X-Forwarded-For)
 // in front of two real instances (TLS=off, TRUSTED_PROXIES=127.0.0.1, deploy/instance.env) and one
-// Redis, driven through nginx by Chromium: log in, ask for heroes, a second tab whose socket is
+// Redis (deploy/redis/redis.conf: the instances log in as its ACL user, and Redis denies them
+// nothing), driven through nginx by Chromium: log in, ask for heroes, a second tab whose socket is
 // on the other instance, a logout in one tab that the other sees, then one instance stopped and
 // the page carrying on through the other. Then the operators' view of the same deployment: a
-// scripted session through nginx and a scrape of each instance's metrics listener.
+// scripted session through nginx and a scrape of each instance's metrics listener. And nginx's
+// TLS policy, offered each weak suite, version and group it must refuse.
 import fs from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import tls from 'node:tls'
+import selfsigned from 'selfsigned'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
+import { startDeployRedis } from '../helpers/deploy-redis.js'
 import { waitUntil } from '../helpers/hero-client.js'
 import { documentedMetrics, parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
-import { RedisServer } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
 import { hashFor, TEST_USER } from '../helpers/test-server.js'
 
@@ -56,7 +61,7 @@ async function ask (page: Page, hero: string, realName: string): Promise<boolean
 }
 
 t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startDeployRedis(t)
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
@@ -69,8 +74,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
     METRICS_PORT: '0',
     METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: 'deployment-test:',
+    ...redis.env,
     USERS_FILE: usersFile,
     DATA_DIR: path.join(dir, `data-${i}`)
   }, t)))
@@ -134,6 +138,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   t.same(problems.cspViolations, [], 'no CSP violation')
   t.same(problems.consoleErrors.filter((e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|status of 50[23]/.test(e)), [], 'no console error but the lost socket')
   t.match(fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8'), /"GET \/ws HTTP\/1\.1" 101 /, 'nginx logged the upgrades it passed on')
+  t.same(await redis.redis.client(t).acl('LOG'), [], 'Redis denied the instances nothing: deploy/redis/redis.conf lists every command they send')
 })
 
 /** The status nginx answers a WebSocket upgrade from `origin` with (the socket is never opened). */
@@ -166,7 +171,7 @@ async function scrapeInstance (port: number): Promise<{ samples: Sample[], famil
 }
 
 t.test('the metrics listeners of the deployment count a scripted session exactly', async (t) => {
-  const redis = await RedisServer.start(t)
+  const redis = await startDeployRedis(t)
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
@@ -178,8 +183,7 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
     METRICS_PORT: '0',
     METRICS_TOKEN_FILE: metricsTokenFile(dir),
     ALLOWED_ORIGINS: origin,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: 'deployment-metrics-test:',
+    ...redis.env,
     USERS_FILE: usersFile,
     DATA_DIR: path.join(dir, `data-${i}`)
   }, t)))
@@ -242,4 +246,91 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
   for (const secret of [TEST_USER.username, '127.0.0.1', 'evil.example']) t.notMatch(labels, secret, `no label carries ${secret}`)
   t.same(problems.pageErrors, [], 'no page error')
   t.same(problems.cspViolations, [], 'no CSP violation')
+})
+
+/** What one TLS offer got: the protocol and suite agreed and whether a session ticket came, or the error. */
+interface TlsOutcome {
+  readonly accepted: boolean
+  readonly protocol?: string | null
+  readonly cipher?: string
+  readonly ticket?: boolean
+  readonly error?: string
+}
+
+/** Offers `options` (versions, suites, groups) to the TLS server on `port` and reports what came back. */
+async function offerTls (port: number, options: tls.ConnectionOptions): Promise<TlsOutcome> {
+  return await new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options })
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')))
+    socket.once('secureConnect', () => {
+      // A TLS 1.2 ticket comes inside the handshake: by now it has arrived, or it never will.
+      resolve({ accepted: true, protocol: socket.getProtocol(), cipher: socket.getCipher().name, ticket: socket.getTLSTicket() !== undefined })
+      socket.end()
+    })
+    socket.once('error', (err: Error) => resolve({ accepted: false, error: err.message }))
+  })
+}
+
+/** Offers nginx must refuse: CBC, static RSA, TLS 1.0 and 1.1, and a group outside the policy. */
+const WEAK_OFFERS: ReadonlyArray<[string, tls.ConnectionOptions]> = [
+  ['ECDHE-RSA-AES128-SHA (CBC)', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-SHA' }],
+  ['AES128-SHA (static RSA, CBC)', { maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA' }],
+  ['AES128-GCM-SHA256 (static RSA: no forward secrecy)', { maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' }],
+  ['TLS 1.0', { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' }],
+  ['TLS 1.1', { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }],
+  ['the group secp521r1 alone', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', ecdhCurve: 'secp521r1' }]
+]
+
+t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and other groups refused, no tickets, HSTS', async (t) => {
+  // An RSA certificate, as many deployments have: with it the static-RSA and ECDHE-RSA CBC suites
+  // are ones nginx could agree to, so only its cipher list can refuse them.
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'rsa', keySize: 2048, algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }]
+  })
+  const credentials = { cert: pems.cert, key: pems.private }
+
+  // The same offers to a server that takes anything, with the same certificate: each one is
+  // really made (the client refuses none of them itself), so nginx's refusals below are its own.
+  const permissive = tls.createServer({ ...credentials, minVersion: 'TLSv1', ciphers: 'ALL:@SECLEVEL=0' }, (socket) => socket.end())
+  await new Promise<void>((resolve) => permissive.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { permissive.close() })
+  const permissivePort = (permissive.address() as AddressInfo).port
+  for (const [name, options] of WEAK_OFFERS) t.match(await offerTls(permissivePort, options), { accepted: true }, `control: ${name} is offered`)
+
+  const redis = await startDeployRedis(t)
+  const dir = t.testdir({})
+  const usersFile = path.join(dir, 'users.json')
+  await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
+  // nginx binds its port first (it cannot listen on port 0); the instance, on a port of its own, then allows its origin.
+  const nginx = await Nginx.start(t, { credentials })
+  const nginxPort = nginx.port
+  const instance = await startServerProcess({
+    ...instanceEnv(),
+    PORT: '0',
+    METRICS_PORT: '',
+    ALLOWED_ORIGINS: nginx.url,
+    ...redis.env,
+    USERS_FILE: usersFile,
+    DATA_DIR: path.join(dir, 'data')
+  }, t)
+  await nginx.route([instance.port, instance.port])
+
+  for (const [name, options] of WEAK_OFFERS) {
+    const outcome = await offerTls(nginxPort, options)
+    t.match(outcome, { accepted: false }, `${name} is refused by nginx (${outcome.error ?? outcome.cipher ?? ''})`)
+  }
+  const tls12 = await offerTls(nginxPort, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })
+  t.match(tls12, { accepted: true, protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'TLS 1.2 with a forward-secret AEAD suite is accepted')
+  t.equal(tls12.ticket, false, 'and no session ticket is issued')
+  const tls12Chacha = await offerTls(nginxPort, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305', ecdhCurve: 'X25519' })
+  t.match(tls12Chacha, { accepted: true, cipher: 'ECDHE-RSA-CHACHA20-POLY1305', ticket: false }, 'ChaCha20-Poly1305 over X25519 too')
+  t.match(await offerTls(nginxPort, {}), { accepted: true, protocol: 'TLSv1.3' }, 'a default client gets TLS 1.3')
+
+  const page = await fetch(`${nginx.url}/login`)
+  t.equal(page.status, 200)
+  t.equal(page.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains', 'HSTS, once (the instance\'s copy replaced)')
+  const tooLarge = await fetch(`${nginx.url}/login`, { method: 'POST', body: 'x'.repeat(20 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(tooLarge.status, 413, 'nginx answers an oversized body itself')
+  t.equal(tooLarge.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains', 'and its own answers carry HSTS too')
 })

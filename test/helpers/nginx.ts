@@ -24,6 +24,8 @@ export interface NginxOptions {
   readonly upstreams?: readonly [number, number]
   /** Where nginx's port comes from (tests take the first one to show the retry); default freeLoopbackPort. */
   readonly pickPort?: PortPicker
+  /** nginx's certificate and key (PEM); default: the tests' ECDSA development certificate. */
+  readonly credentials?: { readonly cert: string, readonly key: string }
 }
 
 /** An upstream server nobody is sent to: the shape nginx needs before the instances exist. */
@@ -94,7 +96,7 @@ export class Nginx {
       for (const stop of stops) await stop()
       fs.rmSync(dir, { recursive: true, force: true })
     })
-    const { cert, key } = await testCredentials()
+    const { cert, key } = options.credentials ?? await testCredentials()
     fs.writeFileSync(path.join(dir, 'cert.pem'), cert)
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
     fs.writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir))

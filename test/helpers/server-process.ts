@@ -1,6 +1,9 @@
 // The real server process (dist/src/server.js), for tests that need a process of its own: a
 // crash (SIGKILL), a signal, an environment read at start-up. Killed at teardown if still running.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { DEMO_PASSWORD_FILE } from '../../src/accounts/first-start.js'
 import { builtFile, childEnv, ROOT } from './http.js'
 import type { Teardown } from './test-server.js'
 
@@ -41,7 +44,7 @@ export function startServerProcess (env: Record<string, string>, t?: Teardown, t
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       stdout += s
-      // 'allowed origins' is the last line of a start-up (the demo password comes before listening).
+      // 'allowed origins' is the last line of a start-up (the demo account is made before listening).
       const listening = /Server listening at (https?):\/\/127\.0\.0\.1:(\d+)/.exec(stdout)
       if (listening?.[2] !== undefined && stdout.includes('"allowed origins"')) {
         clearTimeout(timer)
@@ -54,4 +57,16 @@ export function startServerProcess (env: Record<string, string>, t?: Teardown, t
       reject(new Error(`the server exited with ${code} before listening\n${stdout}\n${stderr}`))
     })
   })
+}
+
+/**
+ * The demo password a first start with the development defaults wrote (no terminal in tests: it
+ * goes to DEMO_PASSWORD_FILE beside the users file in `dataDir`); '' when there is none.
+ */
+export function demoPasswordIn (dataDir: string): string {
+  try {
+    return fs.readFileSync(path.join(dataDir, DEMO_PASSWORD_FILE), 'utf8').trim()
+  } catch {
+    return ''
+  }
 }

@@ -1,14 +1,16 @@
 // HTTP connection hygiene and TLS policy, from outside: a client that sends its headers slowly is
 // cut within seconds, an idle keep-alive connection is closed, a thousand slow clients do not
 // keep others waiting; TLS 1.2 offers only forward-secret AEAD suites (openssl s_client offering
-// each weak suite and version is refused), TLS_MIN_VERSION=TLSv1.3 refuses 1.2, and the
-// development certificate's key is for signatures only.
+// each weak suite and version is refused), TLS_MIN_VERSION=TLSv1.3 refuses 1.2, TLS_GROUPS and
+// TLS_CIPHERS choose the groups and suites, and the development certificate's key is for
+// signatures only.
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
 import { postLogin } from './../helpers/http.js'
+import { loadConfig } from '../../src/config/config.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 /** Opens a TLS connection from `localAddress`; resolves once the handshake is done. */
@@ -125,4 +127,44 @@ t.test('the development certificate\'s key usage is an ECDSA server certificate\
   t.match(text, /X509v3 Key Usage:[^\n]*\n\s*Digital Signature\s*\n/, 'Digital Signature')
   t.notMatch(text, /Key Encipherment/, 'no Key Encipherment')
   t.match(text, /TLS Web Server Authentication/)
+})
+
+/** Whether a handshake offering only `options` (versions, suites, groups) is accepted by the server on `port`. */
+async function handshakeAccepted (port: number, options: tls.ConnectionOptions): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options })
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')))
+    socket.once('secureConnect', () => { resolve(true); socket.end() })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+t.test('TLS_GROUPS and TLS_CIPHERS are settings: a group OpenSSL knows is used with no code change', async (t) => {
+  const onlyP521 = { ecdhCurve: 'secp521r1' }
+  const byDefault = await startTestServer(t)
+  t.ok(await handshakeAccepted(byDefault.port, { ecdhCurve: 'X25519' }), 'the default groups: X25519 is accepted')
+  t.notOk(await handshakeAccepted(byDefault.port, onlyP521), 'and a client offering only P-521 is refused')
+
+  const p521 = await startTestServer(t, { TLS_GROUPS: 'secp521r1' })
+  t.ok(await handshakeAccepted(p521.port, onlyP521), 'TLS_GROUPS=secp521r1: P-521 is accepted')
+  t.notOk(await handshakeAccepted(p521.port, { ecdhCurve: 'X25519' }), 'and X25519 refused: the setting is the whole list')
+
+  // The post-quantum hybrid needs OpenSSL 3.5 (Node 24 bundles it; Debian's Node 20 links 3.0).
+  const hybrid = 'X25519MLKEM768'
+  let known = true
+  try { tls.createSecureContext({ ecdhCurve: hybrid }) } catch { known = false }
+  if (known) {
+    const pq = await startTestServer(t, { TLS_GROUPS: `${hybrid}:X25519` })
+    t.ok(await handshakeAccepted(pq.port, { ecdhCurve: hybrid }), `OpenSSL ${process.versions.openssl} knows ${hybrid}: a client offering only it is accepted`)
+  } else {
+    let refused: unknown
+    try { loadConfig({ TLS_GROUPS: `${hybrid}:X25519` }) } catch (err) { refused = err }
+    t.match(refused, { name: 'ConfigError', variable: 'TLS_GROUPS' }, `OpenSSL ${process.versions.openssl} does not know ${hybrid}: start-up stops naming TLS_GROUPS`)
+  }
+
+  const aes256 = await startTestServer(t, { TLS_CIPHERS: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' })
+  t.ok(await handshakeAccepted(aes256.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }), 'TLS_CIPHERS: a listed TLS 1.2 suite is accepted')
+  t.notOk(await handshakeAccepted(aes256.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }), 'one left out is refused')
+  t.ok(await handshakeAccepted(aes256.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }), 'TLS 1.3 with the listed suite is accepted')
+  t.notOk(await handshakeAccepted(aes256.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }), 'one left out is refused')
 })

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
-import { startServerProcess } from '../helpers/server-process.js'
+import { demoPasswordIn, startServerProcess } from '../helpers/server-process.js'
 
 const SOCKETS = 300
 const SHUTDOWN_TIMEOUT_MS = 6000
@@ -32,7 +32,7 @@ t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spre
     WS_MAX_CONNECTIONS_PER_USER: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000'
   }, t)
   const metrics = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(server.stdout())?.[1] ?? ''
-  const password = /password: (\S+)/.exec(server.stdout())?.[1] ?? ''
+  const password = demoPasswordIn(path.join(dir, 'data'))
   const login = await fetch(`${server.url}/login`, { method: 'POST', redirect: 'manual', headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'demo', password }).toString() })
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
   const ca = fs.readFileSync(path.join(dir, 'certs', 'dev-cert.pem'), 'utf8')

@@ -1,16 +1,18 @@
 // The metrics listener: on its own port (never the public one), optionally behind a bearer token
-// compared in constant time, names by Prometheus conventions, no username, session or address in
+// compared in constant time, over HTTPS with METRICS_TLS=on, secret files others can read warned
+// about, names by Prometheus conventions, no username, session or address in
 // any label, and exact counts after a scripted session: one login, three heroes, one refused
 // origin, one logout.
 import fs from 'node:fs'
 import path from 'node:path'
+import tls from 'node:tls'
 import t from 'tap'
 import { AppMetrics } from '../../src/operations/metrics.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin } from '../helpers/http.js'
 import { documentedMetrics, metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { startTestServer, TEST_USER } from '../helpers/test-server.js'
+import { startTestServer, TEST_USER, testCredentials } from '../helpers/test-server.js'
 
 t.test('a scripted session gives exact counts, and no label names a person, a session or an address', async (t) => {
   const server = await startTestServer(t, { METRICS_PORT: '0' })
@@ -67,6 +69,56 @@ t.test('METRICS_TOKEN_FILE: /metrics asks for the bearer token; health and readi
   t.equal((await fetch(`${metricsUrl(server)}/readyz`)).status, 200)
   t.equal((await fetch(`${metricsUrl(server)}/livez`)).status, 200)
   t.notMatch(server.logs.text, token, 'the token is never logged')
+})
+
+/** TLS_CERT and TLS_KEY files in `dir` (the tests' certificate), with the key's `keyMode`. */
+async function certificateFiles (dir: string, keyMode = 0o600): Promise<{ TLS_CERT: string, TLS_KEY: string }> {
+  const { cert, key } = await testCredentials()
+  const files = { TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') }
+  fs.writeFileSync(files.TLS_CERT, cert)
+  fs.writeFileSync(files.TLS_KEY, key, { mode: keyMode })
+  fs.chmodSync(files.TLS_KEY, keyMode)
+  return files
+}
+
+t.test('METRICS_TLS=on: the operators\' listener speaks only HTTPS, with the public TLS policy, and the token still asked', async (t) => {
+  const dir = t.testdir({})
+  const token = 'a-long-random-scrape-token-0123456789'
+  const tokenFile = path.join(dir, 'token')
+  fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
+  const server = await startTestServer(t, { METRICS_PORT: '0', METRICS_TLS: 'on', METRICS_TOKEN_FILE: tokenFile, ...await certificateFiles(dir) })
+  t.match(metricsUrl(server), /^https:\/\/127\.0\.0\.1:\d+$/)
+  const port = new URL(metricsUrl(server)).port
+  await t.rejects(fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } }), 'plain HTTP gets no answer: the token never crosses in the clear')
+  t.equal((await fetch(`${metricsUrl(server)}/metrics`)).status, 401, 'over HTTPS, no token: 401')
+  t.ok((await scrape(server, token)).length > 50, 'over HTTPS with the token: the metrics')
+  const cbc = await new Promise<boolean>((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' })
+    socket.once('secureConnect', () => { resolve(true); socket.end() })
+    socket.once('error', () => resolve(false))
+  })
+  t.notOk(cbc, 'a CBC suite is refused there too: the public listener\'s policy')
+})
+
+t.test('secret files others can read are warned about at start-up: TLS_KEY, METRICS_TOKEN_FILE, REDIS_PASSWORD_FILE', async (t) => {
+  const dir = t.testdir({})
+  const tokenFile = path.join(dir, 'token')
+  const passwordFile = path.join(dir, 'redis-password')
+  for (const file of [tokenFile, passwordFile]) {
+    fs.writeFileSync(file, 'a-long-random-secret-0123456789\n')
+    fs.chmodSync(file, 0o644)
+  }
+  // Redis is never reached here (nothing listens on port 1): only the files matter.
+  const env = { METRICS_PORT: '0', METRICS_TOKEN_FILE: tokenFile, REDIS_URL: 'redis://127.0.0.1:1', REDIS_PASSWORD_FILE: passwordFile, REDIS_TIMEOUT_MS: '100' }
+  const exposed = await startTestServer(t, { ...env, ...await certificateFiles(dir, 0o644) })
+  const warnings = exposed.logs.entries().filter((e) => e.event === 'secret_file_exposed')
+  t.same(warnings.map((e) => e.variable), ['TLS_KEY', 'METRICS_TOKEN_FILE', 'REDIS_PASSWORD_FILE'], 'one warning per exposed file, naming its variable')
+  t.match(warnings[0], { level: 40, msg: /key\.pem, which others can read or write \(mode 644; use 600\)/ })
+  t.notMatch(exposed.logs.text, 'a-long-random-secret', 'the secrets themselves are never logged')
+
+  for (const file of [tokenFile, passwordFile]) fs.chmodSync(file, 0o600)
+  const guarded = await startTestServer(t, { ...env, ...await certificateFiles(dir, 0o600) })
+  t.same(guarded.logs.entries().filter((e) => e.event === 'secret_file_exposed'), [], 'owner-only files: no warning')
 })
 
 t.test('login outcomes and message outcomes are counted by registry code', async (t) => {

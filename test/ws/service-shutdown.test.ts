@@ -12,6 +12,7 @@ import { DEV_CERT_FILE } from '../../src/config/tls-credentials.js'
 import { HeroClient, schemaProblem, waitUntil } from '../helpers/hero-client.js'
 import { builtFile, childEnv, ROOT, sessionIdOf } from '../helpers/http.js'
 import { assertRefused, RawClient, RawWebSocket, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
+import { demoPasswordIn } from '../helpers/server-process.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
 import { openSession, startTestServer } from '../helpers/test-server.js'
 
@@ -107,16 +108,16 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
   child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
 
-  // The demo password is printed as soon as the users file exists; wait for the listener too,
+  // The demo password is written as soon as the users file exists; wait for the listener too,
   // and read the port it reports (it listens on port 0).
   const { password, port } = await new Promise<{ password: string, port: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not listening with a demo password within 30 s; stderr: ${stderr}`)), 30_000)
     const look = (): void => {
-      const match = /password: (\S+)/.exec(stdout)
+      const written = demoPasswordIn(path.join(dir, 'data'))
       const listening = /Server listening at https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)
-      if (match?.[1] === undefined || listening?.[1] === undefined || !stdout.includes('"allowed origins"')) return
+      if (written === '' || listening?.[1] === undefined || !stdout.includes('"allowed origins"')) return
       clearTimeout(timer)
-      resolve({ password: match[1], port: Number(listening[1]) })
+      resolve({ password: written, port: Number(listening[1]) })
     }
     child.stdout.on('data', look)
     void exited.then(() => reject(new Error(`exited early; stderr: ${stderr}`)))
