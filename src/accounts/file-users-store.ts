@@ -3,7 +3,6 @@
 // users CLI, another instance) changes it. Every change is a read-modify-write of the file under
 // a lock (proper-lockfile), so two writers at once never lose each other's change.
 import { EventEmitter } from 'node:events'
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -32,7 +31,11 @@ export class FileUsersStore implements UsersStore {
   readonly file: string
   #users: UsersByName = new Map()
   readonly #events = new EventEmitter()
-  #watching = false
+  /** The poll that watches the file, while watching. */
+  #poll: NodeJS.Timeout | undefined
+  /** The file's version (fileVersion) as last read, taken before reading it. */
+  #loadedVersion: string | undefined
+  #checking = false
 
   private constructor (file: string) {
     this.file = file
@@ -44,6 +47,7 @@ export class FileUsersStore implements UsersStore {
    */
   static async open (file: string, options: { watch?: boolean, watchIntervalMs?: number } = {}): Promise<FileUsersStore> {
     const store = new FileUsersStore(file)
+    store.#loadedVersion = await fileVersion(file)
     store.#users = await readUsersFile(file)
     if (options.watch === true) store.#watch(options.watchIntervalMs ?? 1000)
     return store
@@ -130,8 +134,8 @@ export class FileUsersStore implements UsersStore {
   }
 
   async close (): Promise<void> {
-    if (this.#watching) fs.unwatchFile(this.file)
-    this.#watching = false
+    clearInterval(this.#poll)
+    this.#poll = undefined
     this.#events.removeAllListeners()
   }
 
@@ -181,11 +185,36 @@ export class FileUsersStore implements UsersStore {
     return () => this.#events.off('reloadError', listener)
   }
 
+  /**
+   * Polls the file's version against the one last read, not against the previous poll (as
+   * fs.watchFile does): a change between reading the file and the first poll is not missed.
+   */
   #watch (intervalMs: number): void {
-    this.#watching = true
-    fs.watchFile(this.file, { interval: intervalMs, persistent: false }, (curr, prev) => {
-      if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size) void this.reload()
-    })
+    this.#poll = setInterval(() => { void this.#reloadIfChanged() }, intervalMs).unref()
+  }
+
+  async #reloadIfChanged (): Promise<void> {
+    if (this.#checking) return
+    this.#checking = true
+    try {
+      const version = await fileVersion(this.file)
+      if (version === this.#loadedVersion || this.#poll === undefined) return
+      // Taken before reading: a change while reading is seen at the next poll.
+      this.#loadedVersion = version
+      await this.reload()
+    } finally {
+      this.#checking = false
+    }
+  }
+}
+
+/** What says a file changed (its inode, size and modification time), or undefined when it is missing. */
+async function fileVersion (file: string): Promise<string | undefined> {
+  try {
+    const stat = await fsp.stat(file)
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`
+  } catch {
+    return undefined
   }
 }
 
