@@ -7,9 +7,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { endSessionsOnAccountChanges } from './accounts/account-changes.js'
 import type { Config } from './config/config.js'
+import { answerClientError } from './http/client-errors.js'
 import { frameworkErrors, registerErrorHandlers } from './http/error-handler.js'
 import { httpServerOptions } from './http/http-server.js'
 import { registerHttpPlugins } from './http/plugins.js'
+import { RequestLogLines } from './http/request-log-lines.js'
 import { healthRoutes } from './http/routes/health.js'
 import { heroesPageRoutes } from './http/routes/heroes-page.js'
 import { loginRoutes } from './http/routes/login.js'
@@ -69,7 +71,7 @@ async function assemble (services: Services, log: FastifyBaseLogger): Promise<Fa
 /** The metrics' sources, and the operators' listener (started when the app is ready, before it listens). */
 function attachOperations (app: FastifyInstance, services: Services, websocket: WebSocketService): void {
   const stopInstrumenting = instrument(services, websocket)
-  const operators = services.config.metrics === undefined ? undefined : new OperatorsListener(services.config.metrics, services.metricsToken, services.metrics, services.readiness, app.log)
+  const operators = services.config.metrics === undefined ? undefined : new OperatorsListener(services.config.metrics, services.metricsToken, services.metrics, services.readiness, app.log, services.trustedProxies)
   app.decorate('operators', operators)
   if (operators !== undefined) app.addHook('onReady', async () => { await operators.start() })
   app.addHook('onClose', async () => {
@@ -87,7 +89,11 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
     // request.ip stays the peer's address; request.client is who the client is (TRUSTED_PROXIES).
     trustProxy: false,
     bodyLimit: BODY_LIMIT,
-    frameworkErrors: frameworkErrors(services.pages)
+    // What reaches no hook (a URL the router cannot read, a request Node cannot parse) is still
+    // headed, limited and logged once; and each request writes one line (request-log-lines.ts).
+    frameworkErrors: frameworkErrors(services.pages, services.trustedProxies),
+    clientErrorHandler: answerClientError,
+    logController: new RequestLogLines()
   })
   app.decorate('services', services)
   // The default allow-list names our own origin, whose port is known once we listen.
