@@ -95,8 +95,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   const { config, connections } = gate
   const client = clientOf(req.socket.remoteAddress, req.headers, gate.trustedProxies)
   let spent = false // a handshake of the client's budget is held, and given back if this one is refused
-  let username: string | undefined // once the session is known, refusals name its user
-  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string): void => {
+  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string, username?: string): void => {
     if (refuse(gate, socket, reason, { client, username }, retryAfterS, detail) && spent) gate.handshakes.refund(client.key)
   }
 
@@ -126,14 +125,13 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     if (sessionId === undefined) return reject('session_missing')
     const session = await accountSession(gate.sessions, gate.users, sessionId)
     if (session === undefined) return reject('session_invalid')
-    username = session.username
 
     // 5. The user's open sockets, counted on every instance.
     const token = await gate.userSlots.acquire(session.username, config.maxConnectionsPerUser)
-    if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+    if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S, undefined, session.username)
     slot = { username: session.username, token }
     if (socket.destroyed) return // the peer left while the store was asked
-    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
+    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S, undefined, session.username)
 
     // Every check passed: ws completes the handshake (or refuses it as bad_handshake above).
     socket.off('error', gate.onSocketError)
