@@ -1,0 +1,78 @@
+// Malformed requests are limited and headed like any other (src/http/client-errors.ts, and
+// frameworkErrors in src/http/error-handler.ts): each kind, sent over a raw TLS socket (bad URL
+// encoding, a bad header, an oversized URL, an unknown method), is answered with its status, the
+// fixed security headers and a JSON code, counted in the global per-IP limit, and logged once,
+// naming the client.
+import t, { type Test } from 'tap'
+import { RawClient } from '../helpers/raw-ws.js'
+import { requestFrom } from '../helpers/http.js'
+import { startTestServer, type TestServer } from '../helpers/test-server.js'
+
+/** A raw HTTP answer: its status, its headers (lower-case names), its body. */
+interface RawAnswer { status: number, headers: Map<string, string>, body: string }
+
+/** Sends `request` from `from` on a connection of its own and reads the answer until the server closes. */
+async function sendRaw (server: TestServer, from: string, request: string): Promise<RawAnswer> {
+  const client = await RawClient.connect(server, { localAddress: from })
+  client.write(request)
+  await client.waitClosed()
+  const text = client.data.toString('latin1')
+  const end = text.indexOf('\r\n\r\n')
+  const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n')
+  const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+  return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(end + 4) }
+}
+
+/** Each kind of malformed request, with the status and code it must get. */
+const MALFORMED: ReadonlyArray<readonly [string, string, number, string]> = [
+  ['bad URL encoding (GET /%)', 'GET /% HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', 400, 'request_invalid'],
+  ['a bad header name', 'GET /login HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n', 400, 'request_invalid'],
+  ['an oversized URL', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: h\r\n\r\n`, 431, 'request_headers_too_large'],
+  ['an unknown method', 'FROB / HTTP/1.1\r\nHost: h\r\n\r\n', 400, 'request_invalid']
+]
+
+function assertArmoured (t: Test, answer: RawAnswer, what: string): void {
+  t.match(answer.headers.get('strict-transport-security'), /^max-age=31536000; includeSubDomains$/, `${what}: HSTS`)
+  t.equal(answer.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`)
+  t.equal(answer.headers.get('x-frame-options'), 'DENY', `${what}: frame options`)
+  t.equal(answer.headers.get('referrer-policy'), 'same-origin', `${what}: referrer policy`)
+  t.match(answer.headers.get('content-security-policy'), /^default-src 'none';.*frame-ancestors 'none'/, `${what}: a CSP that allows nothing`)
+  t.equal(answer.headers.get('cache-control'), 'no-store', `${what}: not cached`)
+}
+
+t.test('each kind of malformed request: its status, the security headers, a count in the limit, one log line', async (t) => {
+  const server = await startTestServer(t, { RATE_LIMIT_MAX: String(MALFORMED.length) })
+  const from = '127.0.19.1'
+  for (const [what, request, status, code] of MALFORMED) {
+    const before = server.logs.lines.length
+    const answer = await sendRaw(server, from, request)
+    t.equal(answer.status, status, `${what}: ${status}`)
+    assertArmoured(t, answer, what)
+    t.same(JSON.parse(answer.body), { code, message: JSON.parse(answer.body).message }, `${what}: JSON ${code}`)
+    const lines = server.logs.entries().slice(before).filter((e) => (e.level as number) >= 30)
+    t.equal(lines.length, 1, `${what}: one log line`)
+    t.match(lines[0], { event: 'request_refused', code, status, ip: from }, `${what}: naming the client`)
+    t.ok(server.logs.lines.slice(before).every((line) => line.length < 1000), `${what}: bounded`)
+  }
+  const page = await requestFrom(server, from, { path: '/login' })
+  t.equal(page.status, 429, `the ${MALFORMED.length} malformed requests were counted: the next page from the same address is limited`)
+  t.equal((await requestFrom(server, '127.0.19.2', { path: '/login' })).status, 200, 'another address is not')
+  for (const [what, request] of MALFORMED) {
+    const limited = await sendRaw(server, from, request)
+    t.equal(limited.status, 429, `${what}, past the limit: 429`)
+    t.ok(Number(limited.headers.get('retry-after')) >= 1, `${what}: with Retry-After`)
+    assertArmoured(t, limited, `${what} (limited)`)
+  }
+  const limitedLines = server.logs.entries().filter((e) => e.code === 'rate_limited' && e.ip === from)
+  t.equal(limitedLines.length, 1 + MALFORMED.length, 'each limited request logged once, naming the client')
+})
+
+t.test('what Node cannot parse from a trusted proxy is answered but not counted: everyone behind it would pay', async (t) => {
+  const server = await startTestServer(t, { RATE_LIMIT_MAX: '2', TRUSTED_PROXIES: '127.0.19.9' })
+  const [, badHeader] = MALFORMED[1] ?? []
+  if (badHeader === undefined) throw new Error('no malformed request')
+  const statuses = []
+  for (let i = 0; i < 4; i++) statuses.push((await sendRaw(server, '127.0.19.9', badHeader)).status)
+  t.same(statuses, [400, 400, 400, 400], 'four bad requests through the proxy: 400 each, never 429')
+  t.ok(server.logs.entries().filter((e) => e.event === 'request_refused').every((e) => e.counted === false && e.ip === '127.0.19.9'), 'logged as not counted, naming the proxy')
+})
