@@ -4,23 +4,14 @@
 // fixed security headers and a JSON code, counted in the global per-IP limit, and logged once,
 // naming the client.
 import t, { type Test } from 'tap'
-import { RawClient } from '../helpers/raw-ws.js'
+import { exchange } from '../helpers/raw-ws.js'
 import { requestFrom } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
-/** A raw HTTP answer: its status, its headers (lower-case names), its body. */
-interface RawAnswer { status: number, headers: Map<string, string>, body: string }
-
-/** Sends `request` from `from` on a connection of its own and reads the answer until the server closes. */
-async function sendRaw (server: TestServer, from: string, request: string): Promise<RawAnswer> {
-  const client = await RawClient.connect(server, { localAddress: from })
-  client.write(request)
-  await client.waitClosed()
-  const text = client.data.toString('latin1')
-  const end = text.indexOf('\r\n\r\n')
-  const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n')
-  const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
-  return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(end + 4) }
+/** Sends `request` from `from` on a connection of its own; the answer, one value per header. */
+async function sendRaw (server: TestServer, from: string, request: string): Promise<{ status: number, headers: Map<string, string>, body: string }> {
+  const answer = await exchange(server, request, undefined, from)
+  return { status: answer.status, headers: new Map([...answer.headers].map(([name, values]) => [name, values.join(', ')])), body: answer.body }
 }
 
 /** Each kind of malformed request, with the status and code it must get. */
@@ -31,7 +22,7 @@ const MALFORMED: ReadonlyArray<readonly [string, string, number, string]> = [
   ['an unknown method', 'FROB / HTTP/1.1\r\nHost: h\r\n\r\n', 400, 'request_invalid']
 ]
 
-function assertArmoured (t: Test, answer: RawAnswer, what: string): void {
+function assertArmoured (t: Test, answer: { headers: Map<string, string> }, what: string): void {
   t.match(answer.headers.get('strict-transport-security'), /^max-age=31536000; includeSubDomains$/, `${what}: HSTS`)
   t.equal(answer.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`)
   t.equal(answer.headers.get('x-frame-options'), 'DENY', `${what}: frame options`)
