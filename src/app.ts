@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { endSessionsOnAccountChanges } from './accounts/account-changes.js'
 import type { Config } from './config/config.js'
-import { answerClientError } from './http/client-errors.js'
+import { answerClientError, answerUnknownExpectations } from './http/client-errors.js'
 import { frameworkErrors, registerErrorHandlers } from './http/error-handler.js'
 import { httpServerOptions } from './http/http-server.js'
 import { registerHttpPlugins } from './http/plugins.js'
@@ -96,6 +96,7 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
     logController: new RequestLogLines()
   })
   app.decorate('services', services)
+  answerUnknownExpectations(app)
   // The default allow-list names our own origin, whose port is known once we listen.
   app.server.once('listening', () => {
     const address = app.server.address()

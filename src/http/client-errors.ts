@@ -4,6 +4,9 @@
 // fixed security headers (rawAnswer), a count in the global per-IP limit (past it: 429), and one
 // log line naming the client. Such a request has no headers we could read, so the client is the
 // peer; a peer that is one of TRUSTED_PROXIES is not counted (everyone behind it would pay).
+// Node also answers an `Expect` other than 100-continue itself (417, bare): such a request is
+// handed to Fastify instead and answered like any other (RFC 9110 lets a server ignore it).
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { HttpError, type HttpErrorCode } from '../errors.js'
@@ -53,4 +56,14 @@ function answer (socket: Duplex, refusal: HttpError): void {
     contentType: 'application/json; charset=utf-8',
     ...(refusal.retryAfterS === undefined ? {} : { retryAfterS: refusal.retryAfterS })
   }))
+}
+
+/**
+ * Hands a request whose `Expect` Node does not know to Fastify, as any other request, instead of
+ * Node's own bare 417 (which no hook, limit or log would see).
+ */
+export function answerUnknownExpectations (app: FastifyInstance): void {
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    app.server.emit('request', request, response)
+  })
 }

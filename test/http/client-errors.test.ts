@@ -67,3 +67,13 @@ t.test('what Node cannot parse from a trusted proxy is answered but not counted:
   t.same(statuses, [400, 400, 400, 400], 'four bad requests through the proxy: 400 each, never 429')
   t.ok(server.logs.entries().filter((e) => e.event === 'request_refused').every((e) => e.counted === false && e.ip === '127.0.19.9'), 'logged as not counted, naming the proxy')
 })
+
+t.test('an Expect Node does not know is answered like any other request, not with Node\'s bare 417', async (t) => {
+  const server = await startTestServer(t, { RATE_LIMIT_MAX: '2' })
+  const request = 'GET /login HTTP/1.1\r\nHost: h\r\nExpect: something-else\r\nConnection: close\r\n\r\n'
+  const answers = []
+  for (let i = 0; i < 3; i++) answers.push(await sendRaw(server, '127.0.19.3', request))
+  t.same(answers.map((a) => a.status), [200, 200, 429], 'the login page twice, then the limit: counted')
+  for (const answer of answers) assertArmoured(t, answer, `an unknown Expect (${answer.status})`)
+  t.equal(server.logs.entries().filter((e) => (e.level as number) >= 30 && (e.ip === '127.0.19.3' || (e.req as { remoteAddress?: string } | undefined)?.remoteAddress === '127.0.19.3')).length, 3, 'one line each')
+})
