@@ -93,6 +93,8 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
     // headed, limited and logged once; and each request writes one line (request-log-lines.ts).
     frameworkErrors: frameworkErrors(services.pages, services.trustedProxies),
     clientErrorHandler: answerClientError,
+    // Requests that arrive while closing are refused by http/shutdown-refusal.ts, with the headers.
+    return503OnClosing: false,
     logController: new RequestLogLines()
   })
   app.decorate('services', services)

@@ -16,6 +16,7 @@ export const HTTP_ERRORS = Object.freeze({
   rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.', retryHint: true },
   login_busy: { status: 503, message: 'Too many people are logging in right now. Please try again in a moment.' },
   store_unavailable: { status: 503, message: 'The service cannot reach its session store right now. Please try again in a moment.' },
+  shutting_down: { status: 503, message: 'This server is shutting down. Please try again in a moment.' },
   request_invalid: { status: 400, message: 'This request could not be understood.' },
   request_too_large: { status: 413, message: 'This request is too large.' },
   request_headers_too_large: { status: 431, message: 'This request\'s address or headers are too large.' },
