@@ -1,5 +1,8 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
-// route, a budget of their own for requests refused as cross-site (crossSiteLimit), and the login limits, per IP and per username and IP (loginIpLimit, loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After. With REDIS_URL
+// route (and, through app.globalLimit, on what reaches no route: a URL the router cannot read, a
+// request Node cannot parse), a budget of their own for requests refused as cross-site
+// (crossSiteLimit), and the login limits, per IP and per username and IP (loginIpLimit,
+// loginUserLimit). A refusal is an HttpError carrying its Retry-After. With REDIS_URL
 // the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
 // makes the request fail with 503 store_unavailable (fail closed), not pass uncounted.
 import { createRequire } from 'node:module'
