@@ -1,10 +1,10 @@
 // Malformed requests are limited and headed like any other (src/http/client-errors.ts, and
 // frameworkErrors in src/http/error-handler.ts): each kind, sent over a raw TLS socket (bad URL
-// encoding, a bad header, an oversized URL, an unknown method), is answered with its status, the
-// fixed security headers and a JSON code, counted in the global per-IP limit, and logged once,
-// naming the client.
+// encoding, a bad header, an oversized URL, an unknown method, headers too slow), is answered
+// with its status, the fixed security headers and a JSON code, counted in the global per-IP
+// limit, and logged once, naming the client.
 import t, { type Test } from 'tap'
-import { exchange } from '../helpers/raw-ws.js'
+import { exchange, parseResponseHead, RawClient } from '../helpers/raw-ws.js'
 import { requestFrom } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
@@ -76,4 +76,19 @@ t.test('an Expect Node does not know is answered like any other request, not wit
   t.same(answers.map((a) => a.status), [200, 200, 429], 'the login page twice, then the limit: counted')
   for (const answer of answers) assertArmoured(t, answer, `an unknown Expect (${answer.status})`)
   t.equal(server.logs.entries().filter((e) => (e.level as number) >= 30 && (e.ip === '127.0.19.3' || (e.req as { remoteAddress?: string } | undefined)?.remoteAddress === '127.0.19.3')).length, 3, 'one line each')
+})
+
+t.test('headers that arrive too slowly: 408 with the security headers, one log line', async (t) => {
+  const server = await startTestServer(t, { HTTP_HEADERS_TIMEOUT_MS: '500' })
+  const client = await RawClient.connect(server, { localAddress: '127.0.19.4' })
+  t.teardown(() => client.destroy())
+  client.write('GET /login HTTP/1.1\r\nHost: h\r\n')
+  await client.waitClosed()
+  const head = parseResponseHead(client.data)
+  t.equal(head?.status, 408, 'cut with 408')
+  t.match(client.data.toString('utf8'), '"code":"request_timeout"')
+  assertArmoured(t, { headers: new Map([...(head?.headers ?? new Map<string, string[]>())].map(([name, values]) => [name, values.join(', ')])) }, 'a request too slow')
+  const lines = server.logs.entries().filter((e) => (e.level as number) >= 30 && e.ip === '127.0.19.4')
+  t.match(lines, [{ event: 'request_refused', code: 'request_timeout', status: 408 }], 'one line, naming the client')
+  t.equal(lines.length, 1)
 })
