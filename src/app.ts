@@ -7,9 +7,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { endSessionsOnAccountChanges } from './accounts/account-changes.js'
 import type { Config } from './config/config.js'
+import { answerClientError, answerUnknownExpectations } from './http/client-errors.js'
 import { frameworkErrors, registerErrorHandlers } from './http/error-handler.js'
 import { httpServerOptions } from './http/http-server.js'
 import { registerHttpPlugins } from './http/plugins.js'
+import { RequestLogLines } from './http/request-log-lines.js'
 import { healthRoutes } from './http/routes/health.js'
 import { heroesPageRoutes } from './http/routes/heroes-page.js'
 import { loginRoutes } from './http/routes/login.js'
@@ -72,7 +74,7 @@ function attachOperations (app: FastifyInstance, services: Services, websocket: 
   const { metrics } = services.config
   // METRICS_TLS=on: the public listener's TLS policy and timeouts, with the operator's certificate.
   const tls = services.operatorsTls === undefined ? undefined : httpServerOptions(services.config, services.operatorsTls).https ?? undefined
-  const operators = metrics === undefined ? undefined : new OperatorsListener(metrics, services.metricsToken, services.metrics, services.readiness, app.log, tls)
+  const operators = metrics === undefined ? undefined : new OperatorsListener(metrics, services.metricsToken, services.metrics, services.readiness, app.log, services.trustedProxies, tls)
   app.decorate('operators', operators)
   if (operators !== undefined) app.addHook('onReady', async () => { await operators.start() })
   app.addHook('onClose', async () => {
@@ -90,9 +92,16 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
     // request.ip stays the peer's address; request.client is who the client is (TRUSTED_PROXIES).
     trustProxy: false,
     bodyLimit: BODY_LIMIT,
-    frameworkErrors: frameworkErrors(services.pages)
+    // What reaches no hook (a URL the router cannot read, a request Node cannot parse) is still
+    // headed, limited and logged once; and each request writes one line (request-log-lines.ts).
+    frameworkErrors: frameworkErrors(services.pages, services.trustedProxies),
+    clientErrorHandler: answerClientError,
+    // Requests that arrive while closing are refused by http/shutdown-refusal.ts, with the headers.
+    return503OnClosing: false,
+    logController: new RequestLogLines()
   })
   app.decorate('services', services)
+  answerUnknownExpectations(app)
   // The default allow-list names our own origin, whose port is known once we listen.
   app.server.once('listening', () => {
     const address = app.server.address()

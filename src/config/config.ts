@@ -44,6 +44,7 @@ export const ENV_DEFAULTS = Object.freeze({
   HASH_CHECK_TIMEOUT_MS: '10000',
   RATE_LIMIT_MAX: '300',
   RATE_LIMIT_WINDOW_S: '60',
+  RATE_LIMIT_CROSS_SITE_MAX: '300',
   LOGIN_RATE_IP_MAX: '20',
   LOGIN_RATE_USER_MAX: '5',
   LOGIN_RATE_WINDOW_S: '60',
@@ -126,7 +127,11 @@ export interface Config {
   readonly argon2: { readonly memoryKiB: number; readonly timeCost: number; readonly parallelism: number }
   /** Longest one password check may take in the hashing child before it is taken as stuck (ms). */
   readonly hashCheckTimeoutMs: number
-  readonly rateLimit: { readonly max: number; readonly windowMs: number }
+  /**
+   * The global per-IP limit (requests per window), and the budget of its own that requests
+   * refused as cross-site spend instead (per IP per the same window).
+   */
+  readonly rateLimit: { readonly max: number; readonly windowMs: number; readonly crossSiteMax: number }
   readonly loginRateLimit: { readonly ipMax: number; readonly userMax: number; readonly windowMs: number }
   readonly maxPayloadBytes: number
   /** Messages (and client pings) per second refilled into each connection's bucket, and its size. */
@@ -227,6 +232,7 @@ const envSchema = {
     HASH_CHECK_TIMEOUT_MS: int(1000, 600_000),
     RATE_LIMIT_MAX: int(1),
     RATE_LIMIT_WINDOW_S: int(1),
+    RATE_LIMIT_CROSS_SITE_MAX: int(1),
     LOGIN_RATE_IP_MAX: int(1),
     LOGIN_RATE_USER_MAX: int(1),
     LOGIN_RATE_WINDOW_S: int(1),
@@ -337,7 +343,7 @@ function fromEnvironment (v: Record<EnvName, string | number>): Config {
     sessionSweepIntervalMs: num('SESSION_SWEEP_INTERVAL_MS'),
     argon2: { memoryKiB: num('ARGON2_MEMORY_KIB'), timeCost: num('ARGON2_TIME_COST'), parallelism: num('ARGON2_PARALLELISM') },
     hashCheckTimeoutMs: num('HASH_CHECK_TIMEOUT_MS'),
-    rateLimit: { max: num('RATE_LIMIT_MAX'), windowMs: num('RATE_LIMIT_WINDOW_S') * 1000 },
+    rateLimit: { max: num('RATE_LIMIT_MAX'), windowMs: num('RATE_LIMIT_WINDOW_S') * 1000, crossSiteMax: num('RATE_LIMIT_CROSS_SITE_MAX') },
     loginRateLimit: { ipMax: num('LOGIN_RATE_IP_MAX'), userMax: num('LOGIN_RATE_USER_MAX'), windowMs: num('LOGIN_RATE_WINDOW_S') * 1000 },
     maxPayloadBytes: num('MAX_PAYLOAD'),
     messageRate: num('MESSAGE_RATE'),

@@ -6,12 +6,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HTTP_ERRORS, HttpError, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type HttpErrorCode } from '../errors.js'
 import type { Pages } from './pages.js'
+import { bounded } from '../logging/bounded.js'
+import { clientOf, type Client, type TrustedProxies } from './client-address.js'
+import { RAW_ANSWER_HEADERS } from './fixed-headers.js'
 import { sendError } from './replies.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The registry code this request was refused with, once the error handler answered it. */
     refusal: HttpErrorCode | null
+    /** The account this request is known to act for (its session was found), for its log lines. */
+    username: string | undefined
   }
   interface FastifyContextConfig {
     /** The code this route answers bad input with (invalid, too large, wrong media type), keeping the status. */
@@ -44,24 +49,43 @@ const WARN_CODES: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, st
   ['store_unavailable', 'request refused: the session store cannot be reached']
 ])
 
-/** Fastify's frameworkErrors option: a URL it cannot even route (`/%`) gets our JSON 400 too. */
-export function frameworkErrors (pages: Pages): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+/**
+ * Fastify's frameworkErrors option: a URL the router cannot even read (`/%`) is answered before
+ * every hook, so what the hooks give every other request is given here: the fixed security
+ * headers, a count in the global limit (past it: 429), and one log line naming the client.
+ */
+export function frameworkErrors (pages: Pages, trustedProxies: TrustedProxies): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   return (error, request, reply) => {
-    const refusal = new HttpError('request_invalid')
-    logRefusal(request, refusal, error)
-    sendError(request, reply, pages, refusal)
+    reply.headers(RAW_ANSWER_HEADERS)
+    // Fastify builds this request without the app's decorators: who the client is is asked here.
+    const client = clientOf(request.raw.socket.remoteAddress, request.headers, trustedProxies)
+    request.server.globalLimit(client).then(
+      (retryAfterS) => retryAfterS === undefined ? new HttpError('request_invalid') : new HttpError('rate_limited', { retryAfterS }),
+      (err: unknown) => fromOtherError(err as StoreUnavailableError, request)
+    ).then((refusal) => {
+      refuse(request, reply, pages, refusal, error, client)
+    }).catch((err: unknown) => {
+      request.log.error({ err }, 'request failed')
+      reply.raw.destroy()
+    })
   }
+}
+
+/** Logs `refusal` once (naming the client), and answers it with its status and Retry-After. */
+function refuse (request: FastifyRequest, reply: FastifyReply, pages: Pages, refusal: HttpError, error: Error, client: Client = request.client): FastifyReply {
+  request.refusal = refusal.code
+  logRefusal(request, refusal, error, client)
+  if (refusal.retryAfterS !== undefined) reply.header('retry-after', refusal.retryAfterS)
+  return sendError(request, reply, pages, refusal)
 }
 
 /** Sets the app's error handler and not-found handler. */
 export function registerErrorHandlers (app: FastifyInstance, pages: Pages): void {
   app.decorateRequest('refusal', null)
+  app.decorateRequest('username', undefined)
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const refusal = error instanceof HttpError ? error : fromOtherError(error, request)
-    request.refusal = refusal.code
-    logRefusal(request, refusal, error)
-    if (refusal.retryAfterS !== undefined) reply.header('retry-after', refusal.retryAfterS)
-    return sendError(request, reply, pages, refusal)
+    return refuse(request, reply, pages, refusal, error)
   })
   // Unknown paths count against the global limit too, so probing for routes is slowed down.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
@@ -86,13 +110,32 @@ function fromOtherError (error: FastifyError | StoreUnavailableError, request: F
   return new HttpError('internal_error')
 }
 
-function logRefusal (request: FastifyRequest, refusal: HttpError, error: Error): void {
+/** Refusals logged at debug only: past a budget of refusals, a flood must not flood the log. */
+const DEBUG_CODES: ReadonlySet<HttpErrorCode> = new Set<HttpErrorCode>(['cross_site_requests_limited'])
+
+/**
+ * The refusal's one log line (the request writes no other at info): the client as the limits see
+ * it (behind TRUSTED_PROXIES, the forwarded client), the user when the request is known to act
+ * for one, the method and URL bounded.
+ */
+function logRefusal (request: FastifyRequest, refusal: HttpError, error: Error, client: Client): void {
   if (refusal.code === 'internal_error') {
-    request.log.error({ err: error }, 'request failed')
-  } else if (WARN_CODES.has(refusal.code)) {
-    const detail = refusal.cause instanceof Error ? { detail: refusal.cause.message } : {}
-    request.log.warn({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ip: request.client.address, ...refusal.log, ...detail }, WARN_CODES.get(refusal.code))
-  } else {
-    request.log.info({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ...refusal.log }, 'request refused')
+    request.log.error({ err: error, ...who(request, client) }, 'request failed')
+    return
+  }
+  const detail = WARN_CODES.has(refusal.code) && refusal.cause instanceof Error ? { detail: bounded(refusal.cause.message) } : {}
+  const line = { event: 'request_refused', code: refusal.code, status: refusal.statusCode, ...who(request, client), ...refusal.log, ...detail }
+  if (DEBUG_CODES.has(refusal.code)) request.log.debug(line, 'request refused')
+  else if (WARN_CODES.has(refusal.code)) request.log.warn(line, WARN_CODES.get(refusal.code))
+  else request.log.info(line, 'request refused')
+}
+
+/** Who sent a request, and what it asked, for its refusal line. */
+function who (request: FastifyRequest, client: Client): Record<string, unknown> {
+  return {
+    ip: client.address,
+    ...(request.username === undefined ? {} : { username: bounded(request.username) }),
+    method: bounded(request.method, 16),
+    url: bounded(request.url)
   }
 }

@@ -1,6 +1,8 @@
 // The HTTP plugins, in the order they must run: who the client is (before anything that counts
-// or logs it), security headers (so every answer carries them, refusals included), cookies and
-// form bodies, rate limits, then the static assets.
+// or logs it), security headers (so every answer carries them, refusals included), the refusal
+// of requests that arrive while the app closes, cookies and form bodies, rate limits, the
+// refusal of cross-site requests (an app-wide hook, so it runs before every route's rate limit:
+// another site never spends its visitor's budgets), then the static assets.
 import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -8,8 +10,10 @@ import type { Config } from '../config/config.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import type { AllowedOrigins } from './allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from './client-address.js'
+import { refuseCrossSiteRequests } from './cross-site.js'
 import { registerRateLimits } from './rate-limits.js'
 import { registerSecurityHeaders } from './security-headers.js'
+import { refuseWhileClosing } from './shutdown-refusal.js'
 import { registerStaticAssets } from './static-assets.js'
 
 declare module 'fastify' {
@@ -43,8 +47,10 @@ export async function registerHttpPlugins (app: FastifyInstance, { config, allow
     }
   })
   await registerSecurityHeaders(app, allowedOrigins)
+  refuseWhileClosing(app)
   await app.register(fastifyCookie)
   await app.register(fastifyFormbody)
   await registerRateLimits(app, config, redis, now)
+  refuseCrossSiteRequests(app, config, allowedOrigins)
   await registerStaticAssets(app)
 }

@@ -1,5 +1,8 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
-// route, and the login limits, per IP and per username and IP (loginIpLimit, loginUserLimit). A refusal is an HttpError rate_limited carrying its Retry-After. With REDIS_URL
+// route (and, through app.globalLimit, on what reaches no route: a URL the router cannot read, a
+// request Node cannot parse), a budget of their own for requests refused as cross-site
+// (crossSiteLimit), and the login limits, per IP and per username and IP (loginIpLimit,
+// loginUserLimit). A refusal is an HttpError carrying its Retry-After. With REDIS_URL
 // the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
 // makes the request fail with 503 store_unavailable (fail closed), not pass uncounted. Without
 // it, our LocalRateLimitStore counts them on the monotonic clock (local-rate-limit-store.ts).
@@ -10,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { canonicalUsername } from '../accounts/account-rules.js'
 import type { Config } from '../config/config.js'
 import { HttpError } from '../errors.js'
+import type { Client } from './client-address.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import { LocalRateLimitStore } from './local-rate-limit-store.js'
 
@@ -67,6 +71,17 @@ function retryAfterS (ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs / 1000))
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Counts one request of `client` in the global limit, for answers written outside Fastify's
+     * routing (a URL the router cannot read, a request Node could not parse).
+     * @returns undefined within the limit; past it, the seconds to wait (Retry-After)
+     */
+    globalLimit: (client: Client) => Promise<number | undefined>
+  }
+}
+
 /**
  * Registers the global per-IP limit; routes may set their own in `config.rateLimit`.
  * @param now the monotonic clock (ms) that times the windows counted in this process
@@ -81,6 +96,14 @@ export async function registerRateLimits (app: FastifyInstance, config: Config, 
     timeWindow: config.rateLimit.windowMs,
     errorResponseBuilder: (_request, context) => new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) })
   })
+  // createRateLimit() without options counts in the global limit's own counters. It reads only
+  // what the global key generator reads (the client) and the route's config, which such a
+  // request does not have.
+  const check = app.createRateLimit()
+  app.decorate('globalLimit', async (client: Client) => {
+    const result = await check({ client, routeOptions: { config: {} } } as unknown as FastifyRequest)
+    return result.isAllowed || !result.isExceeded ? undefined : retryAfterS(result.ttl)
+  })
 }
 
 /** The per-IP login limit, as a preHandler (LOGIN_RATE_IP_MAX per LOGIN_RATE_WINDOW_S). */
@@ -92,12 +115,12 @@ export function loginIpLimit (app: FastifyInstance, config: Config): (request: F
   }))
 }
 
-/** A preHandler from a createRateLimit checker: past the limit, HttpError rate_limited. */
-function limiter (check: ReturnType<FastifyInstance['createRateLimit']>): (request: FastifyRequest) => Promise<void> {
+/** A hook from a createRateLimit checker: past the limit, HttpError `code` (default rate_limited). */
+function limiter (check: ReturnType<FastifyInstance['createRateLimit']>, code: 'rate_limited' | 'cross_site_requests_limited' = 'rate_limited'): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return
-    throw new HttpError('rate_limited', { retryAfterS: retryAfterS(result.ttl) })
+    throw new HttpError(code, { retryAfterS: retryAfterS(result.ttl) })
   }
 }
 
@@ -108,6 +131,19 @@ function limiter (check: ReturnType<FastifyInstance['createRateLimit']>): (reque
  */
 function loginNameKey (username: string): string {
   return createHash('sha256').update(canonicalUsername(username)).digest('base64url').slice(0, 22)
+}
+
+/**
+ * The budget requests refused as cross-site spend instead of the visitor's own
+ * (RATE_LIMIT_CROSS_SITE_MAX per RATE_LIMIT_WINDOW_S, per client, shared in Redis like the
+ * others): past it, HttpError cross_site_requests_limited (429).
+ */
+export function crossSiteLimit (app: FastifyInstance, config: Config): (request: FastifyRequest) => Promise<void> {
+  return limiter(app.createRateLimit({
+    max: config.rateLimit.crossSiteMax,
+    timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (request) => `cross-site:${request.client.key}`
+  }), 'cross_site_requests_limited')
 }
 
 /**

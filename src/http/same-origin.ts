@@ -7,8 +7,10 @@ import { bounded } from '../logging/bounded.js'
 import type { AllowedOrigins } from './allowed-origins.js'
 
 /**
- * A preParsing hook that refuses (403 cross_site_request) a post from anywhere else. preParsing,
- * so the rate limits (onRequest) have counted the request first: refusals are limited too.
+ * A preParsing hook that refuses (403 cross_site_request) a post from anywhere else. What a
+ * browser says came from another site was refused already (cross-site.ts, before any budget);
+ * what reaches this check (no Origin at all, `Sec-Fetch-Site: none`) is no browser's cross-site
+ * post, so the global limit (onRequest) has counted it: these refusals are limited too.
  */
 export function sameOriginOnly (allowedOrigins: AllowedOrigins): preParsingAsyncHookHandler {
   return async function requireSameOrigin (request: FastifyRequest, _reply: FastifyReply, payload) {

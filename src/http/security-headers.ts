@@ -1,12 +1,17 @@
-// Security headers on every response (@fastify/helmet): a strict Content-Security-Policy whose
-// connect-src is our own wss origins, HSTS, no framing, and a referrer policy that keeps the
-// Origin header on our own form posts.
+// Security headers on every response Fastify writes: the fixed set (fixed-headers.ts: HSTS,
+// nosniff, no framing, a referrer policy that keeps the Origin header on our own form posts...),
+// and a strict Content-Security-Policy (@fastify/helmet) whose connect-src is our own wss origins.
+// Answers written past Fastify (the gate's, Node's clientError) carry the same fixed set.
 import fastifyHelmet from '@fastify/helmet'
 import type { FastifyInstance } from 'fastify'
 import type { AllowedOrigins } from './allowed-origins.js'
+import { FIXED_SECURITY_HEADERS } from './fixed-headers.js'
 
-/** Registers helmet; the CSP's socket origins are read from `allowedOrigins` per response. */
+/** Registers the fixed headers and helmet's CSP; the CSP's socket origins are read from `allowedOrigins` per response. */
 export async function registerSecurityHeaders (app: FastifyInstance, allowedOrigins: AllowedOrigins): Promise<void> {
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(FIXED_SECURITY_HEADERS)
+  })
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -23,9 +28,18 @@ export async function registerSecurityHeaders (app: FastifyInstance, allowedOrig
         objectSrc: ["'none'"]
       }
     },
-    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
-    // Not no-referrer: under it Chromium sends `Origin: null` on our own form posts (login, logout).
-    referrerPolicy: { policy: 'same-origin' },
-    frameguard: { action: 'deny' }
+    // Every other header is the fixed set's, written above: one source for all answers.
+    crossOriginEmbedderPolicy: false,
+    crossOriginOpenerPolicy: false,
+    crossOriginResourcePolicy: false,
+    originAgentCluster: false,
+    referrerPolicy: false,
+    strictTransportSecurity: false,
+    xContentTypeOptions: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xFrameOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false
   })
 }

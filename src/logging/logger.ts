@@ -23,13 +23,20 @@ const REDACT_PATHS: readonly string[] = Object.freeze([
   '*.cookie'
 ])
 
-/** Fastify's request in a log line: the URL and Host bounded, the peer's address as it is. */
+/**
+ * Fastify's request in a log line: the URL and Host bounded, and the client as the limits see it
+ * (behind TRUSTED_PROXIES, the forwarded client; `peer` then names the proxy it came through).
+ */
 function requestFields (request: FastifyRequest): Record<string, unknown> {
+  // `client` is the request decorator of http/plugins.ts (read loosely: logging imports nothing above it).
+  const client = (request as { client?: { address: string } }).client?.address
+  const peer = request.ip
   return {
     method: bounded(request.method, 16),
     url: bounded(request.url),
     host: bounded(request.host),
-    remoteAddress: request.ip,
+    remoteAddress: client ?? peer,
+    ...(client !== undefined && client !== peer ? { peer } : {}),
     remotePort: request.socket?.remotePort
   }
 }

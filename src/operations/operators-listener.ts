@@ -1,7 +1,10 @@
 // The operators' listener: Prometheus metrics, liveness and readiness on a port of their own
 // (METRICS_HOST, default loopback; METRICS_PORT), never on the public one. With
 // METRICS_TOKEN_FILE, /metrics asks for `Authorization: Bearer <token>`, compared in constant time.
-// /livez, /healthz and /readyz answer here too, without the token: they say nothing secret.
+// /livez, /healthz and /readyz answer here too, without the token: they say nothing secret
+// (readiness with its checks, which the public port does not show). A scrape with a wrong or
+// missing token is answered 401 and logged, naming the client. Every answer carries the fixed
+// security headers, as the public port's do.
 // Plain HTTP on loopback; HTTPS (METRICS_TLS=on, the public listener's policy) anywhere else.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fsp from 'node:fs/promises'
@@ -9,6 +12,9 @@ import http from 'node:http'
 import https from 'node:https'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, type MetricsConfig } from '../config/config.js'
+import { clientOf, type TrustedProxies } from '../http/client-address.js'
+import { bounded } from '../logging/bounded.js'
+import { RAW_ANSWER_HEADERS } from '../http/fixed-headers.js'
 import type { AppMetrics } from './metrics.js'
 import { LIVE_ANSWER, type Readiness } from './readiness.js'
 
@@ -52,12 +58,14 @@ export class OperatorsListener {
   readonly #log: FastifyBaseLogger
   readonly #server: http.Server
   readonly #token: MetricsToken | undefined
+  readonly #trustedProxies: TrustedProxies
   readonly #scheme: 'http' | 'https'
   #url: string | undefined
 
   /** With `tls` (key, certificate, policy) it serves HTTPS, else plain HTTP. */
-  constructor (config: MetricsConfig, token: MetricsToken | undefined, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger, tls?: https.ServerOptions) {
+  constructor (config: MetricsConfig, token: MetricsToken | undefined, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger, trustedProxies: TrustedProxies, tls?: https.ServerOptions) {
     this.#config = config
+    this.#trustedProxies = trustedProxies
     this.#token = token
     this.#metrics = metrics
     this.#readiness = readiness
@@ -65,7 +73,7 @@ export class OperatorsListener {
     const handler: http.RequestListener = (request, response) => {
       this.#answer(request, response).catch((err: unknown) => {
         log.error({ err }, 'operators listener failed')
-        if (!response.headersSent) response.writeHead(500).end()
+        if (!response.headersSent) response.writeHead(500, RAW_ANSWER_HEADERS).end()
       })
     }
     this.#server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler)
@@ -102,18 +110,22 @@ export class OperatorsListener {
 
   async #answer (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const path = (request.url ?? '').split('?')[0]
-    if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { allow: 'GET, HEAD' }).end()
+    if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { ...RAW_ANSWER_HEADERS, allow: 'GET, HEAD' }).end()
     if (path === '/livez' || path === '/healthz') return void json(response, 200, LIVE_ANSWER)
     if (path === '/readyz') {
       const { status, body } = this.#readiness.answer()
       return void json(response, status, body)
     }
     if (path !== '/metrics') return void json(response, 404, { status: 'not found' })
-    if (!authorized(request, this.#token)) return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end()
-    response.writeHead(200, { 'content-type': this.#metrics.registry.contentType, 'cache-control': 'no-store' }).end(await this.#metrics.registry.metrics())
+    if (!authorized(request, this.#token)) {
+      const client = clientOf(request.socket.remoteAddress, request.headers, this.#trustedProxies)
+      this.#log.warn({ event: 'metrics_unauthorized', ip: client.address, token: request.headers.authorization === undefined ? 'missing' : 'wrong', url: bounded(request.url) }, 'metrics request refused: wrong or missing token')
+      return void response.writeHead(401, { ...RAW_ANSWER_HEADERS, 'www-authenticate': 'Bearer' }).end()
+    }
+    response.writeHead(200, { ...RAW_ANSWER_HEADERS, 'content-type': this.#metrics.registry.contentType }).end(await this.#metrics.registry.metrics())
   }
 }
 
 function json (response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+  response.writeHead(status, { ...RAW_ANSWER_HEADERS, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
 }

@@ -8,7 +8,7 @@
 // origin opening our socket in a loop cannot starve its visitor's real handshakes. Once the
 // refusal budget is spent, refusals are answered 429 and stop being given back their handshake.
 // Our own answers past the rate check (the socket caps, a shutdown, a store down) keep theirs.
-import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket, WebSocketServer } from 'ws'
@@ -18,6 +18,7 @@ import type { Config } from '../config/config.js'
 import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from '../http/client-address.js'
+import { rawAnswer } from '../http/fixed-headers.js'
 import { bounded } from '../logging/bounded.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
 import { sessionKeyOf } from '../sessions/session-ids.js'
@@ -73,7 +74,7 @@ export function createUpgradeGate (deps: GateDependencies): (req: IncomingMessag
   // ws found the handshake itself malformed (Upgrade header, Sec-WebSocket-Key/Version, extensions).
   // Its errors here carry no code, only ws's own fixed text (never client input), which is logged.
   deps.wss.on('wsClientError', (err: Error & { code?: string }, socket: Duplex, req: IncomingMessage) => {
-    refuse(gate, socket, 'bad_handshake', clientOf(req.socket.remoteAddress, req.headers, deps.trustedProxies), undefined, err.code ?? err.message)
+    refuse(gate, socket, 'bad_handshake', { client: clientOf(req.socket.remoteAddress, req.headers, deps.trustedProxies) }, undefined, err.code ?? err.message)
   })
 
   return function onUpgrade (req, socket, head) {
@@ -95,8 +96,8 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   const { config, connections } = gate
   const client = clientOf(req.socket.remoteAddress, req.headers, gate.trustedProxies)
   let spent = false // a handshake of the client's budget is held, and given back if this one is refused
-  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string): void => {
-    if (refuse(gate, socket, reason, client, retryAfterS, detail) && spent) gate.handshakes.refund(client.key)
+  const reject = (reason: GateRejection, retryAfterS?: number, detail?: string, username?: string): void => {
+    if (refuse(gate, socket, reason, { client, username }, retryAfterS, detail) && spent) gate.handshakes.refund(client.key)
   }
 
   // 1. The one WebSocket path, with GET; not while shutting down.
@@ -129,11 +130,11 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
 
     // 5. The user's open sockets, counted on every instance.
     const token = await gate.userSlots.acquire(session.username, config.maxConnectionsPerUser)
-    if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+    if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S, undefined, session.username)
     slot = { username: session.username, token }
     if (socket.destroyed) return // the peer left while the store was asked
-    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
-    if (watch.ended) return reject('session_invalid', undefined, 'the session ended during the handshake')
+    if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S, undefined, session.username)
+    if (watch.ended) return reject('session_invalid', undefined, 'the session ended during the handshake', session.username)
 
     // Every check passed: ws completes the handshake (or refuses it as bad_handshake above).
     socket.off('error', gate.onSocketError)
@@ -169,7 +170,8 @@ const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>(['origin_for
  * @returns true when the refusal spent the refusal budget instead (its handshake is given back);
  *   our own answers (a cap, a shutdown, a store down) keep the handshake they spent
  */
-function refuse (gate: Gate, socket: Duplex, reason: GateRejection, client: Client, retryAfterS?: number, detail?: string): boolean {
+function refuse (gate: Gate, socket: Duplex, reason: GateRejection, who: { client: Client, username?: string | undefined }, retryAfterS?: number, detail?: string): boolean {
+  const { client, username } = who
   let answered = reason
   let retryAfter = retryAfterS
   let budgeted = false
@@ -184,7 +186,7 @@ function refuse (gate: Gate, socket: Duplex, reason: GateRejection, client: Clie
   const { status } = GATE_REJECTIONS[answered]
   gate.stats.count(answered)
   const level = answered === 'handshake_refusals_limited' ? 'debug' : WARNINGS.has(answered) ? 'warn' : 'info'
-  gate.log[level]({ event: 'ws_rejected', reason: answered, status, ip: client.address, ...(detail === undefined ? {} : { detail: bounded(detail) }) }, 'handshake refused')
+  gate.log[level]({ event: 'ws_rejected', reason: answered, status, ip: client.address, ...(username === undefined ? {} : { username }), ...(detail === undefined ? {} : { detail: bounded(detail) }) }, 'handshake refused')
   abortHandshake(socket, status, retryAfter)
   return budgeted
 }
@@ -197,19 +199,14 @@ function socketErrorListener (log: FastifyBaseLogger): (this: Duplex, err: Error
   }
 }
 
-/** Writes `HTTP/1.1 <status>` with Connection: close and destroys the socket once it is sent. */
+/** Writes the refusal (rawAnswer: Connection: close, the fixed security headers) and destroys the socket once it is sent. */
 function abortHandshake (socket: Duplex, status: number, retryAfterS?: number): void {
   if (!socket.writable || socket.destroyed) {
     socket.destroy()
     return
   }
-  const text = STATUS_CODES[status] ?? 'Error'
-  const retryAfter = retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`
   socket.once('finish', () => socket.destroy())
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(text)}\r\n${retryAfter}\r\n${text}`
-  )
+  socket.end(rawAnswer(status, retryAfterS === undefined ? {} : { retryAfterS }))
 }
 
 /** The path of a request target, without the query; undefined for anything but origin-form. */

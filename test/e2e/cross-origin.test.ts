@@ -1,17 +1,18 @@
-// Cross-site WebSocket hijacking, tried from inside Chromium: a page on another origin (same
-// host, another port, so the browser does send the user's SameSite=Strict cookie) opens
-// wss://<our server>/ws. The gate refuses it on Origin: the page sees a failed connection
-// (close 1006, never open) and receives nothing, and the server accepted nothing.
+// Cross-site attacks, tried from inside Chromium with a page on another origin (same host,
+// another port, so the browser does send the user's SameSite=Strict cookie). It opens
+// wss://<our server>/ws: the gate refuses it on Origin, the page sees a failed connection (close
+// 1006, never open) and receives nothing, and the server accepted nothing. It posts logins and
+// loads our assets in a loop: each is refused before the visitor's budgets, so the visitor then
+// logs in and uses the hero page as if nothing had happened.
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { connectedPage, launchBrowser } from '../helpers/browser.js'
-import { startTestServer, testCredentials } from '../helpers/test-server.js'
+import { connectedPage, launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
+import { startTestServer, TEST_USER, testCredentials } from '../helpers/test-server.js'
 
-/** A tiny https server on another port whose page tries our socket with the user's cookie. */
-async function startOtherOrigin (t: Test, target: string): Promise<string> {
-  const { cert, key } = await testCredentials()
-  const page = `<!doctype html><meta charset="utf-8"><title>another site</title>
+/** A page on another site that tries our socket with the user's cookie. */
+function hijackingPage (target: string): string {
+  return `<!doctype html><meta charset="utf-8"><title>another site</title>
 <script>
   window.result = { opened: false, messages: [], closeCode: null, done: false }
   const ws = new WebSocket(${JSON.stringify(target)})
@@ -19,6 +20,11 @@ async function startOtherOrigin (t: Test, target: string): Promise<string> {
   ws.onmessage = (event) => { window.result.messages.push(String(event.data)) }
   ws.onclose = (event) => { window.result.closeCode = event.code; window.result.done = true }
 </script>`
+}
+
+/** A tiny https server on another port serving `page`. */
+async function startOtherOrigin (t: Test, page: string): Promise<string> {
+  const { cert, key } = await testCredentials()
   const server = https.createServer({ cert, key }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page)
   })
@@ -39,7 +45,7 @@ t.test('a page from another origin cannot use the user\'s session on the socket'
     handshakes.push({ origin: req.headers.origin, hasSession: /(^|;\s*)__Host-sid=/.test(req.headers.cookie ?? '') })
   })
 
-  const other = await startOtherOrigin(t, `wss://127.0.0.1:${server.port}/ws`)
+  const other = await startOtherOrigin(t, hijackingPage(`wss://127.0.0.1:${server.port}/ws`))
   const attacker = await context.newPage()
   await attacker.goto(other)
   await attacker.waitForFunction(() => (window as unknown as { result: { done: boolean } }).result.done)
@@ -55,4 +61,50 @@ t.test('a page from another origin cannot use the user\'s session on the socket'
   t.ok(problems.consoleErrors.some((e) => e.startsWith(other) && /WebSocket connection to .* failed/.test(e)), 'the other page saw a failed connection')
   t.same(problems.pageErrors, [])
   t.same(problems.cspViolations, [])
+})
+
+/** A page on another site that makes its visitor post logins and load our assets, over and over. */
+function lockoutPage (target: string, rounds: number): string {
+  return `<!doctype html><meta charset="utf-8"><title>another site</title>
+<iframe name="sink" hidden></iframe>
+<form id="csrf" method="post" action="${target}/login" target="sink"><input name="username" value="alice"><input name="password" value="guess"></form>
+<script>
+  const target = ${JSON.stringify(target)}
+  const framed = () => new Promise((resolve) => { document.querySelector('iframe').onload = resolve; document.querySelector('#csrf').submit() })
+  const image = (i) => new Promise((resolve) => { const img = new Image(); img.onload = img.onerror = resolve; img.src = target + '/assets/favicon.svg?' + i })
+  window.done = (async () => {
+    for (let i = 0; i < ${rounds}; i++) {
+      await fetch(target + '/login', { method: 'POST', mode: 'no-cors', credentials: 'include', body: new URLSearchParams({ username: 'alice', password: 'guess' + i }) }).catch(() => {})
+      await image(i)
+      if (i % 4 === 0) await framed()
+    }
+    return true
+  })()
+</script>`
+}
+
+t.test('a page elsewhere posting logins in a loop does not lock its visitor out', async (t) => {
+  const rounds = 40
+  // The visitor's own budgets are far below what the other page sends.
+  const server = await startTestServer(t, { RATE_LIMIT_MAX: '30', LOGIN_RATE_IP_MAX: '3', LOGIN_RATE_USER_MAX: '3' })
+  const browser = await launchBrowser(t)
+  const { context, problems } = await newWatchedContext(browser)
+  t.teardown(() => context.close())
+  const other = await startOtherOrigin(t, lockoutPage(server.url, rounds))
+  const attacker = await context.newPage()
+  await attacker.goto(other)
+  t.equal(await attacker.evaluate(async () => await (window as unknown as { done: Promise<boolean> }).done), true, 'the other page sent its requests')
+  const refused = server.logs.entries().filter((e) => e.code === 'cross_site_request')
+  t.ok(refused.length >= 2 * rounds + rounds / 4, `${refused.length} cross-site requests refused (403)`)
+  t.same(server.logs.entries().filter((e) => e.code === 'rate_limited'), [], 'none of them spent the visitor\'s budgets')
+  t.notOk(server.logs.text.includes('login_failed'), 'no password was checked')
+
+  const page = await context.newPage()
+  await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
+  await page.locator('#status[data-state="connected"]').waitFor()
+  t.pass('then the visitor logs in and the hero page connects')
+  await page.reload()
+  await page.locator('#status[data-state="connected"]').waitFor()
+  t.pass('and reloads it')
+  t.same(problems.consoleErrors.filter((e) => !e.startsWith(other)), [], 'the visitor\'s own pages logged no error')
 })

@@ -1,7 +1,9 @@
 // What the HTTPS tests send and measure: form posts with chosen headers, page requests with a
 // session cookie, a count of argon2 verifications, waiting for a session to end, and running
-// the built entry files (dist/) as real processes.
+// the built entry files (dist/) as real processes; requests from a chosen loopback address.
 import { spawn } from 'node:child_process'
+import type { IncomingHttpHeaders } from 'node:http'
+import https from 'node:https'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -147,4 +149,43 @@ function withoutUndefined (headers: Record<string, string | undefined>): Record<
 /** How many live sessions `username` (default: the test user) has in the server's store. */
 export async function sessionCount (server: TestServer, username: string = TEST_USER.username): Promise<number> {
   return (await server.sessions.listUser(username)).length
+}
+
+/** What requestFrom() got back. */
+export interface AnswerFrom {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  readonly body: string
+}
+
+/** What requestFrom() sends: a method (default GET), a path, headers as given, a body. */
+export interface RequestFromOptions {
+  readonly method?: string
+  readonly path: string
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+/**
+ * One HTTPS request to `server` from the loopback address `from` (fetch cannot choose its
+ * address, nor leave its own Sec-Fetch-Mode out), each on a connection of its own.
+ */
+export function requestFrom (server: Pick<TestServer, 'port'>, from: string, options: RequestFromOptions): Promise<AnswerFrom> {
+  return new Promise((resolve, reject) => {
+    const request = https.request({
+      host: '127.0.0.1', port: server.port, path: options.path, method: options.method ?? 'GET', localAddress: from,
+      headers: options.headers ?? {}, rejectUnauthorized: false, agent: false
+    }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    request.on('error', reject)
+    request.end(options.body)
+  })
+}
+
+/** The urlencoded body of a login form. */
+export function postLoginBody (username: string, password: string): string {
+  return new URLSearchParams({ username, password }).toString()
 }

@@ -56,12 +56,13 @@ t.test('POST /logout from another site is refused and the session stays alive', 
   t.notMatch(server.logs.text, '"event":"logout"', 'no logout logged')
 })
 
-t.test('cross-site refusals count against the global limit, never against the visitor\'s login attempts', async (t) => {
-  const server = await startTestServer(t, { LOGIN_RATE_IP_MAX: '3', RATE_LIMIT_MAX: '12' })
+t.test('cross-site refusals spend a budget of their own, never the visitor\'s requests or login attempts', async (t) => {
+  const server = await startTestServer(t, { LOGIN_RATE_IP_MAX: '3', RATE_LIMIT_MAX: '12', RATE_LIMIT_CROSS_SITE_MAX: '11' })
   for (let i = 1; i <= 10; i++) t.equal((await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })).status, 403, `cross-site login ${i}: 403`)
   t.equal((await postLogin(server)).status, 303, 'the visitor still logs in: a page elsewhere cannot spend its login attempts')
   t.equal((await postForm(server, '/logout', {}, { origin: 'https://evil.example' })).status, 403, 'cross-site logout: 403')
   const limited = await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })
-  t.equal(limited.status, 429, 'but every refusal is counted by the global limit: the 13th request is limited')
-  t.equal((await postForm(server, '/logout', {}, { origin: 'https://evil.example' })).status, 429)
+  t.equal(limited.status, 429, 'past RATE_LIMIT_CROSS_SITE_MAX, cross-site requests are answered 429')
+  t.match(await limited.text(), 'Too many requests came from other sites')
+  t.equal((await getWithSession(server, '/login')).status, 200, 'and the visitor\'s own requests are not: the global limit counted only the login')
 })

@@ -1,8 +1,14 @@
-// Security headers on every kind of response: pages, assets, redirects, refusals, 404 and 429.
+// Security headers on every kind of response: pages, assets, redirects, refusals, 404 and 429,
+// and the one fixed set on the answers written past Fastify (the gate's, Node's clientError, the
+// operators' listener); text assets say their charset.
 // The CSP allows scripts only from 'self', no inline code, and sockets only to our own wss origin.
-import t, { type Test } from 'tap'
+import fs from 'node:fs'
 import https from 'node:https'
+import path from 'node:path'
+import t, { type Test } from 'tap'
 import { getWithSession, postLogin } from '../helpers/http.js'
+import { metricsUrl } from '../helpers/metrics.js'
+import { exchange, upgradeRequest, type RawRefusal } from '../helpers/raw-ws.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 /** The CSP as directive name → list of sources. */
@@ -107,3 +113,50 @@ function rawGet (port: number, route: string): Promise<{ status: number, body: s
     req.on('error', reject)
   })
 }
+
+/** The headers every answer carries, whoever writes it, and the value each must have. */
+const FIXED_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'same-origin'],
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['cross-origin-resource-policy', 'same-origin']
+]
+
+t.test('answers written past Fastify carry the same fixed headers as a page: the gate\'s, Node\'s clientError, the operators\' listener', async (t) => {
+  const file = path.join(t.testdir({}), 'token')
+  fs.writeFileSync(file, 'a-long-random-scrape-token-0123456789\n', { mode: 0o600 })
+  const server = await startTestServer(t, { METRICS_PORT: '0', METRICS_TOKEN_FILE: file })
+  const page = await getWithSession(server, '/login')
+  for (const [name, value] of FIXED_HEADERS) t.equal(page.headers.get(name), value, `the login page: ${name}`)
+
+  const sid = await server.login()
+  const raw: Array<[string, RawRefusal, number]> = [
+    ['a handshake from another origin', await exchange(server, upgradeRequest(server, { origins: ['https://evil.example'] })), 403],
+    ['a handshake without a session', await exchange(server, upgradeRequest(server)), 401],
+    ['a handshake on another path', await exchange(server, upgradeRequest(server, { path: '/other', sid })), 404],
+    ['a malformed handshake (ws)', await exchange(server, upgradeRequest(server, { sid, key: 'not-a-key' })), 400],
+    ['a bad header (Node\'s clientError)', await exchange(server, 'GET /login HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n'), 400]
+  ]
+  for (const [what, answer, status] of raw) {
+    t.equal(answer.status, status, `${what}: ${status}`)
+    for (const [name, value] of FIXED_HEADERS) t.same(answer.headers.get(name), [value], `${what}: ${name}`)
+    t.match(answer.headers.get('content-security-policy')?.[0], /^default-src 'none';/, `${what}: a CSP that allows nothing`)
+  }
+
+  const operators = metricsUrl(server)
+  for (const [what, url, status] of [['a scrape without the token', `${operators}/metrics`, 401], ['the operators\' 404', `${operators}/nothing`, 404], ['the operators\' readiness', `${operators}/readyz`, 200]] as const) {
+    const res = await fetch(url)
+    t.equal(res.status, status, `${what}: ${status}`)
+    for (const [name, value] of FIXED_HEADERS) t.equal(res.headers.get(name), value, `${what}: ${name}`)
+  }
+})
+
+t.test('the SVG icon says its charset, as the other text assets do', async (t) => {
+  const server = await startTestServer(t)
+  const svg = await getWithSession(server, '/assets/favicon.svg')
+  t.equal(svg.status, 200)
+  t.equal(svg.headers.get('content-type'), 'image/svg+xml; charset=utf-8')
+  t.equal((await getWithSession(server, '/assets/style.css')).headers.get('content-type'), 'text/css; charset=utf-8')
+})

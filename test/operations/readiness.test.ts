@@ -10,18 +10,19 @@ import { metricsUrl, scrape, valueOf } from '../helpers/metrics.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import type { TestServer } from '../helpers/test-server.js'
 
-/** /readyz on both listeners: their statuses, and the public one's body. */
-async function readyz (server: TestServer): Promise<{ statuses: number[], body: unknown }> {
+/** /readyz on both listeners: their statuses, and the operators' body (the public one says no more than ready or not). */
+async function readyz (server: TestServer): Promise<{ statuses: number[], body: unknown, publicBody: unknown }> {
   const [publicRes, operatorsRes] = await Promise.all([fetch(`${server.url}/readyz`), fetch(`${metricsUrl(server)}/readyz`)])
-  return { statuses: [publicRes.status, operatorsRes.status], body: await publicRes.json() }
+  return { statuses: [publicRes.status, operatorsRes.status], body: await operatorsRes.json(), publicBody: await publicRes.json() }
 }
 
 async function untilReady (t: Test, server: TestServer, status: number, what: string): Promise<unknown> {
   const deadline = Date.now() + 10_000
   for (;;) {
-    const { statuses, body } = await readyz(server)
+    const { statuses, body, publicBody } = await readyz(server)
     if (statuses.every((s) => s === status)) {
       t.pass(`${what}: ${status} on both listeners`)
+      t.same(publicBody, { status: status === 200 ? 'ready' : 'not ready' }, `${what}: the public port says no more than that`)
       return body
     }
     if (Date.now() > deadline) throw new Error(`${what}: /readyz stayed ${statuses.join(', ')}`)

@@ -23,6 +23,7 @@ export const heroesPageRoutes: FastifyPluginAsync<HeroesPageOptions> = async (ap
       if (hadCookie) reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS)
       return reply.header('cache-control', 'no-store').redirect(hadCookie ? '/login?notice=session_ended' : '/login', 303)
     }
+    request.username = session.username
     // A page load keeps the session alive; a store that cannot record it just lets it age.
     await sessions.touch(id).catch((err: unknown) => {
       request.log.warn({ event: 'session_touch_failed', err: { message: (err as Error).message } }, 'could not record activity on a session')

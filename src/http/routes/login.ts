@@ -90,9 +90,10 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
   app.post<{ Body: LoginBody }>('/login', {
     schema: { body: loginBodySchema },
     bodyLimit: LOGIN_FORM_BODY_LIMIT,
-    // The global limit counts every post (onRequest); the login limits only posts from our own
-    // page with a form (preHandler, after the same-origin check): a page on another origin
-    // cannot spend its visitor's login attempts.
+    // A post from another site was refused before any budget (cross-site.ts); the global limit
+    // counts every other post (onRequest), the login limits only posts from our own page with a
+    // form (preHandler, after the same-origin check): a page on another origin cannot spend its
+    // visitor's requests or login attempts.
     config: { errorPage: true, inputErrorCode: 'login_form_invalid' },
     preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
     preHandler: [passwordWithinLimit, loginIpLimit(app, config), loginUserLimit(app, config, (request) => (request.body as LoginBody).username)],

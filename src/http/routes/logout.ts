@@ -22,6 +22,7 @@ export const logoutRoutes: FastifyPluginAsync<LogoutRoutesOptions> = async (app,
   }, async (request, reply) => {
     const current = await sessionFromCookie(sessions, request.headers.cookie)
     if (current !== undefined) {
+      request.username = current.session.username
       await sessions.destroy(current.id, 'logout')
       request.log.info({ event: 'logout', username: current.session.username, ip: request.client.address }, 'logged out')
     }
