@@ -1,8 +1,9 @@
 // Requests Node itself cannot parse (a bad header, a URL or headers past the size limit, an
 // unknown method, headers that arrive too slowly): Fastify's clientErrorHandler. Node answers
 // them before Fastify sees a request, so this gives them what every other answer gets: the
-// fixed security headers (rawAnswer), a count in the global per-IP limit (past it: 429), and one
-// log line naming the client. Such a request has no headers we could read, so the client is the
+// fixed security headers (rawAnswer), a count in the client's cross-site budget (past it: 429;
+// a page elsewhere can make its visitor send such a request, so never the visitor's own budget),
+// and one log line naming the client. Such a request has no headers we could read, so the client is the
 // peer; a peer that is one of TRUSTED_PROXIES is not counted (everyone behind it would pay).
 // Node also answers an `Expect` other than 100-continue itself (417, bare): such a request is
 // handed to Fastify instead and answered like any other (RFC 9110 lets a server ignore it).
@@ -29,7 +30,7 @@ export function answerClientError (this: FastifyInstance, err: Error & { code?: 
   const client = clientOf(peer, {}, app.services.trustedProxies)
   const counted = !app.services.trustedProxies.has(client.address)
   const code = PARSER_ERRORS.get(err.code ?? '') ?? 'request_invalid'
-  const count = counted ? app.globalLimit(client) : Promise.resolve(undefined)
+  const count = counted ? app.unreadableLimit(client) : Promise.resolve(undefined)
   count.then(
     (retryAfterS) => retryAfterS === undefined ? new HttpError(code) : new HttpError('rate_limited', { retryAfterS }),
     // A store that cannot count: the request is refused all the same.

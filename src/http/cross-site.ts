@@ -7,7 +7,9 @@
 // `none`), or whose `Origin` is not one of ALLOWED_ORIGINS, is answered 403 cross_site_request,
 // unless it is a top-level GET navigation (a link to us from elsewhere). Those refusals spend a
 // budget of their own (RATE_LIMIT_CROSS_SITE_MAX), as the gate's refused handshakes do; past
-// it they are answered 429 cross_site_requests_limited, logged at debug only.
+// it they are answered 429 cross_site_requests_limited, logged at debug only. A navigation from
+// elsewhere is answered, but it spends that budget too, not the visitor's: a page elsewhere can
+// navigate a window it opened in a loop.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { HttpError } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
@@ -29,6 +31,14 @@ function isTopLevelNavigation (request: FastifyRequest): boolean {
   return request.method === 'GET' && single(request.headers['sec-fetch-mode']) === 'navigate' && (dest === undefined || dest === 'document')
 }
 
+/** What the request's Fetch Metadata and Origin say of where it came from, bounded for the log, when that is elsewhere. */
+function elsewhere (request: FastifyRequest, allowedOrigins: AllowedOrigins): Record<string, string | undefined> | undefined {
+  const site = single(request.headers['sec-fetch-site'])
+  const origin = single(request.headers.origin)
+  const fromElsewhere = (site !== undefined && !OWN_SITES.has(site)) || (origin !== undefined && !allowedOrigins.has(origin))
+  return fromElsewhere ? { origin: bounded(origin), site: bounded(site) } : undefined
+}
+
 /**
  * Why `request` came from another site (the headers that say so, bounded for the log), or
  * undefined when nothing says it did. A client that sends no Fetch Metadata and no Origin (an
@@ -36,20 +46,18 @@ function isTopLevelNavigation (request: FastifyRequest): boolean {
  * an allowed Origin (same-origin.ts).
  */
 export function crossSiteEvidence (request: FastifyRequest, allowedOrigins: AllowedOrigins): Record<string, string | undefined> | undefined {
-  if (isTopLevelNavigation(request)) return undefined
-  const site = single(request.headers['sec-fetch-site'])
-  const origin = single(request.headers.origin)
-  const fromElsewhere = (site !== undefined && !OWN_SITES.has(site)) || (origin !== undefined && !allowedOrigins.has(origin))
-  return fromElsewhere ? { origin: bounded(origin), site: bounded(site) } : undefined
+  return isTopLevelNavigation(request) ? undefined : elsewhere(request, allowedOrigins)
 }
 
 /** Adds the app-wide hook that refuses cross-site requests; call after registerRateLimits. */
 export function refuseCrossSiteRequests (app: FastifyInstance, config: Config, allowedOrigins: AllowedOrigins): void {
   const spendCrossSiteBudget = crossSiteLimit(app, config)
   app.addHook('onRequest', async (request) => {
-    const evidence = crossSiteEvidence(request, allowedOrigins)
-    if (evidence === undefined) return
+    if (elsewhere(request, allowedOrigins) === undefined) return
     await spendCrossSiteBudget(request)
-    throw new HttpError('cross_site_request', { log: evidence })
+    const evidence = crossSiteEvidence(request, allowedOrigins)
+    if (evidence !== undefined) throw new HttpError('cross_site_request', { log: evidence })
+    // A navigation from elsewhere: answered, and not counted again in the visitor's global limit.
+    request.fromElsewhere = true
   })
 }

@@ -52,14 +52,15 @@ const WARN_CODES: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, st
 /**
  * Fastify's frameworkErrors option: a URL the router cannot even read (`/%`) is answered before
  * every hook, so what the hooks give every other request is given here: the fixed security
- * headers, a count in the global limit (past it: 429), and one log line naming the client.
+ * headers, a count in the cross-site budget (past it: 429: a page elsewhere can make its visitor
+ * ask for `/%`, so never the visitor's own budget), and one log line naming the client.
  */
 export function frameworkErrors (pages: Pages, trustedProxies: TrustedProxies): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
   return (error, request, reply) => {
     reply.headers(RAW_ANSWER_HEADERS)
     // Fastify builds this request without the app's decorators: who the client is is asked here.
     const client = clientOf(request.raw.socket.remoteAddress, request.headers, trustedProxies)
-    request.server.globalLimit(client).then(
+    request.server.unreadableLimit(client).then(
       (retryAfterS) => retryAfterS === undefined ? new HttpError('request_invalid') : new HttpError('rate_limited', { retryAfterS }),
       (err: unknown) => fromOtherError(err as StoreUnavailableError, request)
     ).then((refusal) => {

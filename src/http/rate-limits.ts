@@ -1,7 +1,7 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
-// route (and, through app.globalLimit, on what reaches no route: a URL the router cannot read, a
-// request Node cannot parse), a budget of their own for requests refused as cross-site
-// (crossSiteLimit), and the login limits, per IP and per username and IP (loginIpLimit,
+// route, a budget of their own for what may be another site's doing (crossSiteLimit: requests
+// refused as cross-site, navigations from elsewhere, and through app.unreadableLimit what reaches
+// no route: a URL the router cannot read, a request Node cannot parse), and the login limits, per IP and per username and IP (loginIpLimit,
 // loginUserLimit). A refusal is an HttpError carrying its Retry-After. With REDIS_URL
 // the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
 // makes the request fail with 503 store_unavailable (fail closed), not pass uncounted. Without
@@ -74,11 +74,17 @@ function retryAfterS (ttlMs: number): number {
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * Counts one request of `client` in the global limit, for answers written outside Fastify's
-     * routing (a URL the router cannot read, a request Node could not parse).
-     * @returns undefined within the limit; past it, the seconds to wait (Retry-After)
+     * Counts one request of `client` in the cross-site budget, for answers written outside
+     * Fastify's routing (a URL the router cannot read, a request Node could not parse): a page
+     * elsewhere can make its visitor send those (an image whose URL is 20 KB long, or `/%`), and
+     * we cannot read where they came from, so they never spend the visitor's own budget.
+     * @returns undefined within the budget; past it, the seconds to wait (Retry-After)
      */
-    globalLimit: (client: Client) => Promise<number | undefined>
+    unreadableLimit: (client: Client) => Promise<number | undefined>
+  }
+  interface FastifyRequest {
+    /** A navigation from another site: counted in the cross-site budget, not the visitor's. */
+    fromElsewhere: boolean
   }
 }
 
@@ -94,16 +100,28 @@ export async function registerRateLimits (app: FastifyInstance, config: Config, 
     keyGenerator: (request) => request.client.key,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
-    errorResponseBuilder: (_request, context) => new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) })
+    errorResponseBuilder: (_request, context) => new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) }),
+    // A navigation from another site has spent the cross-site budget instead (cross-site.ts).
+    allowList: (request) => request.fromElsewhere
   })
-  // createRateLimit() without options counts in the global limit's own counters. It reads only
-  // what the global key generator reads (the client) and the route's config, which such a
-  // request does not have.
-  const check = app.createRateLimit()
-  app.decorate('globalLimit', async (client: Client) => {
+  app.decorateRequest('fromElsewhere', false)
+  // The check reads only what the key generator reads (the client) and the route's config, which
+  // such a request does not have.
+  const check = app.createRateLimit(crossSiteLimitOptions(config))
+  app.decorate('unreadableLimit', async (client: Client) => {
     const result = await check({ client, routeOptions: { config: {} } } as unknown as FastifyRequest)
     return result.isAllowed || !result.isExceeded ? undefined : retryAfterS(result.ttl)
   })
+}
+
+/** The cross-site budget: RATE_LIMIT_CROSS_SITE_MAX per RATE_LIMIT_WINDOW_S, per client. */
+function crossSiteLimitOptions (config: Config): RateLimitOptions & { keyGenerator: (request: FastifyRequest) => string } {
+  return {
+    max: config.rateLimit.crossSiteMax,
+    timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (request) => `cross-site:${request.client.key}`,
+    allowList: () => false
+  }
 }
 
 /** The per-IP login limit, as a preHandler (LOGIN_RATE_IP_MAX per LOGIN_RATE_WINDOW_S). */
@@ -139,11 +157,7 @@ function loginNameKey (username: string): string {
  * others): past it, HttpError cross_site_requests_limited (429).
  */
 export function crossSiteLimit (app: FastifyInstance, config: Config): (request: FastifyRequest) => Promise<void> {
-  return limiter(app.createRateLimit({
-    max: config.rateLimit.crossSiteMax,
-    timeWindow: config.rateLimit.windowMs,
-    keyGenerator: (request) => `cross-site:${request.client.key}`
-  }), 'cross_site_requests_limited')
+  return limiter(app.createRateLimit(crossSiteLimitOptions(config)), 'cross_site_requests_limited')
 }
 
 /**

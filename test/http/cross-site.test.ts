@@ -2,7 +2,9 @@
 // page elsewhere can make its visitor's browser send (form posts, fetches, images, frames) is
 // refused 403 before the visitor's budgets are touched, so the same address then logs in and
 // loads its pages normally; the refusals spend a budget of their own, past which they get 429;
-// a link from another site (a top-level GET navigation) still works.
+// a link from another site (a top-level GET navigation) still works, spending that budget too;
+// what a page elsewhere can make its visitor send that we cannot read (`/%`, a 20 KB URL) spends
+// it as well, never the visitor's.
 import t from 'tap'
 import { CROSS_SITE_REQUESTS, EVIL_ORIGIN, cookieOf, ownLogin, ownPage } from '../helpers/cross-site.js'
 import { countVerifies, requestFrom } from '../helpers/http.js'
@@ -39,13 +41,17 @@ t.test('a burst of cross-site posts and fetches is refused without touching the 
   t.equal((await requestFrom(server, visitor, ownPage('/'))).status, 303, 'a page without a session still redirects to the login')
 })
 
-t.test('a link from another site (a top-level GET navigation) is followed, and counted as the visitor\'s own', async (t) => {
-  const server = await startTestServer(t, { RATE_LIMIT_MAX: '3' })
+t.test('a link from another site (a top-level GET navigation) is followed, counted in the cross-site budget, not the visitor\'s', async (t) => {
+  const server = await startTestServer(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_CROSS_SITE_MAX: '3' })
   const link = { path: '/login', headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } }
   const answers = []
-  for (let i = 0; i < 4; i++) answers.push((await requestFrom(server, '127.0.17.2', link)).status)
-  t.same(answers, [200, 200, 200, 429], 'three links followed, then the visitor\'s own limit')
-  const post = await requestFrom(server, '127.0.17.2', { ...link, method: 'POST', headers: { ...link.headers, origin: EVIL_ORIGIN } })
+  for (let i = 0; i < 4; i++) answers.push(await requestFrom(server, '127.0.17.2', link))
+  t.same(answers.map((a) => a.status), [200, 200, 200, 429], 'three links followed (a page elsewhere navigating a window in a loop), then the cross-site budget')
+  t.match(answers[3]?.body, 'Too many requests came from other sites')
+  const own = []
+  for (let i = 0; i < 3; i++) own.push((await requestFrom(server, '127.0.17.2', ownPage('/login'))).status)
+  t.same(own, [200, 200, 200], 'the visitor\'s own three pages: its budget was not touched')
+  const post = await requestFrom(server, '127.0.17.5', { ...link, method: 'POST', headers: { ...link.headers, origin: EVIL_ORIGIN } })
   t.equal(post.status, 403, 'a navigation that posts is no link: refused as cross-site, not limited')
 })
 
@@ -70,3 +76,23 @@ t.test('cross-site refusals spend RATE_LIMIT_CROSS_SITE_MAX, then get 429 logged
   t.equal(login.status, 303, 'the visitor logs in')
   t.equal((await requestFrom(server, visitor, ownPage('/', cookieOf(login)))).status, 200, 'and loads the hero page')
 })
+
+t.test('what another site can make its visitor send that we cannot read spends the cross-site budget, never the visitor\'s', async (t) => {
+  const server = await startTestServer(t, { ...LIMITS, RATE_LIMIT_CROSS_SITE_MAX: '1000' })
+  const visitor = '127.0.17.4'
+  // An image whose URL the router cannot read, and one whose URL is past the header limit: any page can embed both.
+  const image = crossSiteImageHeaders()
+  const unreadable = [{ path: '/%', headers: image }, { path: `/${'a'.repeat(20_000)}`, headers: image }]
+  const statuses = new Set<number>()
+  for (let round = 0; round < 8; round++) {
+    for (const request of unreadable) statuses.add((await requestFrom(server, visitor, request)).status)
+  }
+  t.same([...statuses].sort(), [400, 431], 'each answered 400 or 431, 16 times in all: four times the visitor\'s budget, were it counted there')
+  const login = await ownLogin(server, visitor)
+  t.equal(login.status, 303, 'then the visitor logs in')
+  t.equal((await requestFrom(server, visitor, ownPage('/', cookieOf(login)))).status, 200, 'and loads the hero page')
+})
+
+function crossSiteImageHeaders (): Record<string, string> {
+  return { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' }
+}

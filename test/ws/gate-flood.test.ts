@@ -216,8 +216,9 @@ t.test('flood with generous handshake limits: every gate and every frame check h
     WS_REFUSED_HANDSHAKE_BURST: '1000000',
     WS_MAX_CONNECTIONS_PER_IP: '1000',
     WS_MAX_CONNECTIONS_PER_USER: '1000',
-    // What Node cannot parse (random bytes, huge headers) counts in the global HTTP limit too.
-    RATE_LIMIT_MAX: '1000000'
+    // What Node cannot parse (random bytes, huge headers) counts in the cross-site budget.
+    RATE_LIMIT_MAX: '1000000',
+    RATE_LIMIT_CROSS_SITE_MAX: '1000000'
   })
   const sid = await server.login()
   const baseline = await serverConnections(server)
