@@ -44,7 +44,7 @@ await FileUsersStore.create(EMPTY_USERS, [])
 const badStarts: Array<{ env: Record<string, string>, variable: string }> = [
   { env: { PORT: 'abc' }, variable: 'PORT' },
   { env: { HOST: '0.0.0.0', USERS_FILE: EMPTY_USERS }, variable: 'HOST' },
-  { env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem' }, variable: 'TLS_CERT' },
+  { env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem', USERS_FILE: EMPTY_USERS }, variable: 'TLS_CERT' },
   { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: '/nonexistent/metrics-token' }, variable: 'METRICS_TOKEN_FILE' },
   { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: SHORT_TOKEN }, variable: 'METRICS_TOKEN_FILE' },
   { env: { METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' }, variable: 'METRICS_HOST' },
@@ -126,7 +126,9 @@ const deploymentStarts: Array<{ name: string, env: (dir: string) => Record<strin
   { name: 'TLS=off', env: () => ({ TLS: 'off' }) },
   { name: 'TRUSTED_PROXIES', env: () => ({ TRUSTED_PROXIES: '127.0.0.1' }) },
   { name: 'a non-loopback HOST', env: (dir) => ({ HOST: '0.0.0.0', TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') }) },
-  { name: 'an explicit USERS_FILE', env: (dir) => ({ USERS_FILE: path.join(dir, 'accounts', 'users.json') }) }
+  { name: 'an explicit USERS_FILE', env: (dir) => ({ USERS_FILE: path.join(dir, 'accounts', 'users.json') }) },
+  { name: 'a certificate of its own, on loopback', env: (dir) => ({ TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') }) },
+  { name: 'a public origin', env: () => ({ ALLOWED_ORIGINS: 'https://heroes.example.com' }) }
 ]
 
 t.test('outside the development defaults a missing users file stops start-up, naming USERS_FILE', async (t) => {

@@ -23,12 +23,22 @@ export const LOGIN_FORM_BODY_LIMIT = 4096
 export const LOGIN_FORM_WORST_CASE_BYTES = 'username='.length + 3 * MAX_USERNAME_LENGTH + '&password='.length + 3 * MAX_PASSWORD_BYTES
 
 /** The password rule in words, for people (the CLI's refusal and the login form's). */
-export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more, and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (${MAX_PASSWORD_BYTES} plain ASCII characters, fewer with accents or other scripts: 'é' takes 2 bytes, most CJK 3, an emoji 4)`
+export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more, with no control characters (a line break, a tab, an escape), and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (${MAX_PASSWORD_BYTES} plain ASCII characters, fewer with accents or other scripts: 'é' takes 2 bytes, most CJK 3, an emoji 4)`
 
-/** How a password breaks the rule for the users CLI to set it: 'short', 'long', or undefined when it follows it. */
-export function passwordProblem (password: string): 'short' | 'long' | undefined {
-  if (!fitsPasswordLimit(password)) return 'long'
-  if ([...password].length < MIN_PASSWORD_LENGTH) return 'short'
+/**
+ * Characters no one can type into the login form's password field: control characters (a browser
+ * strips line breaks from it, and a tab moves the focus), and half of a surrogate pair.
+ */
+const UNTYPEABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * How a password breaks the rule for the users CLI to set it: 'too long', 'too short',
+ * 'untypeable' (a character the login form cannot carry), or undefined when it follows it.
+ */
+export function passwordProblem (password: string): 'too long' | 'too short' | 'untypeable' | undefined {
+  if (!fitsPasswordLimit(password)) return 'too long'
+  if (UNTYPEABLE.test(password)) return 'untypeable'
+  if ([...password].length < MIN_PASSWORD_LENGTH) return 'too short'
   return undefined
 }
 

@@ -39,7 +39,7 @@ function promptHidden (prompt: string): Promise<string> {
           reject(new CliError('cancelled'))
           return
         } else if (char === '\u007f' || char === '\b') {
-          value = value.slice(0, -1)
+          value = [...value].slice(0, -1).join('') // one character, not half of an emoji
         } else {
           value += char
         }
@@ -73,7 +73,7 @@ async function run (args: string[]): Promise<void> {
   if (command === 'add') {
     const password = await readPassword()
     const problem = passwordProblem(password)
-    if (problem !== undefined) throw new CliError(`the password is too ${problem}: ${PASSWORD_RULE}`)
+    if (problem !== undefined) throw new CliError(`the password is ${problem === 'untypeable' ? 'not one the login form can carry' : problem}: ${PASSWORD_RULE}`)
     const hash = await new PasswordHasher(config.argon2).hash(password)
     if (!await FileUsersStore.exists(config.usersFile)) await FileUsersStore.create(config.usersFile, [])
     const store = await FileUsersStore.open(config.usersFile)

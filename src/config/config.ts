@@ -441,7 +441,7 @@ function checkRedisAccess (str: (name: EnvName) => string): void {
   const host = parsed?.hostname.replace(/^\[|\]$/g, '')
   if (host !== undefined && !isLoopbackHost(host) && str('REDIS_PASSWORD_FILE') === '' && str('REDIS_ALLOW_NO_AUTH') !== 'on') {
     throw new ConfigError('REDIS_PASSWORD_FILE', `must be set: REDIS_URL points at ${host}, not loopback, and anyone who can write to Redis can make sessions. ` +
-      'Give the service an ACL user (REDIS_USERNAME, REDIS_PASSWORD_FILE; see deploy/redis/users.acl), or set REDIS_ALLOW_NO_AUTH=on if nothing else can reach it')
+      'Give the service an ACL user (REDIS_USERNAME, REDIS_PASSWORD_FILE; see deploy/redis/redis.conf), or set REDIS_ALLOW_NO_AUTH=on if nothing else can reach it')
   }
 }
 
@@ -468,7 +468,8 @@ function redisConfig (str: (name: EnvName) => string, num: (name: EnvName) => nu
 
 /**
  * The variables set away from the development defaults in a way only a deployment would: an
- * explicit USERS_FILE, a shared store, plain HTTP behind a proxy, trusted proxies, a HOST others reach.
+ * explicit USERS_FILE, a shared store, plain HTTP behind a proxy, trusted proxies, a HOST others
+ * reach, a certificate of its own, a public origin (ALLOWED_ORIGINS).
  */
 function productionSettings (str: (name: EnvName) => string): readonly EnvName[] {
   const signs: ReadonlyArray<[EnvName, boolean]> = [
@@ -476,7 +477,9 @@ function productionSettings (str: (name: EnvName) => string): readonly EnvName[]
     ['REDIS_URL', str('REDIS_URL') !== ''],
     ['TLS', str('TLS') !== 'on'],
     ['TRUSTED_PROXIES', str('TRUSTED_PROXIES') !== ''],
-    ['HOST', !isLoopbackHost(str('HOST'))]
+    ['HOST', !isLoopbackHost(str('HOST'))],
+    ['TLS_CERT', str('TLS_CERT') !== ''],
+    ['ALLOWED_ORIGINS', str('ALLOWED_ORIGINS') !== '']
   ]
   return signs.filter(([, set]) => set).map(([name]) => name)
 }

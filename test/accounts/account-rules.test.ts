@@ -21,12 +21,20 @@ t.test('the limit is MAX_PASSWORD_BYTES of UTF-8: at the bound accepted, one cha
   t.equal(MAX_PASSWORD_BYTES, 1024)
   for (const [char, count] of WIDTHS) {
     t.equal(passwordProblem(char.repeat(count)), undefined, `${count} × ${char} (${Buffer.byteLength(char.repeat(count))} bytes)`)
-    t.equal(passwordProblem(char.repeat(count + 1)), 'long', `${count + 1} × ${char} (${Buffer.byteLength(char.repeat(count + 1))} bytes)`)
+    t.equal(passwordProblem(char.repeat(count + 1)), 'too long', `${count + 1} × ${char} (${Buffer.byteLength(char.repeat(count + 1))} bytes)`)
   }
 })
 
 t.test('the minimum counts characters: seven emoji are short, eight are not', async (t) => {
-  t.equal(passwordProblem('😀'.repeat(7)), 'short', '14 UTF-16 units, 7 characters')
+  t.equal(passwordProblem('😀'.repeat(7)), 'too short', '14 UTF-16 units, 7 characters')
   t.equal(passwordProblem('😀'.repeat(8)), undefined)
-  t.equal(passwordProblem('short12'), 'short')
+  t.equal(passwordProblem('short12'), 'too short')
+})
+
+t.test('a password the login form cannot carry is refused: control characters, half an emoji', async (t) => {
+  for (const [name, password] of [['a line break inside', 'correct horse\nbattery'], ['a tab', 'correct\thorse'], ['a carriage return', 'correct\rhorse1'], ['an escape sequence', 'password\u001b[A'], ['DEL', 'password\u007f'], ['a C1 control', 'password\u0085'], ['a lone high surrogate', 'password\ud83d'], ['a lone low surrogate', '\ude00password']] as const) {
+    t.equal(passwordProblem(password), 'untypeable', name)
+  }
+  t.equal(passwordProblem('correct horse battery'), undefined, 'spaces are typeable')
+  t.equal(passwordProblem('😀 émoji 漢字 fine'), undefined, 'and so is any printable script')
 })

@@ -89,6 +89,7 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
   { name: 'a password over 1024 characters', args: ['add', 'bob'], stdin: 'p'.repeat(1025), message: /too long: .*at most 1024 bytes in UTF-8/ },
   { name: 'a password over 1024 bytes (257 emoji)', args: ['add', 'bob'], stdin: '😀'.repeat(257), message: /too long: .*at most 1024 bytes in UTF-8/ },
   { name: 'a password of 7 emoji (14 UTF-16 units)', args: ['add', 'bob'], stdin: '😀'.repeat(7), message: /too short: a password is 8 characters or more/ },
+  { name: 'a password with a line break inside (no login form can carry it)', args: ['add', 'bob'], stdin: 'correct horse\nbattery staple\n', message: /not one the login form can carry: .*no control characters/ },
   { name: 'no command', args: [], message: /usage/ },
   { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
   { name: 'extra arguments', args: ['add', 'bob', 'carol'], message: /usage/ }

@@ -151,6 +151,8 @@ t.test('productionSettings names what takes a set-up away from the development d
   t.same(loadConfig({ TLS: 'off' }).productionSettings, ['TLS'])
   t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1' }).productionSettings, ['TRUSTED_PROXIES'])
   t.same(loadConfig({ HOST: '0.0.0.0' }).productionSettings, ['HOST'])
+  t.same(loadConfig({ TLS_CERT: 'cert.pem', TLS_KEY: 'key.pem' }).productionSettings, ['TLS_CERT'], 'a certificate of its own, even on loopback')
+  t.same(loadConfig({ ALLOWED_ORIGINS: 'https://heroes.example.com' }).productionSettings, ['ALLOWED_ORIGINS'])
   t.same(loadConfig({ TLS: 'off', HOST: '10.0.0.5', TRUSTED_PROXIES: '10.0.0.1' }).productionSettings, ['TLS', 'TRUSTED_PROXIES', 'HOST'])
 })
 
