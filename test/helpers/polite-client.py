@@ -13,11 +13,15 @@ import sys
 
 import websockets
 
+# websockets 14 made its new client the default, where the handshake's extra headers are
+# `additional_headers`; Debian 12 ships 10.4, where they are `extra_headers`.
+HEADERS_ARGUMENT = 'additional_headers' if int(websockets.__version__.split('.')[0]) >= 14 else 'extra_headers'
+
 
 async def main(url, origin, sid, ca_file, count, ping_interval, progress):
     context = ssl.create_default_context(cafile=ca_file)
-    async with websockets.connect(url, ssl=context, origin=origin, extra_headers={'Cookie': f'__Host-sid={sid}'},
-                                  ping_interval=ping_interval, ping_timeout=5) as ws:
+    headers = {HEADERS_ARGUMENT: {'Cookie': f'__Host-sid={sid}'}}
+    async with websockets.connect(url, ssl=context, origin=origin, ping_interval=ping_interval, ping_timeout=5, **headers) as ws:
         hello = json.loads(await ws.recv())
         if hello.get('type') != 'user_authorized':
             raise RuntimeError(f'expected user_authorized, got {hello}')

@@ -8,6 +8,8 @@ import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../helpe
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
+import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
+import type { Session } from '../../src/sessions/session-store.js'
 import { hashFor, startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
@@ -152,4 +154,47 @@ t.test('a logout racing many handshakes: every socket that opens is closed with 
     assertNoSocketOutlivedLogout(t, race, 2000, `round ${round}`)
     await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the sockets')
   }
+})
+
+/** A memory store whose next get() is held, once armed, until the test lets it answer. */
+class HeldSessionStore extends MemorySessionStore {
+  #held: { entered: () => void, until: Promise<void> } | undefined
+
+  /** Holds the next get() after it has read the session; resolves `entered` when it is held. */
+  holdNextGet (): { entered: Promise<void>, release: () => void } {
+    let release = (): void => {}
+    const until = new Promise<void>((resolve) => { release = resolve })
+    const entered = new Promise<void>((resolve) => { this.#held = { entered: resolve, until } })
+    return { entered, release }
+  }
+
+  override async get (id: string): Promise<Session | undefined> {
+    const session = await super.get(id)
+    const held = this.#held
+    this.#held = undefined
+    if (held !== undefined) {
+      held.entered()
+      await held.until
+    }
+    return session
+  }
+}
+
+t.test('a session that ends while the gate asks the store for it opens no socket (401), whatever the store\'s speed', async (t) => {
+  // The window, made for certain: the gate's lookup has read the live session and is held there;
+  // the logout ends it meanwhile; then the lookup answers. Without the gate's watch the socket
+  // opened after its session's end, and only the periodic re-check (an hour here) would close it.
+  const sessions = new HeldSessionStore({ idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3600_000 })
+  const server = await startTestServer(t, { SESSION_RECHECK_INTERVAL_MS: '3600000' }, { sessions })
+  const sid = await server.login()
+  const held = sessions.holdNextGet()
+  const refused = assertRefused(t, server, upgradeRequest(server, { sid }), { status: 401, reason: 'session_invalid', secrets: [sid] }, 'the handshake whose session ended in the gate')
+  await held.entered
+  const logout = await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })
+  t.equal(logout.status, 303, 'the logout ends the session while the gate waits for the store')
+  held.release()
+  await refused
+  t.match(server.logs.entries().filter((e) => e.event === 'ws_rejected').at(-1), { reason: 'session_invalid', detail: 'the session ended during the handshake' }, 'refused for that reason')
+  t.equal(server.app.websocket.connections.size, 0, 'no socket is registered')
+  t.notOk(server.logs.entries().some((e) => e.event === 'ws_open'), 'none was ever opened')
 })

@@ -63,7 +63,7 @@ t.test('a ws client that sleeps each retryAfterMs: a few hundred requests, every
     }
   }
   t.equal(answered, REQUESTS, `all ${REQUESTS} requests answered`)
-  t.ok(refused >= REQUESTS / 2, `${refused} refusals met on the way (it asks as fast as it may)`)
+  t.ok(refused >= 20, `${refused} refusals met on the way (it asks as fast as it may; fewer on a slow machine, where round trips outlast the refill)`)
   t.equal(client.ws.readyState, client.ws.OPEN, 'never closed')
   t.notOk(server.logs.entries().some((e) => String(e.event).endsWith('_abuse')), 'no abuse logged')
 })
@@ -92,7 +92,7 @@ t.test('a Python websockets client that sleeps each retryAfterMs, its keepalive 
   t.comment(`python client: ${JSON.stringify(result)}`)
   t.match(result, { answered: REQUESTS, closeCode: 1000 }, `all ${REQUESTS} requests answered, and the client closed the socket itself (1000)`)
   t.notOk(result.closedEarly, 'never closed by the server, nor by its keepalive (every ping got its pong)')
-  t.ok(Number(result.refused) >= REQUESTS / 2, `${String(result.refused)} refusals met on the way`)
+  t.ok(Number(result.refused) >= 20, `${String(result.refused)} refusals met on the way`)
   t.notOk(server.logs.entries().some((e) => e.event === 'ws_rate_abuse' || e.event === 'ws_ping_abuse'), 'no abuse logged')
 })
 
