@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify'
 import { HttpError, type HttpErrorCode } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
 import { clientOf } from './client-address.js'
-import { rawAnswer } from './fixed-headers.js'
+import { endWithRawAnswer } from './fixed-headers.js'
 
 /** The registry code of each parser error Node reports; anything else is request_invalid (400). */
 const PARSER_ERRORS: ReadonlyMap<string, HttpErrorCode> = new Map<string, HttpErrorCode>([
@@ -46,17 +46,11 @@ export function answerClientError (this: FastifyInstance, err: Error & { code?: 
 
 /** Writes the refusal as JSON `{code, message}` and closes the socket once it is sent. */
 function answer (socket: Duplex, refusal: HttpError): void {
-  if (!socket.writable || socket.destroyed) {
-    socket.destroy()
-    return
-  }
-  const body = JSON.stringify({ code: refusal.code, message: refusal.message })
-  socket.once('finish', () => socket.destroy())
-  socket.end(rawAnswer(refusal.statusCode, {
-    body,
+  endWithRawAnswer(socket, refusal.statusCode, {
+    body: JSON.stringify({ code: refusal.code, message: refusal.message }),
     contentType: 'application/json; charset=utf-8',
     ...(refusal.retryAfterS === undefined ? {} : { retryAfterS: refusal.retryAfterS })
-  }))
+  })
 }
 
 /**

@@ -4,6 +4,7 @@
 // rawAnswer() writes here. Only the Content-Security-Policy of pages depends on the request (its
 // socket origins); a raw answer is never a page, so it gets the strictest policy.
 import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 
 /** HSTS: one year, subdomains included. */
 export const HSTS_MAX_AGE_S = 31_536_000
@@ -60,4 +61,14 @@ export function rawAnswer (status: number, options: RawAnswerOptions = {}): stri
     ...(options.retryAfterS === undefined ? [] : [`Retry-After: ${options.retryAfterS}`])
   ]
   return `${lines.join('\r\n')}\r\n\r\n${body}`
+}
+
+/** Writes rawAnswer(status, options) to a socket no HTTP response owns, and destroys it once sent. */
+export function endWithRawAnswer (socket: Duplex, status: number, options: RawAnswerOptions = {}): void {
+  if (!socket.writable || socket.destroyed) {
+    socket.destroy()
+    return
+  }
+  socket.once('finish', () => socket.destroy())
+  socket.end(rawAnswer(status, options))
 }

@@ -18,7 +18,7 @@ import type { Config } from '../config/config.js'
 import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from '../http/client-address.js'
-import { rawAnswer } from '../http/fixed-headers.js'
+import { endWithRawAnswer } from '../http/fixed-headers.js'
 import { bounded } from '../logging/bounded.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
 import { sessionKeyOf } from '../sessions/session-ids.js'
@@ -201,12 +201,7 @@ function socketErrorListener (log: FastifyBaseLogger): (this: Duplex, err: Error
 
 /** Writes the refusal (rawAnswer: Connection: close, the fixed security headers) and destroys the socket once it is sent. */
 function abortHandshake (socket: Duplex, status: number, retryAfterS?: number): void {
-  if (!socket.writable || socket.destroyed) {
-    socket.destroy()
-    return
-  }
-  socket.once('finish', () => socket.destroy())
-  socket.end(rawAnswer(status, retryAfterS === undefined ? {} : { retryAfterS }))
+  endWithRawAnswer(socket, status, retryAfterS === undefined ? {} : { retryAfterS })
 }
 
 /** The path of a request target, without the query; undefined for anything but origin-form. */
