@@ -14,7 +14,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, type MetricsConfig } from '../config/config.js'
 import { clientOf, type TrustedProxies } from '../http/client-address.js'
 import { bounded } from '../logging/bounded.js'
-import { RAW_ANSWER_HEADERS } from '../http/fixed-headers.js'
+import { endWithRawAnswer, RAW_ANSWER_HEADERS } from '../http/fixed-headers.js'
 import type { AppMetrics } from './metrics.js'
 import { LIVE_ANSWER, type Readiness } from './readiness.js'
 
@@ -50,6 +50,9 @@ function authorized (request: http.IncomingMessage, token: Buffer | undefined): 
   return timingSafeEqual(digest(given), token)
 }
 
+/** Node's parser errors that are not a plain 400. */
+const CLIENT_ERROR_STATUS: ReadonlyMap<string, number> = new Map([['HPE_HEADER_OVERFLOW', 431], ['ERR_HTTP_REQUEST_TIMEOUT', 408]])
+
 /** The listener; start() it once the app listens, close() it with the app. */
 export class OperatorsListener {
   readonly #config: MetricsConfig
@@ -78,6 +81,13 @@ export class OperatorsListener {
     }
     this.#server = tls === undefined ? http.createServer(handler) : https.createServer(tls, handler)
     this.#scheme = tls === undefined ? 'http' : 'https'
+    // What Node cannot parse gets the fixed headers too, not Node's bare 400 (logged at debug:
+    // nothing here is counted, and a line per malformed request would let anyone fill the log).
+    this.#server.on('clientError', (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return
+      log.debug({ event: 'operators_client_error', code: err.code }, 'a request the operators\' listener could not read')
+      endWithRawAnswer(socket, CLIENT_ERROR_STATUS.get(err.code ?? '') ?? 400)
+    })
     this.#server.headersTimeout = 5000
     this.#server.requestTimeout = 10_000
   }

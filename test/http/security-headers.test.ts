@@ -3,12 +3,13 @@
 // operators' listener); text assets say their charset.
 // The CSP allows scripts only from 'self', no inline code, and sockets only to our own wss origin.
 import fs from 'node:fs'
+import net from 'node:net'
 import https from 'node:https'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { getWithSession, postLogin } from '../helpers/http.js'
 import { metricsUrl } from '../helpers/metrics.js'
-import { exchange, upgradeRequest, type RawRefusal } from '../helpers/raw-ws.js'
+import { exchange, parseResponseHead, upgradeRequest, type RawRefusal } from '../helpers/raw-ws.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 /** The CSP as directive name → list of sources. */
@@ -151,7 +152,22 @@ t.test('answers written past Fastify carry the same fixed headers as a page: the
     t.equal(res.status, status, `${what}: ${status}`)
     for (const [name, value] of FIXED_HEADERS) t.equal(res.headers.get(name), value, `${what}: ${name}`)
   }
+  const unparsed = parseResponseHead(await plainExchange(new URL(operators), 'GET /metrics HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n'))
+  t.equal(unparsed?.status, 400, 'a bad header on the operators\' listener (Node\'s clientError): 400')
+  for (const [name, value] of FIXED_HEADERS) t.same(unparsed?.headers.get(name), [value], `the operators' clientError: ${name}`)
 })
+
+/** Sends `request` over plain TCP to `url`'s host and port; everything the server wrote before it closed (at most 10 s). */
+async function plainExchange (url: URL, request: string): Promise<Buffer> {
+  return await new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.write(request))
+    const chunks: Buffer[] = []
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('no answer within 10 s')) }, 10_000)
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks)) })
+  })
+}
 
 t.test('the SVG icon says its charset, as the other text assets do', async (t) => {
   const server = await startTestServer(t)
