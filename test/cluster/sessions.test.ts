@@ -91,11 +91,14 @@ t.test('a password change in the shared users file ends the user\'s sockets on e
   for (const instance of cluster.instances) instance.sessions.onEnd((end) => { ends[end.source]++ })
   // Another process (the users CLI, a re-mounted Secret) rewrites the file all three watch.
   const other = await FileUsersStore.open(cluster.usersFile)
-  await other.put({ username: TEST_USER.username, hash: await hashFor('a brand new password') })
+  const newHash = await hashFor('a brand new password')
+  await other.put({ username: TEST_USER.username, hash: newHash })
   for (const socket of sockets) t.same(await socket.closed(), SESSION_ENDED)
   await waitUntil(() => ends.local + ends.publish === 6, 'each instance to hear of both ends')
   t.same(ends, { local: 2, publish: 4 }, 'two sessions ended once each, wherever the three instances raced to end them')
   t.equal(await a.sessions.listUser(TEST_USER.username).then((s) => s.length), 0)
+  // The sockets close when the first instance notices; each reads the file at its own next poll.
+  await waitUntil(async () => (await b.users.get(TEST_USER.username))?.hash === newHash, 'instance B to read the new password')
   t.equal((await postForm(b, '/login', { username: TEST_USER.username, password: 'a brand new password' })).status, 303, 'the new password works on any instance')
 })
 

@@ -173,10 +173,13 @@ t.test('each terminal close, said in words, with the code only in the small prin
     if (code === 1008) await saveScreenshot(page, 'stopped')
     await Promise.all([page.waitForEvent('load'), page.click('#status-action')])
   }
+  // The wait after 1011 lasts a random 0 to 500 ms (the first backoff), which a poll can miss:
+  // the page records what its status line said at every change instead.
+  await recordStatusLines(page)
   await serverCloses(1011)
-  await page.locator('#status-text', { hasText: 'The server had a problem. Trying again in' }).waitFor()
-  t.notMatch(await page.locator('#status-text').textContent(), /\d{4}/, '1011: no code in the main text')
-  t.equal(await page.locator('#status-detail').textContent(), 'For support: the connection closed with code 1011.')
+  const waiting = await waitUntilStatusSaid(page, 'The server had a problem. Trying again in')
+  t.notMatch(waiting.text, /\d{4}/, '1011: no code in the main text')
+  t.equal(waiting.detail, 'For support: the connection closed with code 1011.')
   await waitForState(page, 'connected')
   t.equal(await page.locator('#status-detail').textContent(), '', 'back to connected: no small print')
   await page.click('#heroes button[data-hero="wonderWoman"]')
@@ -184,3 +187,32 @@ t.test('each terminal close, said in words, with the code only in the small prin
   t.same(problems.pageErrors, [])
   t.same(problems.cspViolations, [])
 })
+
+/** What the status line said (its text and small print), as the page recorded it. */
+interface StatusLine { readonly text: string, readonly detail: string }
+
+/** Makes the page record its status line at every change (window.statusLines), from now on. */
+async function recordStatusLines (page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const lines: Array<{ text: string, detail: string }> = []
+    const record = (): void => {
+      lines.push({ text: document.querySelector('#status-text')?.textContent ?? '', detail: document.querySelector('#status-detail')?.textContent ?? '' })
+    }
+    const status = document.querySelector('#status')
+    if (status === null) throw new Error('no #status')
+    new MutationObserver(record).observe(status, { subtree: true, childList: true, characterData: true, attributes: true })
+    ;(window as unknown as { statusLines: typeof lines }).statusLines = lines
+  })
+}
+
+/** Waits (at most 20 s) until the recorded status line has said something starting with `text`; that line. */
+async function waitUntilStatusSaid (page: Page, text: string): Promise<StatusLine> {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const lines = await page.evaluate(() => (window as unknown as { statusLines: StatusLine[] }).statusLines)
+    const said = lines.find((line) => line.text.startsWith(text))
+    if (said !== undefined) return said
+    if (Date.now() > deadline) throw new Error(`the status line never said "${text}": ${JSON.stringify(lines)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
