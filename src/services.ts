@@ -84,7 +84,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const metricsToken = overrides.metricsToken ?? await readMetricsToken(config.metrics)
   const redisCredentials = config.redis === undefined ? undefined : (overrides.redisCredentials ?? await readRedisCredentials(config.redis))
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
-  // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
+  // of logins (about 30 ms of CPU each) then waits for the CPU instead of delaying every reply.
   // The child starts at warmUp(); the constructor only checks that the worker is built.
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({
