@@ -1,8 +1,9 @@
 // buildApp(config) builds the whole application without starting a process; tests build it and
 // listen on port 0, server.ts runs it. It reads as its steps: the logger, the services, Fastify,
 // the account-change subscription, the HTTP plugins, the error handlers, the routes in order,
-// and the WebSocket side (ws/service.ts, whose upgrade gate is ws/gate.ts). A failure part-way
-// closes what the services had started.
+// the WebSocket side (ws/service.ts, whose upgrade gate is ws/gate.ts), and what operators see
+// (the metrics' sources, the operators' listener). A failure part-way closes what the services
+// had started.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { endSessionsOnAccountChanges } from './accounts/account-changes.js'
@@ -18,7 +19,6 @@ import { loginRoutes } from './http/routes/login.js'
 import { logoutRoutes } from './http/routes/logout.js'
 import { createLogger } from './logging/logger.js'
 import { closeServices, createServices, type ServiceOverrides, type Services } from './services.js'
-import { instrument } from './operations/instrument.js'
 import { OperatorsListener } from './operations/operators-listener.js'
 import { attachWebSocketService, type WebSocketService } from './ws/service.js'
 
@@ -63,9 +63,30 @@ async function assemble (services: Services, log: FastifyBaseLogger): Promise<Fa
   await registerHttpPlugins(app, services)
   registerErrorHandlers(app, services.pages)
   await registerRoutes(app, services)
-  const websocket = attachWebSocketService(app, { ...services, storeEvents: services.redis })
+  const websocket = attachWebSocketService(app, { ...services, storeEvents: services.stores.events })
   attachOperations(app, services, websocket)
   return app
+}
+
+/**
+ * What the metrics read from the rest of the app (the gauges: open sockets, the hashing queue, the
+ * store, readiness, the drain) and the sessions this instance ends; returns the unsubscribe. The
+ * counters of handshakes, messages, closes, logins and store calls are counted where they happen.
+ */
+function instrument (services: Services, websocket: WebSocketService): () => void {
+  const { metrics, readiness, stores } = services
+  const health = stores.health
+  metrics.observe({
+    openSockets: () => websocket.connections.size,
+    hashingQueueLength: () => services.hasher.hashingProcess?.queueLength ?? 0,
+    storeUp: health === undefined ? undefined : () => health.reachable,
+    ready: () => readiness.report().ready,
+    draining: () => readiness.draining
+  })
+  // Ends another instance made are counted there: every end is counted once in the cluster.
+  return services.sessions.onEnd(({ reason, source }) => {
+    if (source === 'local') metrics.sessionsEnded.inc({ cause: reason })
+  })
 }
 
 /** The metrics' sources, and the operators' listener (started when the app is ready, before it listens). */

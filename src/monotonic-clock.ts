@@ -2,7 +2,7 @@
 // step of the wall clock moves: an NTP step, a VM resuming, an operator's `date -s`), counted from
 // the wall time at start-up so its readings still look like epoch milliseconds. Every rate limit,
 // token bucket, throttle and in-process expiry reads it (injected, so tests move their own clock);
-// what several instances must agree on reads Redis's TIME instead (sessions/redis-session-scripts.ts).
+// what several instances must agree on reads Redis's TIME instead (stores/sessions/redis-session-scripts.ts).
 // Timers (setInterval, setTimeout) already run on the monotonic clock in Node.
 
 /**

@@ -1,19 +1,38 @@
-// The process entry: load configuration, make sure there is a users file, build the app,
-// listen, and close gracefully on SIGTERM/SIGINT. Everything else is in buildApp.
+// The process entry: load configuration, read the start-up files, make sure there is a users
+// file, build the app, listen, and close gracefully on SIGTERM/SIGINT. Everything else is in
+// buildApp. A configuration or start-up file that cannot be used stops the process with one line
+// naming its variable.
 import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
 import { ensureUsersFile, refuseMissingUsersFile, showDemoPassword } from './accounts/first-start.js'
 import { PasswordHasher } from './accounts/password-hasher.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
-import { loadTlsCredentials } from './config/tls-credentials.js'
 import { drainAndClose } from './operations/drain.js'
-import { readMetricsToken } from './operations/operators-listener.js'
-import { readRedisCredentials } from './redis/redis-credentials.js'
+import { loadCertificates, readSecretFiles } from './services.js'
+
+/** Configuration, files and the app, ready to listen. */
+async function prepare (): Promise<{ config: Config, app: FastifyInstance }> {
+  const config = loadConfig()
+  // The secret files (metrics token, the store's credentials), the users file's presence, then
+  // TLS, before the users file is created: a start-up refused for any of them writes neither a
+  // development key nor a demo account. Each file is read here once and handed to the app.
+  const secrets = await readSecretFiles(config)
+  await refuseMissingUsersFile(config)
+  const certificates = await loadCertificates(config)
+  const demoPassword = await ensureUsersFile(config, new PasswordHasher(config.argon2))
+  // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
+  if (demoPassword !== undefined) {
+    await showDemoPassword(demoPassword, config.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
+  }
+  const app = await buildApp(config, { files: { ...secrets, ...certificates } })
+  return { config, app }
+}
 
 async function main (): Promise<void> {
-  let config: Config
+  let prepared
   try {
-    config = loadConfig()
+    prepared = await prepare()
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hero-socket: ${err.message}\n`)
@@ -21,29 +40,7 @@ async function main (): Promise<void> {
     }
     throw err
   }
-
-  let app
-  try {
-    // The metrics token, Redis's password and CA, the users file's presence, then TLS, before the
-    // users file is created: a start-up refused for any of them writes neither a development key
-    // nor a demo account.
-    const metricsToken = await readMetricsToken(config.metrics)
-    const redisCredentials = config.redis === undefined ? undefined : await readRedisCredentials(config.redis)
-    await refuseMissingUsersFile(config)
-    const tls = config.tls ? await loadTlsCredentials(config) : undefined
-    const demoPassword = await ensureUsersFile(config, new PasswordHasher(config.argon2))
-    // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
-    if (demoPassword !== undefined) {
-      await showDemoPassword(demoPassword, config.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
-    }
-    app = await buildApp(config, { tls, metricsToken, ...(redisCredentials === undefined ? {} : { redisCredentials }) })
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`hero-socket: ${err.message}\n`)
-      process.exit(1)
-    }
-    throw err
-  }
+  const { config, app } = prepared
 
   closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
     if (err !== undefined) {

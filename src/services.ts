@@ -1,7 +1,9 @@
-// The services the app is built from: configuration, TLS credentials, pages, the users store, the
-// shared state (sessions and per-user socket slots: in this process, or in Redis when REDIS_URL
-// is set), the password hasher (argon2 in its own process) and the Origin allow-list. Built
-// before Fastify, each from the configuration unless a test passes its own.
+// The services the app is built from: configuration, the files start-up reads (TLS credentials,
+// the metrics token, the store's credentials: read once, by readStartupFiles), pages, the users
+// store, the stores (sessions, per-user socket slots, rate-limit counters: in this process, or in
+// Redis when REDIS_URL is set, chosen once in stores/open-stores.ts), the password hasher (argon2
+// in its own process) and the Origin allow-list. Built before Fastify, each from the
+// configuration unless a test passes its own.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { HashingProcess, type HashingProcessOptions } from './accounts/hashing-process.js'
@@ -17,49 +19,79 @@ import { readMetricsToken, type MetricsToken } from './operations/operators-list
 import { Readiness } from './operations/readiness.js'
 import { TrustedProxies } from './http/client-address.js'
 import { loadPages, type Pages } from './http/pages.js'
-import { RedisConnection, type RedisObserver } from './redis/redis-connection.js'
 import { monotonicNow } from './monotonic-clock.js'
-import { readRedisCredentials, type RedisCredentials } from './redis/redis-credentials.js'
-import { MemorySessionStore } from './sessions/memory-session-store.js'
-import { RedisSessionStore } from './sessions/redis-session-store.js'
-import type { SessionStore } from './sessions/session-store.js'
-import { RedisUserSlots } from './ws/redis-user-slots.js'
-import { MemoryUserSlots, type UserSlots } from './ws/user-slots.js'
+import { openStores, readStoreSecrets, type StoreSecrets } from './stores/open-stores.js'
+import type { SessionStore } from './stores/sessions/session-store.js'
+import type { StoreObserver, Stores } from './stores/stores.js'
+import type { UserSlots } from './stores/user-slots/user-slots.js'
+
+/** The secret files start-up reads, which write nothing: read first, so a refusal leaves no trace. */
+export interface SecretFiles {
+  /** What /metrics asks for, with METRICS_TOKEN_FILE. */
+  readonly metricsToken: MetricsToken | undefined
+  /** The store's credentials (REDIS_PASSWORD_FILE, REDIS_CA_FILE). */
+  readonly storeSecrets: StoreSecrets
+}
+
+/** The certificates start-up loads (on a first start without TLS_CERT, the development one is written). */
+export interface Certificates {
+  /** undefined with TLS=off. */
+  readonly tls: TlsCredentials | undefined
+  /** The operators' listener's certificate (TLS_CERT, TLS_KEY) with METRICS_TLS=on; undefined: plain HTTP. */
+  readonly operatorsTls: TlsCredentials | undefined
+}
+
+/** Every file start-up reads, read once: by server.ts, or by createServices when a test did not. */
+export interface StartupFiles extends SecretFiles, Certificates {}
+
+/**
+ * Reads the secret files.
+ * @throws ConfigError naming the variable whose file is missing, unreadable or empty
+ */
+export async function readSecretFiles (config: Config): Promise<SecretFiles> {
+  return { metricsToken: await readMetricsToken(config.metrics), storeSecrets: await readStoreSecrets(config) }
+}
+
+/**
+ * Loads the certificates: the public listener's with TLS=on (`tls` when a test brings its own),
+ * and the same for the operators' listener with METRICS_TLS=on, read once even when both use it.
+ * @throws ConfigError naming the variable whose file cannot be read
+ */
+export async function loadCertificates (config: Config, tls?: TlsCredentials): Promise<Certificates> {
+  const publicTls = config.tls ? (tls ?? await loadTlsCredentials(config)) : undefined
+  const operatorsTls = config.metrics?.tls === true ? (publicTls ?? await loadTlsCredentials(config)) : undefined
+  return { tls: publicTls, operatorsTls }
+}
 
 /** Everything a test may swap; production uses the defaults. */
 export interface ServiceOverrides {
   /**
    * A test's clock in milliseconds for every limit and in-process expiry (default the monotonic
-   * clock, monotonic-clock.ts), which the Redis session store also uses in place of Redis's TIME
-   * (without it, only Redis's TIME).
+   * clock, monotonic-clock.ts), which the shared stores also use in place of their own (Redis's
+   * TIME; without it, only Redis's TIME).
    */
   readonly now?: () => number
   readonly sessions?: SessionStore
   readonly users?: UsersStore
+  /** What start-up read (server.ts); without it, the files are read here. */
+  readonly files?: StartupFiles
+  /** The public listener's certificate, when a test brings its own (and no `files`). */
   readonly tls?: TlsCredentials
-  /** The metrics token, when the caller has read it already (server.ts, before the users file). */
-  readonly metricsToken?: MetricsToken
-  /** Redis's password and CA, when the caller has read them already (server.ts, before the users file). */
-  readonly redisCredentials?: RedisCredentials
   /** Concurrency and queue bound of the password hashing process (defaults: see HashingProcess). */
   readonly hashing?: Pick<HashingProcessOptions, 'concurrency' | 'maxQueued'>
 }
 
-export interface Services {
+export interface Services extends Certificates, Pick<SecretFiles, 'metricsToken'> {
   readonly config: Config
   /** This process among the instances sharing a store (leases, and the origin of published ends). */
   readonly instanceId: string
-  /** The shared store, when REDIS_URL is set. */
-  readonly redis: RedisConnection | undefined
-  /** undefined with TLS=off. */
-  readonly tls: TlsCredentials | undefined
-  /** The operators' listener's certificate (TLS_CERT, TLS_KEY) with METRICS_TLS=on; undefined: plain HTTP. */
-  readonly operatorsTls: TlsCredentials | undefined
-  /** What /metrics asks for, with METRICS_TOKEN_FILE. */
-  readonly metricsToken: MetricsToken | undefined
+  /** The stores, chosen once (stores/open-stores.ts): health, reconnects, rate-limit counters, close. */
+  readonly stores: Stores
   readonly pages: Pages
   readonly users: UsersStore
+  /** The stores' sessions (stores.sessions). */
   readonly sessions: SessionStore
+  /** The stores' per-user socket slots (stores.userSlots). */
   readonly userSlots: UserSlots
   readonly hasher: PasswordHasher
   readonly allowedOrigins: AllowedOrigins
@@ -71,18 +103,15 @@ export interface Services {
 }
 
 /**
- * Builds the services; the hashing process is started and its dummy hash ready. Redis is not
- * waited for. What can fail on a bad file or build (TLS, pages, metrics token, the hashing
+ * Builds the services; the hashing process is started and its dummy hash ready. The store is not
+ * waited for. What can fail on a bad file or build (the start-up files, pages, the hashing
  * worker) is read before anything is opened; a failure after that closes what was started.
  */
 export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? monotonicNow
   const instanceId = randomUUID()
-  const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
-  const operatorsTls = config.metrics?.tls === true ? (tls ?? await loadTlsCredentials(config)) : undefined
+  const files = overrides.files ?? { ...await readSecretFiles(config), ...await loadCertificates(config, overrides.tls) }
   const pages = await loadPages()
-  const metricsToken = overrides.metricsToken ?? await readMetricsToken(config.metrics)
-  const redisCredentials = config.redis === undefined ? undefined : (overrides.redisCredentials ?? await readRedisCredentials(config.redis))
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
   // of logins (about 30 ms of CPU each) then waits for the CPU instead of delaying every reply.
   // The child starts at warmUp(); the constructor only checks that the worker is built.
@@ -96,14 +125,11 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const users = overrides.users ?? await openUsersFile(config, log)
   await warnExposedSecrets(config, log)
   const metrics = new AppMetrics()
-  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, log, `hero-socket:${instanceId.slice(0, 8)}`, redisObserver(metrics), redisCredentials)
-  const shared = { now, testClock: overrides.now, instanceId, log }
+  const stores = openStores(config, files.storeSecrets, { now, testClock: overrides.now, instanceId, log, observer: storeObserver(metrics), sessions: overrides.sessions })
   const services: Services = {
-    config, instanceId, redis, tls, operatorsTls, metricsToken, pages, users,
-    sessions: overrides.sessions ?? sessionStore(config, redis, shared),
-    userSlots: userSlots(config, redis, shared),
+    config, instanceId, tls: files.tls, operatorsTls: files.operatorsTls, metricsToken: files.metricsToken, stores, pages, users, sessions: stores.sessions, userSlots: stores.userSlots,
     hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),
-    metrics, readiness: new Readiness(hasher.hashingProcess, redis), now
+    metrics, readiness: new Readiness(hasher.hashingProcess, stores.health), now
   }
   try {
     await hasher.warmUp()
@@ -114,15 +140,15 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   return services
 }
 
-/** What the Redis connection tells the metrics. */
-function redisObserver (metrics: AppMetrics): RedisObserver {
+/** What the stores tell the metrics: each call's duration and failure, and each reconnect. */
+function storeObserver (metrics: AppMetrics): StoreObserver {
   return {
     call (operation, seconds, ok) {
-      metrics.redisDuration.observe({ operation }, seconds)
-      if (!ok) metrics.redisErrors.inc({ operation })
+      metrics.storeDuration.observe({ operation }, seconds)
+      if (!ok) metrics.storeErrors.inc({ operation })
     },
     reconnected (client) {
-      metrics.redisReconnects.inc({ client })
+      metrics.storeReconnects.inc({ client })
     }
   }
 }
@@ -141,34 +167,9 @@ async function warnExposedSecrets (config: Config, log: FastifyBaseLogger): Prom
   }
 }
 
-interface Shared {
-  readonly now: () => number
-  /** A test's clock, which the Redis session store uses instead of Redis's TIME; undefined in production. */
-  readonly testClock: (() => number) | undefined
-  readonly instanceId: string
-  readonly log: FastifyBaseLogger
-}
-
-/** The session store: in Redis when there is one, else in this process. */
-function sessionStore (config: Config, redis: RedisConnection | undefined, shared: Shared): SessionStore {
-  const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
-  return redis === undefined
-    ? new MemorySessionStore(timeouts, { now: shared.now, sweepIntervalMs: config.sessionSweepIntervalMs })
-    : new RedisSessionStore(redis, timeouts, { instanceId: shared.instanceId, log: shared.log, sweepIntervalMs: config.sessionSweepIntervalMs, testClock: shared.testClock })
-}
-
-/** The per-user socket slots: leased in Redis when there is one, else counted in this process. */
-function userSlots (config: Config, redis: RedisConnection | undefined, shared: Shared): UserSlots {
-  return redis === undefined
-    ? new MemoryUserSlots()
-    : new RedisUserSlots(redis, { leaseMs: config.connectionLeaseMs, instanceId: shared.instanceId, log: shared.log })
-}
-
-/** Closes what the services hold open (timers, watchers, the hashing process, Redis). */
+/** Closes what the services hold open (the stores' timers and connection, watchers, the hashing process). */
 export async function closeServices (services: Services): Promise<void> {
-  await services.sessions.close()
-  await services.userSlots.close()
+  await services.stores.close()
   await services.users.close()
   await services.hasher.close()
-  await services.redis?.close()
 }

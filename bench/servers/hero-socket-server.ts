@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/config.js'
-import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
 import { serveControl } from '../server-control.js'
 
 /** Longest wait for Redis at start-up (ms). */
@@ -16,8 +15,7 @@ const config = loadConfig()
 const app = await buildApp(config)
 await app.listen({ host: config.host, port: config.port })
 if (config.redis !== undefined) {
-  const { redis, sessions } = app.services
-  const ready = (): boolean => redis?.reachable === true && sessions instanceof RedisSessionStore && sessions.subscribed
+  const ready = (): boolean => app.services.stores.health?.listening === true
   const giveUpAt = Date.now() + REDIS_READY_TIMEOUT_MS
   while (!ready()) {
     if (Date.now() > giveUpAt) throw new Error(`no Redis at REDIS_URL within ${REDIS_READY_TIMEOUT_MS / 1000} s`)

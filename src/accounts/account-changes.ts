@@ -1,7 +1,7 @@
 // Removing a user or changing their password ends their sessions (and so closes their sockets),
 // whether the change came through this process or from another one rewriting the users store.
 import type { FastifyBaseLogger } from 'fastify'
-import type { SessionStore } from '../sessions/session-store.js'
+import type { SessionStore } from '../stores/sessions/session-store.js'
 import type { UsersStore } from './users-store.js'
 
 /** Subscribes the sessions to account changes; returns the unsubscribe. */

@@ -2,7 +2,7 @@
 // re-check of open sockets) the account must still exist and hold the password the session was
 // opened with. The account-change events end sessions at once; this check is what holds when an
 // event was missed (made while no instance ran, or while the store could not be reached).
-import type { Session, SessionEndReason, SessionStore } from '../sessions/session-store.js'
+import type { Session, SessionEndReason, SessionStore } from '../stores/sessions/session-store.js'
 import { credentialTag, type UsersStore } from './users-store.js'
 
 /** Why `session` no longer holds, or undefined while its account is unchanged. */

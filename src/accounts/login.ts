@@ -5,7 +5,7 @@
 // the browser had (an id planted before login is never promoted) and the user's oldest beyond
 // MAX_SESSIONS_PER_USER; and bring a hash made with other costs to the
 // configured ones, so every account's check takes the same time. HTTP stays in the route.
-import type { Session, SessionStore } from '../sessions/session-store.js'
+import type { Session, SessionStore } from '../stores/sessions/session-store.js'
 import { isValidUsername } from './account-rules.js'
 import { HashingBusyError } from './hashing-process.js'
 import type { PasswordHasher } from './password-hasher.js'

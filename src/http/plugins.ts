@@ -7,7 +7,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config/config.js'
-import type { RedisConnection } from '../redis/redis-connection.js'
+import type { RateLimitStoreClass } from '../stores/rate-limits/rate-limit-store.js'
 import type { AllowedOrigins } from './allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from './client-address.js'
 import { refuseCrossSiteRequests } from './cross-site.js'
@@ -27,13 +27,11 @@ export interface HttpPluginsOptions {
   readonly config: Config
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
-  /** The shared store the rate limits count in (when REDIS_URL is set). */
-  readonly redis: RedisConnection | undefined
-  /** The monotonic clock (ms) the rate limits counted in this process are timed with. */
-  readonly now: () => number
+  /** The stores; the rate limits count in its rate-limit store (in this process, or shared). */
+  readonly stores: { readonly rateLimits: RateLimitStoreClass }
 }
 
-export async function registerHttpPlugins (app: FastifyInstance, { config, allowedOrigins, trustedProxies, redis, now }: HttpPluginsOptions): Promise<void> {
+export async function registerHttpPlugins (app: FastifyInstance, { config, allowedOrigins, trustedProxies, stores }: HttpPluginsOptions): Promise<void> {
   // Worked out once per request, when first asked (by the rate limit, usually).
   const clients = new WeakMap<FastifyRequest, Client>()
   app.decorateRequest('client', {
@@ -50,7 +48,7 @@ export async function registerHttpPlugins (app: FastifyInstance, { config, allow
   refuseWhileClosing(app)
   await app.register(fastifyCookie)
   await app.register(fastifyFormbody)
-  await registerRateLimits(app, config, redis, now)
+  await registerRateLimits(app, config, stores.rateLimits)
   refuseCrossSiteRequests(app, config, allowedOrigins)
   await registerStaticAssets(app)
 }

@@ -1,70 +1,19 @@
 // HTTP rate limits (@fastify/rate-limit): RATE_LIMIT_MAX requests per IP per window on every
 // route, a budget of their own for what may be another site's doing (crossSiteLimit: requests
 // refused as cross-site, navigations from elsewhere, and through app.unreadableLimit what reaches
-// no route: a URL the router cannot read, a request Node cannot parse), and the login limits, per IP and per username and IP (loginIpLimit,
-// loginUserLimit). A refusal is an HttpError carrying its Retry-After. With REDIS_URL
-// the counters are the plugin's Redis store, shared by every instance; a Redis that cannot answer
-// makes the request fail with 503 store_unavailable (fail closed), not pass uncounted. Without
-// it, our LocalRateLimitStore counts them on the monotonic clock (local-rate-limit-store.ts).
+// no route: a URL the router cannot read, a request Node cannot parse), and the login limits, per
+// IP and per username and IP (loginIpLimit, loginUserLimit). A refusal is an HttpError carrying
+// its Retry-After. The counters are the stores' rate-limit store (stores/rate-limits/): shared by
+// every instance with REDIS_URL, where a store that cannot answer makes the request fail with 503
+// store_unavailable (fail closed), not pass uncounted; else in this process.
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
 import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { canonicalUsername } from '../accounts/account-rules.js'
 import type { Config } from '../config/config.js'
 import { HttpError } from '../errors.js'
+import type { RateLimitStoreClass } from '../stores/rate-limits/rate-limit-store.js'
 import type { Client } from './client-address.js'
-import type { RedisConnection } from '../redis/redis-connection.js'
-import { LocalRateLimitStore } from './local-rate-limit-store.js'
-
-/** The plugin's own Redis store (its Lua script), which the package does not export by name. */
-const PluginRedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as RedisStoreConstructor
-
-type Callback = (err: Error | null, result?: { current: number, ttl: number }) => void
-interface PluginStore {
-  incr (key: string, callback: Callback, timeWindow: number, max: number): void
-  child (routeOptions: unknown): PluginStore
-}
-type RedisStoreConstructor = new (continueExceeding: boolean, exponentialBackoff: boolean, redis: unknown, key: string) => PluginStore
-
-/** The plugin's Redis store, each call measured and its errors made StoreUnavailableError. */
-class SharedStore implements PluginStore {
-  readonly #inner: PluginStore
-  readonly #redis: RedisConnection
-  constructor (inner: PluginStore, redis: RedisConnection) {
-    this.#inner = inner
-    this.#redis = redis
-  }
-
-  incr (key: string, callback: Callback, timeWindow: number, max: number): void {
-    const counted = new Promise<{ current: number, ttl: number } | undefined>((resolve, reject) => {
-      this.#inner.incr(key, (err, result) => { if (err === null) resolve(result); else reject(err) }, timeWindow, max)
-    })
-    this.#redis.timed('rate_limit', counted).then((result) => callback(null, result), (err: Error) => callback(err))
-  }
-
-  child (routeOptions: unknown): PluginStore {
-    return new SharedStore(this.#inner.child(routeOptions), this.#redis)
-  }
-}
-
-/** The `store` option for counters in `redis`, under its rate-limit prefix. */
-function sharedStore (redis: RedisConnection): NonNullable<RateLimitOptions['store']> {
-  return class extends SharedStore {
-    constructor (params: { continueExceeding: boolean, exponentialBackoff: boolean }) {
-      super(new PluginRedisStore(params.continueExceeding, params.exponentialBackoff, redis.client, redis.keys.rateLimits), redis)
-    }
-  } as unknown as NonNullable<RateLimitOptions['store']>
-}
-
-/** The `store` option for counters in this process, windows measured on `now` (monotonic). */
-function localStore (now: () => number): NonNullable<RateLimitOptions['store']> {
-  return class extends LocalRateLimitStore {
-    constructor (params: { continueExceeding: boolean, exponentialBackoff: boolean }) {
-      super(params, now)
-    }
-  } as unknown as NonNullable<RateLimitOptions['store']>
-}
 
 /** Seconds until a limit with `ttlMs` left lets the next request through (at least 1). */
 function retryAfterS (ttlMs: number): number {
@@ -90,11 +39,12 @@ declare module 'fastify' {
 
 /**
  * Registers the global per-IP limit; routes may set their own in `config.rateLimit`.
- * @param now the monotonic clock (ms) that times the windows counted in this process
+ * @param store the counters (the plugin's `store` option), from the stores
  */
-export async function registerRateLimits (app: FastifyInstance, config: Config, redis: RedisConnection | undefined, now: () => number): Promise<void> {
+export async function registerRateLimits (app: FastifyInstance, config: Config, store: RateLimitStoreClass): Promise<void> {
   await app.register(fastifyRateLimit, {
-    store: redis === undefined ? localStore(now) : sharedStore(redis),
+    // The plugin's documented custom store: a class it builds with its settings.
+    store: store as unknown as NonNullable<RateLimitOptions['store']>,
     global: true,
     // The client's key (client-address.ts), so proxies and IPv6 /64s count as the other limits do.
     keyGenerator: (request) => request.client.key,

@@ -9,8 +9,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface MetricsSources {
   readonly openSockets: () => number
   readonly hashingQueueLength: () => number
-  /** undefined without REDIS_URL (the gauge is then absent). */
-  readonly redisUp: (() => boolean) | undefined
+  /** Whether the shared store answers (hero_socket_redis_up); undefined without one (the gauge is then absent). */
+  readonly storeUp: (() => boolean) | undefined
   readonly ready: () => boolean
   readonly draining: () => boolean
 }
@@ -31,9 +31,10 @@ export class AppMetrics {
   readonly loginDuration = new Histogram({ name: 'hero_socket_login_duration_seconds', help: 'Time from a login request to its answer, every outcome included.', buckets: LOGIN_BUCKETS, registers: [this.registry] })
   readonly sessionsEnded = new Counter({ name: 'hero_socket_sessions_ended_total', help: 'Sessions this instance ended, by cause.', labelNames: ['cause'] as const, registers: [this.registry] })
   readonly revocations = new Counter({ name: 'hero_socket_revocations_total', help: 'Sockets closed because their session ended, by how this instance learnt of it: local, publish (another instance), safety_net (the periodic re-check).', labelNames: ['path'] as const, registers: [this.registry] })
-  readonly redisErrors = new Counter({ name: 'hero_socket_redis_command_errors_total', help: 'Redis calls that failed or timed out, by operation.', labelNames: ['operation'] as const, registers: [this.registry] })
-  readonly redisDuration = new Histogram({ name: 'hero_socket_redis_command_duration_seconds', help: 'Time each Redis call took, by operation.', labelNames: ['operation'] as const, buckets: REDIS_BUCKETS, registers: [this.registry] })
-  readonly redisReconnects = new Counter({ name: 'hero_socket_redis_reconnects_total', help: 'Reconnects to Redis, by client: commands, or pubsub (the session-ends subscription).', labelNames: ['client'] as const, registers: [this.registry] })
+  // The shared store's calls, under Redis's name (its one backend; dashboards and alerts use these names).
+  readonly storeErrors = new Counter({ name: 'hero_socket_redis_command_errors_total', help: 'Redis calls that failed or timed out, by operation.', labelNames: ['operation'] as const, registers: [this.registry] })
+  readonly storeDuration = new Histogram({ name: 'hero_socket_redis_command_duration_seconds', help: 'Time each Redis call took, by operation.', labelNames: ['operation'] as const, buckets: REDIS_BUCKETS, registers: [this.registry] })
+  readonly storeReconnects = new Counter({ name: 'hero_socket_redis_reconnects_total', help: 'Reconnects to Redis, by client: commands, or pubsub (the session-ends subscription).', labelNames: ['client'] as const, registers: [this.registry] })
   /** Children of `messages` by type and outcome, made once: labels() hashes its arguments on every call. */
   readonly #messageChildren = new Map<string, { inc: () => void }>()
 
@@ -61,7 +62,7 @@ export class AppMetrics {
     gauge('hero_socket_hashing_queue_length', 'Password checks waiting for the hashing process (running ones not included).', sources.hashingQueueLength)
     gauge('hero_socket_ready', '1 when /readyz answers 200.', () => (sources.ready() ? 1 : 0))
     gauge('hero_socket_draining', '1 from SIGTERM until the process exits.', () => (sources.draining() ? 1 : 0))
-    const redisUp = sources.redisUp
-    if (redisUp !== undefined) gauge('hero_socket_redis_up', '1 while Redis answers this instance (a PING every second).', () => (redisUp() ? 1 : 0))
+    const storeUp = sources.storeUp
+    if (storeUp !== undefined) gauge('hero_socket_redis_up', '1 while Redis answers this instance (a PING every second).', () => (storeUp() ? 1 : 0))
   }
 }

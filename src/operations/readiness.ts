@@ -1,16 +1,17 @@
 // Liveness and readiness. Live: the process answers. Ready: not draining, the hashing process
-// running, and Redis answering when REDIS_URL is set; a load balancer sends new clients only
-// to ready instances.
+// running, and the shared store answering when there is one (Redis, with REDIS_URL); a load
+// balancer sends new clients only to ready instances.
 import type { HashingProcess } from '../accounts/hashing-process.js'
-import type { RedisConnection } from '../redis/redis-connection.js'
+import type { StoreHealth } from '../stores/stores.js'
 
 /** What /readyz answers, check by check. */
 export interface ReadinessReport {
   readonly ready: boolean
+  /** draining, hashing, and the shared store's check under its name (`redis`: up or down), when there is one. */
   readonly checks: {
     readonly draining: boolean
     readonly hashing: 'running' | 'stopped'
-    readonly redis?: 'up' | 'down'
+    readonly [store: string]: boolean | string
   }
 }
 
@@ -25,12 +26,13 @@ export interface HealthAnswer {
 
 export class Readiness {
   readonly #hashing: HashingProcess | undefined
-  readonly #redis: RedisConnection | undefined
+  readonly #store: StoreHealth | undefined
   #draining = false
 
-  constructor (hashing: HashingProcess | undefined, redis: RedisConnection | undefined) {
+  /** @param store the shared store's health probe; undefined when everything is in this process */
+  constructor (hashing: HashingProcess | undefined, store: StoreHealth | undefined) {
     this.#hashing = hashing
-    this.#redis = redis
+    this.#store = store
   }
 
   /** From now on this instance is not ready (a drain has begun); there is no way back. */
@@ -50,8 +52,9 @@ export class Readiness {
 
   report (): ReadinessReport {
     const hashing = this.#hashing === undefined || this.#hashing.running ? 'running' : 'stopped'
-    const redis = this.#redis === undefined ? undefined : this.#redis.reachable ? 'up' : 'down'
-    const ready = !this.#draining && hashing === 'running' && redis !== 'down'
-    return { ready, checks: { draining: this.#draining, hashing, ...(redis === undefined ? {} : { redis }) } }
+    const store = this.#store
+    const storeUp = store === undefined || store.reachable
+    const ready = !this.#draining && hashing === 'running' && storeUp
+    return { ready, checks: { draining: this.#draining, hashing, ...(store === undefined ? {} : { [store.name]: storeUp ? 'up' : 'down' }) } }
   }
 }

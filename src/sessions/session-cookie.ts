@@ -2,7 +2,7 @@
 // session it names.
 // `__Host-` means the browser only accepts it with Secure, Path=/ and no Domain.
 import type { CookieSerializeOptions } from '@fastify/cookie'
-import type { Session, SessionStore } from './session-store.js'
+import type { Session, SessionStore } from '../stores/sessions/session-store.js'
 
 export const SESSION_COOKIE = '__Host-sid'
 

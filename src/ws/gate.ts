@@ -22,11 +22,11 @@ import { endWithRawAnswer } from '../http/fixed-headers.js'
 import { bounded } from '../logging/bounded.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
 import { sessionKeyOf } from '../sessions/session-ids.js'
-import type { Session, SessionStore } from '../sessions/session-store.js'
+import type { Session, SessionStore } from '../stores/sessions/session-store.js'
 import type { ConnectionRegistry, SessionWatch } from './connection-registry.js'
 import type { Counts } from './counts.js'
 import type { HandshakeLimiter } from './handshake-limiter.js'
-import type { UserSlots } from './user-slots.js'
+import type { UserSlots } from '../stores/user-slots/user-slots.js'
 
 /** What the gate counts: each refusal reason, and accepted handshakes. */
 export type GateOutcome = GateRejection | 'accepted'

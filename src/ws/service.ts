@@ -17,7 +17,7 @@ import { assertHandlersMatch } from '../protocol/handlers.js'
 import { Protocol } from '../protocol/protocol.js'
 import { staleAccount } from '../accounts/account-sessions.js'
 import type { UsersStore } from '../accounts/users-store.js'
-import type { SessionStore } from '../sessions/session-store.js'
+import type { SessionStore } from '../stores/sessions/session-store.js'
 import { ConnectionRegistry, type OpenConnection } from './connection-registry.js'
 import { HeroConnection, type ConnectionObserver } from './connection.js'
 import { Counts } from './counts.js'
@@ -27,7 +27,7 @@ import { startHeartbeat } from './heartbeat.js'
 import { webSocketServerOptions } from './server-options.js'
 import { SessionActivity } from './session-activity.js'
 import { startSessionRecheck, type SessionRecheck } from './session-recheck.js'
-import type { UserSlots } from './user-slots.js'
+import type { UserSlots } from '../stores/user-slots/user-slots.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

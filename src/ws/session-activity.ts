@@ -4,7 +4,7 @@
 // The throttle runs on the monotonic clock: with a wall clock stepped back an hour, a busy socket
 // would otherwise touch its session no more for an hour, and the session would idle out.
 import type { FastifyBaseLogger } from 'fastify'
-import type { SessionStore } from '../sessions/session-store.js'
+import type { SessionStore } from '../stores/sessions/session-store.js'
 
 /** Touch a session at most this often from one instance (ms). */
 const TOUCH_INTERVAL_MS = 15_000

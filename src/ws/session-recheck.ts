@@ -6,7 +6,7 @@
 // interval. While the store cannot answer, sockets are kept: established sockets are served
 // through an outage.
 import type { FastifyBaseLogger } from 'fastify'
-import type { SessionEndReason, SessionStore } from '../sessions/session-store.js'
+import type { SessionEndReason, SessionStore } from '../stores/sessions/session-store.js'
 
 /** Sessions asked about in one call. */
 const BATCH = 1000

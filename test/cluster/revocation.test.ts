@@ -30,10 +30,9 @@ t.test('a logout published while B\'s pub/sub connection is down: B closes the s
   if (a === undefined || b === undefined) return
   const sid = await a.login()
   const socket = await openClient(t, b, sid)
-  const subscriber = b.app.services.redis?.subscriber
   const admin = cluster.redis.client(t)
   t.ok(Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) >= 2, 'every pub/sub connection killed')
-  await waitUntil(() => subscriber?.status !== 'ready', 'B to notice')
+  await waitUntil(() => b.app.services.stores.health?.listening === false, 'B to notice (its subscription is gone)')
   t.equal((await postForm(a, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status, 303, 'logged out on A during the gap')
   t.same(await socket.closed(), SESSION_ENDED, 'B\'s socket closes all the same')
   t.same(closes(b), [['not_live', 'recheck']], 'by the re-check B ran when it reconnected, not by the message it missed')
@@ -70,7 +69,7 @@ t.test('Redis restarted empty: every socket closes with 4401 soon after it answe
   const back = Date.now()
   for (const socket of sockets) t.same(await socket.closed(), SESSION_ENDED)
   t.ok(Date.now() - back < 3000, `closed within ${Date.now() - back} ms of Redis answering again`)
-  await waitUntil(() => a.app.services.redis?.reachable === true, 'A to reconnect')
+  await waitUntil(() => a.app.services.stores.health?.reachable === true, 'A to reconnect')
   const sid = await a.login()
   const again = await openClient(t, b, sid)
   t.match(await again.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a new login works on every instance')

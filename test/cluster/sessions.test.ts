@@ -110,7 +110,7 @@ t.test('restarting an instance logs nobody out: the same cookie works on it and 
   const socket = await openClient(t, a, sid)
   const restarted = await restartTestServer(t, a)
   t.same(await socket.closed(), { code: 1001, reason: 'server_shutting_down' }, 'the restart closes the socket with 1001')
-  await waitUntil(() => restarted.app.services.redis?.reachable === true, 'the new instance to reach Redis')
+  await waitUntil(() => restarted.app.services.stores.health?.reachable === true, 'the new instance to reach Redis')
   t.equal((await getWithSession(restarted, '/', sid)).status, 200, 'the restarted instance knows the session')
   const again = await openClient(t, restarted, sid)
   t.match(await again.request({ type: 'get_name', hero: 'batMan' }), { type: 'name', hero_name: 'Bruce Wayne' })

@@ -5,7 +5,6 @@ import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
 import { RedisServer } from './redis-server.js'
 import { hashFor, startTestServer, TEST_USER, TestClock, type Teardown, type TestServer, type TestServerOptions } from './test-server.js'
 
@@ -55,8 +54,7 @@ export async function startCluster (t: Teardown, count: number, env: Record<stri
  */
 export async function waitForRedis (server: TestServer, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  const sessions = server.app.services.sessions
-  while (server.app.services.redis?.reachable !== true || !(sessions instanceof RedisSessionStore) || !sessions.subscribed) {
+  while (server.app.services.stores.health?.listening !== true) {
     if (Date.now() > deadline) throw new Error('the instance did not reach Redis and subscribe')
     await new Promise((resolve) => setTimeout(resolve, 10))
   }

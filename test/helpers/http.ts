@@ -7,7 +7,7 @@ import https from 'node:https'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { SessionEnd } from '../../src/sessions/session-store.js'
+import type { SessionEnd } from '../../src/stores/sessions/session-store.js'
 import { TEST_USER, type TestServer } from './test-server.js'
 
 /** The package root (where package.json and dist/ are). */

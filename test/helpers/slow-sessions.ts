@@ -1,8 +1,8 @@
 // A session store whose lookups wait until the test releases them, to hold handshakes inside the
 // gate (between the cookie check and the upgrade) and see what happens meanwhile. It wraps any
 // SessionStore (by default an in-memory one on a test clock).
-import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
-import type { Session, SessionEnd, SessionEndReason, SessionStore } from '../../src/sessions/session-store.js'
+import { MemorySessionStore } from '../../src/stores/sessions/memory-session-store.js'
+import type { Session, SessionEnd, SessionEndReason, SessionStore } from '../../src/stores/sessions/session-store.js'
 import { TestClock } from './test-server.js'
 
 /** A SessionStore whose get() waits for release(). */
@@ -38,5 +38,6 @@ export class SlowSessionStore implements SessionStore {
   listUser (username: string): Promise<readonly Session[]> { return this.#inner.listUser(username) }
   filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> { return this.#inner.filterLive(keys) }
   onEnd (listener: (end: SessionEnd) => void): () => void { return this.#inner.onEnd(listener) }
+  sweep (): Promise<void> { return this.#inner.sweep() }
   close (): Promise<void> { return this.#inner.close() }
 }

@@ -3,7 +3,7 @@
 // bad input with a code of its own, and anything unexpected is a logged 500 that shows no detail.
 import t from 'tap'
 import { HTTP_ERRORS } from '../../src/errors.js'
-import type { Session, SessionStore } from '../../src/sessions/session-store.js'
+import type { Session, SessionStore } from '../../src/stores/sessions/session-store.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
 import { postForm, setCookies } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'

@@ -146,7 +146,7 @@ t.test('login outcomes and message outcomes are counted by registry code', async
 
 t.test('the README\'s metrics table names exactly the metrics the service registers', async (t) => {
   const metrics = new AppMetrics()
-  metrics.observe({ openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, redisUp: () => true })
+  metrics.observe({ openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, storeUp: () => true })
   const registered = metrics.registry.getMetricsAsArray().map((metric) => metric.name).filter((name) => name.startsWith('hero_socket_'))
   t.same(documentedMetrics().sort(), registered.sort())
 })

@@ -8,8 +8,8 @@ import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../helpe
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
-import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
-import type { Session } from '../../src/sessions/session-store.js'
+import { MemorySessionStore } from '../../src/stores/sessions/memory-session-store.js'
+import type { Session } from '../../src/stores/sessions/session-store.js'
 import { hashFor, startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }

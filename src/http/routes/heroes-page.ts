@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { accountSession } from '../../accounts/account-sessions.js'
 import type { UsersStore } from '../../accounts/users-store.js'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, hasSessionCookie, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
-import type { SessionStore } from '../../sessions/session-store.js'
+import type { SessionStore } from '../../stores/sessions/session-store.js'
 import type { Pages } from '../pages.js'
 import { sendPage } from '../replies.js'
 

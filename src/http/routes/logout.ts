@@ -2,7 +2,7 @@
 // 4401), clears the cookie and goes back to the login page.
 import type { FastifyPluginAsync } from 'fastify'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionFromCookie } from '../../sessions/session-cookie.js'
-import type { SessionStore } from '../../sessions/session-store.js'
+import type { SessionStore } from '../../stores/sessions/session-store.js'
 import type { AllowedOrigins } from '../allowed-origins.js'
 import { sameOriginOnly } from '../same-origin.js'
 

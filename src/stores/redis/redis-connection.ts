@@ -9,19 +9,14 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
-import type { RedisConfig } from '../config/config.js'
-import { StoreUnavailableError } from '../errors.js'
+import type { RedisConfig } from '../../config/config.js'
+import { StoreUnavailableError } from '../../errors.js'
+import type { StoreObserver } from '../stores.js'
 import { credentialOptions, type RedisCredentials } from './redis-credentials.js'
 import { RedisKeys } from './redis-keys.js'
 
 /** How often Redis is asked whether it answers (ms). */
 const PROBE_INTERVAL_MS = 1000
-
-/** What a connection reports of its calls and reconnects (the metrics). */
-export interface RedisObserver {
-  call (operation: string, seconds: number, ok: boolean): void
-  reconnected (client: 'commands' | 'pubsub'): void
-}
 
 /** Delay before reconnect attempt `times` (ms): doubling from 100 ms up to 2 s. */
 function reconnectDelay (times: number): number {
@@ -36,7 +31,7 @@ export class RedisConnection {
   readonly keys: RedisKeys
   readonly #events = new EventEmitter()
   readonly #log: FastifyBaseLogger
-  readonly #observer: RedisObserver | undefined
+  readonly #observer: StoreObserver | undefined
   readonly #probe: NodeJS.Timeout
   #reachable = false
   #everReady = false
@@ -47,7 +42,7 @@ export class RedisConnection {
   #subscriberConnects = 0
 
   /** Connects in the background (as `credentials` say, if any); nothing waits for Redis here. */
-  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string, observer?: RedisObserver, credentials: RedisCredentials = {}) {
+  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string, observer?: StoreObserver, credentials: RedisCredentials = {}) {
     this.keys = new RedisKeys(config.keyPrefix)
     this.#log = log
     this.#observer = observer

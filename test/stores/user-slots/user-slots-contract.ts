@@ -1,10 +1,10 @@
-// The contract every UserSlots keeps (src/ws/user-slots.ts), as one suite that each
+// The contract every UserSlots keeps (src/stores/user-slots/user-slots.ts), as one suite that each
 // implementation's test runs with its own factory: at most `max` slots per user, handed out
 // exactly so under concurrent acquires; a released slot is free again; releasing twice, or a
 // token never issued, frees nothing else; users do not share slots; client-chosen usernames
 // such as __proto__ are plain names.
 import type { Test } from 'tap'
-import type { UserSlots } from '../../src/ws/user-slots.js'
+import type { UserSlots } from '../../../src/stores/user-slots/user-slots.js'
 
 /** Makes a fresh, empty UserSlots, closed at `t`'s teardown. */
 export type UserSlotsFactory = (t: Test) => Promise<UserSlots>

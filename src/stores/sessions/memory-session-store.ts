@@ -6,9 +6,9 @@
 // host does not run (CLOCK_MONOTONIC stands still) counts for no session, but no session can be
 // used then either.
 import { EventEmitter } from 'node:events'
-import { monotonicNow } from '../monotonic-clock.js'
-import { expiryOf, type SessionTimeouts } from './session-expiry.js'
-import { isSessionIdShape, newSessionId, sessionKeyOf } from './session-ids.js'
+import { monotonicNow } from '../../monotonic-clock.js'
+import { expiryOf, type SessionTimeouts } from '../../sessions/session-expiry.js'
+import { isSessionIdShape, newSessionId, sessionKeyOf } from '../../sessions/session-ids.js'
 import type { Session, SessionEnd, SessionEndReason, SessionStore } from './session-store.js'
 
 export interface MemorySessionStoreOptions {
@@ -40,7 +40,7 @@ export class MemorySessionStore implements SessionStore {
     this.#events.setMaxListeners(0)
     const interval = options.sweepIntervalMs ?? 1000
     if (interval > 0) {
-      this.#sweepTimer = setInterval(() => this.sweep(), interval)
+      this.#sweepTimer = setInterval(() => { void this.sweep() }, interval)
       this.#sweepTimer.unref()
     }
   }
@@ -104,8 +104,7 @@ export class MemorySessionStore implements SessionStore {
     return () => this.#events.off('end', listener)
   }
 
-  /** Ends every expired session now. Runs on the sweep timer; tests call it after moving the clock. */
-  sweep (): void {
+  async sweep (): Promise<void> {
     const now = this.#now()
     for (const session of [...this.#sessions.values()]) {
       const reason = expiryOf(session, now, this.#timeouts)

@@ -9,12 +9,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { Redis, type RedisOptions } from 'ioredis'
-import { startCluster, waitForRedis } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { startDeployRedis, type DeployRedis } from '../helpers/deploy-redis.js'
-import { postForm, postLogin, sessionIdOf } from '../helpers/http.js'
-import { createPrivateCa, type PrivateCa } from '../helpers/private-ca.js'
-import { startTestServer } from '../helpers/test-server.js'
+import { startCluster, waitForRedis } from '../../helpers/cluster.js'
+import { HeroClient, waitUntil } from '../../helpers/hero-client.js'
+import { startDeployRedis, type DeployRedis } from '../../helpers/deploy-redis.js'
+import { postForm, postLogin, sessionIdOf } from '../../helpers/http.js'
+import { createPrivateCa, type PrivateCa } from '../../helpers/private-ca.js'
+import { startTestServer } from '../../helpers/test-server.js'
 
 interface AclRedis extends DeployRedis {
   readonly ca: PrivateCa
@@ -55,7 +55,7 @@ t.test('two instances as deploy/redis/redis.conf\'s ACL user over TLS: a login, 
   t.equal((await admin.keys('hero-socket:session:*')).length, 1, 'the session is in Redis, under the prefix')
   const wrong = await postLogin(b, undefined, 'not the password')
   t.equal(wrong.status, 401, 'a wrong password is refused as usual (the login limits counted in Redis)')
-  t.ok((await admin.keys('hero-socket:rate:*')).length > 0, 'rate-limit counters are in Redis')
+  t.ok((await admin.keys('hero-socket:rate-limits:*')).length > 0, 'rate-limit counters are in Redis')
 
   const client = await HeroClient.open(t, b, sid)
   t.match(await client.next(), { type: 'user_authorized' }, 'a socket on the other instance')
@@ -99,7 +99,7 @@ t.test('a wrong password or an untrusted certificate serves nobody, and says why
     const server = await startTestServer(t, env)
     await waitUntil(() => server.logs.entries().some((e) => e.event === 'redis_unreachable'), `${name}: the outage to be logged`)
     t.equal((await postLogin(server)).status, 503, `${name}: a login gets 503, nobody is served from an unchecked store`)
-    t.equal(server.app.services.redis?.reachable, false)
+    t.equal(server.app.services.stores.health?.reachable, false)
   }
   const good = await startTestServer(t, acl.env)
   await waitForRedis(good)

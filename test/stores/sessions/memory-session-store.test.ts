@@ -1,9 +1,9 @@
 // MemorySessionStore: the session-store contract, then what is its own: the sweep that ends
 // expired sessions nobody asks about, and close().
 import t from 'tap'
-import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
-import type { SessionEnd } from '../../src/sessions/session-store.js'
-import { TestClock } from '../helpers/test-server.js'
+import { MemorySessionStore } from '../../../src/stores/sessions/memory-session-store.js'
+import type { SessionEnd } from '../../../src/stores/sessions/session-store.js'
+import { TestClock } from '../../helpers/test-server.js'
 import { sessionStoreContract } from './store-contract.js'
 
 t.test('the session-store contract', async (t) => {

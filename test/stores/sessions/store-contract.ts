@@ -1,11 +1,11 @@
-// The contract every SessionStore keeps (src/sessions/session-store.ts), as one suite that each
+// The contract every SessionStore keeps (src/stores/sessions/session-store.ts), as one suite that each
 // implementation's test runs with its own factory. Time is the test's clock, moved by hand.
 import { createHash } from 'node:crypto'
 import type { Test } from 'tap'
-import type { SessionTimeouts } from '../../src/sessions/session-expiry.js'
-import { isSessionIdShape } from '../../src/sessions/session-ids.js'
-import type { SessionEnd, SessionStore } from '../../src/sessions/session-store.js'
-import { TestClock } from '../helpers/test-server.js'
+import type { SessionTimeouts } from '../../../src/sessions/session-expiry.js'
+import { isSessionIdShape } from '../../../src/sessions/session-ids.js'
+import type { SessionEnd, SessionStore } from '../../../src/stores/sessions/session-store.js'
+import { TestClock } from '../../helpers/test-server.js'
 
 /**
  * Makes a fresh, empty store with `timeouts` on `clock`, and registers its teardown on `t`.

@@ -4,12 +4,12 @@
 // is put back at the next renewal; a Redis that does not answer fails acquire and count with
 // StoreUnavailableError, and a release then never throws.
 import t, { type Test } from 'tap'
-import { StoreUnavailableError } from '../../src/errors.js'
-import { createLogger } from '../../src/logging/logger.js'
-import { RedisConnection } from '../../src/redis/redis-connection.js'
-import { RedisUserSlots } from '../../src/ws/redis-user-slots.js'
-import { waitUntil } from '../helpers/hero-client.js'
-import { RedisServer } from '../helpers/redis-server.js'
+import { StoreUnavailableError } from '../../../src/errors.js'
+import { createLogger } from '../../../src/logging/logger.js'
+import { RedisConnection } from '../../../src/stores/redis/redis-connection.js'
+import { RedisUserSlots } from '../../../src/stores/user-slots/redis-user-slots.js'
+import { waitUntil } from '../../helpers/hero-client.js'
+import { RedisServer } from '../../helpers/redis-server.js'
 import { userSlotsContract } from './user-slots-contract.js'
 
 const redis = await RedisServer.start(t)

@@ -3,15 +3,15 @@
 // stored, the sweep ends each expired session once however many instances sweep, and a Redis
 // that is gone or stopped makes every call fail fast with StoreUnavailableError.
 import t, { type Test } from 'tap'
-import { StoreUnavailableError } from '../../src/errors.js'
-import { RedisConnection } from '../../src/redis/redis-connection.js'
-import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
-import type { SessionTimeouts } from '../../src/sessions/session-expiry.js'
-import type { SessionEnd } from '../../src/sessions/session-store.js'
-import { waitUntil } from '../helpers/hero-client.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { LogCapture, TestClock } from '../helpers/test-server.js'
-import { createLogger } from '../../src/logging/logger.js'
+import { StoreUnavailableError } from '../../../src/errors.js'
+import { RedisConnection } from '../../../src/stores/redis/redis-connection.js'
+import { RedisSessionStore } from '../../../src/stores/sessions/redis-session-store.js'
+import type { SessionTimeouts } from '../../../src/sessions/session-expiry.js'
+import type { SessionEnd } from '../../../src/stores/sessions/session-store.js'
+import { waitUntil } from '../../helpers/hero-client.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { LogCapture, TestClock } from '../../helpers/test-server.js'
+import { createLogger } from '../../../src/logging/logger.js'
 import { sessionStoreContract } from './store-contract.js'
 
 /** A connection to `redis` with a fresh prefix, closed at teardown. */

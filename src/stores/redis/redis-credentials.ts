@@ -4,7 +4,7 @@
 // start-up with a ConfigError naming its variable.
 import fsp from 'node:fs/promises'
 import type { RedisOptions } from 'ioredis'
-import { ConfigError, type RedisConfig } from '../config/config.js'
+import { ConfigError, type RedisConfig } from '../../config/config.js'
 
 /** What the connection sends and trusts; every field is optional (a local Redis needs none). */
 export interface RedisCredentials {

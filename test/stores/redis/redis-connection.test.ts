@@ -3,11 +3,11 @@
 // is noticed by the probe, which keeps one PING in flight at a time however long
 // REDIS_TIMEOUT_MS is, and once it answers again every onReconnect listener is told.
 import t, { type Test } from 'tap'
-import { createLogger } from '../../src/logging/logger.js'
-import { RedisConnection } from '../../src/redis/redis-connection.js'
-import { waitUntil } from '../helpers/hero-client.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { LogCapture } from '../helpers/test-server.js'
+import { createLogger } from '../../../src/logging/logger.js'
+import { RedisConnection } from '../../../src/stores/redis/redis-connection.js'
+import { waitUntil } from '../../helpers/hero-client.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { LogCapture } from '../../helpers/test-server.js'
 
 function open (t: Test, redis: RedisServer, timeoutMs: number): { conn: RedisConnection, logs: LogCapture } {
   const logs = new LogCapture()

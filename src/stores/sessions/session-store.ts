@@ -4,7 +4,8 @@
 // end reaches `onEnd` listeners, which close that session's sockets.
 //
 // Implementations: memory-session-store.ts (one process, the default) and redis-session-store.ts
-// (several instances on one Redis). Each runs the contract suite test/sessions/store-contract.ts.
+// (several instances on one Redis, with its Lua scripts in redis-session-scripts.ts). Each runs
+// the contract suite test/stores/sessions/store-contract.ts.
 //
 // Failure: every method may be asynchronous and may reject (a shared store that is slow or
 // unreachable). Callers fail closed: a login whose `create` rejects sets no cookie, a handshake
@@ -70,6 +71,11 @@ export interface SessionStore {
    * not throw. Returns an unsubscribe function.
    */
   onEnd (listener: (end: SessionEnd) => void): () => void
+  /**
+   * Ends every expired session now, reporting each end. The store's own timer runs it (every
+   * SESSION_SWEEP_INTERVAL); tests call it after moving their clock. Never rejects.
+   */
+  sweep (): Promise<void>
   /** Stops timers and drops listeners; later calls need not work. */
   close (): Promise<void>
 }

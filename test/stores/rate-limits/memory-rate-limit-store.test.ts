@@ -1,10 +1,15 @@
-// The HTTP rate limits' counters in this process: a window ends when the injected (monotonic)
-// clock says so, and not one millisecond earlier, whatever Date.now says; Retry-After counts down
-// on that clock; the plugin's options this store does not implement are refused, not ignored.
+// The HTTP rate limits' counters in this process: the rate-limit store contract on the injected
+// (monotonic) clock; through the app, a window ends when that clock says so, whatever Date.now
+// says, and Retry-After counts down on it; at most 5000 keys per namespace.
 import https from 'node:https'
 import t from 'tap'
-import { LocalRateLimitStore } from '../../src/http/local-rate-limit-store.js'
-import { startTestServer, TestClock, type TestServer } from '../helpers/test-server.js'
+import { MemoryRateLimitStore } from '../../../src/stores/rate-limits/memory-rate-limit-store.js'
+import { startTestServer, TestClock, type TestServer } from '../../helpers/test-server.js'
+import { rateLimitStoreContract, read } from './rate-limit-store-contract.js'
+
+t.test('the rate-limit store contract', async (t) => {
+  rateLimitStoreContract(t, async (_t, clock, settings = {}) => new MemoryRateLimitStore(settings, clock.read))
+})
 
 /** GET /login; the status and Retry-After. */
 function get (server: TestServer): Promise<{ status: number, retryAfter: string | undefined }> {
@@ -37,26 +42,15 @@ t.test('a window ends on the injected clock, whatever Date.now says', async (t) 
   t.equal((await get(server)).status, 200, 'when it ends: served, in a new window')
 })
 
-t.test('options the store does not implement are refused', async (t) => {
+t.test('at most 5000 keys per namespace: the least recently used is forgotten first', async (t) => {
   const clock = new TestClock()
-  t.throws(() => new LocalRateLimitStore({ continueExceeding: true }, clock.read), /not supported/)
-  t.throws(() => new LocalRateLimitStore({ exponentialBackoff: true }, clock.read), /not supported/)
-  t.throws(() => new LocalRateLimitStore({}, clock.read).child({ continueExceeding: true }), /not supported/)
-})
-
-t.test('at most 5000 keys: the least recently used is forgotten first', async (t) => {
-  const clock = new TestClock()
-  const store = new LocalRateLimitStore({}, clock.read)
-  const count = (key: string): number => {
-    let current = -1
-    store.read(key, (_err, result) => { current = result?.current ?? -1 }, 60_000)
-    return current
-  }
+  const store = new MemoryRateLimitStore({}, clock.read)
+  const count = async (key: string): Promise<number> => (await read(store, key, 60_000)).current
   store.incr('first', () => {}, 60_000)
   store.incr('second', () => {}, 60_000)
   for (let i = 0; i < 4998; i++) store.incr(`key-${i}`, () => {}, 60_000)
   store.incr('first', () => {}, 60_000)
   store.incr('one more', () => {}, 60_000)
-  t.equal(count('first'), 2, 'a key in use is kept')
-  t.equal(count('second'), 0, 'the least recently used one is gone')
+  t.equal(await count('first'), 2, 'a key in use is kept')
+  t.equal(await count('second'), 0, 'the least recently used one is gone')
 })

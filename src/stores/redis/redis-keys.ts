@@ -35,7 +35,7 @@ export class RedisKeys {
     return `${this.prefix}session-deadlines`
   }
 
-  /** Channel on which every session end is published (JSON: the session, its reason and origin instance; see parseEnd in redis-session-store.ts). */
+  /** Channel on which every session end is published (JSON: the session, its reason and origin instance; see parseEnd in ../sessions/redis-session-store.ts). */
   get sessionEnds (): string {
     return `${this.prefix}session-ends`
   }
@@ -45,8 +45,12 @@ export class RedisKeys {
     return `${this.prefix}user-sockets:${username}`
   }
 
-  /** Prefix of @fastify/rate-limit's counters. */
+  /**
+   * Prefix of the HTTP rate limits' counters (hashes: n the count, s the window's start, epoch ms;
+   * see redis-rate-limit-scripts.ts). Not `rate:`, where the plugin's own store kept plain
+   * counters: an instance of the previous release, during a rolling update, never reads a hash.
+   */
   get rateLimits (): string {
-    return `${this.prefix}rate:`
+    return `${this.prefix}rate-limits:`
   }
 }
