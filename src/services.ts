@@ -125,9 +125,12 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const users = overrides.users ?? await openUsersFile(config, log)
   await warnExposedSecrets(config, log)
   const metrics = new AppMetrics()
-  const stores = openStores(config, files.storeSecrets, { now, testClock: overrides.now, instanceId, log, observer: storeObserver(metrics), sessions: overrides.sessions })
+  const stores = openStores(config, files.storeSecrets, {
+    now, testClock: overrides.now, instanceId, log, observer: storeObserver(metrics), sessions: overrides.sessions
+  })
   const services: Services = {
-    config, instanceId, tls: files.tls, operatorsTls: files.operatorsTls, metricsToken: files.metricsToken, stores, pages, users, sessions: stores.sessions, userSlots: stores.userSlots,
+    config, instanceId, tls: files.tls, operatorsTls: files.operatorsTls, metricsToken: files.metricsToken,
+    stores, pages, users, sessions: stores.sessions, userSlots: stores.userSlots,
     hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),
     metrics, readiness: new Readiness(hasher.hashingProcess, stores.health), now
   }

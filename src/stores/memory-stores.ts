@@ -13,7 +13,8 @@ type MemoryStoresConfig = Pick<Config, 'sessionIdleTimeoutMs' | 'sessionAbsolute
 /** Every store in this process. */
 export function memoryStores (config: MemoryStoresConfig, options: StoreOptions): Stores {
   const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
-  const sessions = options.sessions ?? new MemorySessionStore(timeouts, { now: options.now, sweepIntervalMs: config.sessionSweepIntervalMs })
+  const sessions = options.sessions ??
+    new MemorySessionStore(timeouts, { now: options.now, sweepIntervalMs: config.sessionSweepIntervalMs })
   const userSlots = new MemoryUserSlots()
   return {
     sessions,

@@ -5,7 +5,9 @@
 // once (a flooder got a fresh budget). Here windows are measured on the injected monotonic clock
 // (monotonic-clock.ts). Children count in a namespace per route, as the Redis store's do: the
 // children of createRateLimit share one, told apart by their keys.
-import { childNamespace, refuseUnsupported, type RateLimitCallback, type RateLimitSettings, type RateLimitStore } from './rate-limit-store.js'
+import {
+  childNamespace, refuseUnsupported, type RateLimitCallback, type RateLimitSettings, type RateLimitStore
+} from './rate-limit-store.js'
 
 interface Window {
   current: number

@@ -5,7 +5,9 @@
 // request then fails with 503 store_unavailable), never passes uncounted.
 import type { RedisConnection } from '../redis/redis-connection.js'
 import { defineRateLimitScripts } from './redis-rate-limit-scripts.js'
-import { childNamespace, refuseUnsupported, type RateLimitCallback, type RateLimitSettings, type RateLimitStore } from './rate-limit-store.js'
+import {
+  childNamespace, refuseUnsupported, type RateLimitCallback, type RateLimitSettings, type RateLimitStore
+} from './rate-limit-store.js'
 
 export interface RedisRateLimitOptions {
   /**
@@ -22,6 +24,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** Where this store's keys start: the deployment's rate-limit prefix, and a child's route. */
   readonly #prefix: string
 
+  /** @param namespace a child's route (childNamespace); '' for the store the plugin builds */
   constructor (settings: RateLimitSettings, redis: RedisConnection, options: RedisRateLimitOptions = {}, namespace = '') {
     refuseUnsupported(settings)
     this.#redis = redis
@@ -31,11 +34,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   incr (key: string, callback: RateLimitCallback, timeWindow: number): void {
-    this.#answer('rate_limit', this.#redis.client.heroRateLimitIncr(this.#prefix + key, timeWindow, this.#testTime()), callback)
+    const counted = this.#redis.client.heroRateLimitIncr(this.#prefix + key, timeWindow, this.#testTime())
+    this.#answer('rate_limit', counted, callback)
   }
 
   read (key: string, callback: RateLimitCallback, timeWindow: number): void {
-    this.#answer('rate_limit_read', this.#redis.client.heroRateLimitRead(this.#prefix + key, timeWindow, this.#testTime()), callback)
+    const state = this.#redis.client.heroRateLimitRead(this.#prefix + key, timeWindow, this.#testTime())
+    this.#answer('rate_limit_read', state, callback)
   }
 
   child (routeOptions: RateLimitSettings): RedisRateLimitStore {
