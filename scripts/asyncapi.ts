@@ -36,7 +36,7 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
     info: {
       title: pkg.name,
       version: pkg.version,
-      description: `${pkg.description} Every message is one JSON text frame; the error codes and close codes are in the README.`
+      description: `${pkg.description} Every message is one JSON text frame; the error codes and close codes are in docs/protocol.md.`
     },
     defaultContentType: 'application/json',
     servers: {

@@ -23,8 +23,8 @@ const ucs2length = ucs2lengthModule.default
 
 const GENERATED = '// Generated from schemas/*.json by scripts/generate-protocol.ts. Do not edit.'
 
-/** Keywords that constrain values without changing the TypeScript type. */
-const VALUE_KEYWORDS = new Set(['$id', 'title', 'description', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'pattern'])
+/** Keywords that annotate or constrain values without changing the TypeScript type. */
+const VALUE_KEYWORDS = new Set(['$id', 'title', 'description', 'examples', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'pattern'])
 const TYPE_KEYWORDS = new Set(['type', 'const', 'enum', 'properties', 'required', 'items', 'additionalProperties'])
 
 /** The standalone validators as one ES module with no imports. */

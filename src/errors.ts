@@ -1,7 +1,7 @@
 // The one registry of error codes: HTTP refusals (with status and the text a person reads),
 // WebSocket gate refusals, protocol error replies and close codes, and the error class routes
-// throw. Clients and tests match on codes, never on prose; test/errors.test.ts checks the
-// registry and the README against each other, both ways.
+// throw. Clients and tests match on codes, never on prose; docs/protocol.md's tables are
+// generated from it (scripts/docs/protocol.ts).
 import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-rules.js'
 
 /**

@@ -1,11 +1,19 @@
-// The error registry: the registry and the README's tables list the same codes, with the same
-// statuses and close codes, both ways; and the registry agrees with the schemas and with the
-// protocols it speaks (HTTP statuses, close code ranges, lengths).
+// The error registry: every code carries its text, reason or status, and is in docs/protocol.md
+// (whose tables are generated from the registry: test/scripts/generate-docs.test.ts checks they
+// are current); and the registry agrees with the schemas and with the protocols it speaks (HTTP
+// statuses, close code ranges, lengths).
+import fs from 'node:fs'
 import { STATUS_CODES } from 'node:http'
+import path from 'node:path'
 import t from 'tap'
+import { blockText } from '../scripts/docs/doc-block.js'
 import { CLOSE_CODES, CONNECTION_DROPS, GATE_REJECTIONS, HTTP_ERRORS, HttpError, MESSAGE_ERRORS } from '../src/errors.js'
 import { SCHEMAS } from './helpers/hero-client.js'
-import { README as readme, readmeTable } from './helpers/readme.js'
+import { ROOT } from './helpers/http.js'
+import { tableRows } from './helpers/readme.js'
+
+/** docs/protocol.md, generated from the registry. */
+const protocolPage = fs.readFileSync(path.join(ROOT, 'docs', 'protocol.md'), 'utf8')
 
 /** Every code a client or operator can meet, by registry. */
 const CODES: Record<string, readonly string[]> = {
@@ -15,23 +23,45 @@ const CODES: Record<string, readonly string[]> = {
   CLOSE_CODES: Object.values(CLOSE_CODES).map(({ code }) => String(code))
 }
 
-t.test('every code is in the README, in backticks', async (t) => {
+t.test('every code is in docs/protocol.md, in backticks (the page is generated from the registry)', async (t) => {
   for (const [registry, codes] of Object.entries(CODES)) {
-    for (const code of codes) t.ok(readme.includes('`' + code + '`'), `${registry}: \`${code}\` is documented`)
+    for (const code of codes) t.ok(protocolPage.includes('`' + code + '`'), `${registry}: \`${code}\` is documented`)
   }
 })
 
-t.test('the README tables and the registries hold the same codes, both ways', async (t) => {
-  const http = readmeTable('### HTTP errors').map(([status, code]) => [code, Number(status)])
+/** The rows of docs/protocol.md's generated table `name`. */
+function generatedRows (name: string): string[][] {
+  const text = blockText(protocolPage, name)
+  if (text === undefined) throw new Error(`docs/protocol.md has no block ${name}`)
+  return tableRows(text)
+}
+
+t.test('docs/protocol.md\'s tables and the registries hold the same codes, both ways', async (t) => {
+  const http = generatedRows('http-errors').map(([status, code]) => [code, Number(status)])
   t.same(http.sort(), Object.entries(HTTP_ERRORS).map(([code, { status }]) => [code, status]).sort(), 'HTTP errors: code and status')
-  const gate = readmeTable('### Handshake refusals (HTTP, before any WebSocket exists)').map(([status, reason]) => [reason, Number(status)])
+  const gate = generatedRows('handshake-refusals').map(([status, reason]) => [reason, Number(status)])
   t.same(gate.sort(), Object.entries(GATE_REJECTIONS).map(([reason, { status }]) => [reason, status]).sort(), 'handshake refusals: reason and status')
-  const replies = readmeTable('### Error codes (replies; the socket stays open)').map(([code]) => code)
-  t.same(replies.sort(), Object.keys(MESSAGE_ERRORS).sort(), 'error replies')
-  const closes = readmeTable('### Close codes').filter(([, reason]) => reason !== '').map(([code, reason]) => [Number(code), reason])
+  const replies = generatedRows('message-errors').map(([code, , message]) => [code, message])
+  t.same(replies.sort(), Object.entries(MESSAGE_ERRORS).sort(), 'error replies and their texts')
+  const closes = generatedRows('close-codes').filter(([, reason]) => reason !== '').map(([code, reason]) => [Number(code), reason])
   t.same(closes.sort(), Object.values(CLOSE_CODES).map(({ code, reason }) => [code, reason]).sort(), 'close codes and reasons')
-  const drops = readmeTable('### Sockets dropped without a close frame').map(([reason]) => reason)
+  const drops = generatedRows('connection-drops').map(([reason]) => reason)
   t.same(drops.sort(), Object.keys(CONNECTION_DROPS).sort(), 'drop reasons')
+})
+
+t.test('every code carries what a person or an operator reads: a text, a reason, a status', async (t) => {
+  for (const [code, { message }] of Object.entries(HTTP_ERRORS)) t.ok(message.trim().length > 0, `HTTP ${code}: a message`)
+  for (const [code, text] of Object.entries(MESSAGE_ERRORS)) t.ok(text.trim().length > 0, `reply ${code}: a message`)
+  for (const [reason, text] of Object.entries(CONNECTION_DROPS)) t.ok(text.trim().length > 0, `drop ${reason}: what it means`)
+  for (const [name, { reason }] of Object.entries(CLOSE_CODES)) t.match(reason, /^[a-z][a-z_]*$/, `close ${name}: a reason in snake_case`)
+  for (const [reason, { status }] of Object.entries(GATE_REJECTIONS)) t.type(status, 'number', `gate ${reason}: a status`)
+})
+
+t.test('codes are snake_case, and every code names one thing within its registry', async (t) => {
+  for (const [registry, codes] of Object.entries(CODES)) {
+    t.equal(new Set(codes).size, codes.length, `${registry}: unique`)
+    if (registry !== 'CLOSE_CODES') for (const code of codes) t.match(code, /^[a-z][a-z0-9_]*$/, `${registry}: ${code}`)
+  }
 })
 
 t.test('HttpError carries its code, status, Retry-After and the registry text', async (t) => {

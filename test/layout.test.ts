@@ -77,7 +77,10 @@ t.test(`every function in src/ is under ${MAX_FUNCTION_LINES} lines`, async (t) 
 })
 
 t.test('each folder of src/ is in the README\'s Code layout', async (t) => {
-  const section = README.slice(README.indexOf('## Code layout'), README.indexOf('## The client'))
+  const start = README.indexOf('## Code layout')
+  t.not(start, -1, 'the README has a Code layout')
+  const next = README.indexOf('\n## ', start + 1)
+  const section = README.slice(start, next === -1 ? undefined : next)
   for (const entry of fs.readdirSync(SRC, { withFileTypes: true })) {
     if (entry.isDirectory()) t.ok(section.includes('`src/' + entry.name + '/`'), `src/${entry.name}/`)
     else t.ok(section.includes('`src/' + entry.name + '`'), `src/${entry.name}`)

@@ -1,6 +1,6 @@
 // What the server does with each client message: one handler per type, in a table whose type
 // (generated from schemas/ at build time) makes a client message without a handler a compile
-// error. Adding a message type: its schema file, its handler here, its README row.
+// error. Adding a message type: its schema file (with its example), its handler here.
 import type { MessageErrorCode } from '../errors.js'
 import type { ClientMessages, ClientMessageType } from './generated/messages.js'
 import { HEROES } from './heroes.js'

@@ -10,7 +10,7 @@ import { TEST_USER, type Teardown } from './test-server.js'
 /** Where Debian installs Chromium (`apt-get install chromium`); CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-/** docs/screenshots/, where the e2e run saves the pictures the README shows. */
+/** docs/screenshots/, where the e2e run saves the pictures the README and docs/client.md show. */
 export const SCREENSHOTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots')
 
 /** Generous waits for a machine shared with other test runs, in milliseconds. */

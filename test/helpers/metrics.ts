@@ -1,13 +1,14 @@
 // Reading the operators' listener in tests: a scrape parsed into samples, and one sample's value;
-// the metric names the README's operators' guide documents.
-import { readmeTable } from './readme.js'
+// the service's own metric names, which docs/operations.md's generated table documents.
+import { serviceMetrics } from '../../scripts/docs/operations.js'
 import type { TestServer } from './test-server.js'
 
-/** The service's own metric names in the README's metrics table (process_* and nodejs_* left out). */
+/**
+ * The service's own metric names (process_* and nodejs_* left out), as the metric registry holds
+ * them and docs/operations.md documents them (its table is generated from the same registry).
+ */
 export function documentedMetrics (): string[] {
-  return readmeTable('**Metrics**')
-    .flatMap(([names]) => (names ?? '').replaceAll('`', '').split(/,\s*/))
-    .filter((name) => name.startsWith('hero_socket_'))
+  return serviceMetrics().map((metric) => metric.name)
 }
 
 /** One line of the exposition: name, labels, value. */

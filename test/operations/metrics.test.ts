@@ -7,11 +7,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
+import { blockText } from '../../scripts/docs/doc-block.js'
 import { AppMetrics } from '../../src/operations/metrics.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { postForm, postLogin } from '../helpers/http.js'
+import { postForm, postLogin, ROOT } from '../helpers/http.js'
 import { documentedMetrics, metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { tableRows } from '../helpers/readme.js'
 import { startTestServer, TEST_USER, testCredentials } from '../helpers/test-server.js'
 
 t.test('a scripted session gives exact counts, and no label names a person, a session or an address', async (t) => {
@@ -144,9 +146,14 @@ t.test('login outcomes and message outcomes are counted by registry code', async
   t.equal(valueOf(messages, 'hero_socket_messages_total', { type: 'unread', outcome: 'rate_limited' }), 1)
 })
 
-t.test('the README\'s metrics table names exactly the metrics the service registers', async (t) => {
+t.test('docs/operations.md documents exactly the metrics the service registers, each with its help', async (t) => {
   const metrics = new AppMetrics()
   metrics.observe({ openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, storeUp: () => true })
-  const registered = metrics.registry.getMetricsAsArray().map((metric) => metric.name).filter((name) => name.startsWith('hero_socket_'))
-  t.same(documentedMetrics().sort(), registered.sort())
+  const registered = metrics.registry.getMetricsAsArray().filter((metric) => metric.name.startsWith('hero_socket_'))
+  t.ok(registered.length >= 15, `${registered.length} metrics`)
+  for (const metric of registered) t.ok(metric.help.trim().length > 0, `${metric.name}: a help text`)
+  const table = blockText(fs.readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8'), 'metrics')
+  const documented = tableRows(table ?? '').flatMap(([names]) => (names ?? '').replaceAll('`', '').split(/,\s*/)).filter((name) => name.startsWith('hero_socket_'))
+  t.same(documented.sort(), registered.map((metric) => metric.name).sort(), 'the generated table, both ways')
+  t.same(documentedMetrics().sort(), registered.map((metric) => metric.name).sort(), 'the names other tests read')
 })

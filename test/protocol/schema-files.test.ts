@@ -1,13 +1,13 @@
 // The schema files are the protocol's one source of truth: each names its message type and its
-// direction, a file that does not say both stops the build and the server, and the README's
-// protocol table follows them.
+// direction, a file that does not say both stops the build and the server, and each gives the
+// description and the example docs/protocol.md shows.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { schemaExample } from '../../scripts/docs/protocol.js'
 import { Protocol } from '../../src/protocol/protocol.js'
 import { readProtocolSchemas, SCHEMAS_DIR } from '../../src/protocol/schema-files.js'
-import { readmeTable } from '../helpers/readme.js'
 
 t.test('each file names its type and direction; its file and type names follow from the type', async (t) => {
   const schemas = readProtocolSchemas()
@@ -33,15 +33,20 @@ t.test('a file without a type constant or a direction is refused, naming the fil
   }
 })
 
-t.test('the README\'s protocol table has one row per schema file, and its examples pass their schemas', async (t) => {
-  const rows = readmeTable('## The message protocol')
-  const documented = rows.map(([direction, type, schema]) => [type, (direction ?? '').startsWith('client') ? 'client' : 'server', schema]).sort()
-  t.same(documented, readProtocolSchemas().map((s) => [s.type, s.from, `schemas/${s.file}`]).sort(), 'type, direction and file, both ways')
+t.test('each file says what its message is for and gives an example that passes its schema (docs/protocol.md shows both)', async (t) => {
   const protocol = Protocol.load()
-  for (const [direction, type, , example] of rows) {
-    const json = /^`([^`]+)`/.exec(example ?? '')?.[1] ?? example ?? ''
-    if (json.includes('…')) continue // abridged
-    if ((direction ?? '').startsWith('client')) t.match(protocol.parse(json), { ok: true }, `${type}: the example parses`)
-    else t.ok(protocol.isValidServerMessage(JSON.parse(json) as { type: string }), `${type}: the example is valid`)
+  for (const s of readProtocolSchemas()) {
+    t.ok(typeof s.schema.description === 'string' && s.schema.description.length > 0, `${s.file}: a description`)
+    const example = schemaExample(s)
+    t.equal((JSON.parse(example) as { type: string }).type, s.type, `${s.file}: the example is a ${s.type}`)
+    if (s.from === 'client') t.match(protocol.parse(example), { ok: true }, `${s.type}: the example parses`)
+    else t.ok(protocol.isValidServerMessage(JSON.parse(example) as { type: string }), `${s.type}: the example is valid`)
   }
+})
+
+t.test('a file without an example stops the docs, naming the file', async (t) => {
+  const [first] = readProtocolSchemas()
+  if (first === undefined) throw new Error('no schema files')
+  const { examples: _examples, ...bare } = first.schema
+  t.throws(() => schemaExample({ ...first, schema: bare }), /schemas\/.+\.json: give the message an example/)
 })
