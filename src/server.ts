@@ -30,11 +30,11 @@ async function main (): Promise<void> {
     const metricsToken = await readMetricsToken(config.metrics)
     const redisCredentials = config.redis === undefined ? undefined : await readRedisCredentials(config.redis)
     await refuseMissingUsersFile(config)
-    const tls = config.tls ? await loadTlsCredentials(config) : undefined
+    const tls = config.tls.enabled ? await loadTlsCredentials(config) : undefined
     const demoPassword = await ensureUsersFile(config, new PasswordHasher(config.argon2))
     // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
     if (demoPassword !== undefined) {
-      await showDemoPassword(demoPassword, config.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
+      await showDemoPassword(demoPassword, config.accounts.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
     }
     app = await buildApp(config, { tls, metricsToken, ...(redisCredentials === undefined ? {} : { redisCredentials }) })
   } catch (err) {
@@ -45,7 +45,7 @@ async function main (): Promise<void> {
     throw err
   }
 
-  closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.shutdown.timeoutMs }, async ({ signal, err }) => {
     if (err !== undefined) {
       app.log.error({ err }, 'closing after an uncaught error')
       await app.close()
@@ -55,8 +55,8 @@ async function main (): Promise<void> {
     await drainAndClose(app)
   })
 
-  await app.listen({ host: config.host, port: config.port })
-  if (!config.tls) {
+  await app.listen({ host: config.http.host, port: config.http.port })
+  if (!config.tls.enabled) {
     app.log.warn('TLS is OFF (TLS=off): plain HTTP. Only run this behind a proxy that terminates TLS.')
     process.stderr.write('\n!!! hero-socket is serving PLAIN HTTP (TLS=off). Run it only behind a TLS-terminating proxy. !!!\n\n')
   }

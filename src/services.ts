@@ -78,7 +78,7 @@ export interface Services {
 export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? monotonicNow
   const instanceId = randomUUID()
-  const tls = config.tls ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
+  const tls = config.tls.enabled ? (overrides.tls ?? await loadTlsCredentials(config)) : undefined
   const operatorsTls = config.metrics?.tls === true ? (tls ?? await loadTlsCredentials(config)) : undefined
   const pages = await loadPages()
   const metricsToken = overrides.metricsToken ?? await readMetricsToken(config.metrics)
@@ -89,7 +89,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({
       ...overrides.hashing,
-      maxCheckMs: config.hashCheckTimeoutMs,
+      maxCheckMs: config.accounts.hashCheckTimeoutMs,
       onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
     })
   })
@@ -102,7 +102,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     config, instanceId, redis, tls, operatorsTls, metricsToken, pages, users,
     sessions: overrides.sessions ?? sessionStore(config, redis, shared),
     userSlots: userSlots(config, redis, shared),
-    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),
+    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.http.trustedProxies),
     metrics, readiness: new Readiness(hasher.hashingProcess, redis), now
   }
   try {
@@ -128,14 +128,14 @@ function redisObserver (metrics: AppMetrics): RedisObserver {
 }
 
 /** The users file, watched; a warning for each way others could read or change it. */
-async function openUsersFile (config: Config, log: FastifyBaseLogger): Promise<FileUsersStore> {
-  const store = await FileUsersStore.open(config.usersFile, { watch: true })
+async function openUsersFile (config: Pick<Config, 'accounts'>, log: FastifyBaseLogger): Promise<FileUsersStore> {
+  const store = await FileUsersStore.open(config.accounts.usersFile, { watch: true })
   for (const problem of await store.permissionProblems()) log.warn({ event: 'users_file_exposed' }, problem)
   return store
 }
 
 /** A warning for each secret file (TLS_KEY, the token and password files) others may read. */
-async function warnExposedSecrets (config: Config, log: FastifyBaseLogger): Promise<void> {
+async function warnExposedSecrets (config: Pick<Config, 'tls' | 'metrics' | 'redis'>, log: FastifyBaseLogger): Promise<void> {
   for (const { variable, file, mode } of await exposedSecretFiles(config)) {
     log.warn({ event: 'secret_file_exposed', variable }, `${variable} names ${file}, which others can read or write (mode ${mode.toString(8)}; use 600)`)
   }
@@ -150,18 +150,18 @@ interface Shared {
 }
 
 /** The session store: in Redis when there is one, else in this process. */
-function sessionStore (config: Config, redis: RedisConnection | undefined, shared: Shared): SessionStore {
-  const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
+function sessionStore ({ session }: Pick<Config, 'session'>, redis: RedisConnection | undefined, shared: Shared): SessionStore {
+  const timeouts = { idleTimeoutMs: session.idleTimeoutMs, absoluteTimeoutMs: session.absoluteTimeoutMs }
   return redis === undefined
-    ? new MemorySessionStore(timeouts, { now: shared.now, sweepIntervalMs: config.sessionSweepIntervalMs })
-    : new RedisSessionStore(redis, timeouts, { instanceId: shared.instanceId, log: shared.log, sweepIntervalMs: config.sessionSweepIntervalMs, testClock: shared.testClock })
+    ? new MemorySessionStore(timeouts, { now: shared.now, sweepIntervalMs: session.sweepIntervalMs })
+    : new RedisSessionStore(redis, timeouts, { instanceId: shared.instanceId, log: shared.log, sweepIntervalMs: session.sweepIntervalMs, testClock: shared.testClock })
 }
 
 /** The per-user socket slots: leased in Redis when there is one, else counted in this process. */
-function userSlots (config: Config, redis: RedisConnection | undefined, shared: Shared): UserSlots {
+function userSlots ({ ws }: Pick<Config, 'ws'>, redis: RedisConnection | undefined, shared: Shared): UserSlots {
   return redis === undefined
     ? new MemoryUserSlots()
-    : new RedisUserSlots(redis, { leaseMs: config.connectionLeaseMs, instanceId: shared.instanceId, log: shared.log })
+    : new RedisUserSlots(redis, { leaseMs: ws.connectionLeaseMs, instanceId: shared.instanceId, log: shared.log })
 }
 
 /** Closes what the services hold open (timers, watchers, the hashing process, Redis). */

@@ -14,7 +14,7 @@ const REDIS_READY_TIMEOUT_MS = 15_000
 
 const config = loadConfig()
 const app = await buildApp(config)
-await app.listen({ host: config.host, port: config.port })
+await app.listen({ host: config.http.host, port: config.http.port })
 if (config.redis !== undefined) {
   const { redis, sessions } = app.services
   const ready = (): boolean => redis?.reachable === true && sessions instanceof RedisSessionStore && sessions.subscribed

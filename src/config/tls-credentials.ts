@@ -4,7 +4,9 @@
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import selfsigned from 'selfsigned'
-import { ConfigError, isLoopbackHost, type Config } from './config.js'
+import type { Config } from './config.js'
+import { ConfigError } from './config-error.js'
+import { isLoopbackHost } from './loopback-host.js'
 
 export interface TlsCredentials {
   readonly key: string
@@ -18,27 +20,28 @@ export const DEV_CERT_FILE = 'dev-cert.pem'
 const DEV_KEY_FILE = 'dev-key.pem'
 
 /** Reads (or, for development, creates) the TLS credentials named by the configuration. */
-export async function loadTlsCredentials (config: Config): Promise<TlsCredentials> {
-  if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
+export async function loadTlsCredentials ({ tls, http }: Pick<Config, 'tls' | 'http'>): Promise<TlsCredentials> {
+  if (tls.certFile !== undefined && tls.keyFile !== undefined) {
     return {
-      cert: await readPem(config.tlsCertFile, 'TLS_CERT'),
-      key: await readPem(config.tlsKeyFile, 'TLS_KEY'),
+      cert: await readPem(tls.certFile, 'TLS_CERT'),
+      key: await readPem(tls.keyFile, 'TLS_KEY'),
       development: false,
-      certFile: config.tlsCertFile
+      certFile: tls.certFile
     }
   }
-  if (!isLoopbackHost(config.host)) {
-    throw new ConfigError('HOST', `is ${config.host}, not loopback: set TLS_CERT and TLS_KEY, the development certificate is for localhost only`)
+  if (!isLoopbackHost(http.host)) {
+    throw new ConfigError('HOST', `is ${http.host}, not loopback: set TLS_CERT and TLS_KEY, ` +
+      'the development certificate is for localhost only')
   }
-  const certFile = path.join(config.certsDir, DEV_CERT_FILE)
-  const keyFile = path.join(config.certsDir, DEV_KEY_FILE)
+  const certFile = path.join(tls.certsDir, DEV_CERT_FILE)
+  const keyFile = path.join(tls.certsDir, DEV_KEY_FILE)
   try {
     return { cert: await fsp.readFile(certFile, 'utf8'), key: await fsp.readFile(keyFile, 'utf8'), development: true, certFile }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const { cert, key } = await generateDevelopmentCertificate()
-  await fsp.mkdir(config.certsDir, { recursive: true })
+  await fsp.mkdir(tls.certsDir, { recursive: true })
   await fsp.writeFile(keyFile, key, { mode: 0o600 })
   await fsp.writeFile(certFile, cert, { mode: 0o644 })
   return { cert, key, development: true, certFile }

@@ -32,7 +32,7 @@ export interface ServerOptions {
 }
 
 /** Fastify's server options: TLS (null for plain HTTP), the policy, and the timeouts. */
-export function httpServerOptions (config: Config, tls: TlsCredentials | undefined): ServerOptions {
+export function httpServerOptions (config: Pick<Config, 'http' | 'tls'>, tls: TlsCredentials | undefined): ServerOptions {
   const timeouts: HttpServerOptions = {
     headersTimeout: config.http.headersTimeoutMs,
     requestTimeout: config.http.requestTimeoutMs,
@@ -47,9 +47,9 @@ export function httpServerOptions (config: Config, tls: TlsCredentials | undefin
           key: tls.key,
           cert: tls.cert,
           handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-          minVersion: config.tlsMinVersion,
-          ciphers: config.tlsCiphers,
-          ecdhCurve: config.tlsGroups,
+          minVersion: config.tls.minVersion,
+          ciphers: config.tls.ciphers,
+          ecdhCurve: config.tls.groups,
           honorCipherOrder: false
         },
     http: timeouts,

@@ -24,7 +24,7 @@ declare module 'fastify' {
 }
 
 export interface HttpPluginsOptions {
-  readonly config: Config
+  readonly config: Pick<Config, 'rateLimit'>
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
   /** The shared store the rate limits count in (when REDIS_URL is set). */
