@@ -55,7 +55,9 @@ export const ENV_DEFAULTS: Readonly<Record<EnvName, string>> = Object.freeze(
 )
 
 /** Variables whose values may hold secrets: a bad value is named, never shown. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(VARIABLE_ENTRIES.filter(([, variable]) => variable.secret === true).map(([name]) => name))
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(
+  VARIABLE_ENTRIES.filter(([, variable]) => variable.secret === true).map(([name]) => name)
+)
 
 const envSchema = {
   type: 'object',
@@ -92,11 +94,13 @@ function validate (env: NodeJS.ProcessEnv): ValidatedEnv {
   if (validateEnv(raw)) return raw
   const first = validateEnv.errors?.[0]
   const name = first?.instancePath.replace(/^\//, '') || 'environment'
-  const got = SECRET_VARIABLES.has(name) ? 'value not shown: it may hold a password' : `got ${JSON.stringify(String(env[name] ?? ''))}`
+  const got = SECRET_VARIABLES.has(name)
+    ? 'value not shown: it may hold a password'
+    : `got ${JSON.stringify(String(env[name] ?? ''))}`
   throw new ConfigError(name, `${first?.message ?? 'is invalid'} (${got})`)
 }
 
-/** The groups of Config: each variable read by its kind into its group's field; an absent optional group is undefined. */
+/** The groups of Config: each variable read by its kind into its group's field; an absent optional group undefined. */
 function groupsOf (env: ValidatedEnv): Omit<Config, 'productionSettings'> {
   const groups: Record<string, Record<string, unknown> | undefined> = {}
   for (const [group, spec] of Object.entries(GROUPS)) {

@@ -36,7 +36,8 @@ export async function loadTlsCredentials ({ tls, http }: Pick<Config, 'tls' | 'h
   const certFile = path.join(tls.certsDir, DEV_CERT_FILE)
   const keyFile = path.join(tls.certsDir, DEV_KEY_FILE)
   try {
-    return { cert: await fsp.readFile(certFile, 'utf8'), key: await fsp.readFile(keyFile, 'utf8'), development: true, certFile }
+    const [cert, key] = [await fsp.readFile(certFile, 'utf8'), await fsp.readFile(keyFile, 'utf8')]
+    return { cert, key, development: true, certFile }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
@@ -62,7 +63,10 @@ export async function generateDevelopmentCertificate (): Promise<{ cert: string,
       // An ECDSA key signs; it never encrypts a key (RFC 5480 section 3), so no keyEncipherment.
       { name: 'keyUsage', digitalSignature: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] }
+      {
+        name: 'subjectAltName',
+        altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }]
+      }
     ]
   })
   return { cert: pems.cert, key: pems.private }
@@ -72,6 +76,7 @@ async function readPem (file: string, variable: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(variable, `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    const code = (err as NodeJS.ErrnoException).code ?? 'error'
+    throw new ConfigError(variable, `names a file that cannot be read: ${file} (${code})`)
   }
 }

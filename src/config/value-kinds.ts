@@ -31,10 +31,16 @@ export function secondsAsMs (minimum: number, maximum = MAX_INT32): ValueKind<nu
 }
 
 /** A positive rate (per second), fractions allowed. */
-export const rate: ValueKind<number> = { schema: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 }, parse: Number }
+export const rate: ValueKind<number> = {
+  schema: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+  parse: Number
+}
 
 /** `on` or `off`, read as a boolean. */
-export const onOff: ValueKind<boolean> = { schema: { type: 'string', enum: ['on', 'off'] }, parse: (value) => value === 'on' }
+export const onOff: ValueKind<boolean> = {
+  schema: { type: 'string', enum: ['on', 'off'] },
+  parse: (value) => value === 'on'
+}
 
 /** One of `values`, typed as their union. */
 export function oneOf<const T extends readonly string[]> (values: T): ValueKind<T[number]> {
@@ -55,7 +61,10 @@ export function optionalText (schema: JsonSchema): ValueKind<string | undefined>
 export const hostName: ValueKind<string> = text({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:\\-]+$' })
 
 /** A folder, resolved to an absolute path. */
-export const folder: ValueKind<string> = { schema: { ...pathSchema, minLength: 1 }, parse: (value) => path.resolve(String(value)) }
+export const folder: ValueKind<string> = {
+  schema: { ...pathSchema, minLength: 1 },
+  parse: (value) => path.resolve(String(value))
+}
 
 /** A file, resolved to an absolute path; undefined when empty. */
 export const optionalFile: ValueKind<string | undefined> = {
@@ -72,19 +81,29 @@ export function fileIn (folderVariable: string, fallback: string): ValueKind<str
 }
 
 /** A port, or empty for none (the group it opens is then absent). */
-export const optionalPort: ValueKind<number> = { schema: { anyOf: [{ type: 'string', const: '' }, integer(0, 65535).schema] }, parse: Number }
+export const optionalPort: ValueKind<number> = {
+  schema: { anyOf: [{ type: 'string', const: '' }, integer(0, 65535).schema] },
+  parse: Number
+}
 
 /** ALLOWED_ORIGINS: comma-separated exact origins (scheme://host[:port], no path); undefined when empty. */
-export const origins: ValueKind<readonly string[] | undefined> = { schema: { type: 'string', maxLength: 8192 }, parse: (value) => parseOrigins(String(value)) }
+export const origins: ValueKind<readonly string[] | undefined> = {
+  schema: { type: 'string', maxLength: 8192 },
+  parse: (value) => parseOrigins(String(value))
+}
 
 /** TRUSTED_PROXIES: comma-separated IP addresses and CIDRs (v4 or v6). */
-export const proxies: ValueKind<readonly string[]> = { schema: { type: 'string', maxLength: 8192 }, parse: (value) => parseProxies(String(value)) }
+export const proxies: ValueKind<readonly string[]> = {
+  schema: { type: 'string', maxLength: 8192 },
+  parse: (value) => parseProxies(String(value))
+}
 
 function parseProxies (value: string): readonly string[] {
   const entries = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
   for (const entry of entries) {
     if (!isAddressOrCidr(entry)) {
-      throw new ConfigError('TRUSTED_PROXIES', `entries must be IP addresses or CIDRs like 10.0.0.0/8 (got ${JSON.stringify(entry)})`)
+      const got = JSON.stringify(entry)
+      throw new ConfigError('TRUSTED_PROXIES', `entries must be IP addresses or CIDRs like 10.0.0.0/8 (got ${got})`)
     }
   }
   return entries
@@ -109,7 +128,9 @@ function parseOrigins (value: string): readonly string[] | undefined {
       throw new ConfigError('ALLOWED_ORIGINS', `has an entry that is not a URL: ${JSON.stringify(origin)}`)
     }
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
-      throw new ConfigError('ALLOWED_ORIGINS', `entries must be exact origins like https://example.com:8443 (got ${JSON.stringify(origin)})`)
+      const got = JSON.stringify(origin)
+      throw new ConfigError('ALLOWED_ORIGINS', `entries must be exact origins like https://example.com:8443 ` +
+        `(got ${got})`)
     }
   }
   return entries

@@ -3,8 +3,8 @@
 // unit and its documentation. The defaults, the ajv schema, the Config type (config.ts) and the
 // table in docs/configuration.md (scripts/docs/configuration.ts) are all derived from this table.
 import {
-  fileIn, folder, hostName, integer, oneOf, onOff, optionalFile, optionalPort, optionalText, origins, proxies, rate, secondsAsMs, text,
-  type ValueKind
+  fileIn, folder, hostName, integer, oneOf, onOff, optionalFile, optionalPort, optionalText, origins, proxies, rate,
+  secondsAsMs, text, type ValueKind
 } from './value-kinds.js'
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
