@@ -4,7 +4,7 @@
 // TLS: TLS 1.3, and for TLS 1.2 only forward-secret AEAD suites (the "intermediate" profile of
 // Mozilla's server-side TLS guidelines, without DHE, which Node leaves off without parameters):
 // no CBC (LUCKY13), no CCM8, no static RSA. TLS_MIN_VERSION=TLSv1.3 turns 1.2 off. The suites
-// and groups are TLS_CIPHERS and TLS_GROUPS (defaults in src/config/config.ts), so a new group
+// and groups are TLS_CIPHERS and TLS_GROUPS (defaults in src/config/variables.ts), so a new group
 // (X25519MLKEM768 with OpenSSL 3.5) needs no code change.
 //
 // Timeouts: a client that sends its headers slowly is cut after HTTP_HEADERS_TIMEOUT_MS, a whole
