@@ -42,7 +42,7 @@ const BODY_LIMIT = 16 * 1024
 
 /** Builds the application; call `listen` on the result. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
-  const log = createLogger(config.logLevel, options.logStream)
+  const log = createLogger(config.log.level, options.logStream)
   const services = await createServices(config, log, options)
   try {
     return await assemble(services, log)

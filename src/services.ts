@@ -58,7 +58,7 @@ export async function readSecretFiles (config: Config): Promise<SecretFiles> {
  * @throws ConfigError naming the variable whose file cannot be read
  */
 export async function loadCertificates (config: Config, tls?: TlsCredentials): Promise<Certificates> {
-  const publicTls = config.tls ? (tls ?? await loadTlsCredentials(config)) : undefined
+  const publicTls = config.tls.enabled ? (tls ?? await loadTlsCredentials(config)) : undefined
   const operatorsTls = config.metrics?.tls === true ? (publicTls ?? await loadTlsCredentials(config)) : undefined
   return { tls: publicTls, operatorsTls }
 }
@@ -118,7 +118,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const hasher = new PasswordHasher(config.argon2, {
     hashingProcess: new HashingProcess({
       ...overrides.hashing,
-      maxCheckMs: config.hashCheckTimeoutMs,
+      maxCheckMs: config.accounts.hashCheckTimeoutMs,
       onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
     })
   })
@@ -131,7 +131,7 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   const services: Services = {
     config, instanceId, tls: files.tls, operatorsTls: files.operatorsTls, metricsToken: files.metricsToken,
     stores, pages, users, sessions: stores.sessions, userSlots: stores.userSlots,
-    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.trustedProxies),
+    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.http.trustedProxies),
     metrics, readiness: new Readiness(hasher.hashingProcess, stores.health), now
   }
   try {
@@ -157,14 +157,14 @@ function storeObserver (metrics: AppMetrics): StoreObserver {
 }
 
 /** The users file, watched; a warning for each way others could read or change it. */
-async function openUsersFile (config: Config, log: FastifyBaseLogger): Promise<FileUsersStore> {
-  const store = await FileUsersStore.open(config.usersFile, { watch: true })
+async function openUsersFile (config: Pick<Config, 'accounts'>, log: FastifyBaseLogger): Promise<FileUsersStore> {
+  const store = await FileUsersStore.open(config.accounts.usersFile, { watch: true })
   for (const problem of await store.permissionProblems()) log.warn({ event: 'users_file_exposed' }, problem)
   return store
 }
 
 /** A warning for each secret file (TLS_KEY, the token and password files) others may read. */
-async function warnExposedSecrets (config: Config, log: FastifyBaseLogger): Promise<void> {
+async function warnExposedSecrets (config: Pick<Config, 'tls' | 'metrics' | 'redis'>, log: FastifyBaseLogger): Promise<void> {
   for (const { variable, file, mode } of await exposedSecretFiles(config)) {
     log.warn({ event: 'secret_file_exposed', variable }, `${variable} names ${file}, which others can read or write (mode ${mode.toString(8)}; use 600)`)
   }

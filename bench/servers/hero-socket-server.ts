@@ -13,7 +13,7 @@ const REDIS_READY_TIMEOUT_MS = 15_000
 
 const config = loadConfig()
 const app = await buildApp(config)
-await app.listen({ host: config.host, port: config.port })
+await app.listen({ host: config.http.host, port: config.http.port })
 if (config.redis !== undefined) {
   const ready = (): boolean => app.services.stores.health?.listening === true
   const giveUpAt = Date.now() + REDIS_READY_TIMEOUT_MS

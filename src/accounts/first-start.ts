@@ -23,15 +23,15 @@ export const DEMO_PASSWORD_FILE = 'demo-password'
 /** Random bytes in the demo password: 144 bits (24 base64url characters). */
 const DEMO_PASSWORD_BYTES = 18
 
-type UsersFileSettings = Pick<Config, 'usersFile' | 'productionSettings'>
+type UsersFileSettings = Pick<Config, 'accounts' | 'productionSettings'>
 
 /**
  * Stops start-up when the users file is missing outside the development defaults.
  * @throws ConfigError naming USERS_FILE
  */
 export async function refuseMissingUsersFile (config: UsersFileSettings): Promise<void> {
-  if (config.productionSettings.length === 0 || await FileUsersStore.exists(config.usersFile)) return
-  throw new ConfigError('USERS_FILE', `names no file (${config.usersFile}). A demo account is made only with the development ` +
+  if (config.productionSettings.length === 0 || await FileUsersStore.exists(config.accounts.usersFile)) return
+  throw new ConfigError('USERS_FILE', `names no file (${config.accounts.usersFile}). A demo account is made only with the development ` +
     `defaults, and ${config.productionSettings.join(', ')} say this is a deployment: create the accounts first ` +
     '(USERS_FILE=<file> npm run users -- add <name>)')
 }
@@ -43,11 +43,11 @@ export async function refuseMissingUsersFile (config: UsersFileSettings): Promis
  */
 export async function ensureUsersFile (config: UsersFileSettings, hasher: PasswordHasher): Promise<string | undefined> {
   await refuseMissingUsersFile(config)
-  if (await FileUsersStore.exists(config.usersFile)) return undefined
+  if (await FileUsersStore.exists(config.accounts.usersFile)) return undefined
   const password = randomBytes(DEMO_PASSWORD_BYTES).toString('base64url')
   const hash = await hasher.hash(password)
   try {
-    await FileUsersStore.create(config.usersFile, [{ username: DEMO_USERNAME, hash, passwordSetAt: Date.now() }])
+    await FileUsersStore.create(config.accounts.usersFile, [{ username: DEMO_USERNAME, hash, passwordSetAt: Date.now() }])
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw err

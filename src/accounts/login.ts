@@ -15,7 +15,7 @@ export interface LoginDependencies {
   readonly users: UsersStore
   readonly hasher: PasswordHasher
   readonly sessions: SessionStore
-  readonly config: { readonly maxSessionsPerUser: number }
+  readonly config: { readonly session: { readonly maxPerUser: number } }
   /** Told when a hash could not be brought to the configured costs (the login still succeeds). */
   readonly onRehashFailed: (username: string, err: unknown) => void
   /** Told when the user's oldest sessions could not be ended (the login still succeeds). */
@@ -86,7 +86,7 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
 /** Ends the user's oldest sessions beyond MAX_SESSIONS_PER_USER (their sockets close with 4401). */
 async function endOldestSessions (deps: LoginDependencies, username: string): Promise<void> {
   const sessions = await deps.sessions.listUser(username)
-  const excess = sessions.length - deps.config.maxSessionsPerUser
+  const excess = sessions.length - deps.config.session.maxPerUser
   for (const session of sessions.slice(0, Math.max(0, excess))) await deps.sessions.destroyKey(session.key, 'session_limit')
 }
 

@@ -62,8 +62,8 @@ async function run (args: string[]): Promise<void> {
   if (rest.length > 0) throw new CliError(USAGE)
   const config = loadConfig()
   if (command === 'list' && name === undefined) {
-    if (!await FileUsersStore.exists(config.usersFile)) return
-    const store = await FileUsersStore.open(config.usersFile)
+    if (!await FileUsersStore.exists(config.accounts.usersFile)) return
+    const store = await FileUsersStore.open(config.accounts.usersFile)
     for (const username of await store.list()) process.stdout.write(username + '\n')
     return
   }
@@ -75,15 +75,15 @@ async function run (args: string[]): Promise<void> {
     const problem = passwordProblem(password)
     if (problem !== undefined) throw new CliError(`the password is ${problem === 'untypeable' ? 'not one the login form can carry' : problem}: ${PASSWORD_RULE}`)
     const hash = await new PasswordHasher(config.argon2).hash(password)
-    if (!await FileUsersStore.exists(config.usersFile)) await FileUsersStore.create(config.usersFile, [])
-    const store = await FileUsersStore.open(config.usersFile)
+    if (!await FileUsersStore.exists(config.accounts.usersFile)) await FileUsersStore.create(config.accounts.usersFile, [])
+    const store = await FileUsersStore.open(config.accounts.usersFile)
     const existed = await store.get(name) !== undefined
     // The store refuses a look-alike of an existing name (`Alice` beside `alice`) under its lock.
     await store.put({ username: name, hash, passwordSetAt: Date.now() })
     process.stdout.write(`${existed ? 'updated' : 'added'} ${name}\n`)
     return
   }
-  const store = await FileUsersStore.exists(config.usersFile) ? await FileUsersStore.open(config.usersFile) : undefined
+  const store = await FileUsersStore.exists(config.accounts.usersFile) ? await FileUsersStore.open(config.accounts.usersFile) : undefined
   const stored = (await store?.get(name))?.username
   if (store === undefined || stored === undefined || !await store.remove(stored)) throw new CliError(`no user ${name}`)
   process.stdout.write(`removed ${stored}\n`)

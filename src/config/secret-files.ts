@@ -14,9 +14,11 @@ export interface ExposedSecretFile {
 }
 
 /** The secret files of `config` whose mode lets group or others in (mode & 0o077); missing files are skipped. */
-export async function exposedSecretFiles (config: Pick<Config, 'tlsKeyFile' | 'metrics' | 'redis'>): Promise<ExposedSecretFile[]> {
+export async function exposedSecretFiles (
+  config: Pick<Config, 'tls' | 'metrics' | 'redis'>
+): Promise<ExposedSecretFile[]> {
   const named: ReadonlyArray<[EnvName, string | undefined]> = [
-    ['TLS_KEY', config.tlsKeyFile],
+    ['TLS_KEY', config.tls.keyFile],
     ['METRICS_TOKEN_FILE', config.metrics?.tokenFile],
     ['REDIS_PASSWORD_FILE', config.redis?.passwordFile]
   ]

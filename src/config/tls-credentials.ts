@@ -4,7 +4,9 @@
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import selfsigned from 'selfsigned'
-import { ConfigError, isLoopbackHost, type Config } from './config.js'
+import type { Config } from './config.js'
+import { ConfigError } from './config-error.js'
+import { isLoopbackHost } from './loopback-host.js'
 
 export interface TlsCredentials {
   readonly key: string
@@ -18,27 +20,29 @@ export const DEV_CERT_FILE = 'dev-cert.pem'
 const DEV_KEY_FILE = 'dev-key.pem'
 
 /** Reads (or, for development, creates) the TLS credentials named by the configuration. */
-export async function loadTlsCredentials (config: Config): Promise<TlsCredentials> {
-  if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
+export async function loadTlsCredentials ({ tls, http }: Pick<Config, 'tls' | 'http'>): Promise<TlsCredentials> {
+  if (tls.certFile !== undefined && tls.keyFile !== undefined) {
     return {
-      cert: await readPem(config.tlsCertFile, 'TLS_CERT'),
-      key: await readPem(config.tlsKeyFile, 'TLS_KEY'),
+      cert: await readPem(tls.certFile, 'TLS_CERT'),
+      key: await readPem(tls.keyFile, 'TLS_KEY'),
       development: false,
-      certFile: config.tlsCertFile
+      certFile: tls.certFile
     }
   }
-  if (!isLoopbackHost(config.host)) {
-    throw new ConfigError('HOST', `is ${config.host}, not loopback: set TLS_CERT and TLS_KEY, the development certificate is for localhost only`)
+  if (!isLoopbackHost(http.host)) {
+    throw new ConfigError('HOST', `is ${http.host}, not loopback: set TLS_CERT and TLS_KEY, ` +
+      'the development certificate is for localhost only')
   }
-  const certFile = path.join(config.certsDir, DEV_CERT_FILE)
-  const keyFile = path.join(config.certsDir, DEV_KEY_FILE)
+  const certFile = path.join(tls.certsDir, DEV_CERT_FILE)
+  const keyFile = path.join(tls.certsDir, DEV_KEY_FILE)
   try {
-    return { cert: await fsp.readFile(certFile, 'utf8'), key: await fsp.readFile(keyFile, 'utf8'), development: true, certFile }
+    const [cert, key] = [await fsp.readFile(certFile, 'utf8'), await fsp.readFile(keyFile, 'utf8')]
+    return { cert, key, development: true, certFile }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const { cert, key } = await generateDevelopmentCertificate()
-  await fsp.mkdir(config.certsDir, { recursive: true })
+  await fsp.mkdir(tls.certsDir, { recursive: true })
   await fsp.writeFile(keyFile, key, { mode: 0o600 })
   await fsp.writeFile(certFile, cert, { mode: 0o644 })
   return { cert, key, development: true, certFile }
@@ -59,7 +63,10 @@ export async function generateDevelopmentCertificate (): Promise<{ cert: string,
       // An ECDSA key signs; it never encrypts a key (RFC 5480 section 3), so no keyEncipherment.
       { name: 'keyUsage', digitalSignature: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] }
+      {
+        name: 'subjectAltName',
+        altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }]
+      }
     ]
   })
   return { cert: pems.cert, key: pems.private }
@@ -69,6 +76,7 @@ async function readPem (file: string, variable: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(variable, `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    const code = (err as NodeJS.ErrnoException).code ?? 'error'
+    throw new ConfigError(variable, `names a file that cannot be read: ${file} (${code})`)
   }
 }

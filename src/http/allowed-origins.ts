@@ -7,8 +7,8 @@ export class AllowedOrigins {
   #origins: ReadonlySet<string> = new Set()
 
   /** Sets the list from ALLOWED_ORIGINS, or the default for the port the server listens on. */
-  resolve (config: Config, listeningPort: number): void {
-    this.#origins = new Set(config.allowedOrigins ?? defaultOrigins(listeningPort, config.tls))
+  resolve (config: Pick<Config, 'http' | 'tls'>, listeningPort: number): void {
+    this.#origins = new Set(config.http.allowedOrigins ?? defaultOrigins(listeningPort, config.tls.enabled))
   }
 
   /** True only for an origin that is exactly one of the allowed ones. */

@@ -50,7 +50,7 @@ export function crossSiteEvidence (request: FastifyRequest, allowedOrigins: Allo
 }
 
 /** Adds the app-wide hook that refuses cross-site requests; call after registerRateLimits. */
-export function refuseCrossSiteRequests (app: FastifyInstance, config: Config, allowedOrigins: AllowedOrigins): void {
+export function refuseCrossSiteRequests (app: FastifyInstance, config: Pick<Config, 'rateLimit'>, allowedOrigins: AllowedOrigins): void {
   const spendCrossSiteBudget = crossSiteLimit(app, config)
   app.addHook('onRequest', async (request) => {
     if (elsewhere(request, allowedOrigins) === undefined) return

@@ -4,7 +4,7 @@
 // TLS: TLS 1.3, and for TLS 1.2 only forward-secret AEAD suites (the "intermediate" profile of
 // Mozilla's server-side TLS guidelines, without DHE, which Node leaves off without parameters):
 // no CBC (LUCKY13), no CCM8, no static RSA. TLS_MIN_VERSION=TLSv1.3 turns 1.2 off. The suites
-// and groups are TLS_CIPHERS and TLS_GROUPS (defaults in src/config/config.ts), so a new group
+// and groups are TLS_CIPHERS and TLS_GROUPS (defaults in src/config/variables.ts), so a new group
 // (X25519MLKEM768 with OpenSSL 3.5) needs no code change.
 //
 // Timeouts: a client that sends its headers slowly is cut after HTTP_HEADERS_TIMEOUT_MS, a whole
@@ -32,7 +32,7 @@ export interface ServerOptions {
 }
 
 /** Fastify's server options: TLS (null for plain HTTP), the policy, and the timeouts. */
-export function httpServerOptions (config: Config, tls: TlsCredentials | undefined): ServerOptions {
+export function httpServerOptions (config: Pick<Config, 'http' | 'tls'>, tls: TlsCredentials | undefined): ServerOptions {
   const timeouts: HttpServerOptions = {
     headersTimeout: config.http.headersTimeoutMs,
     requestTimeout: config.http.requestTimeoutMs,
@@ -47,9 +47,9 @@ export function httpServerOptions (config: Config, tls: TlsCredentials | undefin
           key: tls.key,
           cert: tls.cert,
           handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-          minVersion: config.tlsMinVersion,
-          ciphers: config.tlsCiphers,
-          ecdhCurve: config.tlsGroups,
+          minVersion: config.tls.minVersion,
+          ciphers: config.tls.ciphers,
+          ecdhCurve: config.tls.groups,
           honorCipherOrder: false
         },
     http: timeouts,

@@ -24,7 +24,7 @@ declare module 'fastify' {
 }
 
 export interface HttpPluginsOptions {
-  readonly config: Config
+  readonly config: Pick<Config, 'rateLimit'>
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
   /** The stores; the rate limits count in its rate-limit store (in this process, or shared). */

@@ -41,7 +41,7 @@ declare module 'fastify' {
  * Registers the global per-IP limit; routes may set their own in `config.rateLimit`.
  * @param store the counters (the plugin's `store` option), from the stores
  */
-export async function registerRateLimits (app: FastifyInstance, config: Config, store: RateLimitStoreClass): Promise<void> {
+export async function registerRateLimits (app: FastifyInstance, config: Pick<Config, 'rateLimit'>, store: RateLimitStoreClass): Promise<void> {
   await app.register(fastifyRateLimit, {
     // The plugin's documented custom store: a class it builds with its settings.
     store: store as unknown as NonNullable<RateLimitOptions['store']>,
@@ -65,7 +65,7 @@ export async function registerRateLimits (app: FastifyInstance, config: Config, 
 }
 
 /** The cross-site budget: RATE_LIMIT_CROSS_SITE_MAX per RATE_LIMIT_WINDOW_S, per client. */
-function crossSiteLimitOptions (config: Config): RateLimitOptions & { keyGenerator: (request: FastifyRequest) => string } {
+function crossSiteLimitOptions (config: Pick<Config, 'rateLimit'>): RateLimitOptions & { keyGenerator: (request: FastifyRequest) => string } {
   return {
     max: config.rateLimit.crossSiteMax,
     timeWindow: config.rateLimit.windowMs,
@@ -75,7 +75,7 @@ function crossSiteLimitOptions (config: Config): RateLimitOptions & { keyGenerat
 }
 
 /** The per-IP login limit, as a preHandler (LOGIN_RATE_IP_MAX per LOGIN_RATE_WINDOW_S). */
-export function loginIpLimit (app: FastifyInstance, config: Config): (request: FastifyRequest) => Promise<void> {
+export function loginIpLimit (app: FastifyInstance, config: Pick<Config, 'loginRateLimit'>): (request: FastifyRequest) => Promise<void> {
   return limiter(app.createRateLimit({
     max: config.loginRateLimit.ipMax,
     timeWindow: config.loginRateLimit.windowMs,
@@ -106,7 +106,7 @@ function loginNameKey (username: string): string {
  * (RATE_LIMIT_CROSS_SITE_MAX per RATE_LIMIT_WINDOW_S, per client, shared in Redis like the
  * others): past it, HttpError cross_site_requests_limited (429).
  */
-export function crossSiteLimit (app: FastifyInstance, config: Config): (request: FastifyRequest) => Promise<void> {
+export function crossSiteLimit (app: FastifyInstance, config: Pick<Config, 'rateLimit'>): (request: FastifyRequest) => Promise<void> {
   return limiter(app.createRateLimit(crossSiteLimitOptions(config)), 'cross_site_requests_limited')
 }
 
@@ -117,7 +117,7 @@ export function crossSiteLimit (app: FastifyInstance, config: Config): (request:
  * limit would be skipped.
  * @param usernameOf the username of a request whose body has been validated
  */
-export function loginUserLimit (app: FastifyInstance, config: Config, usernameOf: (request: FastifyRequest) => string): (request: FastifyRequest) => Promise<void> {
+export function loginUserLimit (app: FastifyInstance, config: Pick<Config, 'loginRateLimit'>, usernameOf: (request: FastifyRequest) => string): (request: FastifyRequest) => Promise<void> {
   return limiter(app.createRateLimit({
     max: config.loginRateLimit.userMax,
     timeWindow: config.loginRateLimit.windowMs,

@@ -11,9 +11,9 @@ import type { FastifyInstance } from 'fastify'
 export async function drainAndClose (app: FastifyInstance): Promise<void> {
   const { config, readiness } = app.services
   readiness.startDraining()
-  app.log.info({ event: 'drain_started', delayMs: config.drainDelayMs }, 'draining: /readyz says 503')
-  await sleep(config.drainDelayMs)
-  const left = config.shutdownTimeoutMs - config.drainDelayMs
+  app.log.info({ event: 'drain_started', delayMs: config.shutdown.drainDelayMs }, 'draining: /readyz says 503')
+  await sleep(config.shutdown.drainDelayMs)
+  const left = config.shutdown.timeoutMs - config.shutdown.drainDelayMs
   await app.websocket.drain(Math.floor(left / 2), Math.floor(left / 4))
   await app.close()
 }

@@ -8,13 +8,14 @@ import { MemorySessionStore } from './sessions/memory-session-store.js'
 import type { StoreOptions, Stores } from './stores.js'
 import { MemoryUserSlots } from './user-slots/memory-user-slots.js'
 
-type MemoryStoresConfig = Pick<Config, 'sessionIdleTimeoutMs' | 'sessionAbsoluteTimeoutMs' | 'sessionSweepIntervalMs'>
+type MemoryStoresConfig = Pick<Config, 'session'>
 
 /** Every store in this process. */
 export function memoryStores (config: MemoryStoresConfig, options: StoreOptions): Stores {
-  const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
+  const { idleTimeoutMs, absoluteTimeoutMs, sweepIntervalMs } = config.session
+  const timeouts = { idleTimeoutMs, absoluteTimeoutMs }
   const sessions = options.sessions ??
-    new MemorySessionStore(timeouts, { now: options.now, sweepIntervalMs: config.sessionSweepIntervalMs })
+    new MemorySessionStore(timeouts, { now: options.now, sweepIntervalMs })
   const userSlots = new MemoryUserSlots()
   return {
     sessions,

@@ -11,9 +11,7 @@ import { RedisSessionStore } from './sessions/redis-session-store.js'
 import type { StoreOptions, Stores } from './stores.js'
 import { RedisUserSlots } from './user-slots/redis-user-slots.js'
 
-type RedisStoresConfig = Pick<
-  Config, 'sessionIdleTimeoutMs' | 'sessionAbsoluteTimeoutMs' | 'sessionSweepIntervalMs' | 'connectionLeaseMs'
->
+type RedisStoresConfig = Pick<Config, 'session' | 'ws'>
 
 /** Every store in Redis; connects in the background (nothing waits for Redis here). */
 export function redisStores (
@@ -21,12 +19,13 @@ export function redisStores (
 ): Stores {
   const { instanceId, log, testClock } = options
   const connection = new RedisConnection(redis, log, `hero-socket:${instanceId.slice(0, 8)}`, options.observer, credentials)
-  const timeouts = { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs }
+  const { idleTimeoutMs, absoluteTimeoutMs, sweepIntervalMs } = config.session
+  const timeouts = { idleTimeoutMs, absoluteTimeoutMs }
   const sessions = options.sessions ??
-    new RedisSessionStore(connection, timeouts, { instanceId, log, sweepIntervalMs: config.sessionSweepIntervalMs, testClock })
+    new RedisSessionStore(connection, timeouts, { instanceId, log, sweepIntervalMs, testClock })
   // A test's own store publishes nothing here: only ours has a subscription to wait for.
   const own = sessions instanceof RedisSessionStore ? sessions : undefined
-  const userSlots = new RedisUserSlots(connection, { leaseMs: config.connectionLeaseMs, instanceId, log })
+  const userSlots = new RedisUserSlots(connection, { leaseMs: config.ws.connectionLeaseMs, instanceId, log })
   return {
     sessions,
     userSlots,

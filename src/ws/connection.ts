@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
-import type { Config } from '../config/config.js'
+import type { WsConfig } from '../config/config.js'
 import { CLOSE_CODES, type CloseName, type ConnectionDrop, type MessageErrorCode } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
 import { handleMessage, type HandlerContext } from '../protocol/handlers.js'
@@ -29,7 +29,7 @@ import { TokenBucket } from './token-bucket.js'
 import { ToldWait } from './told-wait.js'
 
 /** Limits of one connection: the configuration's own fields (documented there). */
-export type ConnectionLimits = Pick<Config, 'messageRate' | 'messageBurst' | 'maxInvalidMessages' |
+export type ConnectionLimits = Pick<WsConfig, 'messageRate' | 'messageBurst' | 'maxInvalidMessages' |
 'maxRateLimitedMessages' | 'abuseWindowMs' | 'maxBufferedBytes'>
 
 export interface HeroConnectionOptions {

@@ -14,7 +14,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket, WebSocketServer } from 'ws'
 import { accountSession } from '../accounts/account-sessions.js'
 import type { UsersStore } from '../accounts/users-store.js'
-import type { Config } from '../config/config.js'
+import type { WsConfig } from '../config/config.js'
 import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
 import type { AllowedOrigins } from '../http/allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from '../http/client-address.js'
@@ -48,7 +48,8 @@ export interface AcceptedHandshake {
 }
 
 export interface GateDependencies {
-  readonly config: Config
+  /** The socket caps: open (and opening) sockets per client key, and per user. */
+  readonly caps: Pick<WsConfig, 'maxConnectionsPerIp' | 'maxConnectionsPerUser'>
   readonly wss: WebSocketServer
   readonly allowedOrigins: AllowedOrigins
   readonly trustedProxies: TrustedProxies
@@ -93,7 +94,7 @@ interface Gate extends GateDependencies {
 
 /** The checks, in order. Each failure answers its status and returns; nothing else is done. */
 async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-  const { config, connections } = gate
+  const { caps, connections } = gate
   const client = clientOf(req.socket.remoteAddress, req.headers, gate.trustedProxies)
   let spent = false // a handshake of the client's budget is held, and given back if this one is refused
   const reject = (reason: GateRejection, retryAfterS?: number, detail?: string, username?: string): void => {
@@ -116,7 +117,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   const waitMs = gate.handshakes.take(client.key)
   if (waitMs > 0) return reject('handshake_rate_limited', Math.ceil(waitMs / 1000))
   spent = true
-  if (!connections.reserveIp(client.key, config.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+  if (!connections.reserveIp(client.key, caps.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
   let slot: { username: string, token: string } | undefined, watch: SessionWatch | undefined
   let accepted = false
   try {
@@ -129,7 +130,7 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     if (session === undefined) return reject('session_invalid')
 
     // 5. The user's open sockets, counted on every instance.
-    const token = await gate.userSlots.acquire(session.username, config.maxConnectionsPerUser)
+    const token = await gate.userSlots.acquire(session.username, caps.maxConnectionsPerUser)
     if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S, undefined, session.username)
     slot = { username: session.username, token }
     if (socket.destroyed) return // the peer left while the store was asked

@@ -1,7 +1,7 @@
 // The ws server's options, every one set explicitly: noServer (the gate hands it each accepted
 // handshake), the payload, fragment and buffer bounds, and permessage-deflate off unless configured.
 import type { ServerOptions } from 'ws'
-import type { Config } from '../config/config.js'
+import type { WsConfig } from '../config/config.js'
 
 /** Most fragments of one message, and most buffered network chunks, that ws will hold. */
 const MAX_FRAGMENTS = 64
@@ -10,7 +10,7 @@ const MAX_BUFFERED_CHUNKS = 1024
 const CLOSE_TIMEOUT_MS = 5000
 
 /** ws options for `config`. Options newer than @types/ws are typed here. */
-export function webSocketServerOptions (config: Config): ServerOptions & Record<string, unknown> {
+export function webSocketServerOptions (config: Pick<WsConfig, 'maxPayloadBytes' | 'perMessageDeflate' | 'deflateThresholdBytes'>): ServerOptions & Record<string, unknown> {
   return {
     noServer: true,
     clientTracking: false,

@@ -57,7 +57,7 @@ export interface WebSocketService {
 }
 
 export interface WebSocketServiceDependencies {
-  readonly config: Config
+  readonly config: Pick<Config, 'ws' | 'shutdown'>
   readonly sessions: SessionStore
   readonly users: UsersStore
   readonly userSlots: UserSlots
@@ -91,7 +91,7 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     ...deps,
     log: app.log,
     protocol,
-    wss: new WebSocketServer(webSocketServerOptions(deps.config)),
+    wss: new WebSocketServer(webSocketServerOptions(deps.config.ws)),
     connections: new ConnectionRegistry(),
     activity: new SessionActivity(deps.sessions, deps.now, app.log),
     drops: new Counts<ConnectionDrop>(),
@@ -104,8 +104,9 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
   let shuttingDown = false
   const gate = createUpgradeGate({
     ...parts,
-    handshakes: new HandshakeLimiter(deps.config.handshakeRate, deps.config.handshakeBurst, deps.now),
-    refusals: new HandshakeLimiter(deps.config.refusedHandshakeRate, deps.config.refusedHandshakeBurst, deps.now),
+    handshakes: new HandshakeLimiter(deps.config.ws.handshakeRate, deps.config.ws.handshakeBurst, deps.now),
+    refusals: new HandshakeLimiter(deps.config.ws.refusedHandshakeRate, deps.config.ws.refusedHandshakeBurst, deps.now),
+    caps: deps.config.ws,
     stats,
     isShuttingDown: () => shuttingDown,
     onAccepted: (ws, req, handshake) => accept(parts, ws, req, handshake)
@@ -113,7 +114,7 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
   app.server.on('upgrade', gate)
   const unsubscribe = closeSocketsOnSessionEnd(parts)
   const recheck = recheckSessions(parts)
-  const heartbeat = startHeartbeat(() => heroes(parts.connections), deps.config.heartbeatIntervalMs)
+  const heartbeat = startHeartbeat(() => heroes(parts.connections), deps.config.ws.heartbeatIntervalMs)
 
   app.addHook('preClose', async () => {
     shuttingDown = true
@@ -121,7 +122,7 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     recheck.stop()
     unsubscribe()
     // After a drain nothing is left; otherwise (app.close) every socket is closed at once.
-    await closeGradually(parts, 0, Math.floor(deps.config.shutdownTimeoutMs / 2))
+    await closeGradually(parts, 0, Math.floor(deps.config.shutdown.timeoutMs / 2))
     app.log.info({ event: 'ws_shutdown', gate: stats.snapshot(), drops: parts.drops.snapshot() }, 'websocket closed')
   })
   app.addHook('onClose', async () => {
@@ -156,7 +157,7 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, se
     sessionKey: session.key,
     activity: parts.activity,
     protocol: parts.protocol,
-    limits: parts.config,
+    limits: parts.config.ws,
     now: parts.now,
     log,
     observer: parts.observer
@@ -210,7 +211,7 @@ function closeSocketsOnSessionEnd (parts: Parts): () => void {
 function recheckSessions (parts: Parts): SessionRecheck {
   return startSessionRecheck({
     sessions: parts.sessions,
-    intervalMs: parts.config.sessionRecheckIntervalMs,
+    intervalMs: parts.config.ws.sessionRecheckIntervalMs,
     openSessionKeys: () => {
       const keys = parts.connections.sessionKeys()
       parts.activity.forgetAllBut(keys)

@@ -22,17 +22,18 @@ function isDeepFrozen (value: unknown): boolean {
 
 t.test('the defaults load into a deep-frozen configuration', async (t) => {
   const config = loadConfig({})
-  t.equal(config.host, '127.0.0.1')
-  t.equal(config.port, 8443)
-  t.equal(config.tls, true)
-  t.equal(config.allowedOrigins, undefined)
+  t.equal(config.http.host, '127.0.0.1')
+  t.equal(config.http.port, 8443)
+  t.equal(config.tls.enabled, true)
+  t.equal(config.http.allowedOrigins, undefined)
   t.same(config.argon2, { memoryKiB: 19456, timeCost: 2, parallelism: 1 })
-  t.equal(config.sessionIdleTimeoutMs, 1_800_000)
-  t.equal(config.sessionAbsoluteTimeoutMs, 28_800_000)
+  t.equal(config.session.idleTimeoutMs, 1_800_000)
+  t.equal(config.session.absoluteTimeoutMs, 28_800_000)
   t.ok(isDeepFrozen(config), 'every nested object is frozen')
-  t.throws(() => { (config as { port: number }).port = 1 }, TypeError, 'assignment fails in strict mode')
+  t.throws(() => { (config.http as { port: number }).port = 1 }, TypeError, 'assignment fails in strict mode')
+  t.throws(() => { (config as { http: unknown }).http = {} }, TypeError, 'a group cannot be replaced')
   t.throws(() => { (config.argon2 as { memoryKiB: number }).memoryKiB = 1 }, TypeError)
-  t.equal(config.port, 8443)
+  t.equal(config.http.port, 8443)
   t.equal(config.argon2.memoryKiB, 19456)
 })
 
@@ -44,18 +45,18 @@ t.test('given values are parsed, and nested arrays are frozen too', async (t) =>
     SESSION_ABSOLUTE_TIMEOUT_S: '60',
     LOG_LEVEL: 'warn'
   })
-  t.equal(config.port, 0)
-  t.same(config.allowedOrigins, ['https://heroes.example.com', 'https://localhost:8443'])
-  t.equal(config.sessionIdleTimeoutMs, 60_000)
-  t.equal(config.sessionAbsoluteTimeoutMs, 60_000, 'absolute equal to idle is allowed')
-  t.equal(config.logLevel, 'warn')
+  t.equal(config.http.port, 0)
+  t.same(config.http.allowedOrigins, ['https://heroes.example.com', 'https://localhost:8443'])
+  t.equal(config.session.idleTimeoutMs, 60_000)
+  t.equal(config.session.absoluteTimeoutMs, 60_000, 'absolute equal to idle is allowed')
+  t.equal(config.log.level, 'warn')
   t.ok(isDeepFrozen(config))
-  t.ok(Object.isFrozen(config.allowedOrigins))
-  t.throws(() => { (config.allowedOrigins as string[]).push('https://evil.example') }, TypeError)
+  t.ok(Object.isFrozen(config.http.allowedOrigins))
+  t.throws(() => { (config.http.allowedOrigins as string[]).push('https://evil.example') }, TypeError)
 })
 
 t.test('an empty value means the default', async (t) => {
-  t.equal(loadConfig({ PORT: '', LOG_LEVEL: '  ' }).port, Number(ENV_DEFAULTS.PORT))
+  t.equal(loadConfig({ PORT: '', LOG_LEVEL: '  ' }).http.port, Number(ENV_DEFAULTS.PORT))
 })
 
 const badValues: Array<{ env: Record<string, string>, variable: string, why: string }> = [
@@ -118,8 +119,8 @@ t.test('TRUST_PROXY_HOPS stops start-up, naming TRUSTED_PROXIES', async (t) => {
 })
 
 t.test('TRUSTED_PROXIES: addresses and CIDRs of both families', async (t) => {
-  t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1, fd00::/8' }).trustedProxies, ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])
-  t.same(loadConfig({}).trustedProxies, [], 'none by default')
+  t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1, fd00::/8' }).http.trustedProxies, ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])
+  t.same(loadConfig({}).http.trustedProxies, [], 'none by default')
 })
 
 t.test('a bad REDIS_URL is named but never shown: it may hold a password', async (t) => {
@@ -140,7 +141,7 @@ t.test('a bad REDIS_URL is named but never shown: it may hold a password', async
 })
 
 t.test('unknown variables are ignored, not an error', async (t) => {
-  t.equal(loadConfig({ PORT: '9000', SOMETHING_ELSE: 'x' }).port, 9000)
+  t.equal(loadConfig({ PORT: '9000', SOMETHING_ELSE: 'x' }).http.port, 9000)
 })
 
 t.test('productionSettings names what takes a set-up away from the development defaults', async (t) => {
@@ -166,10 +167,10 @@ t.test('Redis without a password is allowed on loopback, a socket, or when REDIS
 })
 
 t.test('TLS_CIPHERS and TLS_GROUPS: the defaults as before, and any list this OpenSSL knows', async (t) => {
-  t.equal(loadConfig({}).tlsGroups, 'X25519:prime256v1:secp384r1')
-  t.match(loadConfig({}).tlsCiphers, /^TLS_AES_128_GCM_SHA256:.*:ECDHE-RSA-CHACHA20-POLY1305$/)
-  t.equal(loadConfig({ TLS_GROUPS: 'secp521r1:X25519' }).tlsGroups, 'secp521r1:X25519')
-  t.equal(loadConfig({ TLS_CIPHERS: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' }).tlsCiphers, 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384')
+  t.equal(loadConfig({}).tls.groups, 'X25519:prime256v1:secp384r1')
+  t.match(loadConfig({}).tls.ciphers, /^TLS_AES_128_GCM_SHA256:.*:ECDHE-RSA-CHACHA20-POLY1305$/)
+  t.equal(loadConfig({ TLS_GROUPS: 'secp521r1:X25519' }).tls.groups, 'secp521r1:X25519')
+  t.equal(loadConfig({ TLS_CIPHERS: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' }).tls.ciphers, 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384')
   const err = configErrorFor({ TLS_GROUPS: 'X25519:no-such-group' })
   t.match(err?.message, new RegExp(`TLS_GROUPS is not accepted by this OpenSSL \\(${process.versions.openssl.replaceAll('.', '\\.')}\\)`), 'the message says which OpenSSL')
 })

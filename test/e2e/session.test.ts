@@ -39,7 +39,7 @@ t.test('session end reaches every open tab', async (t) => {
     const page = await context.newPage()
     await loginThroughForm(page, server.url, TEST_USER.username, TEST_USER.password)
     await page.locator('#status[data-state="connected"]').waitFor()
-    server.clock.advance(server.config.sessionIdleTimeoutMs + 1)
+    server.clock.advance(server.config.session.idleTimeoutMs + 1)
     await server.sweepSessions()
     await page.locator('#status[data-state="ended"]').waitFor()
     await page.waitForURL(`${server.url}/login?notice=session_ended`)

@@ -218,7 +218,7 @@ export function freshSessionStore (server: TestServer): SessionStore {
 /** The in-memory store with the configured timeouts on the test's clock, swept only when asked. */
 function memorySessionStore (config: Config, clock: TestClock): MemorySessionStore {
   return new MemorySessionStore(
-    { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteTimeoutMs: config.sessionAbsoluteTimeoutMs },
+    { idleTimeoutMs: config.session.idleTimeoutMs, absoluteTimeoutMs: config.session.absoluteTimeoutMs },
     { now: clock.read, sweepIntervalMs: 0 }
   )
 }

@@ -13,7 +13,7 @@ import { LIVE_ANSWER, type Readiness } from '../../operations/readiness.js'
 import { HandshakeLimiter } from '../../ws/handshake-limiter.js'
 
 export interface HealthRoutesOptions {
-  readonly config: Config
+  readonly config: Pick<Config, 'rateLimit'>
   readonly readiness: Readiness
   /** The clock the probes' budgets run on (ms). */
   readonly now: () => number

@@ -17,7 +17,7 @@ import { sendPage } from '../replies.js'
 import { sameOriginOnly } from '../same-origin.js'
 
 export interface LoginRoutesOptions extends Omit<LoginDependencies, 'onRehashFailed' | 'onSessionLimitFailed'> {
-  readonly config: Config
+  readonly config: Pick<Config, 'loginRateLimit' | 'session'>
   readonly pages: Pages
   readonly allowedOrigins: AllowedOrigins
   readonly metrics: AppMetrics

@@ -42,7 +42,7 @@ export class RedisConnection {
   #subscriberConnects = 0
 
   /** Connects in the background (as `credentials` say, if any); nothing waits for Redis here. */
-  constructor (config: RedisConfig, log: FastifyBaseLogger, name: string, observer?: StoreObserver, credentials: RedisCredentials = {}) {
+  constructor (config: Pick<RedisConfig, 'url' | 'keyPrefix' | 'timeoutMs'>, log: FastifyBaseLogger, name: string, observer?: StoreObserver, credentials: RedisCredentials = {}) {
     this.keys = new RedisKeys(config.keyPrefix)
     this.#log = log
     this.#observer = observer

@@ -15,7 +15,7 @@ export interface RedisCredentials {
 }
 
 /** Reads REDIS_PASSWORD_FILE (trimmed, not empty) and REDIS_CA_FILE when they are set. */
-export async function readRedisCredentials (config: RedisConfig): Promise<RedisCredentials> {
+export async function readRedisCredentials (config: Pick<RedisConfig, 'username' | 'passwordFile' | 'caFile'>): Promise<RedisCredentials> {
   const password = config.passwordFile === undefined ? undefined : (await readNamedFile(config.passwordFile, 'REDIS_PASSWORD_FILE')).trim()
   if (password === '') throw new ConfigError('REDIS_PASSWORD_FILE', 'names an empty file')
   const ca = config.caFile === undefined ? undefined : await readNamedFile(config.caFile, 'REDIS_CA_FILE')
