@@ -4,13 +4,7 @@
 import {
   GROUPS, RETIRED_VARIABLES, VARIABLE_ENTRIES, type GroupName, type Variable
 } from '../../src/config/variables.js'
-
-/** A generated block of a docs page: `render()` is the text between its two marker lines. */
-export interface DocBlock {
-  readonly page: string
-  readonly name: string
-  readonly render: () => string
-}
+import type { DocBlock } from './doc-block.js'
 
 /** The page the blocks live in. */
 export const CONFIGURATION_PAGE = 'docs/configuration.md'
