@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { canonicalUsername } from '../accounts/account-rules.js'
 import type { Config } from '../config/config.js'
 import { HttpError } from '../errors.js'
-import type { Client } from './client-address.js'
+import type { Client } from '../edge/client-address.js'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import { LocalRateLimitStore } from './local-rate-limit-store.js'
 
