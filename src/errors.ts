@@ -2,7 +2,7 @@
 // WebSocket gate refusals, protocol error replies and close codes, and the error class routes
 // throw. Clients and tests match on codes, never on prose; test/errors.test.ts checks the
 // registry and the README against each other, both ways.
-import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-rules.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-limits.js'
 
 /**
  * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")
