@@ -79,59 +79,96 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`
 const COLUMNS = ['workload', 'transport', 'server', 'rate', '×ws', 'p50 ms', 'p99 ms', '×ws', 'server cost', '×ws', 'srv cpu', 'gen cpu', 'steal', 'errors'] as const
 const LEFT = new Set([0, 1, 2])
 
-/** The table: one row per workload, transport and server, ratios against ws on the same transport. */
-export function formatTable (runs: readonly ServerRun[]): string {
-  const rows: string[][] = []
-  const find = (server: ServerKind, transport: Transport): ServerRun | undefined => runs.find((r) => r.server === server && r.transport === transport)
-  const transports = [...new Set(runs.map((r) => r.transport))]
-  const servers = [...new Set(runs.map((r) => r.server))]
-  const connectionCounts = [...new Set(runs.flatMap((r) => r.roundTrips.map((x) => x.connections)))]
+/** One row of the table, one cell per column. */
+type Row = string[]
 
-  const windowRow = (label: string, transport: Transport, server: ServerKind, w: Window, base: Window | undefined, unit: string): string[] => [
+/** What every section of the table reads: the runs, their transports and servers, in order. */
+interface TableRuns {
+  readonly transports: readonly Transport[]
+  readonly servers: readonly ServerKind[]
+  find: (server: ServerKind, transport: Transport) => ServerRun | undefined
+}
+
+function tableRuns (runs: readonly ServerRun[]): TableRuns {
+  return {
+    transports: [...new Set(runs.map((r) => r.transport))],
+    servers: [...new Set(runs.map((r) => r.server))],
+    find: (server, transport) => runs.find((r) => r.server === server && r.transport === transport)
+  }
+}
+
+/** A measured window: rate, latencies and server cost, each with its ratio to `base` (ws). */
+function windowRow (label: string, transport: Transport, server: ServerKind, w: Window, base: Window | undefined, unit: string): Row {
+  return [
     label, transport, server,
     rateText(perSecond(w)), ratio(perSecond(w), base && perSecond(base)),
     ms(w.latency.p50Ms), ms(w.latency.p99Ms), ratio(w.latency.p99Ms, base?.latency.p99Ms),
     `${num(cpuPerOperationUs(w), 1)} µs/${unit}`, ratio(cpuPerOperationUs(w), base && cpuPerOperationUs(base)),
     `${cpuPercent(w.serverCpuUs, w).toFixed(0)}%`, `${cpuPercent(w.generatorCpuUs, w).toFixed(0)}%`, steal(w), String(w.errors)
   ]
-  const failedRow = (label: string, transport: Transport, run: ServerRun | undefined, server: ServerKind): string[] =>
-    [label, transport, server, run?.failure !== undefined ? 'FAILED (see below)' : 'not measured', '', '', '', '', '', '', '', '', '', '']
-  // The Redis side of a hero-socket+redis window: commands per operation, and the server cost with redis-server's CPU added.
-  const pushWindow = (label: string, transport: Transport, server: ServerKind, w: Window, base: Window | undefined, unit: string): void => {
-    rows.push(windowRow(label, transport, server, w, base, unit))
-    if (w.redis === undefined) return
-    const commands = w.redis.total / w.operations
-    rows.push([`${label}, + redis-server`, transport, server, `${num(commands, commands < 0.1 ? 4 : 2)} cmd/${unit}`, '', '', '', '',
-      `${num(cpuWithRedisPerOperationUs(w), 1)} µs/${unit}`, ratio(cpuWithRedisPerOperationUs(w), base && cpuPerOperationUs(base)),
-      `${cpuPercent(w.redis.cpuUs, w).toFixed(0)}%`, '', '', ''])
-  }
+}
 
+/** The row of a window that has no numbers: failed, or never measured. */
+function failedRow (label: string, transport: Transport, run: ServerRun | undefined, server: ServerKind): Row {
+  const why = run?.failure !== undefined ? 'FAILED (see below)' : 'not measured'
+  return [label, transport, server, why, '', '', '', '', '', '', '', '', '', '']
+}
+
+/**
+ * A window's row and, for hero-socket+redis, its Redis side: commands per operation, and the
+ * server cost with redis-server's CPU added.
+ */
+function windowRows (label: string, transport: Transport, server: ServerKind, w: Window, base: Window | undefined, unit: string): Row[] {
+  const rows = [windowRow(label, transport, server, w, base, unit)]
+  if (w.redis === undefined) return rows
+  const commands = w.redis.total / w.operations
+  rows.push([`${label}, + redis-server`, transport, server, `${num(commands, commands < 0.1 ? 4 : 2)} cmd/${unit}`, '', '', '', '',
+    `${num(cpuWithRedisPerOperationUs(w), 1)} µs/${unit}`, ratio(cpuWithRedisPerOperationUs(w), base && cpuPerOperationUs(base)),
+    `${cpuPercent(w.redis.cpuUs, w).toFixed(0)}%`, '', '', ''])
+  return rows
+}
+
+/** Round trips: one block per connection count, then per transport, one row per server. */
+function roundTripRows (runs: readonly ServerRun[], table: TableRuns): Row[] {
+  const rows: Row[] = []
+  const connectionCounts = [...new Set(runs.flatMap((r) => r.roundTrips.map((x) => x.connections)))]
   for (const connections of connectionCounts) {
-    for (const transport of transports) {
-      const base = find('ws', transport)?.roundTrips.find((x) => x.connections === connections)?.window
-      for (const server of servers) {
-        const run = find(server, transport)
+    for (const transport of table.transports) {
+      const base = table.find('ws', transport)?.roundTrips.find((x) => x.connections === connections)?.window
+      for (const server of table.servers) {
+        const run = table.find(server, transport)
         const w = run?.roundTrips.find((x) => x.connections === connections)?.window
         const label = `round trips C=${connections}`
         if (w === undefined) rows.push(failedRow(label, transport, run, server))
-        else pushWindow(label, transport, server, w, base, 'rt')
+        else rows.push(...windowRows(label, transport, server, w, base, 'rt'))
       }
     }
   }
-  for (const transport of transports) {
-    const base = find('ws', transport)?.handshakes?.window
-    for (const server of servers) {
-      const run = find(server, transport)
+  return rows
+}
+
+function handshakeRows (table: TableRuns): Row[] {
+  const rows: Row[] = []
+  for (const transport of table.transports) {
+    const base = table.find('ws', transport)?.handshakes?.window
+    for (const server of table.servers) {
+      const run = table.find(server, transport)
       const h = run?.handshakes
       const label = `handshakes K=${h?.concurrency ?? ''}`
       if (h === undefined) rows.push(failedRow(label, transport, run, server))
-      else pushWindow(label, transport, server, h.window, base, 'hs')
+      else rows.push(...windowRows(label, transport, server, h.window, base, 'hs'))
     }
   }
-  for (const transport of transports) {
-    const base = find('ws', transport)?.idle
-    for (const server of servers) {
-      const run = find(server, transport)
+  return rows
+}
+
+/** Idle sockets: memory per open socket (and redis-server's, with Redis), against ws. */
+function idleRows (table: TableRuns): Row[] {
+  const rows: Row[] = []
+  for (const transport of table.transports) {
+    const base = table.find('ws', transport)?.idle
+    for (const server of table.servers) {
+      const run = table.find(server, transport)
       const idle = run?.idle
       const label = `idle ${idle === undefined ? '' : group(idle.connections)} sockets`
       rows.push(idle === undefined
@@ -139,48 +176,72 @@ export function formatTable (runs: readonly ServerRun[]): string {
         : [label, transport, server, `${group(idle.connections)} open`, '', '', '', '', `${kib(idle.rssPerConnection)}/conn`,
             ratio(idle.rssPerConnection, base?.rssPerConnection), '', '', '', String(idle.errors)])
       if (idle?.redisBytesPerConnection !== undefined) {
-        rows.push([`${label}, + redis-server`, transport, server, '', '', '', '', '', `${kib(idle.redisBytesPerConnection)}/conn`, '', '', '', '', ''])
+        const redisCost = `${kib(idle.redisBytesPerConnection)}/conn`
+        rows.push([`${label}, + redis-server`, transport, server, '', '', '', '', '', redisCost, '', '', '', '', ''])
       }
     }
   }
-  for (const transport of transports) {
-    const run = find('hero-socket', transport)
-    const logins = run?.logins
-    if (logins === undefined) {
-      if (run !== undefined) rows.push(failedRow('logins', transport, run, 'hero-socket'))
-      continue
-    }
-    const { quiet, duringLogins, logins: l } = logins.result
-    const probes = `probes ${group(logins.probesPerSecond)}/s`
-    rows.push([`logins K=${logins.concurrency}`, transport, 'hero-socket', rateText(perSecond(l)), '', ms(l.latency.p50Ms), ms(l.latency.p99Ms), '',
-      `${num(cpuPerOperationUs(l) / 1000, 1)} ms/login`, '', `${cpuPercent(l.serverCpuUs, l).toFixed(0)}%`, `${cpuPercent(l.generatorCpuUs, l).toFixed(0)}%`, steal(l), String(l.errors)])
-    rows.push([`${probes}, no logins`, transport, 'hero-socket', rateText(perSecond(quiet)), '', ms(quiet.latency.p50Ms), ms(quiet.latency.p99Ms), '',
-      '', '', `${cpuPercent(quiet.serverCpuUs, quiet).toFixed(0)}%`, '', steal(quiet), String(quiet.errors)])
-    rows.push([`${probes}, during logins`, transport, 'hero-socket', rateText(perSecond(duringLogins)), '', ms(duringLogins.latency.p50Ms), ms(duringLogins.latency.p99Ms),
-      ratio(duringLogins.latency.p99Ms, quiet.latency.p99Ms, ' quiet'), '', '', '', '', steal(duringLogins), String(duringLogins.errors)])
-    const delay = logins.result.loopDelay
-    if (delay !== undefined) {
-      rows.push(['server loop delay, no logins', transport, 'hero-socket', '', '', ms(delay.quiet.p50Ms), ms(delay.quiet.p99Ms), '', '', '', '', '', '', ''])
-      rows.push(['server loop delay, logins', transport, 'hero-socket', '', '', ms(delay.duringLogins.p50Ms), ms(delay.duringLogins.p99Ms),
-        ratio(delay.duringLogins.p99Ms, delay.quiet.p99Ms, ' quiet'), '', '', '', '', '', ''])
-    }
-  }
+  return rows
+}
 
-  for (const transport of transports) {
-    const run = find('hero-socket+redis', transport)
+/** hero-socket's logins over one transport: the logins, the probes without and during them, the loop delay. */
+function loginRowsOf (logins: NonNullable<ServerRun['logins']>, transport: Transport): Row[] {
+  const { quiet, duringLogins, logins: l } = logins.result
+  const probes = `probes ${group(logins.probesPerSecond)}/s`
+  const server = 'hero-socket'
+  const rows: Row[] = [
+    [`logins K=${logins.concurrency}`, transport, server, rateText(perSecond(l)), '', ms(l.latency.p50Ms), ms(l.latency.p99Ms), '',
+      `${num(cpuPerOperationUs(l) / 1000, 1)} ms/login`, '', `${cpuPercent(l.serverCpuUs, l).toFixed(0)}%`,
+      `${cpuPercent(l.generatorCpuUs, l).toFixed(0)}%`, steal(l), String(l.errors)],
+    [`${probes}, no logins`, transport, server, rateText(perSecond(quiet)), '', ms(quiet.latency.p50Ms), ms(quiet.latency.p99Ms), '',
+      '', '', `${cpuPercent(quiet.serverCpuUs, quiet).toFixed(0)}%`, '', steal(quiet), String(quiet.errors)],
+    [`${probes}, during logins`, transport, server, rateText(perSecond(duringLogins)), '',
+      ms(duringLogins.latency.p50Ms), ms(duringLogins.latency.p99Ms), ratio(duringLogins.latency.p99Ms, quiet.latency.p99Ms, ' quiet'),
+      '', '', '', '', steal(duringLogins), String(duringLogins.errors)]
+  ]
+  const delay = logins.result.loopDelay
+  if (delay !== undefined) {
+    rows.push(['server loop delay, no logins', transport, server, '', '', ms(delay.quiet.p50Ms), ms(delay.quiet.p99Ms),
+      '', '', '', '', '', '', ''])
+    rows.push(['server loop delay, logins', transport, server, '', '', ms(delay.duringLogins.p50Ms), ms(delay.duringLogins.p99Ms),
+      ratio(delay.duringLogins.p99Ms, delay.quiet.p99Ms, ' quiet'), '', '', '', '', '', ''])
+  }
+  return rows
+}
+
+function loginRows (table: TableRuns): Row[] {
+  const rows: Row[] = []
+  for (const transport of table.transports) {
+    const run = table.find('hero-socket', transport)
+    if (run?.logins !== undefined) rows.push(...loginRowsOf(run.logins, transport))
+    else if (run !== undefined) rows.push(failedRow('logins', transport, run, 'hero-socket'))
+  }
+  return rows
+}
+
+/** hero-socket+redis: logout at A to 4401 at B, and the logout's own answer at A. */
+function revocationRows (table: TableRuns): Row[] {
+  const rows: Row[] = []
+  const server = 'hero-socket+redis'
+  for (const transport of table.transports) {
+    const run = table.find(server, transport)
     const revocation = run?.revocation
     const label = `revocation A→B N=${revocation?.sessions ?? ''}`
     if (revocation === undefined) {
-      if (run !== undefined) rows.push(failedRow(label, transport, run, 'hero-socket+redis'))
+      if (run !== undefined) rows.push(failedRow(label, transport, run, server))
       continue
     }
     const r = revocation.result
-    rows.push([label, transport, 'hero-socket+redis', `${r.closed}/${r.sessions} closed`, '', ms(r.latency.p50Ms), ms(r.latency.p99Ms), '',
+    rows.push([label, transport, server, `${r.closed}/${r.sessions} closed`, '', ms(r.latency.p50Ms), ms(r.latency.p99Ms), '',
       `max ${ms(r.latency.maxMs)} ms`, '', '', '', '', String(r.errors)])
-    rows.push([`${label}, logout 303 at A`, transport, 'hero-socket+redis', '', '', ms(r.logout.p50Ms), ms(r.logout.p99Ms), '',
+    rows.push([`${label}, logout 303 at A`, transport, server, '', '', ms(r.logout.p50Ms), ms(r.logout.p99Ms), '',
       `max ${ms(r.logout.maxMs)} ms`, '', '', '', '', ''])
   }
+  return rows
+}
 
+/** The rows under COLUMNS, aligned, with a blank line between workloads (probes stay with their logins). */
+function renderTable (rows: readonly Row[]): string {
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]): string => cells
     .map((cell, i) => LEFT.has(i) ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))
@@ -194,6 +255,18 @@ export function formatTable (runs: readonly ServerRun[]): string {
     out.push(line(row))
   }
   return out.join('\n')
+}
+
+/** The table: one row per workload, transport and server, ratios against ws on the same transport. */
+export function formatTable (runs: readonly ServerRun[]): string {
+  const table = tableRuns(runs)
+  return renderTable([
+    ...roundTripRows(runs, table),
+    ...handshakeRows(table),
+    ...idleRows(table),
+    ...loginRows(table),
+    ...revocationRows(table)
+  ])
 }
 
 const missing = (name: string): TargetCheck => ({ name, pass: undefined, detail: 'not measured' })
