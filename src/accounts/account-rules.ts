@@ -25,6 +25,7 @@ export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or
  * Characters no one can type into the login form's password field: control characters (a browser
  * strips line breaks from it, and a tab moves the focus), and half of a surrogate pair.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it is there to find
 const UNTYPEABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /**
