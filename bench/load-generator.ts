@@ -12,7 +12,9 @@ import { dialectFor, type Dialect } from './client-dialects.js'
 import { ABNORMAL_CLOSE, caFor, closeAll, closeAndWait, connect, openMany, requireOpen } from './client-sockets.js'
 import { BENCH_HEROES, BENCH_HERO_IDS } from './heroes.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, LoginsResult, RunMessage, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
+import type {
+  GeneratorReply, IdleResult, LoginsResult, RunMessage, Target, Task, TaskResult, Window, WindowMark
+} from './messages.js'
 import { RedisWindowMeter } from './redis-window.js'
 import { revocation } from './revocation.js'
 import { LOGIN_WAIT_MAX_MS } from './settings.js'
@@ -160,7 +162,9 @@ interface ProbeMeter { current: WindowMeter }
  * recorded on the meter current when it arrives.
  * @returns the timers to clear when the probes stop
  */
-function paceProbes (probes: readonly WebSocket[], dialect: Dialect, task: LoginsTask, meter: ProbeMeter): NodeJS.Timeout[] {
+function paceProbes (
+  probes: readonly WebSocket[], dialect: Dialect, task: LoginsTask, meter: ProbeMeter
+): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = []
   probes.forEach((ws, index) => {
     const pending: Array<{ id: number, hero: string, sentAt: number }> = []
@@ -171,7 +175,8 @@ function paceProbes (probes: readonly WebSocket[], dialect: Dialect, task: Login
       if (frame.kind !== 'reply' && frame.kind !== 'error') return
       const request = pending.shift()
       if (request === undefined) return
-      const answered = frame.kind === 'reply' && frame.id === request.id && frame.heroName === BENCH_HEROES.get(request.hero)
+      const answered = frame.kind === 'reply' && frame.id === request.id &&
+        frame.heroName === BENCH_HEROES.get(request.hero)
       if (answered) meter.current.record(request.sentAt)
       else meter.current.error()
     })
@@ -206,7 +211,8 @@ function startLoginLoops (target: Target, task: LoginsTask, loginMeter: WindowMe
     while (state.running) {
       const startedAt = performance.now()
       try {
-        await login({ httpBase: target.httpBase, origin: target.origin, username: task.username, password: task.password, ca, agent })
+        const { httpBase, origin } = target
+        await login({ httpBase, origin, username: task.username, password: task.password, ca, agent })
         loginMeter.record(startedAt)
         loggedIn()
       } catch (err) {

@@ -13,13 +13,19 @@ import { generateDevelopmentCertificate } from '../src/config/tls-credentials.js
 import { FileUsersStore } from '../src/accounts/file-users-store.js'
 import { BENCH_LIMITS } from './heroes.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, ListeningMessage, LoginsResult, LoopDelayMessage, MemoryMessage, ProfileMessage, RevocationResult, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
+import type {
+  GeneratorReply, IdleResult, ListeningMessage, LoginsResult, LoopDelayMessage, MemoryMessage, ProfileMessage,
+  RevocationResult, Target, Task, TaskResult, Window, WindowMark
+} from './messages.js'
 import { BenchProcess, canPin, childFileLimit, keepCoresAwake } from './processes.js'
 import { BenchRedis } from './redis-server.js'
 import {
-  checkTargets, cpuPerOperationUs, DISTURBED_STEAL_PERCENT, formatTable, formatTargets, ms, perSecond, type ServerRun, type TargetCheck
+  checkTargets, cpuPerOperationUs, DISTURBED_STEAL_PERCENT, formatTable, formatTargets, ms, perSecond, type ServerRun,
+  type TargetCheck
 } from './report.js'
-import { BenchSettingsError, isHeroSocket, LOGIN_WAIT_MAX_MS, readSettings, type BenchSettings, type ServerKind, type Transport } from './settings.js'
+import {
+  BenchSettingsError, isHeroSocket, LOGIN_WAIT_MAX_MS, readSettings, type BenchSettings, type ServerKind, type Transport
+} from './settings.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const SERVER_SCRIPTS: Record<ServerKind, string> = {
@@ -55,7 +61,8 @@ async function prepareWorkspace (): Promise<Workspace> {
   await fsp.writeFile(keyFile, key, { mode: 0o600 })
   const password = randomBytes(18).toString('base64url')
   const usersFile = path.join(dir, 'users.json')
-  await FileUsersStore.create(usersFile, [{ username: BENCH_USER, hash: await new PasswordHasher(ARGON2_MIN).hash(password) }])
+  const hash = await new PasswordHasher(ARGON2_MIN).hash(password)
+  await FileUsersStore.create(usersFile, [{ username: BENCH_USER, hash }])
   return { dir, certFile, keyFile, usersFile, password }
 }
 
@@ -68,10 +75,14 @@ function inheritedEnv (): NodeJS.ProcessEnv {
 }
 
 /** The environment of a server; `redisUrl` for hero-socket+redis. */
-function serverEnv (kind: ServerKind, transport: Transport, ws: Workspace, redisUrl: string | undefined): NodeJS.ProcessEnv {
+function serverEnv (
+  kind: ServerKind, transport: Transport, ws: Workspace, redisUrl: string | undefined
+): NodeJS.ProcessEnv {
   const tls = transport === 'tls'
   if (!isHeroSocket(kind)) {
-    return { ...inheritedEnv(), BENCH_TLS: tls ? 'on' : 'off', BENCH_CERT_FILE: ws.certFile, BENCH_KEY_FILE: ws.keyFile }
+    return {
+      ...inheritedEnv(), BENCH_TLS: tls ? 'on' : 'off', BENCH_CERT_FILE: ws.certFile, BENCH_KEY_FILE: ws.keyFile
+    }
   }
   return {
     ...inheritedEnv(),
@@ -111,7 +122,9 @@ class GeneratorClient {
   async run<T extends TaskResult> (target: Target, task: Task, timeoutMs: number): Promise<T> {
     const seq = ++this.#seq
     this.#process.send({ type: 'run', seq, target, task })
-    const reply = await this.#process.waitFor((m) => (m as GeneratorReply).seq === seq ? m as GeneratorReply : undefined, timeoutMs, `the ${task.kind} result`)
+    const ours = (m: unknown): GeneratorReply | undefined =>
+      (m as GeneratorReply).seq === seq ? m as GeneratorReply : undefined
+    const reply = await this.#process.waitFor(ours, timeoutMs, `the ${task.kind} result`)
     if (reply.type === 'failed') throw new Error(`${task.kind}: ${reply.message}`)
     return reply.result as T
   }
@@ -125,12 +138,16 @@ class GeneratorClient {
 }
 
 /** The logins task, with the server's own event-loop delay measured over each probe window. */
-async function loginsWithLoopDelay (gen: GeneratorClient, server: BenchProcess, target: Target, task: Task, timeoutMs: number): Promise<LoginsResult> {
+async function loginsWithLoopDelay (
+  gen: GeneratorClient, server: BenchProcess, target: Target, task: Task, timeoutMs: number
+): Promise<LoginsResult> {
   const delays = new Map<WindowMark['window'], Promise<LoopDelayMessage>>()
   const off = gen.onMark((mark) => {
     if (mark.edge === 'start') return server.send({ type: 'loop-delay-start' })
     server.send({ type: 'loop-delay-stop' })
-    const delay = server.waitFor((m) => (m as LoopDelayMessage).type === 'loop-delay' ? m as LoopDelayMessage : undefined, 30_000, 'event-loop delay')
+    const delayMessage = (m: unknown): LoopDelayMessage | undefined =>
+      (m as LoopDelayMessage).type === 'loop-delay' ? m as LoopDelayMessage : undefined
+    const delay = server.waitFor(delayMessage, 30_000, 'event-loop delay')
     delay.catch(() => {}) // awaited below; a server that died fails the task anyway
     delays.set(mark.window, delay)
   })
@@ -138,7 +155,8 @@ async function loginsWithLoopDelay (gen: GeneratorClient, server: BenchProcess, 
     const result = await gen.run<LoginsResult>(target, task, timeoutMs)
     const quiet = await delays.get('quiet')
     const duringLogins = await delays.get('during')
-    return quiet !== undefined && duringLogins !== undefined ? { ...result, loopDelay: { quiet, duringLogins } } : result
+    if (quiet === undefined || duringLogins === undefined) return result
+    return { ...result, loopDelay: { quiet, duringLogins } }
   } finally {
     off()
   }
@@ -146,7 +164,9 @@ async function loginsWithLoopDelay (gen: GeneratorClient, server: BenchProcess, 
 
 async function serverMemory (server: BenchProcess): Promise<MemoryMessage> {
   server.send({ type: 'memory' })
-  return await server.waitFor((m) => (m as MemoryMessage).type === 'memory' ? m as MemoryMessage : undefined, 30_000, 'memory report')
+  const memory = (m: unknown): MemoryMessage | undefined =>
+    (m as MemoryMessage).type === 'memory' ? m as MemoryMessage : undefined
+  return await server.waitFor(memory, 30_000, 'memory report')
 }
 
 function progress (text: string): void {
@@ -165,7 +185,9 @@ let retriesUsed = 0
  * server and transport).
  * @returns every attempt
  */
-async function steadily<T> (settings: BenchSettings, budget: string, label: string, stealOf: (result: T) => number, measure: () => Promise<T>): Promise<T[]> {
+async function steadily<T> (
+  settings: BenchSettings, budget: string, label: string, stealOf: (result: T) => number, measure: () => Promise<T>
+): Promise<T[]> {
   const results = [await measure()]
   for (let extra = 0; extra < 2 && (retriesLeft.get(budget) ?? settings.stealRetries) > 0; extra++) {
     const steal = stealOf(results[results.length - 1] as T)
@@ -187,9 +209,12 @@ function best<T> (results: readonly T[], score: (result: T) => number): T {
 }
 
 /** Runs `workload`, recording the server's CPU profile meanwhile when BENCH_CPU_PROF is set. */
-async function profiled<T> (server: BenchProcess, settings: BenchSettings, name: string, workload: () => Promise<T>): Promise<T> {
+async function profiled<T> (
+  server: BenchProcess, settings: BenchSettings, name: string, workload: () => Promise<T>
+): Promise<T> {
   if (settings.cpuProfileDir === undefined) return await workload()
-  const state = (m: unknown): string | undefined => (m as ProfileMessage).type === 'profile' ? (m as ProfileMessage).state : undefined
+  const state = (m: unknown): string | undefined =>
+    (m as ProfileMessage).type === 'profile' ? (m as ProfileMessage).state : undefined
   server.send({ type: 'profile-start' })
   await server.waitFor(state, 10_000, 'profiler start')
   const result = await workload()
@@ -200,8 +225,14 @@ async function profiled<T> (server: BenchProcess, settings: BenchSettings, name:
   return result
 }
 
-/** Idle sockets, on a fresh server: RSS growth (after full GCs) per open socket, and redis-server's memory growth per socket. */
-async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchProcess, target: Target, settings: BenchSettings, redis: BenchRedis | undefined): Promise<void> {
+/**
+ * Idle sockets, on a fresh server: RSS growth (after full GCs) per open socket, and redis-server's
+ * memory growth per socket.
+ */
+async function measureIdle (
+  run: ServerRun, gen: GeneratorClient, server: BenchProcess, target: Target, settings: BenchSettings,
+  redis: BenchRedis | undefined
+): Promise<void> {
   const openTimeoutMs = 120_000 + settings.idleConnections * 20
   // Open and close a few first, so code loaded and compiled once is not counted per socket.
   const warm = Math.min(200, Math.ceil(settings.idleConnections / 4))
@@ -210,7 +241,8 @@ async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchP
   await sleep(300)
   const before = await serverMemory(server)
   const redisBefore = await redis?.usedMemory()
-  const opened = await gen.run<IdleResult>(target, { kind: 'open-idle', count: settings.idleConnections, concurrency: 64 }, openTimeoutMs)
+  const openAll: Task = { kind: 'open-idle', count: settings.idleConnections, concurrency: 64 }
+  const opened = await gen.run<IdleResult>(target, openAll, openTimeoutMs)
   await sleep(settings.quick ? 200 : 1000)
   const after = await serverMemory(server)
   const redisAfter = await redis?.usedMemory()
@@ -221,9 +253,14 @@ async function measureIdle (run: ServerRun, gen: GeneratorClient, server: BenchP
     openSeconds: opened.seconds,
     rssPerConnection: (after.rss - before.rss) / opened.opened,
     heapPerConnection: (after.heapUsed - before.heapUsed) / opened.opened,
-    ...(redisBefore === undefined || redisAfter === undefined ? {} : { redisBytesPerConnection: (redisAfter - redisBefore) / opened.opened })
+    ...(redisBefore === undefined || redisAfter === undefined
+      ? {}
+      : { redisBytesPerConnection: (redisAfter - redisBefore) / opened.opened })
   }
-  progress(`${run.server} ${run.transport}: ${opened.opened} idle sockets (opened in ${opened.seconds.toFixed(1)} s), ${(run.idle.rssPerConnection / 1024).toFixed(1)} KiB RSS each (${(run.idle.heapPerConnection / 1024).toFixed(1)} KiB of V8 heap)`)
+  const kib = (bytes: number): string => (bytes / 1024).toFixed(1)
+  const took = opened.seconds.toFixed(1)
+  progress(`${run.server} ${run.transport}: ${opened.opened} idle sockets (opened in ${took} s), ` +
+    `${kib(run.idle.rssPerConnection)} KiB RSS each (${kib(run.idle.heapPerConnection)} KiB of V8 heap)`)
 }
 
 /** One server's turn on one transport: what each workload's measurement reads. */
@@ -267,7 +304,8 @@ async function measureHandshakes (turn: Turn): Promise<void> {
   const concurrency = settings.handshakeConcurrency
   const task: Task = { kind: 'handshakes', concurrency, warmupMs: settings.warmupMs, durationMs: settings.durationMs }
   const windows = await steadily(settings, turn.budget, `${label} handshakes`, (w) => w.stealPercent,
-    () => profiled(server, settings, `${run.server}-${run.transport}-handshakes`, () => gen.run<Window>(target, task, turn.windowMs + 60_000)))
+    () => profiled(server, settings, `${run.server}-${run.transport}-handshakes`,
+      () => gen.run<Window>(target, task, turn.windowMs + 60_000)))
   const rounds = [...(run.handshakes?.rounds ?? []), ...windows]
   run.handshakes = { concurrency, window: best(rounds, perSecond), rounds }
   for (const w of windows) {
@@ -311,13 +349,15 @@ async function measureLogins (turn: Turn): Promise<void> {
   }
   const timeoutMs = 2 * turn.windowMs + 2 * LOGIN_WAIT_MAX_MS + 60_000
   const results = await steadily(settings, turn.budget, `${label} logins`, loginsSteal,
-    () => profiled(server, settings, `${run.server}-${run.transport}-logins`, () => loginsWithLoopDelay(gen, server, target, task, timeoutMs)))
+    () => profiled(server, settings, `${run.server}-${run.transport}-logins`,
+      () => loginsWithLoopDelay(gen, server, target, task, timeoutMs)))
   const rounds = [...(run.logins?.rounds ?? []), ...results]
   const probesPerSecond = settings.probeConnections * 1000 / settings.probeIntervalMs
   run.logins = { concurrency: settings.loginConcurrency, probesPerSecond, result: bestLogins(rounds), rounds }
   for (const r of results) {
     progress(`${label}: ${perSecond(r.logins).toFixed(1)} logins/s; probe p99 ${ms(r.quiet.latency.p99Ms)} ms quiet ` +
-      `(${r.quiet.operations} probes), ${ms(r.duringLogins.latency.p99Ms)} ms during logins (${r.duringLogins.operations}); ` +
+      `(${r.quiet.operations} probes), ${ms(r.duringLogins.latency.p99Ms)} ms during logins ` +
+      `(${r.duringLogins.operations}); ` +
       `server event-loop delay p99 ${ms(r.loopDelay?.quiet.p99Ms)} → ${ms(r.loopDelay?.duringLogins.p99Ms)} ms; ` +
       `steal ${loginsSteal(r).toFixed(0)}%`)
   }
@@ -332,8 +372,9 @@ async function measureRevocationRound (turn: Turn, redis: BenchRedis): Promise<v
   const closedScore = (r: RevocationResult): number => r.errors === 0 && r.closed > 0 ? -r.latency.p99Ms : -Infinity
   run.revocation = { sessions: settings.revocationSessions, result: best(rounds, closedScore), rounds }
   const errors = result.lastError === undefined ? '' : `; ${result.errors} errors (${result.lastError})`
-  progress(`${label}: revocation across two instances: ${result.closed} of ${result.sessions} sockets closed with 4401, ` +
-    `logout → 4401 p50 ${ms(result.latency.p50Ms)} ms, p99 ${ms(result.latency.p99Ms)} ms, max ${ms(result.latency.maxMs)} ms${errors}`)
+  progress(`${label}: revocation across two instances: ${result.closed} of ${result.sessions} sockets closed with ` +
+    `4401, logout → 4401 p50 ${ms(result.latency.p50Ms)} ms, p99 ${ms(result.latency.p99Ms)} ms, ` +
+    `max ${ms(result.latency.maxMs)} ms${errors}`)
 }
 
 /**
@@ -341,7 +382,9 @@ async function measureRevocationRound (turn: Turn, redis: BenchRedis): Promise<v
  * keeping in `run` the better of this round's and earlier rounds' windows. The idle workload
  * runs in the first round only.
  */
-async function benchServer (run: ServerRun, settings: BenchSettings, workspace: Workspace, pinned: boolean, round: number): Promise<void> {
+async function benchServer (
+  run: ServerRun, settings: BenchSettings, workspace: Workspace, pinned: boolean, round: number
+): Promise<void> {
   const { server: kind, transport } = run
   const selected = new Set(settings.workloads)
   if (round > 1) selected.delete('idle')
@@ -351,7 +394,8 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
   try {
     started = await startServer(kind, transport, settings, workspace, pinned, redis)
     const generatorCore = pinned ? settings.generatorCore : undefined
-    generator = new BenchProcess('load-generator', GENERATOR_SCRIPT, { core: generatorCore, env: process.env, echo: settings.verbose })
+    const generatorOptions = { core: generatorCore, env: process.env, echo: settings.verbose }
+    generator = new BenchProcess('load-generator', GENERATOR_SCRIPT, generatorOptions)
     const turn: Turn = {
       run,
       settings,
@@ -364,10 +408,14 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
       ...started
     }
     if (selected.has('idle')) await measureIdle(run, turn.gen, turn.server, turn.target, settings, redis)
-    for (const connections of selected.has('roundtrips') ? settings.connections : []) await measureRoundTrips(turn, connections)
+    for (const connections of selected.has('roundtrips') ? settings.connections : []) {
+      await measureRoundTrips(turn, connections)
+    }
     if (selected.has('handshakes')) await measureHandshakes(turn)
     if (kind === 'hero-socket' && selected.has('logins')) await measureLogins(turn)
-    if (kind === 'hero-socket+redis' && selected.has('revocation') && redis !== undefined) await measureRevocationRound(turn, redis)
+    if (kind === 'hero-socket+redis' && selected.has('revocation') && redis !== undefined) {
+      await measureRevocationRound(turn, redis)
+    }
   } finally {
     await generator?.stop()
     await started?.server.stop({ type: 'stop' })
@@ -378,7 +426,8 @@ async function benchServer (run: ServerRun, settings: BenchSettings, workspace: 
 /** redis-server's share of a window, for a progress line; '' without Redis. */
 function redisProgress (w: Window): string {
   if (w.redis === undefined) return ''
-  return ` (+ ${(w.redis.cpuUs / w.operations).toFixed(1)} µs in redis-server), ${(w.redis.total / w.operations).toFixed(3)} Redis commands/op`
+  return ` (+ ${(w.redis.cpuUs / w.operations).toFixed(1)} µs in redis-server), ` +
+    `${(w.redis.total / w.operations).toFixed(3)} Redis commands/op`
 }
 
 /** The redis-server version, for the report's header (set by the first hero-socket+redis run). */
@@ -396,7 +445,10 @@ async function startRedis (settings: BenchSettings, workspace: Workspace, pinned
  * Starts one server process pinned to the server's core and waits until it listens; for hero-socket
  * logs in once, so every handshake carries a real session (the other servers get the same bytes).
  */
-async function startServer (kind: ServerKind, transport: Transport, settings: BenchSettings, workspace: Workspace, pinned: boolean, redis: BenchRedis | undefined, name: string = kind): Promise<{ server: BenchProcess, target: Target }> {
+async function startServer (
+  kind: ServerKind, transport: Transport, settings: BenchSettings, workspace: Workspace, pinned: boolean,
+  redis: BenchRedis | undefined, name: string = kind
+): Promise<{ server: BenchProcess, target: Target }> {
   const server = new BenchProcess(name, SERVER_SCRIPTS[kind], {
     core: pinned ? settings.serverCore : undefined,
     nodeArgs: ['--expose-gc'],
@@ -404,7 +456,9 @@ async function startServer (kind: ServerKind, transport: Transport, settings: Be
     echo: settings.verbose
   })
   try {
-    const listening = await server.waitFor((m) => (m as ListeningMessage).type === 'listening' ? m as ListeningMessage : undefined, 60_000, 'listening')
+    const listeningMessage = (m: unknown): ListeningMessage | undefined =>
+      (m as ListeningMessage).type === 'listening' ? m as ListeningMessage : undefined
+    const listening = await server.waitFor(listeningMessage, 60_000, 'listening')
     const scheme = transport === 'tls' ? 'https' : 'http'
     const httpBase = `${scheme}://127.0.0.1:${listening.port}`
     const ca = transport === 'tls' ? await fsp.readFile(workspace.certFile, 'utf8') : undefined
@@ -433,11 +487,21 @@ async function startServer (kind: ServerKind, transport: Transport, settings: Be
  * the one measured so far (A); sessions logged in on A hold sockets on B, and each logout on A is
  * timed until B's socket closes with 4401.
  */
-async function measureRevocation (gen: GeneratorClient, a: Target, settings: BenchSettings, workspace: Workspace, pinned: boolean, redis: BenchRedis): Promise<RevocationResult> {
+async function measureRevocation (
+  gen: GeneratorClient, a: Target, settings: BenchSettings, workspace: Workspace, pinned: boolean, redis: BenchRedis
+): Promise<RevocationResult> {
   const transport: Transport = a.httpBase.startsWith('https:') ? 'tls' : 'plain'
-  const { server: b, target } = await startServer('hero-socket+redis', transport, settings, workspace, pinned, redis, 'hero-socket+redis B')
+  const { server: b, target } =
+    await startServer('hero-socket+redis', transport, settings, workspace, pinned, redis, 'hero-socket+redis B')
   try {
-    const task: Task = { kind: 'revocation', sessions: settings.revocationSessions, concurrency: settings.loginConcurrency, socketsOn: target, username: BENCH_USER, password: workspace.password }
+    const task: Task = {
+      kind: 'revocation',
+      sessions: settings.revocationSessions,
+      concurrency: settings.loginConcurrency,
+      socketsOn: target,
+      username: BENCH_USER,
+      password: workspace.password
+    }
     return await gen.run<RevocationResult>(a, task, 120_000 + settings.revocationSessions * 1000)
   } finally {
     await b.stop({ type: 'stop' })
@@ -464,12 +528,14 @@ function checkedSettings (): { settings: BenchSettings, machine: Machine } | num
   const machine = { pinned: canPin(), cores: os.cpus().length, fileLimit: childFileLimit() }
   if (!machine.pinned) progress('taskset (util-linux) is missing: running unpinned, numbers are less comparable')
   else if (Math.max(settings.serverCore, settings.generatorCore) >= machine.cores) {
-    process.stderr.write(`bench: BENCH_SERVER_CORE/BENCH_GENERATOR_CORE must be below the ${machine.cores} cores here\n`)
+    const cores = machine.cores
+    process.stderr.write(`bench: BENCH_SERVER_CORE/BENCH_GENERATOR_CORE must be below the ${cores} cores here\n`)
     return 2
   }
   const needed = settings.idleConnections + SPARE_FILE_DESCRIPTORS
   if (machine.fileLimit < needed) {
-    process.stderr.write(`bench: BENCH_IDLE_CONNECTIONS=${settings.idleConnections} needs ${needed} open files per process; ` +
+    process.stderr.write(`bench: BENCH_IDLE_CONNECTIONS=${settings.idleConnections} needs ${needed} open files ` +
+      'per process; ' +
       `this machine allows ${machine.fileLimit}\n`)
     return 2
   }
@@ -514,18 +580,20 @@ async function runRounds (settings: BenchSettings, workspace: Workspace, pinned:
 
 /** What the table's columns and rows mean, printed under it. */
 const LEGEND = [
-  '×ws: ratio to the bare ws server on the same transport. server cost: CPU time of the server process (user + system, all threads) per',
-  'operation over the window; srv/gen cpu: share of one core used by the server / load generator during the window (srv cpu near',
-  '100% = the server was the bottleneck); steal: CPU time the hypervisor gave to other machines (a few % is normal here; more means the',
-  'row is disturbed). idle: growth of the server\'s RSS after a full GC, per open socket. probes: paced round trips.',
-  'server loop delay: how late the server\'s event loop ran a timer due every 1 ms, over the same windows (monitorEventLoopDelay).',
-  'handshakes: each loop connects, waits for the first message, closes with 1000 and waits for the server\'s close frame and the end of',
-  'the TCP connection before connecting again; one operation (and its latency) is that whole cycle.',
-  '"+ redis-server" rows (hero-socket+redis): rate = Redis commands per operation (INFO commandstats over the window, commands run',
-  'inside Lua scripts included, the benchmark\'s INFO left out); server cost = hero-socket\'s CPU plus redis-server\'s, per operation;',
-  'srv cpu = redis-server\'s own share of a core. Idle: redis-server\'s used_memory growth per socket.',
-  'revocation: sessions logged in on instance A, each with a socket open on instance B (same Redis); each session logged out on A in',
-  'turn; p50/p99 from sending POST /logout to A to the 4401 close at B (the client\'s \'close\' event), max in the cost column.'
+  '×ws: ratio to the bare ws server on the same transport. server cost: CPU time of the server process (user +',
+  'system, all threads) per operation over the window; srv/gen cpu: share of one core used by the server / load',
+  'generator during the window (srv cpu near 100% = the server was the bottleneck); steal: CPU time the hypervisor',
+  'gave to other machines (a few % is normal here; more means the row is disturbed). idle: growth of the server\'s RSS',
+  'after a full GC, per open socket. probes: paced round trips. server loop delay: how late the server\'s event loop',
+  'ran a timer due every 1 ms, over the same windows (monitorEventLoopDelay). handshakes: each loop connects, waits',
+  'for the first message, closes with 1000 and waits for the server\'s close frame and the end of the TCP connection',
+  'before connecting again; one operation (and its latency) is that whole cycle. "+ redis-server" rows',
+  '(hero-socket+redis): rate = Redis commands per operation (INFO commandstats over the window, commands run inside',
+  'Lua scripts included, the benchmark\'s INFO left out); server cost = hero-socket\'s CPU plus redis-server\'s, per',
+  'operation; srv cpu = redis-server\'s own share of a core. Idle: redis-server\'s used_memory growth per socket.',
+  'revocation: sessions logged in on instance A, each with a socket open on instance B (same Redis); each session',
+  'logged out on A in turn; p50/p99 from sending POST /logout to A to the 4401 close at B (the client\'s \'close\'',
+  'event), max in the cost column.'
 ]
 
 /** How a run was made, for the report's header. */
@@ -543,30 +611,37 @@ function reportHeader ({ settings, machine, cpu, startedAt, loadBefore, keptAwak
   const seconds = (settings.durationMs / 1000).toLocaleString('en-US')
   const when = startedAt.toISOString().slice(0, 16).replace('T', ' ')
   const rounds = settings.repeat > 1
-    ? `best of ${settings.repeat} rounds (servers taking turns; best = most operations/s; for logins, of the rounds under the ` +
-      'steal limit, the lowest probe p99 without logins and the lowest during logins)'
+    ? `best of ${settings.repeat} rounds (servers taking turns; best = most operations/s; for logins, of the rounds ` +
+      'under the steal limit, the lowest probe p99 without logins and the lowest during logins)'
     : 'one round'
   const argon2 = `argon2id m=${ARGON2_MIN.memoryKiB} KiB t=${ARGON2_MIN.timeCost} p=${ARGON2_MIN.parallelism}`
   return [
-    `hero-socket benchmark, ${when} UTC${settings.quick ? ' (QUICK mode: short windows, small counts; not for comparison)' : ''}`,
+    `hero-socket benchmark, ${when} UTC` +
+      (settings.quick ? ' (QUICK mode: short windows, small counts; not for comparison)' : ''),
     `machine: ${cpu}, ${machine.cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ` +
-      `OpenSSL ${process.versions.openssl}; load average ${loadBefore} before, ${loadAverage()} after (the run itself adds about 4)`,
+      `OpenSSL ${process.versions.openssl}; load average ${loadBefore} before, ${loadAverage()} after ` +
+      '(the run itself adds about 4)',
     machine.pinned
       ? `pinning: server on core ${settings.serverCore}, load generator on core ${settings.generatorCore} (taskset); ` +
         `open files per process ${machine.fileLimit}`
       : `pinning: NONE (no taskset); open files per process ${machine.fileLimit}`,
     keptAwake
-      ? 'idle cores: kept awake by SCHED_IDLE busy loops (an idle vCPU here takes ms to wake; BENCH_KEEP_AWAKE=0 turns this off)'
+      ? 'idle cores: kept awake by SCHED_IDLE busy loops (an idle vCPU here takes ms to wake; ' +
+        'BENCH_KEEP_AWAKE=0 turns this off)'
       : 'idle cores: left to sleep (wake-up latency of idle vCPUs is in the latencies)',
-    `settings: ${settings.warmupMs / 1000} s warm-up, ${seconds} s window per measurement, ${rounds}, windows with over ` +
+    `settings: ${settings.warmupMs / 1000} s warm-up, ${seconds} s window per measurement, ${rounds}, ` +
+      'windows with over ' +
       `${STEAL_LIMIT_PERCENT}% steal measured again (up to ${settings.stealRetries} times per server and transport; ` +
-      `${retriesUsed} in all); loopback 127.0.0.1; ws client without permessage-deflate; TLS: Node defaults (TLS 1.3), ` +
+      `${retriesUsed} in all); loopback 127.0.0.1; ws client without permessage-deflate; ` +
+      'TLS: Node defaults (TLS 1.3), ' +
       'P-256 certificate, full handshakes',
-    `hero-socket: LOG_LEVEL=warn; rate limits on, raised to ${Number(HIGH_LIMIT).toLocaleString('en-US')} (MESSAGE_RATE/BURST, ` +
+    `hero-socket: LOG_LEVEL=warn; rate limits on, raised to ${Number(HIGH_LIMIT).toLocaleString('en-US')} ` +
+      '(MESSAGE_RATE/BURST, ' +
       'WS_HANDSHAKE_RATE/BURST, WS_MAX_CONNECTIONS_PER_IP/USER, RATE_LIMIT_MAX, LOGIN_RATE_IP/USER_MAX); ' + argon2,
     ...(settings.servers.includes('hero-socket+redis')
-      ? [`hero-socket+redis: the same with REDIS_URL, on a redis-server ${redisVersion ?? '(not started)'} of its own per run ` +
-          '(loopback TCP, no persistence) pinned to the server\'s core, as is the second instance of the revocation rows; ' +
+      ? [`hero-socket+redis: the same with REDIS_URL, on a redis-server ${redisVersion ?? '(not started)'} ` +
+          'of its own per run (loopback TCP, no persistence) pinned to the server\'s core, ' +
+          'as is the second instance of the revocation rows; ' +
           `revocation: ${settings.revocationSessions} sessions`]
       : [])
   ]
@@ -582,9 +657,11 @@ function report (conditions: RunConditions, runs: readonly ServerRun[], checks: 
     '',
     ...LEGEND,
     '',
-    `targets (hero-socket vs bare ws, server pinned to one core; n/a when a window behind it had over ${DISTURBED_STEAL_PERCENT}% steal):`,
+    'targets (hero-socket vs bare ws, server pinned to one core; n/a when a window behind it had over ' +
+      `${DISTURBED_STEAL_PERCENT}% steal):`,
     formatTargets(checks),
-    ...(failures.length > 0 ? ['', ...failures.map((r) => `FAILED ${r.server} ${r.transport}: ${r.failure ?? ''}`)] : [])
+    ...(failures.length > 0 ? [''] : []),
+    ...failures.map((r) => `FAILED ${r.server} ${r.transport}: ${r.failure ?? ''}`)
   ].join('\n') + '\n'
 }
 
@@ -607,11 +684,13 @@ async function main (): Promise<number> {
   }
   const checks = checkTargets(runs)
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  process.stdout.write(report({ settings, machine, cpu, startedAt, loadBefore, keptAwake: stopKeepingAwake !== undefined }, runs, checks))
+  const conditions = { settings, machine, cpu, startedAt, loadBefore, keptAwake: stopKeepingAwake !== undefined }
+  process.stdout.write(report(conditions, runs, checks))
   if (settings.jsonFile !== undefined) {
     const { pinned, cores, fileLimit } = machine
     const about = { cpu, cores, node: process.version, loadBefore, loadAfter: loadAverage(), pinned, fileLimit }
-    await fsp.writeFile(settings.jsonFile, JSON.stringify({ settings, machine: about, runs, targets: checks }, null, 2) + '\n')
+    const json = JSON.stringify({ settings, machine: about, runs, targets: checks }, null, 2)
+    await fsp.writeFile(settings.jsonFile, json + '\n')
   }
   return runs.some((r) => r.failure !== undefined) ? 1 : 0
 }
