@@ -83,13 +83,17 @@ const socketIo: Dialect = {
         return { kind: 'error', detail: 'ack is not JSON' }
       }
       const reply = Array.isArray(args) ? args[0] as { hero_name?: unknown } | undefined : undefined
-      if (!Number.isInteger(id) || typeof reply?.hero_name !== 'string') return { kind: 'error', detail: 'ack has no hero_name' }
+      if (!Number.isInteger(id) || typeof reply?.hero_name !== 'string') {
+        return { kind: 'error', detail: 'ack has no hero_name' }
+      }
       return { kind: 'reply', id, heroName: reply.hero_name }
     }
     if (text === '2') return { kind: 'answer', text: '3' }
     if (text.startsWith('0{')) return { kind: 'answer', text: '40' }
     if (text.startsWith('42["user_authorized"')) return { kind: 'welcome' }
-    if (text.startsWith('41') || text.startsWith('44') || text === '1') return { kind: 'error', detail: `socket.io packet ${text.slice(0, 40)}` }
+    if (text.startsWith('41') || text.startsWith('44') || text === '1') {
+      return { kind: 'error', detail: `socket.io packet ${text.slice(0, 40)}` }
+    }
     return { kind: 'ignore' }
   }
 }

@@ -76,7 +76,9 @@ export function connect (target: Target, dialect: Dialect): Promise<WebSocket> {
  * counted, not rethrown.
  * @returns how many jobs threw, and the last message
  */
-export async function inPool (count: number, concurrency: number, job: (index: number) => Promise<void>): Promise<{ errors: number, lastError: string | undefined }> {
+export async function inPool (
+  count: number, concurrency: number, job: (index: number) => Promise<void>
+): Promise<{ errors: number, lastError: string | undefined }> {
   let next = 0
   let errors = 0
   let lastError: string | undefined
@@ -96,9 +98,13 @@ export async function inPool (count: number, concurrency: number, job: (index: n
 }
 
 /** Opens `count` sockets, `concurrency` at a time; the failures are counted, not thrown. */
-export async function openMany (target: Target, dialect: Dialect, count: number, concurrency = OPEN_CONCURRENCY): Promise<{ sockets: WebSocket[], errors: number, lastError: string | undefined }> {
+export async function openMany (
+  target: Target, dialect: Dialect, count: number, concurrency = OPEN_CONCURRENCY
+): Promise<{ sockets: WebSocket[], errors: number, lastError: string | undefined }> {
   const sockets: WebSocket[] = []
-  const { errors, lastError } = await inPool(count, concurrency, async () => { sockets.push(await connect(target, dialect)) })
+  const { errors, lastError } = await inPool(count, concurrency, async () => {
+    sockets.push(await connect(target, dialect))
+  })
   return { sockets, errors, lastError }
 }
 

@@ -48,7 +48,9 @@ export interface StartOnFreePortOptions {
  * @returns what `start` resolved with on the port it could bind
  * @throws PortInUseError when every attempt found its port taken
  */
-export async function startOnFreePort<T> (start: (port: number) => Promise<T>, options: StartOnFreePortOptions = {}): Promise<T> {
+export async function startOnFreePort<T> (
+  start: (port: number) => Promise<T>, options: StartOnFreePortOptions = {}
+): Promise<T> {
   const { pickPort = freeLoopbackPort, attempts = PORT_ATTEMPTS } = options
   for (let attempt = 1; ; attempt++) {
     const port = await pickPort()

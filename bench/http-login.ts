@@ -24,7 +24,9 @@ export interface LoginOptions extends FormTarget {
 const REQUEST_TIMEOUT_MS = 30_000
 
 /** Posts `fields` to `path` and resolves with the answer's status and Set-Cookie headers once it has been read. */
-function postForm (target: FormTarget, path: string, fields: Record<string, string>, cookie?: string): Promise<{ status: number | undefined, cookies: string[] }> {
+function postForm (
+  target: FormTarget, path: string, fields: Record<string, string>, cookie?: string
+): Promise<{ status: number | undefined, cookies: string[] }> {
   const url = new URL(path, target.httpBase)
   const body = new URLSearchParams(fields).toString()
   const requestOptions: https.RequestOptions = {
@@ -42,7 +44,9 @@ function postForm (target: FormTarget, path: string, fields: Record<string, stri
   return new Promise((resolve, reject) => {
     const request = send(url, requestOptions, (response) => {
       response.resume()
-      response.once('end', () => resolve({ status: response.statusCode, cookies: response.headers['set-cookie'] ?? [] }))
+      response.once('end', () => {
+        resolve({ status: response.statusCode, cookies: response.headers['set-cookie'] ?? [] })
+      })
     })
     request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error(`${path} timed out`)))
     request.once('error', reject)
@@ -56,7 +60,8 @@ function postForm (target: FormTarget, path: string, fields: Record<string, stri
  * @throws when the answer is not a 303 with a session cookie
  */
 export async function login (options: LoginOptions): Promise<string> {
-  const { status, cookies } = await postForm(options, '/login', { username: options.username, password: options.password })
+  const fields = { username: options.username, password: options.password }
+  const { status, cookies } = await postForm(options, '/login', fields)
   const match = cookies.map((c) => /^__Host-sid=([^;]+)/.exec(c)).find((m) => m !== null)
   if (status !== 303 || match?.[1] === undefined) throw new Error(`login answered ${status ?? '?'}`)
   return match[1]

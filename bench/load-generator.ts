@@ -12,7 +12,9 @@ import { dialectFor, type Dialect } from './client-dialects.js'
 import { ABNORMAL_CLOSE, caFor, closeAll, closeAndWait, connect, openMany, requireOpen } from './client-sockets.js'
 import { BENCH_HEROES, BENCH_HERO_IDS } from './heroes.js'
 import { login } from './http-login.js'
-import type { GeneratorReply, IdleResult, LoginsResult, RunMessage, Target, Task, TaskResult, Window, WindowMark } from './messages.js'
+import type {
+  GeneratorReply, IdleResult, LoginsResult, RunMessage, Target, Task, TaskResult, Window, WindowMark
+} from './messages.js'
 import { RedisWindowMeter } from './redis-window.js'
 import { revocation } from './revocation.js'
 import { LOGIN_WAIT_MAX_MS } from './settings.js'
@@ -149,14 +151,20 @@ async function closeIdle (): Promise<Record<string, never>> {
   return {}
 }
 
+type LoginsTask = Extract<Task, { kind: 'logins' }>
+
+/** The probes' meter: one for the window without logins, then a fresh one for the window during them. */
+interface ProbeMeter { current: WindowMeter }
+
 /**
- * Paced probe round trips (open loop: one request per probe every probeIntervalMs, answered
- * or not) with no logins, then the same probes while `concurrency` loops log in.
+ * Paced round trips on every probe socket (open loop: one request per probe every
+ * probeIntervalMs, answered or not), the probes' starts spread over one interval; each answer is
+ * recorded on the meter current when it arrives.
+ * @returns the timers to clear when the probes stop
  */
-async function logins (target: Target, task: Extract<Task, { kind: 'logins' }>): Promise<LoginsResult> {
-  const dialect = dialectFor(target.kind)
-  const probes = await requireOpen(target, dialect, task.probes)
-  let meter = new WindowMeter(target.serverPid)
+function paceProbes (
+  probes: readonly WebSocket[], dialect: Dialect, task: LoginsTask, meter: ProbeMeter
+): NodeJS.Timeout[] {
   const timers: NodeJS.Timeout[] = []
   probes.forEach((ws, index) => {
     const pending: Array<{ id: number, hero: string, sentAt: number }> = []
@@ -167,8 +175,10 @@ async function logins (target: Target, task: Extract<Task, { kind: 'logins' }>):
       if (frame.kind !== 'reply' && frame.kind !== 'error') return
       const request = pending.shift()
       if (request === undefined) return
-      if (frame.kind === 'reply' && frame.id === request.id && frame.heroName === BENCH_HEROES.get(request.hero)) meter.record(request.sentAt)
-      else meter.error()
+      const answered = frame.kind === 'reply' && frame.id === request.id &&
+        frame.heroName === BENCH_HEROES.get(request.hero)
+      if (answered) meter.current.record(request.sentAt)
+      else meter.current.error()
     })
     const start = setTimeout(() => {
       timers.push(setInterval(() => {
@@ -180,55 +190,82 @@ async function logins (target: Target, task: Extract<Task, { kind: 'logins' }>):
     }, (index * task.probeIntervalMs) / task.probes)
     timers.push(start)
   })
+  return timers
+}
 
-  await sleep(task.warmupMs)
-  meter.start()
-  mark('quiet', 'start')
-  await sleep(task.durationMs)
-  const quiet = meter.stop()
-  mark('quiet', 'stop')
-
-  meter = new WindowMeter(target.serverPid)
-  const loginMeter = new WindowMeter(target.serverPid)
+/** `concurrency` loops logging in back to back, each recorded on `loginMeter`, until stopped. */
+function startLoginLoops (target: Target, task: LoginsTask, loginMeter: WindowMeter): {
+  /** Settles at the first login that succeeds. */
+  firstLogin: Promise<void>
+  /** Ends the loops once their logins finish; resolves to the last error, if any. */
+  stop: () => Promise<string | undefined>
+} {
   const ca = caFor(target)
   const agent = target.httpBase.startsWith('https:')
     ? new https.Agent({ keepAlive: true, maxSockets: task.concurrency, ca })
     : new http.Agent({ keepAlive: true, maxSockets: task.concurrency })
-  let running = true
-  let lastError: string | undefined
+  const state: { running: boolean, lastError?: string } = { running: true }
   let loggedIn: () => void = () => {}
   const firstLogin = new Promise<void>((resolve) => { loggedIn = resolve })
   const loginLoop = async (): Promise<void> => {
-    while (running) {
+    while (state.running) {
       const startedAt = performance.now()
       try {
-        await login({ httpBase: target.httpBase, origin: target.origin, username: task.username, password: task.password, ca, agent })
+        const { httpBase, origin } = target
+        await login({ httpBase, origin, username: task.username, password: task.password, ca, agent })
         loginMeter.record(startedAt)
         loggedIn()
       } catch (err) {
         loginMeter.error()
-        lastError = (err as Error).message
+        state.lastError = (err as Error).message
         await sleep(20)
       }
     }
   }
   const loops = Array.from({ length: task.concurrency }, loginLoop)
+  const stop = async (): Promise<string | undefined> => {
+    state.running = false
+    await Promise.all(loops)
+    agent.destroy()
+    return state.lastError
+  }
+  return { firstLogin, stop }
+}
+
+/**
+ * Paced probe round trips (open loop: one request per probe every probeIntervalMs, answered
+ * or not) with no logins, then the same probes while `concurrency` loops log in.
+ */
+async function logins (target: Target, task: LoginsTask): Promise<LoginsResult> {
+  const dialect = dialectFor(target.kind)
+  const probes = await requireOpen(target, dialect, task.probes)
+  const meter: ProbeMeter = { current: new WindowMeter(target.serverPid) }
+  const timers = paceProbes(probes, dialect, task, meter)
+
+  await sleep(task.warmupMs)
+  meter.current.start()
+  mark('quiet', 'start')
+  await sleep(task.durationMs)
+  const quiet = meter.current.stop()
+  mark('quiet', 'stop')
+
+  meter.current = new WindowMeter(target.serverPid)
+  const loginMeter = new WindowMeter(target.serverPid)
+  const loops = startLoginLoops(target, task, loginMeter)
   // hero-socket hashes at nice 19: on a CPU saturated by other work (a test run beside this one)
   // a login can take seconds. The window opens once logins flow, and stays open until one
   // has finished inside it, within LOGIN_WAIT_MAX_MS either way.
-  await Promise.all([sleep(task.warmupMs), Promise.race([firstLogin, sleep(LOGIN_WAIT_MAX_MS)])])
-  meter.start()
+  await Promise.all([sleep(task.warmupMs), Promise.race([loops.firstLogin, sleep(LOGIN_WAIT_MAX_MS)])])
+  meter.current.start()
   loginMeter.start()
   mark('during', 'start')
   await sleep(task.durationMs)
   const deadline = performance.now() + LOGIN_WAIT_MAX_MS
   while (loginMeter.operations === 0 && performance.now() < deadline) await sleep(50)
-  const duringLogins = meter.stop()
+  const duringLogins = meter.current.stop()
   mark('during', 'stop')
   const loginWindow = loginMeter.stop()
-  running = false
-  await Promise.all(loops)
-  agent.destroy()
+  const lastError = await loops.stop()
   for (const timer of timers) clearInterval(timer)
   await sleep(Math.min(1000, 10 * task.probeIntervalMs))
   await closeAll(probes)

@@ -53,7 +53,16 @@ export type Task =
   | { kind: 'handshakes', concurrency: number, warmupMs: number, durationMs: number }
   | { kind: 'open-idle', count: number, concurrency: number }
   | { kind: 'close-idle' }
-  | { kind: 'logins', probes: number, probeIntervalMs: number, concurrency: number, warmupMs: number, durationMs: number, username: string, password: string }
+  | {
+    kind: 'logins'
+    probes: number
+    probeIntervalMs: number
+    concurrency: number
+    warmupMs: number
+    durationMs: number
+    username: string
+    password: string
+  }
   /**
    * Log in `sessions` times on the task's target (instance A), open a socket per session on
    * `socketsOn` (instance B, same Redis), then log each session out on A in turn and time the 4401

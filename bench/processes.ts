@@ -31,9 +31,21 @@ export function canPin (): boolean {
  */
 export function keepCoresAwake (cores: readonly number[]): (() => void) | undefined {
   if (spawnSync('chrt', ['-i', '0', 'true']).status !== 0 || !canPin()) return undefined
+  const busyLoop = 'while kill -0 "$0" 2>/dev/null; do for i in {1..5000}; do :; done; done'
   const loops = cores.map((core) => spawn('chrt', ['-i', '0', 'taskset', '-c', String(core), 'bash', '-c',
-    'while kill -0 "$0" 2>/dev/null; do for i in {1..5000}; do :; done; done', String(process.pid)], { stdio: 'ignore' }))
+    busyLoop, String(process.pid)], { stdio: 'ignore' }))
   return () => { for (const loop of loops) loop.kill('SIGTERM') }
+}
+
+/** How a BenchProcess is started. */
+export interface BenchProcessOptions {
+  /** The core it is pinned to; undefined: not pinned. */
+  core: number | undefined
+  nodeArgs?: readonly string[]
+  /** The complete environment of the child. */
+  env: NodeJS.ProcessEnv
+  /** Copy its output to our stderr, prefixed with its name. */
+  echo?: boolean
 }
 
 /** A running child with an IPC channel. */
@@ -48,7 +60,7 @@ export class BenchProcess {
    * @param env the complete environment of the child
    * @param echo copy its output to our stderr, prefixed with its name
    */
-  constructor (name: string, script: string, options: { core: number | undefined, nodeArgs?: readonly string[], env: NodeJS.ProcessEnv, echo?: boolean }) {
+  constructor (name: string, script: string, options: BenchProcessOptions) {
     this.name = name
     const pin = options.core === undefined ? '' : `taskset -c ${options.core} `
     const command = `${RAISE_LIMIT}; exec ${pin}"$@"`

@@ -25,7 +25,10 @@ function ownerOf (url: string, functionName: string): string {
 
 function location (url: string, line: number): string {
   if (url === '') return ''
-  const short = url.replace(/^file:\/\/.*?\/node_modules\//, '').replace(/^file:\/\/.*?\/dist\//, '').replace(/^node:/, 'node:')
+  const short = url
+    .replace(/^file:\/\/.*?\/node_modules\//, '')
+    .replace(/^file:\/\/.*?\/dist\//, '')
+    .replace(/^node:/, 'node:')
   return `${short}:${line + 1}`
 }
 
@@ -33,13 +36,17 @@ function location (url: string, line: number): string {
 const isOwn = (url: string): boolean => /\/(dist\/)?src\//.test(url) && !url.includes('/node_modules/')
 /** ws's part of a handshake, which the bare ws server runs too. */
 const isWsUpgrade = (frame: ProfileNode['callFrame']): boolean =>
-  frame.url.endsWith('/ws/lib/websocket-server.js') && (frame.functionName === 'handleUpgrade' || frame.functionName === 'completeUpgrade')
+  frame.url.endsWith('/ws/lib/websocket-server.js') &&
+  (frame.functionName === 'handleUpgrade' || frame.functionName === 'completeUpgrade')
 
 /**
  * Self time in microseconds per function and per owner, and the time under our own code per
  * innermost src function (inclusive, ws's upgrade left out).
  */
-function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[string, number]>, owners: Array<[string, number]>, own: Array<[string, number]> } {
+/** Microseconds by name, largest first. */
+type Times = Array<[string, number]>
+
+function summarise (profile: CpuProfile): { totalUs: number, functions: Times, owners: Times, own: Times } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parentOf = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
@@ -54,7 +61,8 @@ function summarise (profile: CpuProfile): { totalUs: number, functions: Array<[s
   const functions = new Map<string, number>()
   const owners = new Map<string, number>()
   const own = new Map<string, number>()
-  const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']): string => `${functionName || '(anonymous)'}  ${location(url, lineNumber)}`.trim()
+  const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']): string =>
+    `${functionName || '(anonymous)'}  ${location(url, lineNumber)}`.trim()
   let totalUs = 0
   for (const [id, us] of self) {
     const node = byId.get(id)
@@ -89,13 +97,16 @@ function main (): void {
   const top = Number(topText ?? 25)
   const { totalUs, functions, owners, own } = summarise(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile)
   const pct = (us: number): string => `${(us / totalUs * 100).toFixed(1).padStart(5)}%`
+  const row = ([name, us]: [string, number]): string =>
+    `  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`
   const out = [`${file}: ${(totalUs / 1000).toFixed(0)} ms busy (idle excluded)`, '', 'self time by function:']
-  for (const [name, us] of functions.slice(0, top)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
+  out.push(...functions.slice(0, top).map(row))
   out.push('', 'self time by package:')
-  for (const [name, us] of owners.slice(0, 15)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
+  out.push(...owners.slice(0, 15).map(row))
   const ownUs = own.reduce((sum, [, us]) => sum + us, 0)
-  out.push('', `time in and under src/ (inclusive, ws's handleUpgrade left out), by the nearest src function: ${pct(ownUs).trim()} in all`)
-  for (const [name, us] of own.slice(0, 15)) out.push(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`)
+  out.push('', 'time in and under src/ (inclusive, ws\'s handleUpgrade left out), by the nearest src function: ' +
+    `${pct(ownUs).trim()} in all`)
+  out.push(...own.slice(0, 15).map(row))
   process.stdout.write(out.join('\n') + '\n')
 }
 

@@ -1,8 +1,9 @@
 // The redis-server behind hero-socket+redis, one per server run: Debian's redis-server on a free
-// loopback TCP port, retried on another when taken (a deployment reaches Redis over TCP, so hero-socket's side of that costs what
-// it would), with no persistence, waited for with PING (never a fixed sleep), and stopped with the
-// run. It is pinned to the server's core: Redis is part of the server side, so hero-socket+redis is
-// one core doing all of the server's work, the same budget bare ws gets.
+// loopback TCP port, retried on another when taken (a deployment reaches Redis over TCP, so
+// hero-socket's side of that costs what it would), with no persistence, waited for with PING
+// (never a fixed sleep), and stopped with the run. It is pinned to the server's core: Redis is
+// part of the server side, so hero-socket+redis is one core doing all of the server's work, the
+// same budget bare ws gets.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -27,7 +28,9 @@ export class BenchRedis {
     this.pid = child.pid as number
     this.#child = child
     this.#output = output
-    this.#client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 20, connectionName: 'bench-runner' })
+    this.#client = new Redis(url, {
+      lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 20, connectionName: 'bench-runner'
+    })
     this.#client.on('error', () => {}) // a failed INFO fails the run with its own message
   }
 
@@ -44,7 +47,10 @@ export class BenchRedis {
 
   /** One start on `port`: PortInUseError when redis-server exits because the port is taken. */
   static async #startOn (port: number, core: number | undefined, dir: string): Promise<BenchRedis> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
+    const args = [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--daemonize', 'no', '--loglevel', 'warning'
+    ]
     // taskset execs redis-server: the pid is redis-server's either way.
     const child = core === undefined
       ? spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -58,8 +64,14 @@ export class BenchRedis {
       })
     }
     const closed = once(child, 'close')
-    const spawned = await Promise.race([once(child, 'spawn').then(() => undefined), once(child, 'error').then(([err]) => err as Error)])
-    if (spawned !== undefined) throw new Error(`cannot start redis-server (${spawned.message}); install it (apt-get install redis-server) or leave hero-socket+redis out of BENCH_SERVERS`)
+    const spawned = await Promise.race([
+      once(child, 'spawn').then(() => undefined),
+      once(child, 'error').then(([err]) => err as Error)
+    ])
+    if (spawned !== undefined) {
+      throw new Error(`cannot start redis-server (${spawned.message}); install it (apt-get install redis-server) ` +
+        'or leave hero-socket+redis out of BENCH_SERVERS')
+    }
     const redis = new BenchRedis(`redis://127.0.0.1:${port}`, child, output)
     try {
       await redis.#waitForPing(port, closed)
@@ -93,7 +105,9 @@ export class BenchRedis {
 
   /** True when this process answers PING now: a client of its own, bounded waits (the port may be someone else's). */
   async #answersPing (): Promise<boolean> {
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 500 })
+    const probe = new Redis(this.url, {
+      lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 500
+    })
     probe.on('error', () => {})
     try {
       await probe.connect()
@@ -119,7 +133,10 @@ export class BenchRedis {
         throw new Error(`redis-server exited with ${this.#child.exitCode}: ${said}`)
       }
       if (await this.#answersPing()) return
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within ${START_TIMEOUT_MS / 1000} s: ${this.#output.join(' | ')}`)
+      if (Date.now() > deadline) {
+        const output = this.#output.join(' | ')
+        throw new Error(`redis-server did not answer PING within ${START_TIMEOUT_MS / 1000} s: ${output}`)
+      }
       await sleep(20)
     }
   }

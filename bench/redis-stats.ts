@@ -16,7 +16,9 @@ export function parseCommandStats (text: string): Map<string, number> {
 }
 
 /** The commands run between two commandstats snapshots, leaving out the benchmark's own. */
-export function commandsBetween (before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): RedisCommands {
+export function commandsBetween (
+  before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>
+): RedisCommands {
   const byCommand: Record<string, number> = {}
   let total = 0
   for (const [name, calls] of after) {

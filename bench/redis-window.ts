@@ -15,7 +15,9 @@ const clients = new Map<string, Redis>()
 function clientFor (url: string): Redis {
   let client = clients.get(url)
   if (client === undefined) {
-    client = new Redis(url, { commandTimeout: INFO_TIMEOUT_MS, maxRetriesPerRequest: 1, connectionName: 'bench-load-generator' })
+    client = new Redis(url, {
+      commandTimeout: INFO_TIMEOUT_MS, maxRetriesPerRequest: 1, connectionName: 'bench-load-generator'
+    })
     client.on('error', () => {}) // a failed INFO fails the task with its own message
     clients.set(url, client)
   }

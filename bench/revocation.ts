@@ -22,7 +22,10 @@ const CLOSE_WAIT_MS = 12_000
 /** Sockets opened on B at once. */
 const OPEN_CONCURRENCY = 32
 
-/** Resolves with the code of the socket's close and when it came (performance.now()), or undefined after `timeoutMs`. */
+/**
+ * Resolves with the code of the socket's close and when it came (performance.now()), or
+ * undefined after `timeoutMs`.
+ */
 function closeOf (ws: WebSocket, timeoutMs: number): Promise<{ code: number, at: number } | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(undefined), timeoutMs)
@@ -59,7 +62,9 @@ async function openOnB (b: Target, ids: readonly string[]): Promise<WebSocket[]>
 }
 
 /** Runs the revocation task: `target` is instance A (logins, logouts), task.socketsOn instance B. */
-export async function revocation (target: Target, task: Extract<Task, { kind: 'revocation' }>): Promise<RevocationResult> {
+export async function revocation (
+  target: Target, task: Extract<Task, { kind: 'revocation' }>
+): Promise<RevocationResult> {
   const ca = caFor(target)
   const agent = target.httpBase.startsWith('https:')
     ? new https.Agent({ keepAlive: true, maxSockets: task.concurrency, ca })
@@ -88,11 +93,22 @@ export async function revocation (target: Target, task: Extract<Task, { kind: 'r
       if (got?.code === SESSION_ENDED_CLOSE) {
         recordMs(toClose, got.at - sentAt)
         closed++
-      } else failed(got === undefined ? `no close within ${CLOSE_WAIT_MS} ms` : `closed with ${got.code}, not ${SESSION_ENDED_CLOSE}`)
+      } else {
+        failed(got === undefined
+          ? `no close within ${CLOSE_WAIT_MS} ms`
+          : `closed with ${got.code}, not ${SESSION_ENDED_CLOSE}`)
+      }
     }
   } finally {
     agent.destroy()
     await closeAll(sockets)
   }
-  return { sessions: task.sessions, closed, latency: latencyOf(toClose), logout: latencyOf(toAnswer), errors, ...(lastError === undefined ? {} : { lastError }) }
+  return {
+    sessions: task.sessions,
+    closed,
+    latency: latencyOf(toClose),
+    logout: latencyOf(toAnswer),
+    errors,
+    ...(lastError === undefined ? {} : { lastError })
+  }
 }

@@ -24,7 +24,9 @@ export function benchTls (env: NodeJS.ProcessEnv = process.env): { cert: string,
  * @param stop closes the server; the process exits after it
  */
 export function serveControl (port: number, stop: () => Promise<void>): void {
-  const send = (message: ListeningMessage | MemoryMessage | ProfileMessage | LoopDelayMessage): void => { process.send?.(message) }
+  const send = (message: ListeningMessage | MemoryMessage | ProfileMessage | LoopDelayMessage): void => {
+    process.send?.(message)
+  }
   let profiler: Session | undefined
   let loopDelay: IntervalHistogram | undefined
   process.on('message', (command: ServerCommand) => {
@@ -60,7 +62,8 @@ export function serveControl (port: number, stop: () => Promise<void>): void {
       loopDelay = undefined
       h.disable()
       const late = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_DELAY_PERIOD_MS)
-      send({ type: 'loop-delay', p50Ms: late(h.percentile(50)), p99Ms: late(h.percentile(99)), maxMs: late(h.max), samples: h.count })
+      const p50Ms = late(h.percentile(50))
+      send({ type: 'loop-delay', p50Ms, p99Ms: late(h.percentile(99)), maxMs: late(h.max), samples: h.count })
     } else if (command.type === 'stop') {
       const timer = setTimeout(() => process.exit(0), 5000)
       timer.unref()

@@ -135,14 +135,19 @@ export function readSettings (env: NodeJS.ProcessEnv = process.env): BenchSettin
     if (raw === undefined || raw.trim() === '') return [...allowed]
     const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
     for (const item of items) {
-      if (!allowed.includes(item as T)) throw new BenchSettingsError(`${name} has ${JSON.stringify(item)}; allowed: ${allowed.join(', ')}`)
+      if (!allowed.includes(item as T)) {
+        throw new BenchSettingsError(`${name} has ${JSON.stringify(item)}; allowed: ${allowed.join(', ')}`)
+      }
     }
     return items as T[]
   }
   const connections = env.BENCH_CONNECTIONS === undefined || env.BENCH_CONNECTIONS.trim() === ''
     ? base.connections
     : env.BENCH_CONNECTIONS.split(',').map((s) => Number(s.trim()))
-  if (connections.some((n) => !Number.isInteger(n) || n < 1)) throw new BenchSettingsError(`BENCH_CONNECTIONS must be a comma list of positive integers (got ${JSON.stringify(env.BENCH_CONNECTIONS)})`)
+  if (connections.some((n) => !Number.isInteger(n) || n < 1)) {
+    const got = JSON.stringify(env.BENCH_CONNECTIONS)
+    throw new BenchSettingsError(`BENCH_CONNECTIONS must be a comma list of positive integers (got ${got})`)
+  }
 
   return Object.freeze({
     quick,

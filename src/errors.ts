@@ -2,7 +2,7 @@
 // WebSocket gate refusals, protocol error replies and close codes, and the error class routes
 // throw. Clients and tests match on codes, never on prose; docs/protocol.md's tables are
 // generated from it (scripts/docs/protocol.ts).
-import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-rules.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-limits.js'
 
 /**
  * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")
@@ -10,23 +10,45 @@ import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-rule
  */
 export const HTTP_ERRORS = Object.freeze({
   login_failed: { status: 401, message: 'Your login information is incorrect.' },
-  login_form_invalid: { status: 400, message: `Please enter a username and a password (usernames up to ${MAX_USERNAME_LENGTH} characters; passwords up to ${MAX_PASSWORD_BYTES} bytes, which is ${MAX_PASSWORD_BYTES} plain ASCII characters or fewer with accents or other scripts).` },
+  login_form_invalid: {
+    status: 400,
+    message: `Please enter a username and a password (usernames up to ${MAX_USERNAME_LENGTH} characters; ` +
+      `passwords up to ${MAX_PASSWORD_BYTES} bytes, which is ${MAX_PASSWORD_BYTES} plain ASCII characters ` +
+      'or fewer with accents or other scripts).'
+  },
   cross_site_request: { status: 403, message: 'This request came from another site and was refused.' },
-  cross_site_requests_limited: { status: 429, message: 'Too many requests came from other sites. Please wait a moment.', retryHint: true },
+  cross_site_requests_limited: {
+    status: 429, message: 'Too many requests came from other sites. Please wait a moment.', retryHint: true
+  },
   rate_limited: { status: 429, message: 'Too many requests. Please wait a moment and try again.', retryHint: true },
   login_busy: { status: 503, message: 'Too many people are logging in right now. Please try again in a moment.' },
-  store_unavailable: { status: 503, message: 'The service cannot reach its session store right now. Please try again in a moment.' },
+  store_unavailable: {
+    status: 503, message: 'The service cannot reach its session store right now. Please try again in a moment.'
+  },
   shutting_down: { status: 503, message: 'This server is shutting down. Please try again in a moment.' },
   request_invalid: { status: 400, message: 'This request could not be understood.' },
   request_too_large: { status: 413, message: 'This request is too large.' },
   request_headers_too_large: { status: 431, message: 'This request\'s address or headers are too large.' },
   request_timeout: { status: 408, message: 'This request took too long to arrive.' },
   unsupported_media_type: { status: 415, message: 'This kind of request body is not accepted.' },
-  precondition_failed: { status: 412, message: 'This file has changed since you last loaded it. Please reload the page.' },
+  precondition_failed: {
+    status: 412, message: 'This file has changed since you last loaded it. Please reload the page.'
+  },
   not_found: { status: 404, message: 'There is nothing here.' },
   internal_error: { status: 500, message: 'Something went wrong on our side. Please try again.' }
 } as const)
 export type HttpErrorCode = keyof typeof HTTP_ERRORS
+
+/** What an HttpError carries besides its code. */
+export interface HttpErrorOptions {
+  /** Seconds the client is told to wait (Retry-After). */
+  retryAfterS?: number
+  /** The status to answer instead of the registry's. */
+  statusCode?: number
+  cause?: unknown
+  /** Fields the refusal's log line carries (already bounded by the thrower). */
+  log?: Record<string, unknown>
+}
 
 /** An HTTP refusal that knows its registry code, its status and, when it has one, its Retry-After. */
 export class HttpError extends Error {
@@ -39,9 +61,11 @@ export class HttpError extends Error {
   /** Fields the refusal's log line carries (already bounded by the thrower). */
   readonly log: Readonly<Record<string, unknown>>
 
-  constructor (code: HttpErrorCode, options: { retryAfterS?: number, statusCode?: number, cause?: unknown, log?: Record<string, unknown> } = {}) {
+  constructor (code: HttpErrorCode, options: HttpErrorOptions = {}) {
     const entry: { message: string, status: number, retryHint?: boolean } = HTTP_ERRORS[code]
-    const hint = entry.retryHint === true && options.retryAfterS !== undefined ? ` (Try again in ${options.retryAfterS} s.)` : ''
+    const hint = entry.retryHint === true && options.retryAfterS !== undefined
+      ? ` (Try again in ${options.retryAfterS} s.)`
+      : ''
     super(entry.message + hint, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.statusCode = options.statusCode ?? entry.status
@@ -57,7 +81,8 @@ export class HttpError extends Error {
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError'
   constructor (operation: string, cause: unknown) {
-    super(`the shared store did not answer ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(`the shared store did not answer ${operation}: ${reason}`, { cause })
   }
 }
 

@@ -10,7 +10,9 @@ import { benchTls, serveControl } from '../server-control.js'
 const tls = benchTls()
 const server = tls === undefined ? http.createServer() : https.createServer(tls)
 const wss = new WebSocketServer({ server, path: '/ws', perMessageDeflate: false, maxPayload: 4096 })
-const welcome = JSON.stringify({ type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST, limits: BENCH_LIMITS })
+const welcome = JSON.stringify({
+  type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST, limits: BENCH_LIMITS
+})
 
 wss.on('connection', (ws) => {
   ws.on('error', () => {})
@@ -21,7 +23,8 @@ wss.on('connection', (ws) => {
     } catch {
       return
     }
-    ws.send(JSON.stringify({ type: 'name', id: request.id, hero: request.hero, hero_name: BENCH_HEROES.get(request.hero ?? '') }))
+    const heroName = BENCH_HEROES.get(request.hero ?? '')
+    ws.send(JSON.stringify({ type: 'name', id: request.id, hero: request.hero, hero_name: heroName }))
   })
   ws.send(welcome)
 })

@@ -9,7 +9,9 @@ import { benchTls, serveControl } from '../server-control.js'
 
 const tls = benchTls()
 const server = tls === undefined ? http.createServer() : https.createServer(tls)
-const io = new Server(server, { transports: ['websocket'], serveClient: false, perMessageDeflate: false, maxHttpBufferSize: 4096 })
+const io = new Server(server, {
+  transports: ['websocket'], serveClient: false, perMessageDeflate: false, maxHttpBufferSize: 4096
+})
 const welcome = { type: 'user_authorized', user: { username: 'bench' }, heroes: BENCH_HERO_LIST, limits: BENCH_LIMITS }
 
 io.on('connection', (socket) => {

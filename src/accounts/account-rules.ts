@@ -1,17 +1,9 @@
 // The rules an account's name and password follow, in one place: the login form's schema, the
-// users file, the users CLI, the password hasher and the error texts all read them from here.
+// users file, the users CLI and the password hasher read them from here. Their numbers live in
+// account-limits.ts, a leaf the error registry's texts quote too; they are re-exported here.
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH } from './account-limits.js'
 
-/** Longest username accepted, in characters. */
-export const MAX_USERNAME_LENGTH = 64
-/**
- * Longest password accepted, in bytes of UTF-8: 1,024 ASCII characters, 512 like 'é', 341 CJK,
- * 256 emoji. The same rule for the users CLI and the login (refused before argon2 runs), chosen
- * by what the login form can carry: the worst-case form (LOGIN_FORM_WORST_CASE_BYTES) fits
- * LOGIN_FORM_BODY_LIMIT, so every password the CLI sets can be typed into the form.
- */
-export const MAX_PASSWORD_BYTES = 1024
-/** Shortest password the users CLI sets, in characters (code points; logins accept any non-empty one). */
-export const MIN_PASSWORD_LENGTH = 8
+export { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH }
 
 /** Largest login form body the server reads, in bytes as sent (URL-encoded); more is answered 413. */
 export const LOGIN_FORM_BODY_LIMIT = 4096
@@ -20,15 +12,20 @@ export const LOGIN_FORM_BODY_LIMIT = 4096
  * The longest login form a browser can send for names and passwords within the rules, in bytes:
  * `username=…&password=…` with every byte of both fields percent-encoded (3 bytes each). 3,283.
  */
-export const LOGIN_FORM_WORST_CASE_BYTES = 'username='.length + 3 * MAX_USERNAME_LENGTH + '&password='.length + 3 * MAX_PASSWORD_BYTES
+export const LOGIN_FORM_WORST_CASE_BYTES =
+  'username='.length + 3 * MAX_USERNAME_LENGTH + '&password='.length + 3 * MAX_PASSWORD_BYTES
 
 /** The password rule in words, for people (the CLI's refusal and the login form's). */
-export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more, with no control characters (a line break, a tab, an escape), and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 (${MAX_PASSWORD_BYTES} plain ASCII characters, fewer with accents or other scripts: 'é' takes 2 bytes, most CJK 3, an emoji 4)`
+export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more, with no control characters ` +
+  `(a line break, a tab, an escape), and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 ` +
+  `(${MAX_PASSWORD_BYTES} plain ASCII characters, fewer with accents or other scripts: ` +
+  "'é' takes 2 bytes, most CJK 3, an emoji 4)"
 
 /**
  * Characters no one can type into the login form's password field: control characters (a browser
  * strips line breaks from it, and a tab moves the focus), and half of a surrogate pair.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it is there to find
 const UNTYPEABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /**

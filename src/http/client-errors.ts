@@ -12,8 +12,8 @@ import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { HttpError, type HttpErrorCode } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
-import { clientOf } from './client-address.js'
-import { endWithRawAnswer } from './fixed-headers.js'
+import { clientOf } from '../edge/client-address.js'
+import { endWithRawAnswer } from '../edge/fixed-headers.js'
 
 /** The registry code of each parser error Node reports; anything else is request_invalid (400). */
 const PARSER_ERRORS: ReadonlyMap<string, HttpErrorCode> = new Map<string, HttpErrorCode>([

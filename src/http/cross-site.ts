@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { HttpError } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
 import type { Config } from '../config/config.js'
-import type { AllowedOrigins } from './allowed-origins.js'
+import type { AllowedOrigins } from '../edge/allowed-origins.js'
 import { crossSiteLimit } from './rate-limits.js'
 
 /** What Sec-Fetch-Site says of a request from our own pages, or one a person started (typed, bookmarked). */

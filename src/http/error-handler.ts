@@ -7,8 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HTTP_ERRORS, HttpError, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type HttpErrorCode } from '../errors.js'
 import type { Pages } from './pages.js'
 import { bounded } from '../logging/bounded.js'
-import { clientOf, type Client, type TrustedProxies } from './client-address.js'
-import { RAW_ANSWER_HEADERS } from './fixed-headers.js'
+import { clientOf, type Client, type TrustedProxies } from '../edge/client-address.js'
+import { RAW_ANSWER_HEADERS } from '../edge/fixed-headers.js'
 import { sendError } from './replies.js'
 
 declare module 'fastify' {

@@ -13,7 +13,7 @@ import { canonicalUsername } from '../accounts/account-rules.js'
 import type { Config } from '../config/config.js'
 import { HttpError } from '../errors.js'
 import type { RateLimitStoreClass } from '../stores/rate-limits/rate-limit-store.js'
-import type { Client } from './client-address.js'
+import type { Client } from '../edge/client-address.js'
 
 /** Seconds until a limit with `ttlMs` left lets the next request through (at least 1). */
 function retryAfterS (ttlMs: number): number {

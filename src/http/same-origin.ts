@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest, preParsingAsyncHookHandler } from 'fastify'
 import { HttpError } from '../errors.js'
 import { bounded } from '../logging/bounded.js'
-import type { AllowedOrigins } from './allowed-origins.js'
+import type { AllowedOrigins } from '../edge/allowed-origins.js'
 
 /**
  * A preParsing hook that refuses (403 cross_site_request) a post from anywhere else. What a

@@ -4,8 +4,8 @@
 // Answers written past Fastify (the gate's, Node's clientError) carry the same fixed set.
 import fastifyHelmet from '@fastify/helmet'
 import type { FastifyInstance } from 'fastify'
-import type { AllowedOrigins } from './allowed-origins.js'
-import { FIXED_SECURITY_HEADERS } from './fixed-headers.js'
+import type { AllowedOrigins } from '../edge/allowed-origins.js'
+import { FIXED_SECURITY_HEADERS } from '../edge/fixed-headers.js'
 
 /** Registers the fixed headers and helmet's CSP; the CSP's socket origins are read from `allowedOrigins` per response. */
 export async function registerSecurityHeaders (app: FastifyInstance, allowedOrigins: AllowedOrigins): Promise<void> {

@@ -18,15 +18,29 @@ const SERVERS = ['ws', 'socket.io', 'hero-socket', 'hero-socket+redis']
 const TRANSPORTS = ['tls', 'plain']
 const QUICK_IDLE_SOCKETS = 200
 const QUICK_REVOCATION_SESSIONS = 30
+const REDIS_SERVER = 'hero-socket+redis'
+/** The workloads every server measures, as their rows begin. */
+const WINDOW_WORKLOADS = ['round trips C=10', 'round trips C=50', 'handshakes K=', `idle ${QUICK_IDLE_SOCKETS} sockets`]
+/** hero-socket's login rows, as they begin. */
+const LOGIN_WORKLOADS = ['logins K=', 'probes', 'probes', 'server loop delay, no logins', 'server loop delay, logins']
+/** Every target, on each transport. */
+const TARGET_NAMES = [
+  'round trips C=10', 'round trips C=50', 'handshakes', 'handshake cost', 'idle memory', 'logins',
+  'redis round trips C=10', 'redis round trips C=50', 'redis handshakes', 'revocation'
+]
 
 /** The assertions saneWindow uses (avoids depending on tap's plugin types). */
-interface Asserts { ok (value: unknown, message: string): unknown, equal (found: unknown, wanted: unknown, message: string): unknown }
+interface Asserts {
+  ok (value: unknown, message: string): unknown
+  equal (found: unknown, wanted: unknown, message: string): unknown
+}
 
 interface BenchJson { runs: ServerRun[], targets: TargetCheck[], machine: { pinned: boolean } }
 
 function runBench (env: Record<string, string>): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [RUNNER], { env: childEnv(env), timeout: 170_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const options = { env: childEnv(env), timeout: 170_000, maxBuffer: 4 * 1024 * 1024 }
+    execFile(process.execPath, [RUNNER], options, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
@@ -60,7 +74,8 @@ function saneRedisWindow (t: Asserts, w: Window | undefined, what: string): void
 
 /** The first table row of `workload` on `transport` for `server` (exact server name). */
 function rowOf (stdout: string, workload: string, transport: string, server: string): string | undefined {
-  return stdout.split('\n').find((line) => line.startsWith(workload) && line.includes(` ${transport} `) && line.includes(` ${server} `))
+  return stdout.split('\n')
+    .find((line) => line.startsWith(workload) && line.includes(` ${transport} `) && line.includes(` ${server} `))
 }
 
 // About 40 s on a quiet machine; much longer while other suites share the two cores.
@@ -76,23 +91,31 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
 
   for (const transport of TRANSPORTS) {
     for (const server of SERVERS) {
-      for (const workload of ['round trips C=10', 'round trips C=50', 'handshakes K=', `idle ${QUICK_IDLE_SOCKETS} sockets`]) {
+      for (const workload of WINDOW_WORKLOADS) {
         const row = rowOf(stdout, workload, transport, server)
-        t.ok(row !== undefined && !row.includes('FAILED') && !row.includes('not measured'), `row: ${workload} ${transport} ${server}`)
+        const measured = row !== undefined && !row.includes('FAILED') && !row.includes('not measured')
+        t.ok(measured, `row: ${workload} ${transport} ${server}`)
       }
     }
-    for (const workload of ['logins K=', 'probes', 'probes', 'server loop delay, no logins', 'server loop delay, logins']) {
-      t.ok(stdout.split('\n').some((line) => line.startsWith(workload) && line.includes(` ${transport} `)), `row: ${workload} ${transport}`)
+    for (const workload of LOGIN_WORKLOADS) {
+      const found = stdout.split('\n').some((line) => line.startsWith(workload) && line.includes(` ${transport} `))
+      t.ok(found, `row: ${workload} ${transport}`)
     }
-    // hero-socket+redis: each window has its Redis row (commands per operation, cost with Redis's CPU and its ratio to ws).
+    // hero-socket+redis: each window has its Redis row (commands per operation, cost with Redis's CPU and its ratio
+    // to ws).
     for (const workload of ['round trips C=10', 'round trips C=50', 'handshakes K=4']) {
       const row = rowOf(stdout, `${workload}, + redis-server`, transport, 'hero-socket+redis')
-      t.match(row ?? '', /\d\.\d+ cmd\/(rt|hs) .* µs\/(rt|hs) +\d+\.\d\d× +\d+%/, `row: ${workload}, + redis-server ${transport}`)
+      const redisRow = /\d\.\d+ cmd\/(rt|hs) .* µs\/(rt|hs) +\d+\.\d\d× +\d+%/
+      t.match(row ?? '', redisRow, `row: ${workload}, + redis-server ${transport}`)
     }
-    t.match(rowOf(stdout, `idle ${QUICK_IDLE_SOCKETS} sockets, + redis-server`, transport, 'hero-socket+redis') ?? '', /KiB\/conn/, `row: idle, + redis-server ${transport}`)
+    const idleRedis = rowOf(stdout, `idle ${QUICK_IDLE_SOCKETS} sockets, + redis-server`, transport, REDIS_SERVER)
+    t.match(idleRedis ?? '', /KiB\/conn/, `row: idle, + redis-server ${transport}`)
     const revocation = rowOf(stdout, `revocation A→B N=${QUICK_REVOCATION_SESSIONS}`, transport, 'hero-socket+redis')
-    t.match(revocation ?? '', new RegExp(`${QUICK_REVOCATION_SESSIONS}/${QUICK_REVOCATION_SESSIONS} closed +[\\d.]+ +[\\d.]+ +max [\\d.]+ ms`), `row: revocation ${transport}`)
-    t.ok(rowOf(stdout, `revocation A→B N=${QUICK_REVOCATION_SESSIONS}, logout 303 at A`, transport, 'hero-socket+redis') !== undefined, `row: revocation logout ${transport}`)
+    const n = QUICK_REVOCATION_SESSIONS
+    const closedRow = new RegExp(`${n}/${n} closed +[\\d.]+ +[\\d.]+ +max [\\d.]+ ms`)
+    t.match(revocation ?? '', closedRow, `row: revocation ${transport}`)
+    const logoutRow = rowOf(stdout, `revocation A→B N=${n}, logout 303 at A`, transport, 'hero-socket+redis')
+    t.ok(logoutRow !== undefined, `row: revocation logout ${transport}`)
   }
   t.match(stdout, /LOG_LEVEL=warn/, 'says hero-socket ran with LOG_LEVEL=warn')
   t.match(stdout, /load average [\d.]+ [\d.]+ [\d.]+ before/, 'reports the load average')
@@ -108,7 +131,9 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
     t.equal(run.idle?.connections, QUICK_IDLE_SOCKETS, `${name}: every idle socket opened`)
     t.ok(Number.isFinite(run.idle?.rssPerConnection), `${name}: RSS per socket is a number`)
     if (run.server === 'hero-socket+redis') {
-      for (const { connections, window } of run.roundTrips) saneRedisWindow(t, window, `${name} round trips C=${connections}`)
+      for (const { connections, window } of run.roundTrips) {
+        saneRedisWindow(t, window, `${name} round trips C=${connections}`)
+      }
       saneRedisWindow(t, run.handshakes?.window, `${name} handshakes`)
       // A handshake looks its session up in Redis at the least.
       t.ok((run.handshakes?.window.redis?.total ?? 0) > 0, `${name}: Redis commands during handshakes`)
@@ -120,7 +145,9 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
       saneLatency(t, revocation?.latency, `${name} revocation logout → 4401`)
       saneLatency(t, revocation?.logout, `${name} revocation logout answer`)
     } else {
-      for (const { connections, window } of run.roundTrips) t.equal(window.redis, undefined, `${name} round trips C=${connections}: no Redis`)
+      for (const { connections, window } of run.roundTrips) {
+        t.equal(window.redis, undefined, `${name} round trips C=${connections}: no Redis`)
+      }
       t.equal(run.revocation, undefined, `${name}: no revocation workload`)
     }
     if (run.server === 'hero-socket') {
@@ -130,21 +157,24 @@ t.test('the quick benchmark prints every row with sane numbers', async (t) => {
       // The server's own event-loop delay over both probe windows: timer samples, in ms.
       for (const [window, delay] of Object.entries(run.logins?.result.loopDelay ?? {})) {
         t.ok(delay.samples > 0, `${name} loop delay ${window}: sampled`)
-        t.ok(delay.p50Ms >= 0 && delay.p50Ms <= delay.p99Ms && delay.p99Ms <= delay.maxMs, `${name} loop delay ${window}: 0 <= p50 <= p99 <= max`)
+        const ordered = delay.p50Ms >= 0 && delay.p50Ms <= delay.p99Ms && delay.p99Ms <= delay.maxMs
+        t.ok(ordered, `${name} loop delay ${window}: 0 <= p50 <= p99 <= max`)
       }
-      t.same(Object.keys(run.logins?.result.loopDelay ?? {}), ['quiet', 'duringLogins'], `${name}: loop delay over both windows`)
+      const windows = Object.keys(run.logins?.result.loopDelay ?? {})
+      t.same(windows, ['quiet', 'duringLogins'], `${name}: loop delay over both windows`)
     } else {
       t.equal(run.logins, undefined, `${name}: no login workload`)
     }
   }
   const verdicts = result.targets.map((c) => c.name)
   for (const transport of TRANSPORTS) {
-    for (const name of [`round trips C=10 ${transport}`, `round trips C=50 ${transport}`, `handshakes ${transport}`, `handshake cost ${transport}`, `idle memory ${transport}`, `logins ${transport}`,
-      `redis round trips C=10 ${transport}`, `redis round trips C=50 ${transport}`, `redis handshakes ${transport}`, `revocation ${transport}`]) {
+    for (const target of TARGET_NAMES) {
+      const name = `${target} ${transport}`
       t.ok(verdicts.includes(name), `target: ${name}`)
     }
   }
   // A target gets no verdict only when the hypervisor disturbed its windows (steal time).
-  t.ok(result.targets.every((c) => typeof c.pass === 'boolean' || c.detail.startsWith('disturbed')), 'every target has a verdict, or says it was disturbed')
+  const judged = result.targets.every((c) => typeof c.pass === 'boolean' || c.detail.startsWith('disturbed'))
+  t.ok(judged, 'every target has a verdict, or says it was disturbed')
   t.match(stdout, /^(PASS|FAIL|n\/a ) {2}round trips C=10 tls/m, 'targets are printed as pass/fail')
 })

@@ -45,7 +45,7 @@ async function listenOn (t: Test, port: number): Promise<number> {
   return (server.address() as net.AddressInfo).port
 }
 
-t.test('startOnFreePort: a taken port is retried with a new one; the attempts are bounded; other errors pass at once', async (t) => {
+t.test('startOnFreePort: a taken port is retried with a new one, boundedly; other errors pass at once', async (t) => {
   const once_ = takingPicker(t)
   const port = await startOnFreePort(async (p) => await listenOn(t, p), { pickPort: once_.pickPort })
   t.equal(once_.picked.length, 2, 'a second port was picked')
@@ -53,7 +53,8 @@ t.test('startOnFreePort: a taken port is retried with a new one; the attempts ar
   t.not(port, once_.picked[0])
 
   const always = takingPicker(t, 10)
-  await t.rejects(startOnFreePort(async (p) => await listenOn(t, p), { pickPort: always.pickPort, attempts: 3 }), PortInUseError)
+  const bounded = startOnFreePort(async (p) => await listenOn(t, p), { pickPort: always.pickPort, attempts: 3 })
+  await t.rejects(bounded, PortInUseError)
   t.equal(always.picked.length, 3, 'three attempts, then the error')
 
   let calls = 0
@@ -72,7 +73,7 @@ t.test('the bench\'s redis-server starts on another port when its first one is t
   t.match(await redis.version(), /^\d+\.\d+/, 'it answers there')
 })
 
-t.test('the tests\' redis-server over TCP starts on another port when its first one is taken, and keeps it on restart', async (t) => {
+t.test('the tests\' redis-server over TCP moves to another port when its first is taken, and keeps it', async (t) => {
   const { pickPort, picked } = takingPicker(t)
   const redis = await RedisServer.start(t, { tcp: true, pickPort })
   t.equal(picked.length, 2, 'a second port was picked')

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionFromCookie } from '../../sessions/session-cookie.js'
 import type { SessionStore } from '../../stores/sessions/session-store.js'
-import type { AllowedOrigins } from '../allowed-origins.js'
+import type { AllowedOrigins } from '../../edge/allowed-origins.js'
 import { sameOriginOnly } from '../same-origin.js'
 
 export interface LogoutRoutesOptions {

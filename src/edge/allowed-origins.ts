@@ -1,5 +1,6 @@
-// The Origin allow-list, shared by the login form and the WebSocket gate. Origins are compared
-// as whole strings (scheme, host and port exactly): no prefix, suffix or wildcard matching.
+// The Origin allow-list, shared by the login and logout forms, the cross-site refusal, the CSP
+// and the WebSocket gate. Origins are compared as whole strings (scheme, host and port exactly):
+// no prefix, suffix or wildcard matching.
 import { defaultOrigins, type Config } from '../config/config.js'
 
 /** Exact-match set of allowed origins; the default list is fixed once the port is known. */

@@ -1,10 +1,10 @@
-// Who the client is, the same way for Fastify's routes and for the upgrade gate: the peer's
-// address, unless the peer is one of TRUSTED_PROXIES; then X-Forwarded-For is read from the
-// right, skipping trusted proxies and anything that is not an IP address, and the first other
-// address is the client. Every per-IP limit counts the client's key: IPv4-mapped IPv6 folded to
-// IPv4, IPv6 grouped by /64 (one host usually holds a whole /64), via @fastify/rate-limit's
-// normalizeIP, so the HTTP limits, the login limits, the handshake bucket and the socket cap
-// all see one identity.
+// Who the client is, the same way for every listener (Fastify's routes, the upgrade gate, the
+// operators' listener): the peer's address, unless the peer is one of TRUSTED_PROXIES; then
+// X-Forwarded-For is read from the right, skipping trusted proxies and anything that is not an IP
+// address, and the first other address is the client. Every per-IP limit counts the client's
+// key: IPv4-mapped IPv6 folded to IPv4, IPv6 grouped by /64 (one host usually holds a whole
+// /64), via @fastify/rate-limit's normalizeIP, so the HTTP limits, the login limits, the
+// handshake bucket and the socket cap all see one identity.
 import type { IncomingHttpHeaders } from 'node:http'
 import { BlockList, isIP } from 'node:net'
 import { normalizeIP } from '@fastify/rate-limit'
