@@ -5,7 +5,7 @@
 // of letting its socket open after the end. The per-user cap is user-slots.ts's.
 import type { WebSocket } from 'ws'
 import type { HeroConnection } from './connection.js'
-import { SetMap } from './set-map.js'
+import { SetMap } from '../stores/set-map.js'
 
 /** One accepted connection. */
 export interface OpenConnection {

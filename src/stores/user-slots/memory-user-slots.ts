@@ -1,6 +1,6 @@
 // The per-user socket slots counted in this process (one instance, no REDIS_URL): a set of
 // tokens per user, nothing to renew, nothing that can fail.
-import { SetMap } from '../../ws/set-map.js'
+import { SetMap } from '../set-map.js'
 import type { UserSlots } from './user-slots.js'
 
 /** Slots counted in this process. */

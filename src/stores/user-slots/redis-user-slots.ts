@@ -6,7 +6,7 @@
 // lost them), so a crashed instance's sockets stop counting within one lease.
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisConnection } from '../redis/redis-connection.js'
-import { SetMap } from '../../ws/set-map.js'
+import { SetMap } from '../set-map.js'
 import { defineUserSlotScripts } from './redis-user-slot-scripts.js'
 import type { UserSlots } from './user-slots.js'
 

@@ -1,6 +1,6 @@
 // SetMap: values grouped by key, a key gone with its last value, take() empties a key.
 import t from 'tap'
-import { SetMap } from '../../src/ws/set-map.js'
+import { SetMap } from '../../src/stores/set-map.js'
 
 t.test('add, count, get, delete: the key goes with its last value', async (t) => {
   const map = new SetMap<string, number>()
