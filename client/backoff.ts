@@ -14,7 +14,11 @@ export const RECONNECT_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 500, ma
  * How long to wait before retry number `retry` (0 for the first), in milliseconds.
  * @param random a source in [0, 1) (default Math.random); tests pass a fixed one
  */
-export function backoffDelay (retry: number, options: BackoffOptions = RECONNECT_BACKOFF, random: () => number = Math.random): number {
+export function backoffDelay (
+  retry: number,
+  options: BackoffOptions = RECONNECT_BACKOFF,
+  random: () => number = Math.random
+): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(retry, 30))
   return Math.floor(random() * ceiling)
 }

@@ -212,7 +212,8 @@ function addAnswerCard (hero: string): HTMLLIElement {
   card.dataset.tone = String(toneOf(hero))
   const body = element('div', 'answer-body')
   body.append(element('p', 'answer-hero', name), element('p', 'answer-name', 'Asking…'))
-  const time = element('time', 'answer-time', new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }))
+  const clock = { hour: '2-digit', minute: '2-digit', second: '2-digit' } as const
+  const time = element('time', 'answer-time', new Date().toLocaleTimeString([], clock))
   time.dateTime = new Date().toISOString()
   card.append(avatar(name), body, time)
   view.answers.prepend(card)
@@ -259,7 +260,11 @@ function toneOf (id: string): number {
   return hash % TONES
 }
 
-function element<K extends keyof HTMLElementTagNameMap> (tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap> (
+  tag: K,
+  className: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag)
   el.className = className
   if (text !== undefined) el.textContent = text

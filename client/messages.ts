@@ -9,7 +9,9 @@ import {
   type Validator
 } from './generated/protocol.js'
 
-export type { ErrorMessage, GetNameMessage, NameMessage, ServerMessage, UserAuthorizedMessage } from './generated/protocol.js'
+export type {
+  ErrorMessage, GetNameMessage, NameMessage, ServerMessage, UserAuthorizedMessage
+} from './generated/protocol.js'
 
 /** What a close code asks the client to do; see closeAction. */
 export type CloseAction = 'reconnect' | 'probe' | 'session_ended' | 'stop'
@@ -51,7 +53,9 @@ export function parseServerMessage (text: string): ServerMessage | undefined {
 export function encodeGetName (hero: string, id: number): string {
   const message: GetNameMessage = { type: 'get_name', id, hero }
   const validate = CLIENT_MESSAGE_VALIDATORS.get_name
-  if (!validate(message)) throw new Error(`get_name does not match the schema: ${validate.errors?.[0]?.message ?? 'invalid'}`)
+  if (!validate(message)) {
+    throw new Error(`get_name does not match the schema: ${validate.errors?.[0]?.message ?? 'invalid'}`)
+  }
   return JSON.stringify(message)
 }
 

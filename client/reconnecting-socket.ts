@@ -174,7 +174,9 @@ export class ReconnectingSocket {
   #wait (reason: WaitReason, code?: number): void {
     const delay = backoffDelay(this.#retries++, this.#options.backoff, this.#options.random)
     const retryAt = this.#options.now() + delay
-    this.#setState(code === undefined ? { kind: 'waiting', reason, retryAt } : { kind: 'waiting', reason, retryAt, code })
+    this.#setState(code === undefined
+      ? { kind: 'waiting', reason, retryAt }
+      : { kind: 'waiting', reason, retryAt, code })
     this.#timer = setTimeout(() => this.#open(), delay)
   }
 

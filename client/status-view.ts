@@ -18,7 +18,10 @@ export interface StatusView {
   readonly action: 'retry' | 'reload' | undefined
 }
 
-/** Waiting to reconnect: what happened, said plainly, then "…in 2.3 s" (a text for every reason, or it does not compile). */
+/**
+ * Waiting to reconnect: what happened, said plainly, then "…in 2.3 s" (a text for every reason, or it does not
+ * compile).
+ */
 const WAITING_TEXTS: Readonly<Record<WaitReason, string>> = Object.freeze({
   shutdown: 'The server is restarting. Reconnecting in',
   lost: 'The connection was lost. Reconnecting in',
@@ -28,7 +31,8 @@ const WAITING_TEXTS: Readonly<Record<WaitReason, string>> = Object.freeze({
 })
 
 /** After the server stopped the socket for something this page sent (1003, 1008, 1009). */
-export const STOPPED_TEXT = 'This page sent something the server could not accept, so the connection was stopped. Reload the page to start again.'
+export const STOPPED_TEXT = 'This page sent something the server could not accept, so the connection was stopped. ' +
+  'Reload the page to start again.'
 
 /**
  * The status line for `state`.

@@ -14,7 +14,9 @@ function camel (type: string): string {
 
 /** The AsyncAPI 3.0 document for `schemas` (as JSON-ready data). */
 export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: string): Record<string, unknown> {
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string, version: string, description: string }
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    name: string, version: string, description: string
+  }
   const messages = Object.fromEntries(schemas.map((s) => [s.type, {
     name: s.type,
     title: s.schema.title,
@@ -27,7 +29,9 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
     {
       action: s.from === 'client' ? 'receive' : 'send',
       channel: { $ref: '#/channels/heroes' },
-      summary: s.from === 'client' ? `The client sends ${s.type}; the server answers it.` : `The server sends ${s.type}.`,
+      summary: s.from === 'client'
+        ? `The client sends ${s.type}; the server answers it.`
+        : `The server sends ${s.type}.`,
       messages: [{ $ref: `#/channels/heroes/messages/${s.type}` }]
     }
   ]))
@@ -36,7 +40,8 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
     info: {
       title: pkg.name,
       version: pkg.version,
-      description: `${pkg.description} Every message is one JSON text frame; the error codes and close codes are in docs/protocol.md.`
+      description: `${pkg.description} Every message is one JSON text frame; ` +
+        'the error codes and close codes are in docs/protocol.md.'
     },
     defaultContentType: 'application/json',
     servers: {
@@ -44,7 +49,8 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
         host: 'localhost:8443',
         protocol: 'wss',
         pathname: '/ws',
-        description: 'npm start: the development server. The socket opens only for a logged-in browser of an allowed origin.',
+        description: 'npm start: the development server. ' +
+          'The socket opens only for a logged-in browser of an allowed origin.',
         security: [{ $ref: '#/components/securitySchemes/sessionCookie' }]
       }
     },
@@ -64,7 +70,8 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
           type: 'httpApiKey',
           name: '__Host-sid',
           in: 'cookie',
-          description: 'The session cookie set by POST /login (a form post from an allowed origin). The Origin header must be one of ALLOWED_ORIGINS.'
+          description: 'The session cookie set by POST /login (a form post from an allowed origin). ' +
+            'The Origin header must be one of ALLOWED_ORIGINS.'
         }
       }
     }

@@ -16,8 +16,13 @@ export function renderedPages (root: string, blocks: readonly DocBlock[] = DOC_B
     pages.set(block.page, withBlock(text, block))
   }
   for (const [page, text] of pages) {
-    const unknown = blockNames(text).filter((name) => !blocks.some((block) => block.page === page && block.name === name))
-    if (unknown.length > 0) throw new Error(`${page}: no block renders ${unknown.join(', ')} (add it to scripts/docs/blocks.ts, or remove its markers)`)
+    const unknown = blockNames(text)
+      .filter((name) => !blocks.some((block) => block.page === page && block.name === name))
+    if (unknown.length > 0) {
+      throw new Error(
+        `${page}: no block renders ${unknown.join(', ')} (add it to scripts/docs/blocks.ts, or remove its markers)`
+      )
+    }
   }
   return pages
 }

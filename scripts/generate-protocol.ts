@@ -12,7 +12,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import { PACKAGE_ROOT } from '../src/config/package-root.js'
-import { readProtocolSchemas, type Direction, type JsonSchema, type ProtocolSchema } from '../src/protocol/schema-files.js'
+import {
+  readProtocolSchemas, type Direction, type JsonSchema, type ProtocolSchema
+} from '../src/protocol/schema-files.js'
 import { asyncApiSource } from './asyncapi.js'
 import standaloneCodeModule from 'ajv/dist/standalone/index.js'
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js'
@@ -24,13 +26,18 @@ const ucs2length = ucs2lengthModule.default
 const GENERATED = '// Generated from schemas/*.json by scripts/generate-protocol.ts. Do not edit.'
 
 /** Keywords that annotate or constrain values without changing the TypeScript type. */
-const VALUE_KEYWORDS = new Set(['$id', 'title', 'description', 'examples', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'pattern'])
+const VALUE_KEYWORDS = new Set([
+  '$id', 'title', 'description', 'examples', 'minLength', 'maxLength', 'minimum', 'maximum',
+  'exclusiveMinimum', 'exclusiveMaximum', 'minItems', 'maxItems', 'pattern'
+])
 const TYPE_KEYWORDS = new Set(['type', 'const', 'enum', 'properties', 'required', 'items', 'additionalProperties'])
 
 /** The standalone validators as one ES module with no imports. */
 export function validatorsSource (schemas: readonly ProtocolSchema[]): string {
   // The same options as a default server-side Ajv, so lengths count code points on both sides.
-  const ajv = new Ajv({ code: { source: true, esm: true, lines: true }, strict: true, schemas: schemas.map((s) => s.schema) })
+  const ajv = new Ajv({
+    code: { source: true, esm: true, lines: true }, strict: true, schemas: schemas.map((s) => s.schema)
+  })
   const exports: Record<string, string> = {}
   for (const s of schemas) exports[s.validatorName] = s.schema.$id ?? s.file
   let code = standaloneCode(ajv, exports)
@@ -60,15 +67,27 @@ export function typesSource (schemas: readonly ProtocolSchema[]): string {
   ]
   for (const s of schemas) {
     lines.push(...interfaceLines(s))
-    lines.push(`export const ${s.validatorName} = validators.${s.validatorName} as unknown as Validator<${s.typeName}>`, '')
+    lines.push(
+      `export const ${s.validatorName} = validators.${s.validatorName} as unknown as Validator<${s.typeName}>`,
+      ''
+    )
   }
-  const union = (from: Direction): string => schemas.filter((s) => s.from === from).map((s) => s.typeName).join(' | ') || 'never'
+  const union = (from: Direction): string => schemas.filter((s) => s.from === from)
+    .map((s) => s.typeName).join(' | ') || 'never'
   const table = (from: Direction): string => schemas.filter((s) => s.from === from)
     .map((s) => `  ${propertyName(s.type)}: ${s.validatorName}`).join(',\n')
   lines.push('/** Every message the server sends. */', `export type ServerMessage = ${union('server')}`, '')
   lines.push('/** Every message the client sends. */', `export type ClientMessage = ${union('client')}`, '')
-  lines.push('/** Validators of server messages by their `type`. */', `export const SERVER_MESSAGE_VALIDATORS = Object.freeze({\n${table('server')}\n})`, '')
-  lines.push('/** Validators of client messages by their `type`. */', `export const CLIENT_MESSAGE_VALIDATORS = Object.freeze({\n${table('client')}\n})`, '')
+  lines.push(
+    '/** Validators of server messages by their `type`. */',
+    `export const SERVER_MESSAGE_VALIDATORS = Object.freeze({\n${table('server')}\n})`,
+    ''
+  )
+  lines.push(
+    '/** Validators of client messages by their `type`. */',
+    `export const CLIENT_MESSAGE_VALIDATORS = Object.freeze({\n${table('client')}\n})`,
+    ''
+  )
   return lines.join('\n')
 }
 
@@ -91,7 +110,9 @@ function tsType (schema: JsonSchema, file: string, indent: string): string {
       return `Array<${tsType(schema.items, file, indent)}>`
     }
     case 'object': {
-      if (schema.additionalProperties !== false) throw new Error(`schemas/${file}: objects must set additionalProperties: false`)
+      if (schema.additionalProperties !== false) {
+        throw new Error(`schemas/${file}: objects must set additionalProperties: false`)
+      }
       const required = new Set(schema.required ?? [])
       const inner = indent + '  '
       const props = Object.entries(schema.properties ?? {})
@@ -108,8 +129,12 @@ export function serverTypesSource (schemas: readonly ProtocolSchema[]): string {
   for (const s of schemas) lines.push(...interfaceLines(s))
   const table = (from: Direction): string => schemas.filter((s) => s.from === from)
     .map((s) => `  ${propertyName(s.type)}: ${s.typeName}`).join('\n')
-  lines.push('/** The messages a client may send, by type. */', `export interface ClientMessages {\n${table('client')}\n}`, '')
-  lines.push('/** The messages the server sends, by type. */', `export interface ServerMessages {\n${table('server')}\n}`, '')
+  lines.push(
+    '/** The messages a client may send, by type. */', `export interface ClientMessages {\n${table('client')}\n}`, ''
+  )
+  lines.push(
+    '/** The messages the server sends, by type. */', `export interface ServerMessages {\n${table('server')}\n}`, ''
+  )
   lines.push('export type ClientMessageType = keyof ClientMessages', '')
   lines.push('/** Any valid client message. */', 'export type ClientMessage = ClientMessages[ClientMessageType]', '')
   lines.push('/** Any server message. */', 'export type ServerMessage = ServerMessages[keyof ServerMessages]', '')
@@ -117,7 +142,11 @@ export function serverTypesSource (schemas: readonly ProtocolSchema[]): string {
 }
 
 function interfaceLines (s: ProtocolSchema): string[] {
-  return [`/** ${s.schema.title ?? s.type}: schemas/${s.file} */`, `export interface ${s.typeName} ${tsType(s.schema, s.file, '')}`, '']
+  return [
+    `/** ${s.schema.title ?? s.type}: schemas/${s.file} */`,
+    `export interface ${s.typeName} ${tsType(s.schema, s.file, '')}`,
+    ''
+  ]
 }
 
 function propertyName (name: string): string {

@@ -129,10 +129,22 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     now, testClock: overrides.now, instanceId, log, observer: storeObserver(metrics), sessions: overrides.sessions
   })
   const services: Services = {
-    config, instanceId, tls: files.tls, operatorsTls: files.operatorsTls, metricsToken: files.metricsToken,
-    stores, pages, users, sessions: stores.sessions, userSlots: stores.userSlots,
-    hasher, allowedOrigins: new AllowedOrigins(), trustedProxies: new TrustedProxies(config.http.trustedProxies),
-    metrics, readiness: new Readiness(hasher.hashingProcess, stores.health), now
+    config,
+    instanceId,
+    tls: files.tls,
+    operatorsTls: files.operatorsTls,
+    metricsToken: files.metricsToken,
+    stores,
+    pages,
+    users,
+    sessions: stores.sessions,
+    userSlots: stores.userSlots,
+    hasher,
+    allowedOrigins: new AllowedOrigins(),
+    trustedProxies: new TrustedProxies(config.http.trustedProxies),
+    metrics,
+    readiness: new Readiness(hasher.hashingProcess, stores.health),
+    now
   }
   try {
     await hasher.warmUp()

@@ -55,7 +55,10 @@ export function withBlock (text: string, block: DocBlock): string {
   const lines = text.split('\n')
   const span = markerLines(lines, block.name)
   if (span === undefined) {
-    throw new Error(`${block.page}: the markers of block ${block.name} must each be there once, in order, on lines of their own:\n${beginMarker(block.name)}\n${endMarker(block.name)}`)
+    throw new Error(
+      `${block.page}: the markers of block ${block.name} must each be there once, in order, on lines of their own:\n` +
+      `${beginMarker(block.name)}\n${endMarker(block.name)}`
+    )
   }
   const rendered = block.render()
   const body = rendered === '' ? [] : rendered.split('\n')
@@ -69,6 +72,7 @@ export function code (text: string | number): string {
 
 /** A markdown table; a `|` inside a cell is escaped so it cannot split the cell. */
 export function markdownTable (headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const line = (cells: readonly string[]): string => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`
   return [line(headers), `|${headers.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n')
 }

@@ -15,7 +15,9 @@ export interface ServiceMetric {
 /** The service's own metrics (`hero_socket_*`), as an app with Redis registers them, in registration order. */
 export function serviceMetrics (): ServiceMetric[] {
   const metrics = new AppMetrics()
-  metrics.observe({ openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, storeUp: () => true })
+  metrics.observe({
+    openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, storeUp: () => true
+  })
   return metrics.registry.getMetricsAsArray()
     .filter((metric) => metric.name.startsWith('hero_socket_'))
     .map((metric) => ({
@@ -27,8 +29,13 @@ export function serviceMetrics (): ServiceMetric[] {
 }
 
 function metricsTable (): string {
-  const rows = serviceMetrics().map((metric) => [code(metric.name), metric.type, metric.labels.map(code).join(', '), metric.help])
-  rows.push(['`process_*`, `nodejs_*`', '', '', 'prom-client\'s default process metrics: CPU, memory, GC, event-loop lag (`nodejs_eventloop_lag_seconds`)'])
+  const rows = serviceMetrics().map((metric) => [
+    code(metric.name), metric.type, metric.labels.map(code).join(', '), metric.help
+  ])
+  rows.push([
+    '`process_*`, `nodejs_*`', '', '',
+    'prom-client\'s default process metrics: CPU, memory, GC, event-loop lag (`nodejs_eventloop_lag_seconds`)'
+  ])
   return markdownTable(['metric', 'type', 'labels', 'what'], rows)
 }
 

@@ -86,7 +86,8 @@ export const VARIABLES = {
     doc: 'port to listen on (0 picks a free one).'
   }),
   ALLOWED_ORIGINS: variable('http', 'allowedOrigins', origins, {
-    default: '', shownDefault: 'https://localhost:<PORT>,https://127.0.0.1:<PORT>',
+    default: '',
+    shownDefault: 'https://localhost:<PORT>,https://127.0.0.1:<PORT>',
     doc: 'comma-separated exact origins (`scheme://host[:port]`) allowed to open the socket and to post the ' +
       'login and logout forms. Compared as whole strings: no prefixes, suffixes or wildcards. Set it to ' +
       'your public origin in production.'
@@ -99,17 +100,20 @@ export const VARIABLES = {
       'is the client. (`TRUST_PROXY_HOPS`, which trusted any peer, is gone: setting it stops start-up.)'
   }),
   HTTP_HEADERS_TIMEOUT_MS: variable('http', 'headersTimeoutMs', integer(100, 600_000), {
-    default: '10000', unit: 'ms',
+    default: '10000',
+    unit: 'ms',
     doc: 'a client must send all its request headers within this time, or the connection is cut (checked every ' +
       'second): a slowloris client holds a socket for seconds, not minutes. Browsers send headers in one ' +
       'packet. At most `HTTP_REQUEST_TIMEOUT_MS`.'
   }),
   HTTP_REQUEST_TIMEOUT_MS: variable('http', 'requestTimeoutMs', integer(100, 3_600_000), {
-    default: '30000', unit: 'ms',
+    default: '30000',
+    unit: 'ms',
     doc: 'a whole request (headers and body) must arrive within this time. Our bodies are at most 16 KiB.'
   }),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: variable('http', 'keepAliveTimeoutMs', integer(100, 600_000), {
-    default: '5000', unit: 'ms',
+    default: '5000',
+    unit: 'ms',
     doc: 'an idle keep-alive connection is closed after this time. Longer than a page\'s burst of requests, ' +
       'short enough that idle connections do not pile up; a proxy in front should use a shorter upstream ' +
       'keep-alive (deploy/ uses 4 s).'
@@ -157,7 +161,8 @@ export const VARIABLES = {
     doc: 'data folder (git-ignored).'
   }),
   USERS_FILE: variable('accounts', 'usersFile', fileIn('DATA_DIR', 'users.json'), {
-    default: '', shownDefault: '<DATA_DIR>/users.json',
+    default: '',
+    shownDefault: '<DATA_DIR>/users.json',
     doc: 'the accounts file: usernames and argon2id hashes, mode 0600, written atomically. Watched: changes ' +
       'apply within a second. A missing file gets a `demo` account only with the development defaults (no ' +
       '`USERS_FILE`, `REDIS_URL`, `TRUSTED_PROXIES`, `TLS_CERT` or `ALLOWED_ORIGINS`, `TLS=on`, a loopback ' +
@@ -165,56 +170,67 @@ export const VARIABLES = {
       'first (`USERS_FILE=… npm run users -- add <name>`).'
   }),
   HASH_CHECK_TIMEOUT_MS: variable('accounts', 'hashCheckTimeoutMs', integer(1000, 600_000), {
-    default: '10000', unit: 'ms',
+    default: '10000',
+    unit: 'ms',
     doc: 'longest one password check may run in the hashing process (from when it is handed over) before the ' +
       'process is taken as stuck, killed and replaced, and the check run again once. A check takes tens of ' +
       'ms at the default costs: raise it with much higher `ARGON2_*` costs.'
   }),
 
   ARGON2_MEMORY_KIB: variable('argon2', 'memoryKiB', integer(ARGON2_MIN.memoryKiB, 4 * 1024 * 1024), {
-    default: String(ARGON2_MIN.memoryKiB), unit: 'KiB',
+    default: String(ARGON2_MIN.memoryKiB),
+    unit: 'KiB',
     doc: 'argon2id memory cost in KiB (minimum 19456, the OWASP minimum).'
   }),
   ARGON2_TIME_COST: variable('argon2', 'timeCost', integer(ARGON2_MIN.timeCost, 100), {
-    default: String(ARGON2_MIN.timeCost), unit: 'iterations',
+    default: String(ARGON2_MIN.timeCost),
+    unit: 'iterations',
     doc: 'argon2id iterations (minimum 2).'
   }),
   ARGON2_PARALLELISM: variable('argon2', 'parallelism', integer(ARGON2_MIN.parallelism, 64), {
-    default: String(ARGON2_MIN.parallelism), unit: 'lanes',
+    default: String(ARGON2_MIN.parallelism),
+    unit: 'lanes',
     doc: 'argon2id lanes (minimum 1).'
   }),
 
   SESSION_IDLE_TIMEOUT_S: variable('session', 'idleTimeoutMs', secondsAsMs(1), {
-    default: '1800', unit: 's',
+    default: '1800',
+    unit: 's',
     doc: 'a session ends after this many seconds without use (a page load or socket traffic).'
   }),
   SESSION_ABSOLUTE_TIMEOUT_S: variable('session', 'absoluteTimeoutMs', secondsAsMs(1), {
-    default: '28800', unit: 's',
+    default: '28800',
+    unit: 's',
     doc: 'a session ends this many seconds after login, used or not (at least the idle timeout).'
   }),
   SESSION_SWEEP_INTERVAL_MS: variable('session', 'sweepIntervalMs', integer(10, 3_600_000), {
-    default: '1000', unit: 'ms',
+    default: '1000',
+    unit: 'ms',
     doc: 'how often expired sessions are ended (and their sockets closed) when nobody touches them.'
   }),
   MAX_SESSIONS_PER_USER: variable('session', 'maxPerUser', integer(1, 1000), {
-    default: '10', unit: 'sessions',
+    default: '10',
+    unit: 'sessions',
     doc: 'live sessions one user may hold; a login beyond it ends the user\'s oldest session (its sockets close ' +
       'with 4401).'
   }),
 
   RATE_LIMIT_MAX: variable('rateLimit', 'max', integer(1), {
-    default: '300', unit: 'requests per window',
+    default: '300',
+    unit: 'requests per window',
     doc: 'HTTP requests per IP per window, on every route. Requests refused as cross-site, navigations from ' +
       'other sites and malformed requests (what Node or the router cannot parse) spend ' +
       '`RATE_LIMIT_CROSS_SITE_MAX` instead; the health probes are counted per client at this rate in the ' +
       'process, not in Redis.'
   }),
   RATE_LIMIT_WINDOW_S: variable('rateLimit', 'windowMs', secondsAsMs(1), {
-    default: '60', unit: 's',
+    default: '60',
+    unit: 's',
     doc: 'window of `RATE_LIMIT_MAX`.'
   }),
   RATE_LIMIT_CROSS_SITE_MAX: variable('rateLimit', 'crossSiteMax', integer(1), {
-    default: '300', unit: 'requests per window',
+    default: '300',
+    unit: 'requests per window',
     doc: 'requests refused as cross-site, navigations from other sites (links, answered as usual) and requests ' +
       'that cannot be read (`/%`, headers past 16 KiB, a bad header), per IP per `RATE_LIMIT_WINDOW_S`: a ' +
       'budget of their own, so a page on another site cannot spend its visitor\'s requests or login ' +
@@ -223,79 +239,95 @@ export const VARIABLES = {
   }),
 
   LOGIN_RATE_IP_MAX: variable('loginRateLimit', 'ipMax', integer(1), {
-    default: '20', unit: 'attempts per window',
+    default: '20',
+    unit: 'attempts per window',
     doc: 'login attempts per IP per login window.'
   }),
   LOGIN_RATE_USER_MAX: variable('loginRateLimit', 'userMax', integer(1), {
-    default: '5', unit: 'attempts per window',
+    default: '5',
+    unit: 'attempts per window',
     doc: 'login attempts per username *and* IP per login window: slows down guessing one password without ' +
       'letting someone elsewhere lock the real user out.'
   }),
   LOGIN_RATE_WINDOW_S: variable('loginRateLimit', 'windowMs', secondsAsMs(1), {
-    default: '60', unit: 's',
+    default: '60',
+    unit: 's',
     doc: 'window of the two login limits.'
   }),
 
   MAX_PAYLOAD: variable('ws', 'maxPayloadBytes', integer(64, 16 * 1024 * 1024), {
-    default: '4096', unit: 'bytes',
+    default: '4096',
+    unit: 'bytes',
     doc: 'largest WebSocket message in bytes (after inflation); larger closes with 1009.'
   }),
   MESSAGE_RATE: variable('ws', 'messageRate', rate, {
-    default: '10', unit: 'messages per second',
+    default: '10',
+    unit: 'messages per second',
     doc: 'messages per second refilled into each connection\'s token bucket.'
   }),
   MESSAGE_BURST: variable('ws', 'messageBurst', integer(1, 1_000_000), {
-    default: '20', unit: 'messages',
+    default: '20',
+    unit: 'messages',
     doc: 'size of that bucket (messages at once). Both are told to the client in `user_authorized` `limits`, ' +
       'and the page keeps within them.'
   }),
   MAX_INVALID_MESSAGES: variable('ws', 'maxInvalidMessages', integer(1), {
-    default: '10', unit: 'messages per window',
+    default: '10',
+    unit: 'messages per window',
     doc: 'invalid messages tolerated per connection within `ABUSE_WINDOW_S` (the count refills continuously, ' +
       'good messages in between or not); more closes with 1008.'
   }),
   MAX_RATE_LIMITED_MESSAGES: variable('ws', 'maxRateLimitedMessages', integer(1), {
-    default: '20', unit: 'messages per window',
+    default: '20',
+    unit: 'messages per window',
     doc: 'messages that arrive while a `retryAfterMs` the server told is still running, pings past the rate ' +
       'limit and unrequested pongs, tolerated per connection within `ABUSE_WINDOW_S`; more closes with ' +
       '1008. A client that waits each `retryAfterMs` is never closed.'
   }),
   ABUSE_WINDOW_S: variable('ws', 'abuseWindowMs', secondsAsMs(1, 86_400), {
-    default: '60', unit: 's',
+    default: '60',
+    unit: 's',
     doc: 'the window of the two counts above: each refills at its maximum per window, so a long-lived client ' +
       'with a mistake now and then never meets 1008, while one that mixes good messages with floods does.'
   }),
   MAX_BUFFERED_BYTES: variable('ws', 'maxBufferedBytes', integer(1024, 64 * 1024 * 1024), {
-    default: '65536', unit: 'bytes',
+    default: '65536',
+    unit: 'bytes',
     doc: 'a socket with more unsent replies than this (a client that stopped reading) is dropped and its memory ' +
       'released. A client within its message budget sends back a few KB at most.'
   }),
   WS_HANDSHAKE_RATE: variable('ws', 'handshakeRate', rate, {
-    default: '10', unit: 'handshakes per second',
+    default: '10',
+    unit: 'handshakes per second',
     doc: 'WebSocket handshakes per second per IP (token bucket).'
   }),
   WS_HANDSHAKE_BURST: variable('ws', 'handshakeBurst', integer(1, 1_000_000), {
-    default: '20', unit: 'handshakes',
+    default: '20',
+    unit: 'handshakes',
     doc: 'handshakes one IP may make at once. A handshake that reaches this check (its Origin is allowed) ' +
       'spends one; it is given back when the handshake is then refused for a reason that spends the refusal ' +
       'budget instead (its cookie or session).'
   }),
   WS_REFUSED_HANDSHAKE_RATE: variable('ws', 'refusedHandshakeRate', rate, {
-    default: '10', unit: 'handshakes per second',
+    default: '10',
+    unit: 'handshakes per second',
     doc: 'refused handshakes (wrong origin, path, cookie, session…) per second per IP: a budget of their own, ' +
       'so a page on another origin opening our socket in a loop cannot use up its visitor\'s handshakes. ' +
       'Past it refusals get 429 `handshake_refusals_limited`.'
   }),
   WS_REFUSED_HANDSHAKE_BURST: variable('ws', 'refusedHandshakeBurst', integer(1, 1_000_000), {
-    default: '20', unit: 'handshakes',
+    default: '20',
+    unit: 'handshakes',
     doc: 'refused handshakes one IP may have at once.'
   }),
   WS_MAX_CONNECTIONS_PER_IP: variable('ws', 'maxConnectionsPerIp', integer(1), {
-    default: '50', unit: 'sockets',
+    default: '50',
+    unit: 'sockets',
     doc: 'open (and opening) sockets per IP.'
   }),
   WS_MAX_CONNECTIONS_PER_USER: variable('ws', 'maxConnectionsPerUser', integer(1), {
-    default: '5', unit: 'sockets',
+    default: '5',
+    unit: 'sockets',
     doc: 'open sockets per user.'
   }),
   WS_PERMESSAGE_DEFLATE: variable('ws', 'perMessageDeflate', onOff, {
@@ -303,33 +335,39 @@ export const VARIABLES = {
     doc: '`on` enables permessage-deflate (no context takeover; inflated size bounded by `MAX_PAYLOAD`).'
   }),
   WS_DEFLATE_THRESHOLD: variable('ws', 'deflateThresholdBytes', integer(0), {
-    default: '1024', unit: 'bytes',
+    default: '1024',
+    unit: 'bytes',
     doc: 'with deflate on, messages smaller than this many bytes are not compressed.'
   }),
   HEARTBEAT_INTERVAL_MS: variable('ws', 'heartbeatIntervalMs', integer(100, 3_600_000), {
-    default: '30000', unit: 'ms',
+    default: '30000',
+    unit: 'ms',
     doc: 'the server pings every socket this often, with a fresh random payload; a peer that has not echoed the ' +
       'previous ping\'s payload in a pong is dropped (other pongs prove nothing).'
   }),
   SESSION_RECHECK_INTERVAL_MS: variable('ws', 'sessionRecheckIntervalMs', integer(100, 3_600_000), {
-    default: '5000', unit: 'ms',
+    default: '5000',
+    unit: 'ms',
     doc: 'how often each instance asks the store whether its open sockets\' sessions are still live (the safety ' +
       'net under revocation); also at once after every reconnect to Redis.'
   }),
   WS_CONNECTION_LEASE_S: variable('ws', 'connectionLeaseMs', secondsAsMs(1, 3600), {
-    default: '30', unit: 's',
+    default: '30',
+    unit: 's',
     doc: 'with Redis, how long a socket counts towards its user\'s `WS_MAX_CONNECTIONS_PER_USER` without its ' +
       'instance renewing the lease (renewed every third of it): a crashed instance\'s sockets stop counting ' +
       'within this time.'
   }),
 
   SHUTDOWN_TIMEOUT_MS: variable('shutdown', 'timeoutMs', integer(100, 600_000), {
-    default: '10000', unit: 'ms',
+    default: '10000',
+    unit: 'ms',
     doc: 'on SIGTERM/SIGINT the process exits within this time: after `DRAIN_DELAY_MS`, the 1001 closes are ' +
       'spread over half of what is left (see Operating it, The drain).'
   }),
   DRAIN_DELAY_MS: variable('shutdown', 'drainDelayMs', integer(0, 600_000), {
-    default: '3000', unit: 'ms',
+    default: '3000',
+    unit: 'ms',
     doc: 'after SIGTERM, how long `/readyz` answers 503 while new sockets are still accepted, so the load ' +
       'balancer stops sending clients before they would be refused. Less than `SHUTDOWN_TIMEOUT_MS`. See ' +
       '"Operating it".'
@@ -402,7 +440,8 @@ export const VARIABLES = {
     doc: 'prefix of every key and channel, so several deployments can share one Redis.'
   }),
   REDIS_TIMEOUT_MS: variable('redis', 'timeoutMs', integer(10, 60_000), {
-    default: '1000', unit: 'ms',
+    default: '1000',
+    unit: 'ms',
     doc: 'longest wait for any one Redis command (and for connecting): past it a login or handshake gets 503 ' +
       '`store_unavailable`.'
   })
