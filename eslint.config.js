@@ -19,7 +19,10 @@ export default [
       'no-void': 'off',
       // It cannot see a condition changed by a callback or another async function (a flag cleared
       // by a timer, a count lowered by a socket's handler): every hit in this code was such a case.
-      'no-unmodified-loop-condition': 'off'
+      'no-unmodified-loop-condition': 'off',
+      // A variable a listener reads, declared before the listener and assigned once after it (the listener must
+      // be attached first), cannot be a const; every other single assignment still must be.
+      'prefer-const': ['error', { destructuring: 'all', ignoreReadBeforeAssign: true }]
     }
   }
 ]

@@ -24,17 +24,7 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
     contentType: 'application/json',
     payload: s.schema
   }]))
-  const operations = Object.fromEntries(schemas.map((s) => [
-    `${s.from === 'client' ? 'receive' : 'send'}${camel(s.type).replace(/^./, (c) => c.toUpperCase())}`,
-    {
-      action: s.from === 'client' ? 'receive' : 'send',
-      channel: { $ref: '#/channels/heroes' },
-      summary: s.from === 'client'
-        ? `The client sends ${s.type}; the server answers it.`
-        : `The server sends ${s.type}.`,
-      messages: [{ $ref: `#/channels/heroes/messages/${s.type}` }]
-    }
-  ]))
+  const operations = asyncApiOperations(schemas)
   return {
     asyncapi: '3.0.0',
     info: {
@@ -76,6 +66,21 @@ export function asyncApiDocument (schemas: readonly ProtocolSchema[], root: stri
       }
     }
   }
+}
+
+/** One operation per message: the server receives what the client sends, and sends the rest. */
+function asyncApiOperations (schemas: readonly ProtocolSchema[]): Record<string, unknown> {
+  return Object.fromEntries(schemas.map((s) => [
+    `${s.from === 'client' ? 'receive' : 'send'}${camel(s.type).replace(/^./, (c) => c.toUpperCase())}`,
+    {
+      action: s.from === 'client' ? 'receive' : 'send',
+      channel: { $ref: '#/channels/heroes' },
+      summary: s.from === 'client'
+        ? `The client sends ${s.type}; the server answers it.`
+        : `The server sends ${s.type}.`,
+      messages: [{ $ref: `#/channels/heroes/messages/${s.type}` }]
+    }
+  ]))
 }
 
 /** The document as written to docs/asyncapi.json. */

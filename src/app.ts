@@ -94,8 +94,14 @@ function attachOperations (app: FastifyInstance, services: Services, websocket: 
   const stopInstrumenting = instrument(services, websocket)
   const { metrics } = services.config
   // METRICS_TLS=on: the public listener's TLS policy and timeouts, with the operator's certificate.
-  const tls = services.operatorsTls === undefined ? undefined : httpServerOptions(services.config, services.operatorsTls).https ?? undefined
-  const operators = metrics === undefined ? undefined : new OperatorsListener(metrics, services.metricsToken, services.metrics, services.readiness, app.log, services.trustedProxies, tls)
+  const tls = services.operatorsTls === undefined
+    ? undefined
+    : httpServerOptions(services.config, services.operatorsTls).https ?? undefined
+  const operators = metrics === undefined
+    ? undefined
+    : new OperatorsListener(
+      metrics, services.metricsToken, services.metrics, services.readiness, app.log, services.trustedProxies, tls
+    )
   app.decorate('operators', operators)
   if (operators !== undefined) app.addHook('onReady', async () => { await operators.start() })
   app.addHook('onClose', async () => {

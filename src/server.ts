@@ -23,7 +23,11 @@ async function prepare (): Promise<{ config: Config, app: FastifyInstance }> {
   const demoPassword = await ensureUsersFile(config, new PasswordHasher(config.argon2))
   // Shown as soon as it exists: a later failure (say, the port is taken) must not lose it.
   if (demoPassword !== undefined) {
-    await showDemoPassword(demoPassword, config.accounts.usersFile, { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout })
+    await showDemoPassword(
+      demoPassword,
+      config.accounts.usersFile,
+      { terminal: process.stderr.isTTY ? process.stderr : undefined, log: process.stdout }
+    )
   }
   const app = await buildApp(config, { files: { ...secrets, ...certificates } })
   return { config, app }
@@ -55,7 +59,8 @@ async function main (): Promise<void> {
   await app.listen({ host: config.http.host, port: config.http.port })
   if (!config.tls.enabled) {
     app.log.warn('TLS is OFF (TLS=off): plain HTTP. Only run this behind a proxy that terminates TLS.')
-    process.stderr.write('\n!!! hero-socket is serving PLAIN HTTP (TLS=off). Run it only behind a TLS-terminating proxy. !!!\n\n')
+    process.stderr.write('\n!!! hero-socket is serving PLAIN HTTP (TLS=off). Run it only behind a TLS-terminating ' +
+      'proxy. !!!\n\n')
   }
   app.log.info({ allowedOrigins: app.services.allowedOrigins.list() }, 'allowed origins')
 }

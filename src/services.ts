@@ -107,10 +107,15 @@ export interface Services extends Certificates, Pick<SecretFiles, 'metricsToken'
  * waited for. What can fail on a bad file or build (the start-up files, pages, the hashing
  * worker) is read before anything is opened; a failure after that closes what was started.
  */
-export async function createServices (config: Config, log: FastifyBaseLogger, overrides: ServiceOverrides = {}): Promise<Services> {
+export async function createServices (
+  config: Config,
+  log: FastifyBaseLogger,
+  overrides: ServiceOverrides = {}
+): Promise<Services> {
   const now = overrides.now ?? monotonicNow
   const instanceId = randomUUID()
-  const files = overrides.files ?? { ...await readSecretFiles(config), ...await loadCertificates(config, overrides.tls) }
+  const files = overrides.files ??
+    { ...await readSecretFiles(config), ...await loadCertificates(config, overrides.tls) }
   const pages = await loadPages()
   // argon2 runs in a child process at a lower CPU priority, one check per CPU at a time: a burst
   // of logins (about 30 ms of CPU each) then waits for the CPU instead of delaying every reply.
@@ -119,7 +124,10 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
     hashingProcess: new HashingProcess({
       ...overrides.hashing,
       maxCheckMs: config.accounts.hashCheckTimeoutMs,
-      onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')
+      onUnexpectedExit: (how) => log.error(
+        { event: 'hashing_process_exited', how },
+        'password hashing process exited; starting a new one'
+      )
     })
   })
   const users = overrides.users ?? await openUsersFile(config, log)
@@ -176,9 +184,15 @@ async function openUsersFile (config: Pick<Config, 'accounts'>, log: FastifyBase
 }
 
 /** A warning for each secret file (TLS_KEY, the token and password files) others may read. */
-async function warnExposedSecrets (config: Pick<Config, 'tls' | 'metrics' | 'redis'>, log: FastifyBaseLogger): Promise<void> {
+async function warnExposedSecrets (
+  config: Pick<Config, 'tls' | 'metrics' | 'redis'>,
+  log: FastifyBaseLogger
+): Promise<void> {
   for (const { variable, file, mode } of await exposedSecretFiles(config)) {
-    log.warn({ event: 'secret_file_exposed', variable }, `${variable} names ${file}, which others can read or write (mode ${mode.toString(8)}; use 600)`)
+    log.warn(
+      { event: 'secret_file_exposed', variable },
+      `${variable} names ${file}, which others can read or write (mode ${mode.toString(8)}; use 600)`
+    )
   }
 }
 

@@ -5,10 +5,17 @@ import type { SessionStore } from '../stores/sessions/session-store.js'
 import type { UsersStore } from './users-store.js'
 
 /** Subscribes the sessions to account changes; returns the unsubscribe. */
-export function endSessionsOnAccountChanges (users: UsersStore, sessions: SessionStore, log: FastifyBaseLogger): () => void {
+export function endSessionsOnAccountChanges (
+  users: UsersStore,
+  sessions: SessionStore,
+  log: FastifyBaseLogger
+): () => void {
   const end = (username: string, reason: 'user_removed' | 'password_changed'): void => {
     sessions.destroyUser(username, reason).catch((err: unknown) => {
-      log.error({ err, event: 'sessions_not_ended', user: username, reason }, 'could not end the sessions of a changed account')
+      log.error(
+        { err, event: 'sessions_not_ended', user: username, reason },
+        'could not end the sessions of a changed account'
+      )
     })
   }
   const unsubscribe = [

@@ -6,7 +6,10 @@ import type { Session, SessionEndReason, SessionStore } from '../stores/sessions
 import { credentialTag, type UsersStore } from './users-store.js'
 
 /** Why `session` no longer holds, or undefined while its account is unchanged. */
-export async function staleAccount (users: UsersStore, session: Pick<Session, 'username' | 'credential'>): Promise<SessionEndReason | undefined> {
+export async function staleAccount (
+  users: UsersStore,
+  session: Pick<Session, 'username' | 'credential'>
+): Promise<SessionEndReason | undefined> {
   const user = await users.get(session.username)
   if (user === undefined) return 'user_removed'
   return credentialTag(user) === session.credential ? undefined : 'password_changed'
@@ -17,7 +20,11 @@ export async function staleAccount (users: UsersStore, session: Pick<Session, 'u
  * (for every instance) and answered as undefined.
  * @throws StoreUnavailableError when a shared store cannot answer the lookup
  */
-export async function accountSession (sessions: SessionStore, users: UsersStore, id: string): Promise<Session | undefined> {
+export async function accountSession (
+  sessions: SessionStore,
+  users: UsersStore,
+  id: string
+): Promise<Session | undefined> {
   const session = await sessions.get(id)
   if (session === undefined) return undefined
   const stale = await staleAccount(users, session)

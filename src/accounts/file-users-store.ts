@@ -45,7 +45,10 @@ export class FileUsersStore implements UsersStore {
    * Opens the users file (it must exist unless `create` is given, which starts empty).
    * With `watch`, reloads when the file changes and reports removed users (polls every `watchIntervalMs`).
    */
-  static async open (file: string, options: { watch?: boolean, watchIntervalMs?: number } = {}): Promise<FileUsersStore> {
+  static async open (
+    file: string,
+    options: { watch?: boolean, watchIntervalMs?: number } = {}
+  ): Promise<FileUsersStore> {
     const store = new FileUsersStore(file)
     store.#loadedVersion = await fileVersion(file)
     store.#users = await readUsersFile(file)
@@ -87,7 +90,9 @@ export class FileUsersStore implements UsersStore {
     const key = canonicalUsername(record.username)
     await this.#change((users) => {
       const existing = users.get(key)
-      if (existing !== undefined && existing.username !== record.username) throw new UsernameTakenError(existing.username)
+      if (existing !== undefined && existing.username !== record.username) {
+        throw new UsernameTakenError(existing.username)
+      }
       users.set(key, record)
     })
   }
@@ -117,9 +122,13 @@ export class FileUsersStore implements UsersStore {
   async permissionProblems (): Promise<string[]> {
     const problems: string[] = []
     const file = await fsp.stat(this.file)
-    if ((file.mode & 0o077) !== 0) problems.push(`${this.file} can be read or written by others (mode ${(file.mode & 0o777).toString(8)}; use 600)`)
+    if ((file.mode & 0o077) !== 0) {
+      problems.push(`${this.file} can be read or written by others (mode ${(file.mode & 0o777).toString(8)}; use 600)`)
+    }
     const dir = await fsp.stat(path.dirname(this.file))
-    if ((dir.mode & 0o022) !== 0) problems.push(`${path.dirname(this.file)} can be written by others (mode ${(dir.mode & 0o777).toString(8)})`)
+    if ((dir.mode & 0o022) !== 0) {
+      problems.push(`${path.dirname(this.file)} can be written by others (mode ${(dir.mode & 0o777).toString(8)})`)
+    }
     return problems
   }
 
@@ -139,7 +148,10 @@ export class FileUsersStore implements UsersStore {
     this.#events.removeAllListeners()
   }
 
-  /** Re-reads the file and reports users that are gone or have a new password; a broken file keeps the last good state. */
+  /**
+   * Re-reads the file and reports users that are gone or have a new password; a broken file keeps the last good
+   * state.
+   */
   async reload (): Promise<void> {
     let next: Map<string, UserRecord>
     try {
@@ -154,7 +166,10 @@ export class FileUsersStore implements UsersStore {
   /** Applies `edit` to the file as it is now, under the lock, then to memory. */
   async #change (edit: (users: UsersByName) => void): Promise<void> {
     // A lock found taken over (stale) is reported, not thrown from a timer (which would crash).
-    const release = await lockfile.lock(this.file, { ...LOCK_OPTIONS, onCompromised: (err) => this.#events.emit('reloadError', err) })
+    const release = await lockfile.lock(
+      this.file,
+      { ...LOCK_OPTIONS, onCompromised: (err) => this.#events.emit('reloadError', err) }
+    )
     try {
       const users = await readUsersFile(this.file)
       edit(users)
@@ -240,9 +255,13 @@ async function readUsersFile (file: string): Promise<UsersByName> {
     }
     const existing = users.get(canonicalUsername(username))
     if (existing !== undefined) {
-      throw new UsersFileError(`${file} has two accounts whose names differ only in case (${existing.username}, ${username}); names are compared ignoring case: remove one of them from the file`)
+      throw new UsersFileError(`${file} has two accounts whose names differ only in case (${existing.username}, ` +
+        `${username}); names are compared ignoring case: remove one of them from the file`)
     }
-    users.set(canonicalUsername(username), passwordSetAt === undefined ? { username, hash } : { username, hash, passwordSetAt })
+    users.set(
+      canonicalUsername(username),
+      passwordSetAt === undefined ? { username, hash } : { username, hash, passwordSetAt }
+    )
   }
   return users
 }
@@ -256,7 +275,10 @@ async function writeUsersFile (path_: string, users: UsersByName, flag: 'w' | 'w
   // Through a symlink (a mounted Secret's layout) the file it points to is replaced, not the link.
   const file = flag === 'w' ? await fsp.realpath(path_) : path_
   await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
-  const content: UsersFileContent = { version: 1, users: [...users.values()].sort((a, b) => a.username.localeCompare(b.username)) }
+  const content: UsersFileContent = {
+    version: 1,
+    users: [...users.values()].sort((a, b) => a.username.localeCompare(b.username))
+  }
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`
   const handle = await fsp.open(temp, 'wx', 0o600)
   try {

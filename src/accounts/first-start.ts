@@ -31,7 +31,8 @@ type UsersFileSettings = Pick<Config, 'accounts' | 'productionSettings'>
  */
 export async function refuseMissingUsersFile (config: UsersFileSettings): Promise<void> {
   if (config.productionSettings.length === 0 || await FileUsersStore.exists(config.accounts.usersFile)) return
-  throw new ConfigError('USERS_FILE', `names no file (${config.accounts.usersFile}). A demo account is made only with the development ` +
+  throw new ConfigError('USERS_FILE', `names no file (${config.accounts.usersFile}). ` +
+    'A demo account is made only with the development ' +
     `defaults, and ${config.productionSettings.join(', ')} say this is a deployment: create the accounts first ` +
     '(USERS_FILE=<file> npm run users -- add <name>)')
 }
@@ -47,7 +48,10 @@ export async function ensureUsersFile (config: UsersFileSettings, hasher: Passwo
   const password = randomBytes(DEMO_PASSWORD_BYTES).toString('base64url')
   const hash = await hasher.hash(password)
   try {
-    await FileUsersStore.create(config.accounts.usersFile, [{ username: DEMO_USERNAME, hash, passwordSetAt: Date.now() }])
+    await FileUsersStore.create(
+      config.accounts.usersFile,
+      [{ username: DEMO_USERNAME, hash, passwordSetAt: Date.now() }]
+    )
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
     throw err
@@ -67,7 +71,11 @@ export interface DemoPasswordOutlets {
  * Shows the demo password once: on the terminal, or in DEMO_PASSWORD_FILE (mode 0600, replacing
  * any older one) beside the users file, whose path goes to the log stream.
  */
-export async function showDemoPassword (password: string, usersFile: string, outlets: DemoPasswordOutlets): Promise<void> {
+export async function showDemoPassword (
+  password: string,
+  usersFile: string,
+  outlets: DemoPasswordOutlets
+): Promise<void> {
   const replace = `Replace it with: npm run users -- add <name>, then npm run users -- remove ${DEMO_USERNAME}`
   if (outlets.terminal !== undefined) {
     outlets.terminal.write(`\nCreated ${usersFile} with the user "${DEMO_USERNAME}".\n  password: ${password}\n` +
@@ -77,6 +85,7 @@ export async function showDemoPassword (password: string, usersFile: string, out
   const file = path.join(path.dirname(usersFile), DEMO_PASSWORD_FILE)
   await fsp.rm(file, { force: true })
   await fsp.writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' })
-  outlets.log.write(`\nCreated ${usersFile} with the user "${DEMO_USERNAME}". No terminal to show its password on: it is in\n` +
+  outlets.log.write(`\nCreated ${usersFile} with the user "${DEMO_USERNAME}". ` +
+    'No terminal to show its password on: it is in\n' +
     `  ${file} (readable by this user only). Read it, then delete it. ${replace}\n\n`)
 }

@@ -8,7 +8,9 @@ import type { HashReply, HashRequest } from './hashing-process.js'
 
 // The nice value comes from the parent, as the only argument (HASH_WORKER_NICE there).
 const nice = Number(process.argv[2])
-if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`hash-worker: bad nice value ${String(process.argv[2])}`)
+if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+  throw new Error(`hash-worker: bad nice value ${String(process.argv[2])}`)
+}
 
 // On Linux a nice value belongs to a thread, and new threads inherit it from the thread that
 // creates them. Lower this thread first (libuv's pool threads, which run argon2, are created

@@ -161,7 +161,13 @@ export class HashingProcess {
       return Promise.reject(new HashingBusyError(`${this.#queue.length} password checks are already waiting`))
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request: { ...request, id: this.#nextId++ } as HashRequest, resolve, reject, queuedAt: performance.now(), attempts: 0 })
+      this.#queue.push({
+        request: { ...request, id: this.#nextId++ } as HashRequest,
+        resolve,
+        reject,
+        queuedAt: performance.now(),
+        attempts: 0
+      })
       this.#dispatch()
     })
   }
@@ -177,7 +183,9 @@ export class HashingProcess {
       const child = this.#child ??= this.#spawn()
       job.attempts++
       this.#running.set(job.request.id, job)
-      job.deadline = setTimeout(() => { if (this.#running.get(job.request.id) === job) child.kill('SIGKILL') }, this.#maxCheckMs)
+      job.deadline = setTimeout(() => {
+        if (this.#running.get(job.request.id) === job) child.kill('SIGKILL')
+      }, this.#maxCheckMs)
       job.deadline.unref()
       child.send(job.request)
     }
@@ -187,7 +195,11 @@ export class HashingProcess {
   }
 
   #spawn (): ChildProcess {
-    const child = fork(WORKER, [String(HASH_WORKER_NICE)], { execArgv: [], env: workerEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })
+    const child = fork(
+      WORKER,
+      [String(HASH_WORKER_NICE)],
+      { execArgv: [], env: workerEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' }
+    )
     child.on('message', (reply: HashReply) => this.#settle(reply))
     // 'error' comes when a send fails because the child is gone ('exit' handles that), or when
     // the child could not be started at all, with no 'exit' to follow.

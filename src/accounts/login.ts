@@ -77,8 +77,10 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   await endOldestSessions(deps, username).catch((err: unknown) => deps.onSessionLimitFailed(username, err))
   if (deps.hasher.needsRehash(user.hash)) {
     // A record without passwordSetAt is identified by its hash: a rehash would end its sessions.
-    if (user.passwordSetAt === undefined) deps.onRehashFailed(username, new Error('the record has no passwordSetAt; set the password again with the users CLI'))
-    else void rehash(deps, username, user.hash, password)
+    if (user.passwordSetAt === undefined) {
+      deps.onRehashFailed(username, new Error('the record has no passwordSetAt; set the password again with the ' +
+        'users CLI'))
+    } else void rehash(deps, username, user.hash, password)
   }
   return { outcome: 'ok', id, session }
 }
@@ -87,7 +89,9 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
 async function endOldestSessions (deps: LoginDependencies, username: string): Promise<void> {
   const sessions = await deps.sessions.listUser(username)
   const excess = sessions.length - deps.config.session.maxPerUser
-  for (const session of sessions.slice(0, Math.max(0, excess))) await deps.sessions.destroyKey(session.key, 'session_limit')
+  for (const session of sessions.slice(0, Math.max(0, excess))) {
+    await deps.sessions.destroyKey(session.key, 'session_limit')
+  }
 }
 
 /** Hashes the password again at the configured costs and stores it, if the account is unchanged. */

@@ -73,9 +73,14 @@ async function run (args: string[]): Promise<void> {
   if (command === 'add') {
     const password = await readPassword()
     const problem = passwordProblem(password)
-    if (problem !== undefined) throw new CliError(`the password is ${problem === 'untypeable' ? 'not one the login form can carry' : problem}: ${PASSWORD_RULE}`)
+    if (problem !== undefined) {
+      const what = problem === 'untypeable' ? 'not one the login form can carry' : problem
+      throw new CliError(`the password is ${what}: ${PASSWORD_RULE}`)
+    }
     const hash = await new PasswordHasher(config.argon2).hash(password)
-    if (!await FileUsersStore.exists(config.accounts.usersFile)) await FileUsersStore.create(config.accounts.usersFile, [])
+    if (!await FileUsersStore.exists(config.accounts.usersFile)) {
+      await FileUsersStore.create(config.accounts.usersFile, [])
+    }
     const store = await FileUsersStore.open(config.accounts.usersFile)
     const existed = await store.get(name) !== undefined
     // The store refuses a look-alike of an existing name (`Alice` beside `alice`) under its lock.
@@ -83,7 +88,9 @@ async function run (args: string[]): Promise<void> {
     process.stdout.write(`${existed ? 'updated' : 'added'} ${name}\n`)
     return
   }
-  const store = await FileUsersStore.exists(config.accounts.usersFile) ? await FileUsersStore.open(config.accounts.usersFile) : undefined
+  const store = await FileUsersStore.exists(config.accounts.usersFile)
+    ? await FileUsersStore.open(config.accounts.usersFile)
+    : undefined
   const stored = (await store?.get(name))?.username
   if (store === undefined || stored === undefined || !await store.remove(stored)) throw new CliError(`no user ${name}`)
   process.stdout.write(`removed ${stored}\n`)
@@ -92,7 +99,10 @@ async function run (args: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2))
 } catch (err) {
-  if (err instanceof CliError || err instanceof ConfigError || err instanceof UsersFileError || err instanceof UsernameTakenError) {
+  if (
+    err instanceof CliError || err instanceof ConfigError || err instanceof UsersFileError ||
+    err instanceof UsernameTakenError
+  ) {
     process.stderr.write(`users: ${err.message}\n`)
     process.exit(2)
   }

@@ -129,7 +129,7 @@ function parseOrigins (value: string): readonly string[] | undefined {
     }
     if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
       const got = JSON.stringify(origin)
-      throw new ConfigError('ALLOWED_ORIGINS', `entries must be exact origins like https://example.com:8443 ` +
+      throw new ConfigError('ALLOWED_ORIGINS', 'entries must be exact origins like https://example.com:8443 ' +
         `(got ${got})`)
     }
   }

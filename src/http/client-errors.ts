@@ -36,7 +36,17 @@ export function answerClientError (this: FastifyInstance, err: Error & { code?: 
     // A store that cannot count: the request is refused all the same.
     () => new HttpError(code)
   ).then((refusal) => {
-    app.log.info({ event: 'request_refused', code: refusal.code, status: refusal.statusCode, ip: client.address, ...(counted ? {} : { counted: false }), detail: bounded(err.code ?? err.message) }, 'request refused')
+    app.log.info(
+      {
+        event: 'request_refused',
+        code: refusal.code,
+        status: refusal.statusCode,
+        ip: client.address,
+        ...(counted ? {} : { counted: false }),
+        detail: bounded(err.code ?? err.message)
+      },
+      'request refused'
+    )
     answer(socket, refusal)
   }).catch((failure: unknown) => {
     app.log.error({ err: failure }, 'client error answer failed')

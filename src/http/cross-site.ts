@@ -28,14 +28,22 @@ function single (value: string | string[] | undefined): string | undefined {
 /** A GET that loads a whole page in the browser's window: following a link here is no attack. */
 function isTopLevelNavigation (request: FastifyRequest): boolean {
   const dest = single(request.headers['sec-fetch-dest'])
-  return request.method === 'GET' && single(request.headers['sec-fetch-mode']) === 'navigate' && (dest === undefined || dest === 'document')
+  return request.method === 'GET' && single(request.headers['sec-fetch-mode']) === 'navigate' &&
+    (dest === undefined || dest === 'document')
 }
 
-/** What the request's Fetch Metadata and Origin say of where it came from, bounded for the log, when that is elsewhere. */
-function elsewhere (request: FastifyRequest, allowedOrigins: AllowedOrigins): Record<string, string | undefined> | undefined {
+/**
+ * What the request's Fetch Metadata and Origin say of where it came from, bounded for the log, when that is
+ * elsewhere.
+ */
+function elsewhere (
+  request: FastifyRequest,
+  allowedOrigins: AllowedOrigins
+): Record<string, string | undefined> | undefined {
   const site = single(request.headers['sec-fetch-site'])
   const origin = single(request.headers.origin)
-  const fromElsewhere = (site !== undefined && !OWN_SITES.has(site)) || (origin !== undefined && !allowedOrigins.has(origin))
+  const fromElsewhere = (site !== undefined && !OWN_SITES.has(site)) ||
+    (origin !== undefined && !allowedOrigins.has(origin))
   return fromElsewhere ? { origin: bounded(origin), site: bounded(site) } : undefined
 }
 
@@ -45,12 +53,19 @@ function elsewhere (request: FastifyRequest, allowedOrigins: AllowedOrigins): Re
  * old browser's GET, curl) says nothing: it meets the ordinary limits, and form posts still need
  * an allowed Origin (same-origin.ts).
  */
-export function crossSiteEvidence (request: FastifyRequest, allowedOrigins: AllowedOrigins): Record<string, string | undefined> | undefined {
+export function crossSiteEvidence (
+  request: FastifyRequest,
+  allowedOrigins: AllowedOrigins
+): Record<string, string | undefined> | undefined {
   return isTopLevelNavigation(request) ? undefined : elsewhere(request, allowedOrigins)
 }
 
 /** Adds the app-wide hook that refuses cross-site requests; call after registerRateLimits. */
-export function refuseCrossSiteRequests (app: FastifyInstance, config: Pick<Config, 'rateLimit'>, allowedOrigins: AllowedOrigins): void {
+export function refuseCrossSiteRequests (
+  app: FastifyInstance,
+  config: Pick<Config, 'rateLimit'>,
+  allowedOrigins: AllowedOrigins
+): void {
   const spendCrossSiteBudget = crossSiteLimit(app, config)
   app.addHook('onRequest', async (request) => {
     if (elsewhere(request, allowedOrigins) === undefined) return

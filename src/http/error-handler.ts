@@ -4,7 +4,9 @@
 // of its own (`inputErrorCode` in its config). Anything else is an internal error, logged.
 // Whether the answer is a page or JSON comes from the route's config (replies.ts).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HTTP_ERRORS, HttpError, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type HttpErrorCode } from '../errors.js'
+import {
+  HTTP_ERRORS, HttpError, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type HttpErrorCode
+} from '../errors.js'
 import type { Pages } from './pages.js'
 import { bounded } from '../logging/bounded.js'
 import { clientOf, type Client, type TrustedProxies } from '../edge/client-address.js'
@@ -55,13 +57,19 @@ const WARN_CODES: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, st
  * headers, a count in the cross-site budget (past it: 429: a page elsewhere can make its visitor
  * ask for `/%`, so never the visitor's own budget), and one log line naming the client.
  */
-export function frameworkErrors (pages: Pages, trustedProxies: TrustedProxies): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+export function frameworkErrors (pages: Pages, trustedProxies: TrustedProxies): (
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply
+) => void {
   return (error, request, reply) => {
     reply.headers(RAW_ANSWER_HEADERS)
     // Fastify builds this request without the app's decorators: who the client is is asked here.
     const client = clientOf(request.raw.socket.remoteAddress, request.headers, trustedProxies)
     request.server.unreadableLimit(client).then(
-      (retryAfterS) => retryAfterS === undefined ? new HttpError('request_invalid') : new HttpError('rate_limited', { retryAfterS }),
+      (retryAfterS) => retryAfterS === undefined
+        ? new HttpError('request_invalid')
+        : new HttpError('rate_limited', { retryAfterS }),
       (err: unknown) => fromOtherError(err as StoreUnavailableError, request)
     ).then((refusal) => {
       refuse(request, reply, pages, refusal, error, client)
@@ -73,7 +81,14 @@ export function frameworkErrors (pages: Pages, trustedProxies: TrustedProxies): 
 }
 
 /** Logs `refusal` once (naming the client), and answers it with its status and Retry-After. */
-function refuse (request: FastifyRequest, reply: FastifyReply, pages: Pages, refusal: HttpError, error: Error, client: Client = request.client): FastifyReply {
+function refuse (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pages: Pages,
+  refusal: HttpError,
+  error: Error,
+  client: Client = request.client
+): FastifyReply {
   request.refusal = refusal.code
   logRefusal(request, refusal, error, client)
   if (refusal.retryAfterS !== undefined) reply.header('retry-after', refusal.retryAfterS)
@@ -96,7 +111,9 @@ export function registerErrorHandlers (app: FastifyInstance, pages: Pages): void
 
 /** The registry error for what a store or Fastify threw; unknown errors are internal errors. */
 function fromOtherError (error: FastifyError | StoreUnavailableError, request: FastifyRequest): HttpError {
-  if (error instanceof StoreUnavailableError) return new HttpError('store_unavailable', { retryAfterS: STORE_UNAVAILABLE_RETRY_AFTER_S, cause: error })
+  if (error instanceof StoreUnavailableError) {
+    return new HttpError('store_unavailable', { retryAfterS: STORE_UNAVAILABLE_RETRY_AFTER_S, cause: error })
+  }
   const code = FASTIFY_ERRORS.get(error.code)
   if (code !== undefined) {
     const statusCode = error.statusCode ?? HTTP_ERRORS[code].status
@@ -124,8 +141,17 @@ function logRefusal (request: FastifyRequest, refusal: HttpError, error: Error, 
     request.log.error({ err: error, ...who(request, client) }, 'request failed')
     return
   }
-  const detail = WARN_CODES.has(refusal.code) && refusal.cause instanceof Error ? { detail: bounded(refusal.cause.message) } : {}
-  const line = { event: 'request_refused', code: refusal.code, status: refusal.statusCode, ...who(request, client), ...refusal.log, ...detail }
+  const detail = WARN_CODES.has(refusal.code) && refusal.cause instanceof Error
+    ? { detail: bounded(refusal.cause.message) }
+    : {}
+  const line = {
+    event: 'request_refused',
+    code: refusal.code,
+    status: refusal.statusCode,
+    ...who(request, client),
+    ...refusal.log,
+    ...detail
+  }
   if (DEBUG_CODES.has(refusal.code)) request.log.debug(line, 'request refused')
   else if (WARN_CODES.has(refusal.code)) request.log.warn(line, WARN_CODES.get(refusal.code))
   else request.log.info(line, 'request refused')

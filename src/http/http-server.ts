@@ -32,7 +32,10 @@ export interface ServerOptions {
 }
 
 /** Fastify's server options: TLS (null for plain HTTP), the policy, and the timeouts. */
-export function httpServerOptions (config: Pick<Config, 'http' | 'tls'>, tls: TlsCredentials | undefined): ServerOptions {
+export function httpServerOptions (
+  config: Pick<Config, 'http' | 'tls'>,
+  tls: TlsCredentials | undefined
+): ServerOptions {
   const timeouts: HttpServerOptions = {
     headersTimeout: config.http.headersTimeoutMs,
     requestTimeout: config.http.requestTimeoutMs,

@@ -25,7 +25,10 @@ export async function loadPages (): Promise<Pages> {
     login (notice) {
       if (notice === undefined) return login
       const role = notice.kind === 'error' ? 'alert' : 'status'
-      return login.replace(NOTICE_MARKER, `<p class="notice notice-${notice.kind}" role="${role}" id="login-notice">${escapeHtml(notice.text)}</p>`)
+      return login.replace(
+        NOTICE_MARKER,
+        `<p class="notice notice-${notice.kind}" role="${role}" id="login-notice">${escapeHtml(notice.text)}</p>`
+      )
     },
     heroes
   }

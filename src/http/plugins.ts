@@ -31,7 +31,10 @@ export interface HttpPluginsOptions {
   readonly stores: { readonly rateLimits: RateLimitStoreClass }
 }
 
-export async function registerHttpPlugins (app: FastifyInstance, { config, allowedOrigins, trustedProxies, stores }: HttpPluginsOptions): Promise<void> {
+export async function registerHttpPlugins (
+  app: FastifyInstance,
+  { config, allowedOrigins, trustedProxies, stores }: HttpPluginsOptions
+): Promise<void> {
   // Worked out once per request, when first asked (by the rate limit, usually).
   const clients = new WeakMap<FastifyRequest, Client>()
   app.decorateRequest('client', {

@@ -41,7 +41,11 @@ declare module 'fastify' {
  * Registers the global per-IP limit; routes may set their own in `config.rateLimit`.
  * @param store the counters (the plugin's `store` option), from the stores
  */
-export async function registerRateLimits (app: FastifyInstance, config: Pick<Config, 'rateLimit'>, store: RateLimitStoreClass): Promise<void> {
+export async function registerRateLimits (
+  app: FastifyInstance,
+  config: Pick<Config, 'rateLimit'>,
+  store: RateLimitStoreClass
+): Promise<void> {
   await app.register(fastifyRateLimit, {
     // The plugin's documented custom store: a class it builds with its settings.
     store: store as unknown as NonNullable<RateLimitOptions['store']>,
@@ -50,7 +54,8 @@ export async function registerRateLimits (app: FastifyInstance, config: Pick<Con
     keyGenerator: (request) => request.client.key,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
-    errorResponseBuilder: (_request, context) => new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) }),
+    errorResponseBuilder: (_request, context) =>
+      new HttpError('rate_limited', { retryAfterS: retryAfterS(context.ttl) }),
     // A navigation from another site has spent the cross-site budget instead (cross-site.ts).
     allowList: (request) => request.fromElsewhere
   })
@@ -65,7 +70,9 @@ export async function registerRateLimits (app: FastifyInstance, config: Pick<Con
 }
 
 /** The cross-site budget: RATE_LIMIT_CROSS_SITE_MAX per RATE_LIMIT_WINDOW_S, per client. */
-function crossSiteLimitOptions (config: Pick<Config, 'rateLimit'>): RateLimitOptions & { keyGenerator: (request: FastifyRequest) => string } {
+function crossSiteLimitOptions (
+  config: Pick<Config, 'rateLimit'>
+): RateLimitOptions & { keyGenerator: (request: FastifyRequest) => string } {
   return {
     max: config.rateLimit.crossSiteMax,
     timeWindow: config.rateLimit.windowMs,
@@ -75,7 +82,10 @@ function crossSiteLimitOptions (config: Pick<Config, 'rateLimit'>): RateLimitOpt
 }
 
 /** The per-IP login limit, as a preHandler (LOGIN_RATE_IP_MAX per LOGIN_RATE_WINDOW_S). */
-export function loginIpLimit (app: FastifyInstance, config: Pick<Config, 'loginRateLimit'>): (request: FastifyRequest) => Promise<void> {
+export function loginIpLimit (
+  app: FastifyInstance,
+  config: Pick<Config, 'loginRateLimit'>
+): (request: FastifyRequest) => Promise<void> {
   return limiter(app.createRateLimit({
     max: config.loginRateLimit.ipMax,
     timeWindow: config.loginRateLimit.windowMs,
@@ -84,7 +94,10 @@ export function loginIpLimit (app: FastifyInstance, config: Pick<Config, 'loginR
 }
 
 /** A hook from a createRateLimit checker: past the limit, HttpError `code` (default rate_limited). */
-function limiter (check: ReturnType<FastifyInstance['createRateLimit']>, code: 'rate_limited' | 'cross_site_requests_limited' = 'rate_limited'): (request: FastifyRequest) => Promise<void> {
+function limiter (
+  check: ReturnType<FastifyInstance['createRateLimit']>,
+  code: 'rate_limited' | 'cross_site_requests_limited' = 'rate_limited'
+): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return
@@ -106,7 +119,10 @@ function loginNameKey (username: string): string {
  * (RATE_LIMIT_CROSS_SITE_MAX per RATE_LIMIT_WINDOW_S, per client, shared in Redis like the
  * others): past it, HttpError cross_site_requests_limited (429).
  */
-export function crossSiteLimit (app: FastifyInstance, config: Pick<Config, 'rateLimit'>): (request: FastifyRequest) => Promise<void> {
+export function crossSiteLimit (
+  app: FastifyInstance,
+  config: Pick<Config, 'rateLimit'>
+): (request: FastifyRequest) => Promise<void> {
   return limiter(app.createRateLimit(crossSiteLimitOptions(config)), 'cross_site_requests_limited')
 }
 
@@ -117,7 +133,11 @@ export function crossSiteLimit (app: FastifyInstance, config: Pick<Config, 'rate
  * limit would be skipped.
  * @param usernameOf the username of a request whose body has been validated
  */
-export function loginUserLimit (app: FastifyInstance, config: Pick<Config, 'loginRateLimit'>, usernameOf: (request: FastifyRequest) => string): (request: FastifyRequest) => Promise<void> {
+export function loginUserLimit (
+  app: FastifyInstance,
+  config: Pick<Config, 'loginRateLimit'>,
+  usernameOf: (request: FastifyRequest) => string
+): (request: FastifyRequest) => Promise<void> {
   return limiter(app.createRateLimit({
     max: config.loginRateLimit.userMax,
     timeWindow: config.loginRateLimit.windowMs,

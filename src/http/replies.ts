@@ -18,9 +18,17 @@ export function sendPage (reply: FastifyReply, status: number, html: string): Fa
 }
 
 /** Sends an error with its status, registry code and the text a person reads. */
-export function sendError (request: FastifyRequest, reply: FastifyReply, pages: Pages, error: { statusCode: number, code: HttpErrorCode, message: string }): FastifyReply {
+export function sendError (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pages: Pages,
+  error: { statusCode: number, code: HttpErrorCode, message: string }
+): FastifyReply {
   if (request.routeOptions?.config?.errorPage === true) {
     return sendPage(reply, error.statusCode, pages.login({ text: error.message, kind: 'error' }))
   }
-  return reply.code(error.statusCode).header('cache-control', 'no-store').send({ code: error.code, message: error.message })
+  return reply.code(error.statusCode).header('cache-control', 'no-store').send({
+    code: error.code,
+    message: error.message
+  })
 }

@@ -17,7 +17,10 @@ export function sameOriginOnly (allowedOrigins: AllowedOrigins): preParsingAsync
     const site = request.headers['sec-fetch-site']
     const origin = request.headers.origin
     if ((site !== undefined && site !== 'same-origin') || !allowedOrigins.has(origin)) {
-      throw new HttpError('cross_site_request', { log: { origin: bounded(origin), site: bounded(typeof site === 'string' ? site : undefined) } })
+      throw new HttpError(
+        'cross_site_request',
+        { log: { origin: bounded(origin), site: bounded(typeof site === 'string' ? site : undefined) } }
+      )
     }
     return payload
   }

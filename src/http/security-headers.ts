@@ -7,7 +7,10 @@ import type { FastifyInstance } from 'fastify'
 import type { AllowedOrigins } from '../edge/allowed-origins.js'
 import { FIXED_SECURITY_HEADERS } from '../edge/fixed-headers.js'
 
-/** Registers the fixed headers and helmet's CSP; the CSP's socket origins are read from `allowedOrigins` per response. */
+/**
+ * Registers the fixed headers and helmet's CSP; the CSP's socket origins are read from `allowedOrigins` per
+ * response.
+ */
 export async function registerSecurityHeaders (app: FastifyInstance, allowedOrigins: AllowedOrigins): Promise<void> {
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(FIXED_SECURITY_HEADERS)

@@ -32,7 +32,8 @@ export async function readMetricsToken (metrics: MetricsConfig | undefined): Pro
   try {
     token = (await fsp.readFile(file, 'utf8')).trim()
   } catch (err) {
-    throw new ConfigError('METRICS_TOKEN_FILE', `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new ConfigError('METRICS_TOKEN_FILE', `names a file that cannot be read: ${file} ` +
+      `(${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   }
   if (token.length < 16) throw new ConfigError('METRICS_TOKEN_FILE', 'must hold a token of at least 16 characters')
   return digest(token)
@@ -51,7 +52,10 @@ function authorized (request: http.IncomingMessage, token: Buffer | undefined): 
 }
 
 /** Node's parser errors that are not a plain 400. */
-const CLIENT_ERROR_STATUS: ReadonlyMap<string, number> = new Map([['HPE_HEADER_OVERFLOW', 431], ['ERR_HTTP_REQUEST_TIMEOUT', 408]])
+const CLIENT_ERROR_STATUS: ReadonlyMap<string, number> = new Map([
+  ['HPE_HEADER_OVERFLOW', 431],
+  ['ERR_HTTP_REQUEST_TIMEOUT', 408]
+])
 
 /** The listener; start() it once the app listens, close() it with the app. */
 export class OperatorsListener {
@@ -66,7 +70,15 @@ export class OperatorsListener {
   #url: string | undefined
 
   /** With `tls` (key, certificate, policy) it serves HTTPS, else plain HTTP. */
-  constructor (config: MetricsConfig, token: MetricsToken | undefined, metrics: AppMetrics, readiness: Readiness, log: FastifyBaseLogger, trustedProxies: TrustedProxies, tls?: https.ServerOptions) {
+  constructor (
+    config: MetricsConfig,
+    token: MetricsToken | undefined,
+    metrics: AppMetrics,
+    readiness: Readiness,
+    log: FastifyBaseLogger,
+    trustedProxies: TrustedProxies,
+    tls?: https.ServerOptions
+  ) {
     this.#config = config
     this.#trustedProxies = trustedProxies
     this.#token = token
@@ -85,7 +97,10 @@ export class OperatorsListener {
     // nothing here is counted, and a line per malformed request would let anyone fill the log).
     this.#server.on('clientError', (err: Error & { code?: string }, socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed) return
-      log.debug({ event: 'operators_client_error', code: err.code }, 'a request the operators\' listener could not read')
+      log.debug(
+        { event: 'operators_client_error', code: err.code },
+        'a request the operators\' listener could not read'
+      )
       endWithRawAnswer(socket, CLIENT_ERROR_STATUS.get(err.code ?? '') ?? 400)
     })
     this.#server.headersTimeout = 5000
@@ -107,7 +122,10 @@ export class OperatorsListener {
     const port = typeof address === 'object' && address !== null ? address.port : this.#config.port
     const host = this.#config.host
     this.#url = `${this.#scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
-    this.#log.info({ event: 'operators_listening', url: this.#url, token: this.#token !== undefined }, 'metrics, liveness and readiness listening')
+    this.#log.info(
+      { event: 'operators_listening', url: this.#url, token: this.#token !== undefined },
+      'metrics, liveness and readiness listening'
+    )
   }
 
   async close (): Promise<void> {
@@ -120,7 +138,9 @@ export class OperatorsListener {
 
   async #answer (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const path = (request.url ?? '').split('?')[0]
-    if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { ...RAW_ANSWER_HEADERS, allow: 'GET, HEAD' }).end()
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return void response.writeHead(405, { ...RAW_ANSWER_HEADERS, allow: 'GET, HEAD' }).end()
+    }
     if (path === '/livez' || path === '/healthz') return void json(response, 200, LIVE_ANSWER)
     if (path === '/readyz') {
       const { status, body } = this.#readiness.answer()
@@ -129,13 +149,25 @@ export class OperatorsListener {
     if (path !== '/metrics') return void json(response, 404, { status: 'not found' })
     if (!authorized(request, this.#token)) {
       const client = clientOf(request.socket.remoteAddress, request.headers, this.#trustedProxies)
-      this.#log.warn({ event: 'metrics_unauthorized', ip: client.address, token: request.headers.authorization === undefined ? 'missing' : 'wrong', url: bounded(request.url) }, 'metrics request refused: wrong or missing token')
+      this.#log.warn(
+        {
+          event: 'metrics_unauthorized',
+          ip: client.address,
+          token: request.headers.authorization === undefined ? 'missing' : 'wrong',
+          url: bounded(request.url)
+        },
+        'metrics request refused: wrong or missing token'
+      )
       return void response.writeHead(401, { ...RAW_ANSWER_HEADERS, 'www-authenticate': 'Bearer' }).end()
     }
-    response.writeHead(200, { ...RAW_ANSWER_HEADERS, 'content-type': this.#metrics.registry.contentType }).end(await this.#metrics.registry.metrics())
+    response.writeHead(200, { ...RAW_ANSWER_HEADERS, 'content-type': this.#metrics.registry.contentType })
+      .end(await this.#metrics.registry.metrics())
   }
 }
 
 function json (response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { ...RAW_ANSWER_HEADERS, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
+  response.writeHead(
+    status,
+    { ...RAW_ANSWER_HEADERS, 'content-type': 'application/json; charset=utf-8' }
+  ).end(JSON.stringify(body))
 }

@@ -47,7 +47,10 @@ export class Readiness {
   /** What /readyz answers: 200 when ready, else 503, with every check. */
   answer (): HealthAnswer {
     const report = this.report()
-    return { status: report.ready ? 200 : 503, body: { status: report.ready ? 'ready' : 'not ready', checks: report.checks } }
+    return {
+      status: report.ready ? 200 : 503,
+      body: { status: report.ready ? 'ready' : 'not ready', checks: report.checks }
+    }
   }
 
   report (): ReadinessReport {
@@ -55,6 +58,7 @@ export class Readiness {
     const store = this.#store
     const storeUp = store === undefined || store.reachable
     const ready = !this.#draining && hashing === 'running' && storeUp
-    return { ready, checks: { draining: this.#draining, hashing, ...(store === undefined ? {} : { [store.name]: storeUp ? 'up' : 'down' }) } }
+    const storeCheck = store === undefined ? {} : { [store.name]: storeUp ? 'up' : 'down' }
+    return { ready, checks: { draining: this.#draining, hashing, ...storeCheck } }
   }
 }

@@ -37,7 +37,11 @@ const table: HandlerTable = {
 export const HANDLERS: HandlerTable = Object.freeze(table)
 
 /** Answers a valid client message with its type's handler. */
-export function handleMessage<T extends ClientMessageType> (type: T, message: ClientMessages[T], context: HandlerContext): Reply {
+export function handleMessage<T extends ClientMessageType> (
+  type: T,
+  message: ClientMessages[T],
+  context: HandlerContext
+): Reply {
   // `type` was checked against the schemas; this keeps the table safe on its own too.
   if (!Object.hasOwn(HANDLERS, type)) throw new TypeError(`no handler for message type ${JSON.stringify(type)}`)
   const handler: Handler<ClientMessages[T]> = HANDLERS[type]
@@ -52,6 +56,7 @@ export function assertHandlersMatch (clientTypes: readonly string[]): void {
   const missing = clientTypes.filter((type) => !Object.hasOwn(HANDLERS, type))
   const extra = Object.keys(HANDLERS).filter((type) => !clientTypes.includes(type))
   if (missing.length > 0 || extra.length > 0) {
-    throw new Error(`client message handlers do not match schemas/: missing ${missing.join(', ') || 'none'}; no schema for ${extra.join(', ') || 'none'} (run npm run build)`)
+    throw new Error(`client message handlers do not match schemas/: missing ${missing.join(', ') || 'none'}; no ` +
+      `schema for ${extra.join(', ') || 'none'} (run npm run build)`)
   }
 }

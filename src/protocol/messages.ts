@@ -35,7 +35,8 @@ const greetingTails = new WeakMap<MessageBudget, string>()
 export function userAuthorizedMessage (username: string, budget: MessageBudget): string {
   let tail = greetingTails.get(budget)
   if (tail === undefined) {
-    tail = `,"heroes":${HERO_LIST_JSON},"limits":${JSON.stringify({ messageRate: budget.messageRate, messageBurst: budget.messageBurst })}}`
+    const limits = JSON.stringify({ messageRate: budget.messageRate, messageBurst: budget.messageBurst })
+    tail = `,"heroes":${HERO_LIST_JSON},"limits":${limits}}`
     greetingTails.set(budget, tail)
   }
   return `{"type":"user_authorized","user":{"username":${JSON.stringify(username)}}${tail}`

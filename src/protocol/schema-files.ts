@@ -58,6 +58,13 @@ export function readProtocolSchemas (dir: string = SCHEMAS_DIR): ProtocolSchema[
       throw new Error(`schemas/${file}: the title must end with "(client to server)" or "(server to client)"`)
     }
     const base = file.replace(/\.json$/, '').split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')
-    return { file, type, from: direction[1] as Direction, typeName: `${base}Message`, validatorName: `validate${base}`, schema }
+    return {
+      file,
+      type,
+      from: direction[1] as Direction,
+      typeName: `${base}Message`,
+      validatorName: `validate${base}`,
+      schema
+    }
   })
 }

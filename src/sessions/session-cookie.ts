@@ -35,7 +35,10 @@ export function sessionIdFromCookieHeader (header: string | undefined): string |
 }
 
 /** The live session named by a Cookie header's single session cookie, with its secret id. */
-export async function sessionFromCookie (sessions: SessionStore, header: string | undefined): Promise<{ id: string, session: Session } | undefined> {
+export async function sessionFromCookie (
+  sessions: SessionStore,
+  header: string | undefined
+): Promise<{ id: string, session: Session } | undefined> {
   const id = sessionIdFromCookieHeader(header)
   const session = id === undefined ? undefined : await sessions.get(id)
   return id !== undefined && session !== undefined ? { id, session } : undefined

@@ -10,7 +10,11 @@ export interface SessionTimeouts {
 }
 
 /** Why `session` has ended by time at `now` (epoch ms), or undefined while it is live. */
-export function expiryOf (session: Pick<Session, 'createdAt' | 'lastSeenAt'>, now: number, timeouts: SessionTimeouts): SessionEndReason | undefined {
+export function expiryOf (
+  session: Pick<Session, 'createdAt' | 'lastSeenAt'>,
+  now: number,
+  timeouts: SessionTimeouts
+): SessionEndReason | undefined {
   if (now - session.createdAt >= timeouts.absoluteTimeoutMs) return 'absolute_timeout'
   if (now - session.lastSeenAt >= timeouts.idleTimeoutMs) return 'idle_timeout'
   return undefined

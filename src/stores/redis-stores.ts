@@ -18,7 +18,13 @@ export function redisStores (
   config: RedisStoresConfig, redis: RedisConfig, credentials: RedisCredentials, options: StoreOptions
 ): Stores {
   const { instanceId, log, testClock } = options
-  const connection = new RedisConnection(redis, log, `hero-socket:${instanceId.slice(0, 8)}`, options.observer, credentials)
+  const connection = new RedisConnection(
+    redis,
+    log,
+    `hero-socket:${instanceId.slice(0, 8)}`,
+    options.observer,
+    credentials
+  )
   const { idleTimeoutMs, absoluteTimeoutMs, sweepIntervalMs } = config.session
   const timeouts = { idleTimeoutMs, absoluteTimeoutMs }
   const sessions = options.sessions ??

@@ -21,7 +21,10 @@ export interface OpenConnection {
   readonly hero: HeroConnection
 }
 
-/** A handshake's watch on the session its cookie names, from before the store is asked until it is accepted or refused. */
+/**
+ * A handshake's watch on the session its cookie names, from before the store is asked until it is accepted or
+ * refused.
+ */
 export interface SessionWatch {
   /** True once an end of that session was heard during the watch. */
   readonly ended: boolean

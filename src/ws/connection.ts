@@ -80,8 +80,16 @@ export class HeroConnection {
     const { limits, now, ws } = options
     this.#context = { username: options.username }
     this.#bucket = new TokenBucket(limits.messageRate, limits.messageBurst, now)
-    this.#invalid = new TokenBucket(limits.maxInvalidMessages * 1000 / limits.abuseWindowMs, limits.maxInvalidMessages, now)
-    this.#rateLimited = new TokenBucket(limits.maxRateLimitedMessages * 1000 / limits.abuseWindowMs, limits.maxRateLimitedMessages, now)
+    this.#invalid = new TokenBucket(
+      limits.maxInvalidMessages * 1000 / limits.abuseWindowMs,
+      limits.maxInvalidMessages,
+      now
+    )
+    this.#rateLimited = new TokenBucket(
+      limits.maxRateLimitedMessages * 1000 / limits.abuseWindowMs,
+      limits.maxRateLimitedMessages,
+      now
+    )
     this.#toldWait = new ToldWait(now)
     options.activity.opened(options.sessionKey)
     ws.on('message', (data, isBinary) => this.#guarded(() => this.#onMessage(data, isBinary)))
@@ -130,7 +138,13 @@ export class HeroConnection {
     try {
       work()
     } catch (err) {
-      this.#options.log().error({ event: 'ws_internal_error', err: { name: bounded((err as Error).name), message: bounded((err as Error).message) } }, 'closing: the server failed on this socket')
+      this.#options.log().error(
+        {
+          event: 'ws_internal_error',
+          err: { name: bounded((err as Error).name), message: bounded((err as Error).message) }
+        },
+        'closing: the server failed on this socket'
+      )
       this.close('internal_error')
     }
   }
@@ -163,7 +177,8 @@ export class HeroConnection {
    */
   #tellToWait (): void {
     this.#options.observer.message('unread', 'rate_limited')
-    if (this.#toldWait.ignored() && this.#abused(this.#rateLimited, 'ws_rate_abuse', 'closing: continued messages during the wait it was told')) return
+    const abuse = 'closing: continued messages during the wait it was told'
+    if (this.#toldWait.ignored() && this.#abused(this.#rateLimited, 'ws_rate_abuse', abuse)) return
     const retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(1, this.#bucket.retryAfterMs()))
     this.#toldWait.told(retryAfterMs)
     this.#send(errorMessage('rate_limited', undefined, retryAfterMs))
@@ -175,7 +190,8 @@ export class HeroConnection {
    * polite client's keepalive (Python websockets pings every 20 s) must not go unanswered.
    */
   #onPing (data: Buffer): void {
-    if (!this.#bucket.take() && this.#abused(this.#rateLimited, 'ws_ping_abuse', 'closing: continued pings past the rate limit')) return
+    const abuse = 'closing: continued pings past the rate limit'
+    if (!this.#bucket.take() && this.#abused(this.#rateLimited, 'ws_ping_abuse', abuse)) return
     this.#options.ws.pong(data)
     this.#checkBuffered()
   }
@@ -217,7 +233,10 @@ export class HeroConnection {
   /** Ends the socket at once, without a close frame (the peer would not read one), and says why. */
   #drop (reason: ConnectionDrop): void {
     if (this.#options.ws.readyState === this.#options.ws.CLOSED) return
-    this.#options.log().warn({ event: 'ws_dropped', reason, buffered: this.#options.ws.bufferedAmount }, 'dropping the socket')
+    this.#options.log().warn(
+      { event: 'ws_dropped', reason, buffered: this.#options.ws.bufferedAmount },
+      'dropping the socket'
+    )
     this.#options.observer.dropped(reason)
     this.#options.ws.terminate()
   }

@@ -15,7 +15,9 @@ import type { WebSocket, WebSocketServer } from 'ws'
 import { accountSession } from '../accounts/account-sessions.js'
 import type { UsersStore } from '../accounts/users-store.js'
 import type { WsConfig } from '../config/config.js'
-import { GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection } from '../errors.js'
+import {
+  GATE_REJECTIONS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError, type GateRejection
+} from '../errors.js'
 import type { AllowedOrigins } from '../edge/allowed-origins.js'
 import { clientOf, type Client, type TrustedProxies } from '../edge/client-address.js'
 import { endWithRawAnswer } from '../edge/fixed-headers.js'
@@ -69,13 +71,24 @@ export interface GateDependencies {
 }
 
 /** Builds the 'upgrade' listener; attach it with `server.on('upgrade', gate)`. */
-export function createUpgradeGate (deps: GateDependencies): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+export function createUpgradeGate (deps: GateDependencies): (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer
+) => void {
   const gate: Gate = { ...deps, onSocketError: socketErrorListener(deps.log) }
 
   // ws found the handshake itself malformed (Upgrade header, Sec-WebSocket-Key/Version, extensions).
   // Its errors here carry no code, only ws's own fixed text (never client input), which is logged.
   deps.wss.on('wsClientError', (err: Error & { code?: string }, socket: Duplex, req: IncomingMessage) => {
-    refuse(gate, socket, 'bad_handshake', { client: clientOf(req.socket.remoteAddress, req.headers, deps.trustedProxies) }, undefined, err.code ?? err.message)
+    refuse(
+      gate,
+      socket,
+      'bad_handshake',
+      { client: clientOf(req.socket.remoteAddress, req.headers, deps.trustedProxies) },
+      undefined,
+      err.code ?? err.message
+    )
   })
 
   return function onUpgrade (req, socket, head) {
@@ -98,26 +111,22 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   const client = clientOf(req.socket.remoteAddress, req.headers, gate.trustedProxies)
   let spent = false // a handshake of the client's budget is held, and given back if this one is refused
   const reject = (reason: GateRejection, retryAfterS?: number, detail?: string, username?: string): void => {
-    if (refuse(gate, socket, reason, { client, username }, retryAfterS, detail) && spent) gate.handshakes.refund(client.key)
+    if (refuse(gate, socket, reason, { client, username }, retryAfterS, detail) && spent) {
+      gate.handshakes.refund(client.key)
+    }
   }
 
-  // 1. The one WebSocket path, with GET; not while shutting down.
-  if (pathOf(req.url) !== WS_PATH) return reject('not_found')
-  if (req.method !== 'GET') return reject('method_not_allowed')
-  if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S)
-
-  // 2. Origin: present, single, and exactly one of ALLOWED_ORIGINS (no pattern matching). Before
-  //    any budget: a page on another origin spends only the refusal budget.
-  const origins = headerValues(req, 'origin')
-  if (origins.length === 0) return reject('origin_missing')
-  if (origins.length > 1) return reject('origin_duplicated')
-  if (!gate.allowedOrigins.has(origins[0])) return reject('origin_forbidden')
+  // 1 and 2. The path, the method, shutdown and the Origin, before any budget.
+  const early = refusalBeforeBudget(gate, req)
+  if (early !== undefined) return reject(early.reason, early.retryAfterS)
 
   // 3. The client's handshake rate, then its open-plus-opening sockets on this instance.
   const waitMs = gate.handshakes.take(client.key)
   if (waitMs > 0) return reject('handshake_rate_limited', Math.ceil(waitMs / 1000))
   spent = true
-  if (!connections.reserveIp(client.key, caps.maxConnectionsPerIp)) return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+  if (!connections.reserveIp(client.key, caps.maxConnectionsPerIp)) {
+    return reject('ip_connection_limit', CONNECTION_CAP_RETRY_AFTER_S)
+  }
   let slot: { username: string, token: string } | undefined, watch: SessionWatch | undefined
   let accepted = false
   try {
@@ -131,11 +140,15 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
 
     // 5. The user's open sockets, counted on every instance.
     const token = await gate.userSlots.acquire(session.username, caps.maxConnectionsPerUser)
-    if (token === undefined) return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S, undefined, session.username)
+    if (token === undefined) {
+      return reject('user_connection_limit', CONNECTION_CAP_RETRY_AFTER_S, undefined, session.username)
+    }
     slot = { username: session.username, token }
     if (socket.destroyed) return // the peer left while the store was asked
     if (gate.isShuttingDown()) return reject('shutting_down', SHUTDOWN_RETRY_AFTER_S, undefined, session.username)
-    if (watch.ended) return reject('session_invalid', undefined, 'the session ended during the handshake', session.username)
+    if (watch.ended) {
+      return reject('session_invalid', undefined, 'the session ended during the handshake', session.username)
+    }
 
     // Every check passed: ws completes the handshake (or refuses it as bad_handshake above).
     socket.off('error', gate.onSocketError)
@@ -153,6 +166,25 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   }
 }
 
+/** Checks 1 and 2, the ones made before any budget is spent: the refusal they answer, if any. */
+function refusalBeforeBudget (
+  gate: Gate,
+  req: IncomingMessage
+): { reason: GateRejection, retryAfterS?: number } | undefined {
+  // 1. The one WebSocket path, with GET; not while shutting down.
+  if (pathOf(req.url) !== WS_PATH) return { reason: 'not_found' }
+  if (req.method !== 'GET') return { reason: 'method_not_allowed' }
+  if (gate.isShuttingDown()) return { reason: 'shutting_down', retryAfterS: SHUTDOWN_RETRY_AFTER_S }
+
+  // 2. Origin: present, single, and exactly one of ALLOWED_ORIGINS (no pattern matching). Before
+  //    any budget: a page on another origin spends only the refusal budget.
+  const origins = headerValues(req, 'origin')
+  if (origins.length === 0) return { reason: 'origin_missing' }
+  if (origins.length > 1) return { reason: 'origin_duplicated' }
+  if (!gate.allowedOrigins.has(origins[0])) return { reason: 'origin_forbidden' }
+  return undefined
+}
+
 /** Gives back what a handshake that was not accepted held: its IP slot, and its user slot if it took one. */
 function giveBack (gate: Gate, clientKey: string, slot: { username: string, token: string } | undefined): void {
   gate.connections.releaseIp(clientKey)
@@ -160,9 +192,20 @@ function giveBack (gate: Gate, clientKey: string, slot: { username: string, toke
 }
 
 /** Refusals that are answers of our own (a limit, a shutdown): no refusal budget is spent on them. */
-const UNBUDGETED: ReadonlySet<GateRejection> = new Set<GateRejection>(['shutting_down', 'handshake_rate_limited', 'handshake_refusals_limited', 'ip_connection_limit', 'user_connection_limit', 'store_unavailable'])
+const UNBUDGETED: ReadonlySet<GateRejection> = new Set<GateRejection>([
+  'shutting_down',
+  'handshake_rate_limited',
+  'handshake_refusals_limited',
+  'ip_connection_limit',
+  'user_connection_limit',
+  'store_unavailable'
+])
 /** Refusals logged as warnings: what a hijacking attempt looks like. */
-const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>(['origin_forbidden', 'origin_duplicated', 'store_unavailable'])
+const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>([
+  'origin_forbidden',
+  'origin_duplicated',
+  'store_unavailable'
+])
 
 /**
  * Answers one small HTTP refusal, logs and counts it, and ends the socket. A refusal spends the
@@ -171,7 +214,14 @@ const WARNINGS: ReadonlySet<GateRejection> = new Set<GateRejection>(['origin_for
  * @returns true when the refusal spent the refusal budget instead (its handshake is given back);
  *   our own answers (a cap, a shutdown, a store down) keep the handshake they spent
  */
-function refuse (gate: Gate, socket: Duplex, reason: GateRejection, who: { client: Client, username?: string | undefined }, retryAfterS?: number, detail?: string): boolean {
+function refuse (
+  gate: Gate,
+  socket: Duplex,
+  reason: GateRejection,
+  who: { client: Client, username?: string | undefined },
+  retryAfterS?: number,
+  detail?: string
+): boolean {
   const { client, username } = who
   let answered = reason
   let retryAfter = retryAfterS
@@ -187,7 +237,17 @@ function refuse (gate: Gate, socket: Duplex, reason: GateRejection, who: { clien
   const { status } = GATE_REJECTIONS[answered]
   gate.stats.count(answered)
   const level = answered === 'handshake_refusals_limited' ? 'debug' : WARNINGS.has(answered) ? 'warn' : 'info'
-  gate.log[level]({ event: 'ws_rejected', reason: answered, status, ip: client.address, ...(username === undefined ? {} : { username }), ...(detail === undefined ? {} : { detail: bounded(detail) }) }, 'handshake refused')
+  gate.log[level](
+    {
+      event: 'ws_rejected',
+      reason: answered,
+      status,
+      ip: client.address,
+      ...(username === undefined ? {} : { username }),
+      ...(detail === undefined ? {} : { detail: bounded(detail) })
+    },
+    'handshake refused'
+  )
   abortHandshake(socket, status, retryAfter)
   return budgeted
 }
@@ -200,7 +260,10 @@ function socketErrorListener (log: FastifyBaseLogger): (this: Duplex, err: Error
   }
 }
 
-/** Writes the refusal (rawAnswer: Connection: close, the fixed security headers) and destroys the socket once it is sent. */
+/**
+ * Writes the refusal (rawAnswer: Connection: close, the fixed security headers) and destroys the socket once it is
+ * sent.
+ */
 function abortHandshake (socket: Duplex, status: number, retryAfterS?: number): void {
   endWithRawAnswer(socket, status, retryAfterS === undefined ? {} : { retryAfterS })
 }

@@ -10,7 +10,9 @@ const MAX_BUFFERED_CHUNKS = 1024
 const CLOSE_TIMEOUT_MS = 5000
 
 /** ws options for `config`. Options newer than @types/ws are typed here. */
-export function webSocketServerOptions (config: Pick<WsConfig, 'maxPayloadBytes' | 'perMessageDeflate' | 'deflateThresholdBytes'>): ServerOptions & Record<string, unknown> {
+export function webSocketServerOptions (
+  config: Pick<WsConfig, 'maxPayloadBytes' | 'perMessageDeflate' | 'deflateThresholdBytes'>
+): ServerOptions & Record<string, unknown> {
   return {
     noServer: true,
     clientTracking: false,
@@ -26,7 +28,12 @@ export function webSocketServerOptions (config: Pick<WsConfig, 'maxPayloadBytes'
     // When on, small messages are sent as they are, and ws bounds the inflated size of every
     // message by maxPayload (zip bombs close with 1009).
     perMessageDeflate: config.perMessageDeflate
-      ? { threshold: config.deflateThresholdBytes, serverNoContextTakeover: true, clientNoContextTakeover: true, concurrencyLimit: 10 }
+      ? {
+          threshold: config.deflateThresholdBytes,
+          serverNoContextTakeover: true,
+          clientNoContextTakeover: true,
+          concurrencyLimit: 10
+        }
       : false
   }
 }

@@ -85,19 +85,8 @@ interface Parts extends WebSocketServiceDependencies {
 
 /** Adds the WebSocket side to `app`; call after the routes, before listen. */
 export function attachWebSocketService (app: FastifyInstance, deps: WebSocketServiceDependencies): WebSocketService {
-  const protocol = Protocol.load()
-  assertHandlersMatch(protocol.clientTypes)
-  const parts: Parts = {
-    ...deps,
-    log: app.log,
-    protocol,
-    wss: new WebSocketServer(webSocketServerOptions(deps.config.ws)),
-    connections: new ConnectionRegistry(),
-    activity: new SessionActivity(deps.sessions, deps.now, app.log),
-    drops: new Counts<ConnectionDrop>(),
-    logsSockets: ['trace', 'debug', 'info'].includes(app.log.level),
-    observer: connectionObserver(deps.metrics, () => parts.drops)
-  }
+  const parts = serviceParts(app, deps)
+  const { protocol } = parts
   const stats = new Counts<GateOutcome>()
   stats.onCount((outcome) => deps.metrics.handshakes.inc({ outcome }))
   parts.drops.onCount((reason) => deps.metrics.drops.inc({ reason }))
@@ -134,13 +123,45 @@ export function attachWebSocketService (app: FastifyInstance, deps: WebSocketSer
     shuttingDown = true
     await closeGradually(parts, windowMs, graceMs)
   }
-  const service: WebSocketService = { wss: parts.wss, stats, drops: parts.drops, connections: parts.connections, protocol, heartbeat: heartbeat.round, recheckSessions: recheck.run, drain }
+  const service: WebSocketService = {
+    wss: parts.wss,
+    stats,
+    drops: parts.drops,
+    connections: parts.connections,
+    protocol,
+    heartbeat: heartbeat.round,
+    recheckSessions: recheck.run,
+    drain
+  }
   app.decorate('websocket', service)
   return service
 }
 
+/** The protocol (checked against the handler table), the ws server and the bookkeeping the service shares. */
+function serviceParts (app: FastifyInstance, deps: WebSocketServiceDependencies): Parts {
+  const protocol = Protocol.load()
+  assertHandlersMatch(protocol.clientTypes)
+  const parts: Parts = {
+    ...deps,
+    log: app.log,
+    protocol,
+    wss: new WebSocketServer(webSocketServerOptions(deps.config.ws)),
+    connections: new ConnectionRegistry(),
+    activity: new SessionActivity(deps.sessions, deps.now, app.log),
+    drops: new Counts<ConnectionDrop>(),
+    logsSockets: ['trace', 'debug', 'info'].includes(app.log.level),
+    observer: connectionObserver(deps.metrics, () => parts.drops)
+  }
+  return parts
+}
+
 /** Takes over a socket the gate accepted: bookkeeping, its own logger, and the connection. */
-function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, session, sessionId, slotToken }: AcceptedHandshake): void {
+function accept (
+  parts: Parts,
+  ws: WebSocket,
+  req: IncomingMessage,
+  { client, session, sessionId, slotToken }: AcceptedHandshake
+): void {
   const log = connectionLogger(parts.log, session.username)
   // The close listener comes first: whatever happens below, a closed socket gives its slots back.
   let connection: OpenConnection | undefined
@@ -162,7 +183,9 @@ function accept (parts: Parts, ws: WebSocket, req: IncomingMessage, { client, se
     log,
     observer: parts.observer
   })
-  connection = { ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential, hero }
+  connection = {
+    ws, ip: client.key, username: session.username, sessionKey: session.key, credential: session.credential, hero
+  }
   parts.connections.add(connection)
   if (parts.logsSockets) log().info({ event: 'ws_open', ip: client.address }, 'socket opened')
   parts.wss.emit('connection', ws, req)
@@ -190,10 +213,18 @@ function connectionObserver (metrics: AppMetrics, drops: () => Counts<Connection
 }
 
 /** Closes the sockets of one session with 4401, saying why and how this instance learnt of it. */
-function closeSession (parts: Parts, sessionKey: string, reason: string, source: 'local' | 'publish' | 'recheck'): void {
+function closeSession (
+  parts: Parts,
+  sessionKey: string,
+  reason: string,
+  source: 'local' | 'publish' | 'recheck'
+): void {
   for (const connection of parts.connections.forSession(sessionKey)) {
     if (connection.ws.readyState !== connection.ws.OPEN) continue // closing already: told once
-    parts.log.info({ event: 'ws_session_ended', user: connection.username, reason, source }, 'closing socket: session ended')
+    parts.log.info(
+      { event: 'ws_session_ended', user: connection.username, reason, source },
+      'closing socket: session ended'
+    )
     parts.metrics.revocations.inc({ path: source === 'recheck' ? 'safety_net' : source })
     connection.hero.close('session_ended')
   }
@@ -242,7 +273,9 @@ async function closeGradually (parts: Parts, windowMs: number, graceMs: number):
   const connections = [...parts.connections.all()]
   const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_INTERVAL_MS))
   const perBatch = Math.max(1, Math.ceil(connections.length / batches))
-  const closed = connections.map((connection) => new Promise<void>((resolve) => connection.ws.once('close', () => resolve())))
+  const closed = connections.map((connection) => new Promise<void>((resolve) => {
+    connection.ws.once('close', () => resolve())
+  }))
   parts.log.info({ event: 'ws_drain', sockets: connections.length, windowMs, perBatch }, 'closing sockets')
   for (let i = 0; i < connections.length; i += perBatch) {
     if (i > 0) await sleep(DRAIN_BATCH_INTERVAL_MS)

@@ -33,7 +33,10 @@ export class SessionActivity {
     if (now - (this.#lastTouch.get(sessionKey) ?? -Infinity) < TOUCH_INTERVAL_MS) return
     this.#lastTouch.set(sessionKey, now)
     this.#sessions.touch(sessionId).catch((err: unknown) => {
-      this.#log.warn({ event: 'session_touch_failed', err: { message: (err as Error).message } }, 'could not record activity on a session; it keeps ageing')
+      this.#log.warn(
+        { event: 'session_touch_failed', err: { message: (err as Error).message } },
+        'could not record activity on a session; it keeps ageing'
+      )
     })
   }
 

@@ -48,7 +48,12 @@ export function startSessionRecheck (options: SessionRecheckOptions): SessionRec
       if (failing) options.log.info({ event: 'session_recheck_resumed' }, 'session re-checks work again')
       failing = false
     } catch (err) {
-      if (!failing) options.log.warn({ event: 'session_recheck_failed', err: { message: (err as Error).message } }, 'cannot re-check sessions; open sockets are kept until the store answers')
+      if (!failing) {
+        options.log.warn(
+          { event: 'session_recheck_failed', err: { message: (err as Error).message } },
+          'cannot re-check sessions; open sockets are kept until the store answers'
+        )
+      }
       failing = true
     }
   }

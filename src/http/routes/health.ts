@@ -33,6 +33,8 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   app.get('/healthz', probe, live)
   app.get('/readyz', probe, async (_request, reply) => {
     const { status } = readiness.answer()
-    return reply.code(status).header('cache-control', 'no-store').send({ status: status === 200 ? 'ready' : 'not ready' })
+    return reply.code(status).header('cache-control', 'no-store').send({
+      status: status === 200 ? 'ready' : 'not ready'
+    })
   })
 }

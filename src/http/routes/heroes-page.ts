@@ -3,7 +3,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { accountSession } from '../../accounts/account-sessions.js'
 import type { UsersStore } from '../../accounts/users-store.js'
-import { SESSION_COOKIE, SESSION_COOKIE_OPTIONS, hasSessionCookie, sessionIdFromCookieHeader } from '../../sessions/session-cookie.js'
+import {
+  SESSION_COOKIE, SESSION_COOKIE_OPTIONS, hasSessionCookie, sessionIdFromCookieHeader
+} from '../../sessions/session-cookie.js'
 import type { SessionStore } from '../../stores/sessions/session-store.js'
 import type { Pages } from '../pages.js'
 import { sendPage } from '../replies.js'
@@ -21,12 +23,16 @@ export const heroesPageRoutes: FastifyPluginAsync<HeroesPageOptions> = async (ap
     if (id === undefined || session === undefined) {
       const hadCookie = hasSessionCookie(request.headers.cookie)
       if (hadCookie) reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS)
-      return reply.header('cache-control', 'no-store').redirect(hadCookie ? '/login?notice=session_ended' : '/login', 303)
+      return reply.header('cache-control', 'no-store')
+        .redirect(hadCookie ? '/login?notice=session_ended' : '/login', 303)
     }
     request.username = session.username
     // A page load keeps the session alive; a store that cannot record it just lets it age.
     await sessions.touch(id).catch((err: unknown) => {
-      request.log.warn({ event: 'session_touch_failed', err: { message: (err as Error).message } }, 'could not record activity on a session')
+      request.log.warn(
+        { event: 'session_touch_failed', err: { message: (err as Error).message } },
+        'could not record activity on a session'
+      )
     })
     return sendPage(reply, 200, pages.heroes)
   })

@@ -1,8 +1,12 @@
 // GET /login (the form, with an optional notice) and POST /login. A post must come from our
 // own page, passes the per-IP and the per-username-and-IP limits, has bounded fields (refused
 // before argon2 runs), and gets the same 401 page for an unknown user as for a wrong password.
-import type { FastifyPluginAsync, preHandlerAsyncHookHandler, preParsingAsyncHookHandler } from 'fastify'
-import { fitsPasswordLimit, LOGIN_FORM_BODY_LIMIT, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from '../../accounts/account-rules.js'
+import type {
+  FastifyInstance, FastifyPluginAsync, preHandlerAsyncHookHandler, preParsingAsyncHookHandler
+} from 'fastify'
+import {
+  fitsPasswordLimit, LOGIN_FORM_BODY_LIMIT, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH
+} from '../../accounts/account-rules.js'
 import { logIn, type LoginDependencies } from '../../accounts/login.js'
 import type { Config } from '../../config/config.js'
 import { HTTP_ERRORS, HttpError, LOGIN_NOTICES, type HttpErrorCode } from '../../errors.js'
@@ -69,17 +73,29 @@ const formBodyOnly: preParsingAsyncHookHandler = async (request, _reply, payload
   return payload
 }
 
-export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, options) => {
-  const { config, pages } = options
-  const deps: LoginDependencies = {
+/** What the login use case needs, with the log lines its two background failures write. */
+function loginDependencies (app: FastifyInstance, options: LoginRoutesOptions): LoginDependencies {
+  return {
     ...options,
     onRehashFailed: (username, err) => {
-      app.log.warn({ event: 'rehash_failed', username, err: { message: (err as Error).message } }, 'could not store the password hash at the configured costs (is USERS_FILE read-only?); run npm run users -- add to set it')
+      app.log.warn(
+        { event: 'rehash_failed', username, err: { message: (err as Error).message } },
+        'could not store the password hash at the configured costs (is USERS_FILE read-only?); ' +
+          'run npm run users -- add to set it'
+      )
     },
     onSessionLimitFailed: (username, err) => {
-      app.log.warn({ event: 'session_limit_not_enforced', username, err: { message: (err as Error).message } }, 'could not end the user\'s oldest sessions beyond MAX_SESSIONS_PER_USER; the next login tries again')
+      app.log.warn(
+        { event: 'session_limit_not_enforced', username, err: { message: (err as Error).message } },
+        'could not end the user\'s oldest sessions beyond MAX_SESSIONS_PER_USER; the next login tries again'
+      )
     }
   }
+}
+
+export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, options) => {
+  const { config, pages } = options
+  const deps = loginDependencies(app, options)
 
   app.get('/login', { config: { errorPage: true } }, async (request, reply) => {
     const code = (request.query as Record<string, unknown>).notice
@@ -96,22 +112,42 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     // visitor's requests or login attempts.
     config: { errorPage: true, inputErrorCode: 'login_form_invalid' },
     preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
-    preHandler: [passwordWithinLimit, loginIpLimit(app, config), loginUserLimit(app, config, (request) => (request.body as LoginBody).username)],
+    preHandler: [
+      passwordWithinLimit,
+      loginIpLimit(app, config),
+      loginUserLimit(app, config, (request) => (request.body as LoginBody).username)
+    ],
     onResponse: async (request, reply) => {
       options.metrics.logins.inc({ outcome: loginOutcome(reply.statusCode, request.refusal) })
       options.metrics.loginDuration.observe(reply.elapsedTime / 1000)
     }
   }, async (request, reply) => {
     const { username, password } = request.body
-    const outcome = await logIn(deps, { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) })
+    const outcome = await logIn(
+      deps,
+      { username, password, previousSessionId: sessionIdFromCookieHeader(request.headers.cookie) }
+    )
     if (outcome.outcome === 'busy') throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S })
     if (outcome.outcome === 'failed') {
       // Never the name as typed: for no account, it is often a password typed in the wrong field.
-      const who = outcome.account === undefined ? { account: 'unknown', usernameTag: unknownUsernameTag(username) } : { account: 'known', username: outcome.account }
+      const who = outcome.account === undefined
+        ? { account: 'unknown', usernameTag: unknownUsernameTag(username) }
+        : { account: 'known', username: outcome.account }
       request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
-      return sendPage(reply, HTTP_ERRORS.login_failed.status, pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }))
+      const page = pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' })
+      return sendPage(reply, HTTP_ERRORS.login_failed.status, page)
     }
-    request.log.info({ event: 'login_succeeded', username: outcome.session.username, ip: request.client.address, session: loggedSessionKey(outcome.session.key) }, 'login succeeded')
-    return reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/', 303)
+    request.log.info(
+      {
+        event: 'login_succeeded',
+        username: outcome.session.username,
+        ip: request.client.address,
+        session: loggedSessionKey(outcome.session.key)
+      },
+      'login succeeded'
+    )
+    return reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS)
+      .header('cache-control', 'no-store')
+      .redirect('/', 303)
   })
 }

@@ -24,8 +24,13 @@ export const logoutRoutes: FastifyPluginAsync<LogoutRoutesOptions> = async (app,
     if (current !== undefined) {
       request.username = current.session.username
       await sessions.destroy(current.id, 'logout')
-      request.log.info({ event: 'logout', username: current.session.username, ip: request.client.address }, 'logged out')
+      request.log.info(
+        { event: 'logout', username: current.session.username, ip: request.client.address },
+        'logged out'
+      )
     }
-    return reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS).header('cache-control', 'no-store').redirect('/login?notice=logged_out', 303)
+    return reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS)
+      .header('cache-control', 'no-store')
+      .redirect('/login?notice=logged_out', 303)
   })
 }

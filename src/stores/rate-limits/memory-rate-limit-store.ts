@@ -29,7 +29,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
    * @param settings the plugin's; continueExceeding and exponentialBackoff are refused (not used here)
    * @param now monotonic clock in milliseconds
    */
-  constructor (settings: RateLimitSettings, now: () => number, namespace = '', namespaces = new Map<string, Map<string, Window>>()) {
+  constructor (
+    settings: RateLimitSettings,
+    now: () => number,
+    namespace = '',
+    namespaces = new Map<string, Map<string, Window>>()
+  ) {
     refuseUnsupported(settings)
     this.#now = now
     this.#namespaces = namespaces
@@ -55,7 +60,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
   read (key: string, callback: RateLimitCallback, timeWindow: number): void {
     const now = this.#now()
     const window = this.#live(key, timeWindow, now)
-    callback(null, window === undefined ? { current: 0, ttl: 0 } : { current: window.current, ttl: window.startedAt + timeWindow - now })
+    callback(null, window === undefined
+      ? { current: 0, ttl: 0 }
+      : { current: window.current, ttl: window.startedAt + timeWindow - now })
   }
 
   child (routeOptions: RateLimitSettings): MemoryRateLimitStore {

@@ -38,7 +38,8 @@ export type RateLimitStoreClass = new (settings: RateLimitSettings) => RateLimit
 /** Refuses the plugin's settings no store here implements. */
 export function refuseUnsupported (settings: RateLimitSettings): void {
   if (settings.continueExceeding === true || settings.exponentialBackoff === true) {
-    throw new Error('the rate-limit stores count plain fixed windows: continueExceeding and exponentialBackoff are not supported')
+    throw new Error('the rate-limit stores count plain fixed windows: continueExceeding and exponentialBackoff are ' +
+      'not supported')
   }
 }
 

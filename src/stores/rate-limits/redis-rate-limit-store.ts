@@ -25,7 +25,12 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly #prefix: string
 
   /** @param namespace a child's route (childNamespace); '' for the store the plugin builds */
-  constructor (settings: RateLimitSettings, redis: RedisConnection, options: RedisRateLimitOptions = {}, namespace = '') {
+  constructor (
+    settings: RateLimitSettings,
+    redis: RedisConnection,
+    options: RedisRateLimitOptions = {},
+    namespace = ''
+  ) {
     refuseUnsupported(settings)
     this.#redis = redis
     this.#options = options

@@ -42,16 +42,32 @@ export class RedisConnection {
   #subscriberConnects = 0
 
   /** Connects in the background (as `credentials` say, if any); nothing waits for Redis here. */
-  constructor (config: Pick<RedisConfig, 'url' | 'keyPrefix' | 'timeoutMs'>, log: FastifyBaseLogger, name: string, observer?: StoreObserver, credentials: RedisCredentials = {}) {
+  constructor (
+    config: Pick<RedisConfig, 'url' | 'keyPrefix' | 'timeoutMs'>,
+    log: FastifyBaseLogger,
+    name: string,
+    observer?: StoreObserver,
+    credentials: RedisCredentials = {}
+  ) {
     this.keys = new RedisKeys(config.keyPrefix)
     this.#log = log
     this.#observer = observer
     this.#events.setMaxListeners(0)
     const common: RedisOptions = {
-      ...credentialOptions(config.url, credentials), connectTimeout: config.timeoutMs, retryStrategy: reconnectDelay, connectionName: name, lazyConnect: false
+      ...credentialOptions(config.url, credentials),
+      connectTimeout: config.timeoutMs,
+      retryStrategy: reconnectDelay,
+      connectionName: name,
+      lazyConnect: false
     }
-    this.client = create(config.url, { ...common, commandTimeout: config.timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-    this.subscriber = create(config.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true })
+    this.client = create(
+      config.url,
+      { ...common, commandTimeout: config.timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 1 }
+    )
+    this.subscriber = create(
+      config.url,
+      { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true }
+    )
     this.client.on('ready', () => this.#answers())
     this.client.on('error', (err: Error & { code?: string }) => this.#outageBegins(err.message, err.code))
     this.client.on('close', () => { if (!this.#closed) this.#outageBegins('the connection closed') })
@@ -147,7 +163,10 @@ export class RedisConnection {
     this.#reachable = false
     if (this.#outage) return
     this.#outage = true
-    this.#log.error({ event: 'redis_unreachable', code, err: { message: why } }, 'Redis is unreachable: logins and new sockets get 503 until it answers')
+    this.#log.error(
+      { event: 'redis_unreachable', code, err: { message: why } },
+      'Redis is unreachable: logins and new sockets get 503 until it answers'
+    )
   }
 }
 

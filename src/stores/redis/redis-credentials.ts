@@ -15,8 +15,12 @@ export interface RedisCredentials {
 }
 
 /** Reads REDIS_PASSWORD_FILE (trimmed, not empty) and REDIS_CA_FILE when they are set. */
-export async function readRedisCredentials (config: Pick<RedisConfig, 'username' | 'passwordFile' | 'caFile'>): Promise<RedisCredentials> {
-  const password = config.passwordFile === undefined ? undefined : (await readNamedFile(config.passwordFile, 'REDIS_PASSWORD_FILE')).trim()
+export async function readRedisCredentials (
+  config: Pick<RedisConfig, 'username' | 'passwordFile' | 'caFile'>
+): Promise<RedisCredentials> {
+  const password = config.passwordFile === undefined
+    ? undefined
+    : (await readNamedFile(config.passwordFile, 'REDIS_PASSWORD_FILE')).trim()
   if (password === '') throw new ConfigError('REDIS_PASSWORD_FILE', 'names an empty file')
   const ca = config.caFile === undefined ? undefined : await readNamedFile(config.caFile, 'REDIS_CA_FILE')
   return {
@@ -37,7 +41,15 @@ export function credentialOptions (url: string, credentials: RedisCredentials): 
     disableClientInfo: true,
     ...(credentials.username === undefined ? {} : { username: credentials.username }),
     ...(credentials.password === undefined ? {} : { password: credentials.password }),
-    ...(url.startsWith('rediss:') ? { tls: { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(credentials.ca === undefined ? {} : { ca: credentials.ca }) } } : {})
+    ...(url.startsWith('rediss:')
+      ? {
+          tls: {
+            minVersion: 'TLSv1.2',
+            rejectUnauthorized: true,
+            ...(credentials.ca === undefined ? {} : { ca: credentials.ca })
+          }
+        }
+      : {})
   }
 }
 
@@ -45,6 +57,9 @@ async function readNamedFile (file: string, variable: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(variable, `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new ConfigError(
+      variable,
+      `names a file that cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`
+    )
   }
 }

@@ -35,7 +35,10 @@ export class RedisKeys {
     return `${this.prefix}session-deadlines`
   }
 
-  /** Channel on which every session end is published (JSON: the session, its reason and origin instance; see parseEnd in ../sessions/redis-session-store.ts). */
+  /**
+   * Channel on which every session end is published (JSON: the session, its reason and origin instance; see parseEnd
+   * in ../sessions/redis-session-store.ts).
+   */
   get sessionEnds (): string {
     return `${this.prefix}session-ends`
   }

@@ -40,7 +40,9 @@ local function end_session (hash, deadlines, user_prefix, channel, origin, key, 
   redis.call('DEL', hash)
   redis.call('ZREM', deadlines, key)
   redis.call('SREM', user_prefix .. f[1], key)
-  local message = cjson.encode({ key = key, username = f[1], credential = f[4] or '', createdAt = c, lastSeenAt = s, reason = reason, origin = origin })
+  local message = cjson.encode({
+    key = key, username = f[1], credential = f[4] or '', createdAt = c, lastSeenAt = s, reason = reason, origin = origin
+  })
   redis.call('PUBLISH', channel, message)
   return message
 end
@@ -73,7 +75,9 @@ if not f[1] then return {} end
 local now = clock(ARGV[2])
 local idle = tonumber(ARGV[3])
 local absolute = tonumber(ARGV[4])
-if not expired(tonumber(f[2]), tonumber(f[3]), now, idle, absolute) then return { 'live', f[1], f[2], f[3], f[4] or '' } end
+if not expired(tonumber(f[2]), tonumber(f[3]), now, idle, absolute) then
+  return { 'live', f[1], f[2], f[3], f[4] or '' }
+end
 local message = end_session(KEYS[1], KEYS[2], ARGV[5], ARGV[6], ARGV[7], ARGV[1], 'expiry', now, idle, absolute)
 if message then return { 'ended', message } end
 return {}`
@@ -102,7 +106,8 @@ return 1`
   heroSessionEnd: {
     numberOfKeys: 2,
     lua: END_SESSION + `
-return end_session(KEYS[1], KEYS[2], ARGV[6], ARGV[7], ARGV[8], ARGV[1], ARGV[2], clock(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))`
+return end_session(KEYS[1], KEYS[2], ARGV[6], ARGV[7], ARGV[8], ARGV[1], ARGV[2], clock(ARGV[3]),
+  tonumber(ARGV[4]), tonumber(ARGV[5]))`
   },
   // KEYS: user's sessions, deadlines. ARGV: reason, test time, idle, absolute, session prefix,
   // user-sessions prefix, channel, origin. The end messages.
@@ -112,7 +117,8 @@ return end_session(KEYS[1], KEYS[2], ARGV[6], ARGV[7], ARGV[8], ARGV[1], ARGV[2]
 local ended = {}
 local now = clock(ARGV[2])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local message = end_session(ARGV[5] .. key, KEYS[2], ARGV[6], ARGV[7], ARGV[8], key, ARGV[1], now, tonumber(ARGV[3]), tonumber(ARGV[4]))
+  local message = end_session(ARGV[5] .. key, KEYS[2], ARGV[6], ARGV[7], ARGV[8], key, ARGV[1], now,
+    tonumber(ARGV[3]), tonumber(ARGV[4]))
   if message then table.insert(ended, message) end
 end
 redis.call('DEL', KEYS[1])
@@ -126,7 +132,8 @@ return ended`
 local ended = {}
 local now = clock(ARGV[1])
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', int(now), 'LIMIT', 0, tonumber(ARGV[8]))) do
-  local message = end_session(ARGV[4] .. key, KEYS[1], ARGV[5], ARGV[6], ARGV[7], key, 'expiry', now, tonumber(ARGV[2]), tonumber(ARGV[3]))
+  local message = end_session(ARGV[4] .. key, KEYS[1], ARGV[5], ARGV[6], ARGV[7], key, 'expiry', now,
+    tonumber(ARGV[2]), tonumber(ARGV[3]))
   if message then table.insert(ended, message) end
 end
 return ended`
@@ -171,7 +178,9 @@ type Arg = string | number
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    heroSessionCreate (session: string, userSessions: string, deadlines: string, ...args: Arg[]): Result<number, Context>
+    heroSessionCreate (
+      session: string, userSessions: string, deadlines: string, ...args: Arg[]
+    ): Result<number, Context>
     heroSessionGet (session: string, deadlines: string, ...args: Arg[]): Result<string[], Context>
     heroSessionTouch (session: string, deadlines: string, ...args: Arg[]): Result<number, Context>
     heroSessionEnd (session: string, deadlines: string, ...args: Arg[]): Result<string | null, Context>

@@ -11,7 +11,9 @@ import type { RedisConnection } from '../redis/redis-connection.js'
 import type { SessionTimeouts } from '../../sessions/session-expiry.js'
 import { isSessionIdShape, isSessionKeyShape, newSessionId, sessionKeyOf } from '../../sessions/session-ids.js'
 import { defineSessionScripts } from './redis-session-scripts.js'
-import { SESSION_END_REASONS, type Session, type SessionEnd, type SessionEndReason, type SessionStore } from './session-store.js'
+import {
+  SESSION_END_REASONS, type Session, type SessionEnd, type SessionEndReason, type SessionStore
+} from './session-store.js'
 
 export interface RedisSessionStoreOptions {
   /**
@@ -68,8 +70,11 @@ export class RedisSessionStore implements SessionStore {
     const id = newSessionId()
     const key = sessionKeyOf(id)
     const { keys } = this.#redis
-    const createdAt = Number(await this.#call('create', this.#redis.client.heroSessionCreate(keys.session(key), keys.userSessions(username), keys.sessionDeadlines,
-      key, username, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS, credential)))
+    const createdAt = Number(await this.#call('create', this.#redis.client.heroSessionCreate(
+      keys.session(key), keys.userSessions(username), keys.sessionDeadlines,
+      key, username, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs,
+      EXPIRY_GRACE_MS, credential
+    )))
     return { id, session: { key, username, credential, createdAt, lastSeenAt: createdAt } }
   }
 
@@ -77,10 +82,15 @@ export class RedisSessionStore implements SessionStore {
     if (!isSessionIdShape(id)) return undefined
     const key = sessionKeyOf(id)
     const { keys } = this.#redis
-    const reply = await this.#call('get', this.#redis.client.heroSessionGet(keys.session(key), keys.sessionDeadlines,
-      key, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+    const reply = await this.#call('get', this.#redis.client.heroSessionGet(
+      keys.session(key), keys.sessionDeadlines,
+      key, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs,
+      keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId
+    ))
     const [state, username, created, seen, credential] = reply
-    if (state === 'live' && username !== undefined) return { key, username, credential: credential ?? '', createdAt: Number(created), lastSeenAt: Number(seen) }
+    if (state === 'live' && username !== undefined) {
+      return { key, username, credential: credential ?? '', createdAt: Number(created), lastSeenAt: Number(seen) }
+    }
     // An expired session that this very lookup ended: { 'ended', its end message }, ours to report.
     if (state === 'ended' && reply[1] !== undefined) this.#report(reply[1], 'local')
     return undefined
@@ -90,8 +100,10 @@ export class RedisSessionStore implements SessionStore {
     if (!isSessionIdShape(id)) return
     const key = sessionKeyOf(id)
     const { keys } = this.#redis
-    const touched = await this.#call('touch', this.#redis.client.heroSessionTouch(keys.session(key), keys.sessionDeadlines,
-      key, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS))
+    const touched = await this.#call('touch', this.#redis.client.heroSessionTouch(
+      keys.session(key), keys.sessionDeadlines,
+      key, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, EXPIRY_GRACE_MS
+    ))
     if (touched === -1) await this.#end(key, 'expiry')
   }
 
@@ -105,8 +117,11 @@ export class RedisSessionStore implements SessionStore {
 
   async destroyUser (username: string, reason: SessionEndReason): Promise<number> {
     const { keys } = this.#redis
-    const messages = await this.#call('end_user', this.#redis.client.heroSessionEndUser(keys.userSessions(username), keys.sessionDeadlines,
-      reason, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+    const messages = await this.#call('end_user', this.#redis.client.heroSessionEndUser(
+      keys.userSessions(username), keys.sessionDeadlines,
+      reason, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs,
+      keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId
+    ))
     for (const message of messages) this.#report(message, 'local')
     return messages.length
   }
@@ -117,14 +132,23 @@ export class RedisSessionStore implements SessionStore {
       keys.sessionPrefix, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs))
     const sessions: Session[] = []
     for (let i = 0; i + 4 < flat.length; i += 5) {
-      sessions.push({ key: String(flat[i]), username: String(flat[i + 1]), createdAt: Number(flat[i + 2]), lastSeenAt: Number(flat[i + 3]), credential: String(flat[i + 4]) })
+      sessions.push({
+        key: String(flat[i]),
+        username: String(flat[i + 1]),
+        createdAt: Number(flat[i + 2]),
+        lastSeenAt: Number(flat[i + 3]),
+        credential: String(flat[i + 4])
+      })
     }
     return sessions.sort((a, b) => a.createdAt - b.createdAt)
   }
 
   async filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> {
     if (keys.length === 0) return new Set()
-    return new Set(await this.#call('filter_live', this.#redis.client.heroSessionsLive(this.#redis.keys.sessionDeadlines, this.#testTime(), ...keys)))
+    return new Set(await this.#call(
+      'filter_live',
+      this.#redis.client.heroSessionsLive(this.#redis.keys.sessionDeadlines, this.#testTime(), ...keys)
+    ))
   }
 
   /** True while this instance listens on the session-ends channel (ends elsewhere reach it at once). */
@@ -141,11 +165,17 @@ export class RedisSessionStore implements SessionStore {
   async sweep (): Promise<void> {
     const { keys } = this.#redis
     try {
-      const messages = await this.#call('sweep', this.#redis.client.heroSessionSweep(keys.sessionDeadlines,
-        this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH))
+      const messages = await this.#call('sweep', this.#redis.client.heroSessionSweep(
+        keys.sessionDeadlines,
+        this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs,
+        keys.sessionPrefix, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId, SWEEP_BATCH
+      ))
       for (const message of messages) this.#report(message, 'local')
     } catch (err) {
-      this.#log.debug({ event: 'session_sweep_failed', err: { message: (err as Error).message } }, 'session sweep failed; the next one retries')
+      this.#log.debug(
+        { event: 'session_sweep_failed', err: { message: (err as Error).message } },
+        'session sweep failed; the next one retries'
+      )
     }
   }
 
@@ -157,8 +187,11 @@ export class RedisSessionStore implements SessionStore {
 
   async #end (key: string, reason: SessionEndReason | 'expiry'): Promise<void> {
     const { keys } = this.#redis
-    const message = await this.#call('end', this.#redis.client.heroSessionEnd(keys.session(key), keys.sessionDeadlines,
-      key, reason, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs, keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId))
+    const message = await this.#call('end', this.#redis.client.heroSessionEnd(
+      keys.session(key), keys.sessionDeadlines,
+      key, reason, this.#testTime(), this.#timeouts.idleTimeoutMs, this.#timeouts.absoluteTimeoutMs,
+      keys.userSessionsPrefix, keys.sessionEnds, this.#instanceId
+    ))
     if (message !== null) this.#report(message, 'local')
   }
 
@@ -179,7 +212,10 @@ export class RedisSessionStore implements SessionStore {
     subscriber.on('close', onClose)
     const subscribe = (): void => {
       subscriber.subscribe(channel).then(() => { this.#subscribed = true }, (err: unknown) => {
-        this.#log.warn({ event: 'session_ends_subscribe_failed', err: { message: (err as Error).message } }, 'could not subscribe to session ends; retrying at the next reconnect')
+        this.#log.warn(
+          { event: 'session_ends_subscribe_failed', err: { message: (err as Error).message } },
+          'could not subscribe to session ends; retrying at the next reconnect'
+        )
       })
     }
     subscribe()
@@ -218,8 +254,10 @@ function parseEnd (text: string): { session: Session, reason: SessionEndReason, 
   }
   if (typeof value !== 'object' || value === null) return undefined
   const { key, username, credential, createdAt, lastSeenAt, reason, origin } = value as Record<string, unknown>
-  if (typeof key !== 'string' || !isSessionKeyShape(key) || typeof username !== 'string' || typeof credential !== 'string' ||
-      typeof createdAt !== 'number' || typeof lastSeenAt !== 'number' || typeof origin !== 'string' ||
-      !isEndReason(reason)) return undefined
+  if (
+    typeof key !== 'string' || !isSessionKeyShape(key) || typeof username !== 'string' ||
+    typeof credential !== 'string' || typeof createdAt !== 'number' || typeof lastSeenAt !== 'number' ||
+    typeof origin !== 'string' || !isEndReason(reason)
+  ) return undefined
   return { session: { key, username, credential, createdAt, lastSeenAt }, reason, origin }
 }

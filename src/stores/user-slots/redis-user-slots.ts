@@ -38,7 +38,10 @@ export class RedisUserSlots implements UserSlots {
     const member = `${this.#instanceId}:${this.#next++}`
     let taken: number
     try {
-      taken = await this.#redis.timed('slot_acquire', this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member))
+      taken = await this.#redis.timed(
+        'slot_acquire',
+        this.#redis.client.heroSlotAcquire(this.#redis.keys.userSockets(username), this.#leaseMs, max, member)
+      )
     } catch (err) {
       this.#orphans.add(username, member)
       throw err
@@ -50,28 +53,48 @@ export class RedisUserSlots implements UserSlots {
 
   release (username: string, token: string): void {
     this.#held.delete(username, token)
-    this.#redis.timed('slot_release', this.#redis.client.zrem(this.#redis.keys.userSockets(username), token)).catch((err: unknown) => {
-      this.#log.warn({ event: 'socket_slot_not_released', err: { message: (err as Error).message } }, 'could not give back a socket slot; its lease ages out')
+    const key = this.#redis.keys.userSockets(username)
+    const released = this.#redis.timed('slot_release', this.#redis.client.zrem(key, token))
+    released.catch((err: unknown) => {
+      this.#log.warn(
+        { event: 'socket_slot_not_released', err: { message: (err as Error).message } },
+        'could not give back a socket slot; its lease ages out'
+      )
     })
   }
 
   async count (username: string): Promise<number> {
-    return await this.#redis.timed('slot_count', this.#redis.client.heroSlotCount(this.#redis.keys.userSockets(username)))
+    return await this.#redis.timed(
+      'slot_count',
+      this.#redis.client.heroSlotCount(this.#redis.keys.userSockets(username))
+    )
   }
 
   /** Renews every lease this instance holds (also runs on its timer and after reconnects). */
   async renew (): Promise<void> {
     for (const username of [...this.#orphans.keys()]) {
       const members = this.#orphans.take(username)
-      this.#redis.timed('slot_release', this.#redis.client.zrem(this.#redis.keys.userSockets(username), ...members)).catch(() => {
+      const released = this.#redis.timed(
+        'slot_release',
+        this.#redis.client.zrem(this.#redis.keys.userSockets(username), ...members)
+      )
+      released.catch(() => {
         for (const member of members) this.#orphans.add(username, member)
       })
     }
     const renewals = [...this.#held.entries()].map(async ([username, members]) => {
-      await this.#redis.timed('slot_renew', this.#redis.client.heroSlotRenew(this.#redis.keys.userSockets(username), this.#leaseMs, ...members))
+      await this.#redis.timed(
+        'slot_renew',
+        this.#redis.client.heroSlotRenew(this.#redis.keys.userSockets(username), this.#leaseMs, ...members)
+      )
     })
     const failed = (await Promise.allSettled(renewals)).filter((r) => r.status === 'rejected').length
-    if (failed > 0) this.#log.warn({ event: 'socket_slots_not_renewed', users: failed }, 'could not renew socket leases; retrying')
+    if (failed > 0) {
+      this.#log.warn(
+        { event: 'socket_slots_not_renewed', users: failed },
+        'could not renew socket leases; retrying'
+      )
+    }
   }
 
   async close (): Promise<void> {
