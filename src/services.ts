@@ -43,6 +43,8 @@ export interface ServiceOverrides {
   readonly redisCredentials?: RedisCredentials
   /** Concurrency and queue bound of the password hashing process (defaults: see HashingProcess). */
   readonly hashing?: Pick<HashingProcessOptions, 'concurrency' | 'maxQueued'>
+  /** A hashing process shared with other apps (tests, where hashing is not under test); the app does not close it. */
+  readonly sharedHashingProcess?: HashingProcess
 }
 
 export interface Services {
@@ -87,7 +89,8 @@ export async function createServices (config: Config, log: FastifyBaseLogger, ov
   // of logins (about 45 ms of CPU each) then waits for the CPU instead of delaying every reply.
   // The child starts at warmUp(); the constructor only checks that the worker is built.
   const hasher = new PasswordHasher(config.argon2, {
-    hashingProcess: new HashingProcess({
+    closesProcess: overrides.sharedHashingProcess === undefined,
+    hashingProcess: overrides.sharedHashingProcess ?? new HashingProcess({
       ...overrides.hashing,
       maxCheckMs: config.hashCheckTimeoutMs,
       onUnexpectedExit: (how) => log.error({ event: 'hashing_process_exited', how }, 'password hashing process exited; starting a new one')

@@ -1,7 +1,6 @@
 // The per-user socket cap counts the user's sockets on every instance, and a crashed instance's
 // sockets stop counting once their leases run out (WS_CONNECTION_LEASE_S): the crash is real, a
 // server process killed with SIGKILL.
-import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
@@ -9,7 +8,8 @@ import { startCluster } from '../helpers/cluster.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postLogin, sessionIdOf } from '../helpers/http.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { startServerProcess } from '../helpers/server-process.js'
+import { startServerProcess, useTestCertificate } from '../helpers/server-process.js'
+import { testCa } from '../helpers/test-ca.js'
 import { TEST_USER, type TestServer } from '../helpers/test-server.js'
 
 async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
@@ -44,9 +44,9 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
   if (a === undefined) return
   const dir = t.testdir({})
   const crashing = await startServerProcess({
-    ...cluster.env, HOST: '127.0.0.1', PORT: '0', USERS_FILE: cluster.usersFile, DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), LOG_LEVEL: 'info'
+    ...cluster.env, HOST: '127.0.0.1', PORT: '0', USERS_FILE: cluster.usersFile, DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), LOG_LEVEL: 'info'
   }, t)
-  const ca = fs.readFileSync(path.join(dir, 'certs', 'dev-cert.pem'), 'utf8')
+  const { ca } = testCa()
   // Logged in on the process (its clock is the real one; A's is the test's, which is earlier).
   const res = await postLogin({ url: crashing.url, origin: crashing.url } as TestServer)
   const sid = sessionIdOf(res) ?? ''

@@ -12,7 +12,7 @@ import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { getWithSession, postLogin, setCookies } from '../helpers/http.js'
 import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
 import { RedisServer } from '../helpers/redis-server.js'
-import { startServerProcess } from '../helpers/server-process.js'
+import { startServerProcess, useTestCertificate } from '../helpers/server-process.js'
 import { hashFor, startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
 
 const unhandled: unknown[] = []
@@ -107,7 +107,7 @@ t.test('the real process starts with Redis down, answers 503, and logs in once R
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const server = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
   }, t)
   const asServer = { url: server.url, origin: server.url } as TestServer
   t.match(server.stdout(), /"event":"redis_unreachable"/, 'the outage is in the log')

@@ -174,7 +174,7 @@ export function requestFrom (server: Pick<TestServer, 'port'>, from: string, opt
   return new Promise((resolve, reject) => {
     const request = https.request({
       host: '127.0.0.1', port: server.port, path: options.path, method: options.method ?? 'GET', localAddress: from,
-      headers: options.headers ?? {}, rejectUnauthorized: false, agent: false
+      headers: options.headers ?? {}, agent: false
     }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk })

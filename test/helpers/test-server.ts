@@ -1,5 +1,5 @@
 // The test harness: builds the real app with a temporary users file (real argon2 hashes),
-// the development certificate, a controllable clock and captured logs, and listens on
+// a certificate from the tests' CA, a controllable clock and captured logs, and listens on
 // 127.0.0.1 port 0 over TLS. Teardown is registered on the tap test.
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
@@ -11,7 +11,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config/config.js'
 import { PasswordHasher } from '../../src/accounts/password-hasher.js'
-import { generateDevelopmentCertificate, type TlsCredentials } from '../../src/config/tls-credentials.js'
+import { HashingProcess } from '../../src/accounts/hashing-process.js'
+import type { TlsCredentials } from '../../src/config/tls-credentials.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
 import { MemorySessionStore } from '../../src/sessions/memory-session-store.js'
@@ -19,6 +20,7 @@ import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
 import type { Session, SessionStore } from '../../src/sessions/session-store.js'
 import { credentialTag } from '../../src/accounts/users-store.js'
 import { postLogin, sessionIdOf } from './http.js'
+import { TEST_CA, testCa } from './test-ca.js'
 
 /** The account every test server has. */
 export const TEST_USER = Object.freeze({ username: 'alice', password: 'correct horse battery staple' })
@@ -58,7 +60,7 @@ export interface TestServer {
   sessions: SessionStore
   users: UsersStore
   usersFile: string
-  /** The certificate, to trust it in clients (`ca`). */
+  /** The tests' CA certificate (PEM), which signed the server's: to trust it in clients (`ca`). */
   ca: string
   /** Logs in over HTTPS; returns the raw session id (cookie value). */
   login (username?: string, password?: string): Promise<string>
@@ -69,22 +71,14 @@ export interface TestServer {
   sweepSessions (this: TestServer): Promise<void>
 }
 
-let credentials: Promise<TlsCredentials> | undefined
-/** One development certificate per test process (generation costs a few ms). */
-export function testCredentials (): Promise<TlsCredentials> {
-  credentials ??= generateDevelopmentCertificate().then(({ cert, key }) => ({ cert, key, development: true, certFile: '' }))
-  return credentials
+/**
+ * The certificate every test server (and nginx) serves: signed for localhost and 127.0.0.1 by the
+ * tests' CA (test-ca.ts), which this process trusts, so clients verify it as they would in production.
+ */
+export async function testCredentials (): Promise<TlsCredentials> {
+  const { cert, key } = testCa()
+  return { cert, key, development: false, certFile: TEST_CA.certFile }
 }
-
-// Accept our self-signed certificate in fetch() for this test process (loopback only).
-process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
-// Silence only the warning that setting brings; every other warning (a listener leak, a
-// deprecation) still reaches the test's output.
-const emitWarning = process.emitWarning.bind(process)
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  if (String(warning instanceof Error ? warning.message : warning).includes('NODE_TLS_REJECT_UNAUTHORIZED')) return
-  ;(emitWarning as (...args: unknown[]) => void)(warning, ...rest)
-}) as typeof process.emitWarning
 
 const hashes = new Map<string, Promise<string>>()
 /** argon2id hash at the OWASP minimum, memoised per password within one test process. */
@@ -97,8 +91,38 @@ export function hashFor (password: string): Promise<string> {
   return hash
 }
 
+/** The longest check of the shared hashing process (ms): the default HASH_CHECK_TIMEOUT_MS. */
+const SHARED_MAX_CHECK_MS = 10_000
+let sharedHashing: HashingProcess | undefined
+/**
+ * One argon2 child process for every test server of this test process whose test is not about
+ * hashing: the apps do not close it; it ends when the test process has nothing else left to do.
+ */
+function sharedHashingProcess (): HashingProcess {
+  if (sharedHashing === undefined) {
+    const hashing = new HashingProcess({ maxCheckMs: SHARED_MAX_CHECK_MS })
+    process.once('beforeExit', () => { void hashing.close() })
+    sharedHashing = hashing
+  }
+  return sharedHashing
+}
+
+/**
+ * The shared hashing process for `config`, unless the test needs its own: it asked for one, set
+ * the process's limits, or a check timeout other than the shared process's.
+ */
+function hashingFor (config: Config, options: TestServerOptions): AppOptions {
+  const own = options.ownHashingProcess === true || options.hashing !== undefined || config.hashCheckTimeoutMs !== SHARED_MAX_CHECK_MS
+  return own ? {} : { sharedHashingProcess: sharedHashingProcess() }
+}
+
 /** What startTestServer takes besides the app's own options. */
 export interface TestServerOptions extends AppOptions {
+  /**
+   * An argon2 child process of the app's own, which the app starts, logs and closes (tests of the
+   * hashing process, its faults and login timing); default: the test process's shared one.
+   */
+  readonly ownHashingProcess?: boolean
   /** The clock to share with other test servers (instances of one deployment). */
   readonly clock?: TestClock
   /** A users file to share with other test servers (default: a new one holding TEST_USER). */
@@ -123,12 +147,14 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     LOG_LEVEL: 'info',
     ...env
   })
-  const { clock = new TestClock(), usersFile: _shared, ...appOptions } = options
+  const { clock = new TestClock(), usersFile: _shared, ownHashingProcess: _own, ...appOptions } = options
   const logs = new LogCapture()
   const memory = options.sessions === undefined && config.redis === undefined ? memorySessionStore(config, clock) : undefined
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
   const tls = await testCredentials()
-  const app = await buildApp(config, { logStream: logs, now: clock.read, users, tls, ...(memory === undefined ? {} : { sessions: memory }), ...appOptions })
+  const app = await buildApp(config, {
+    logStream: logs, now: clock.read, users, tls, ...hashingFor(config, options), ...(memory === undefined ? {} : { sessions: memory }), ...appOptions
+  })
   const sessions = app.services.sessions
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as AddressInfo).port
@@ -138,7 +164,7 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     fs.rmSync(dir, { recursive: true, force: true })
   })
   const server: TestServer = {
-    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: tls.cert,
+    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: testCa().ca,
     async sweepSessions (this: TestServer) {
       const store = this.sessions
       if (store instanceof MemorySessionStore || store instanceof RedisSessionStore) await store.sweep()
@@ -167,7 +193,9 @@ export async function restartTestServer (t: Teardown, server: TestServer, option
   // A shared store (Redis) is opened anew, as by a new process; the memory store is kept unless replaced.
   const kept = options.sessions ?? (server.config.redis === undefined ? server.sessions : undefined)
   const users = await FileUsersStore.open(server.usersFile, { watch: true, watchIntervalMs: 50 })
-  const app = await buildApp(server.config, { logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...(kept === undefined ? {} : { sessions: kept }) })
+  const app = await buildApp(server.config, {
+    logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...hashingFor(server.config, {}), ...(kept === undefined ? {} : { sessions: kept })
+  })
   t.teardown(() => app.close())
   await listenAgain(app, server.port, options.onPortTaken)
   return { ...server, app, sessions: app.services.sessions, users }

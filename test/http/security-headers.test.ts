@@ -107,7 +107,7 @@ t.test('dotfiles, listings and paths out of /assets/ are not served', async (t) 
 /** GET with the path sent exactly as given. */
 function rawGet (port: number, route: string): Promise<{ status: number, body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: route, rejectUnauthorized: false }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, path: route }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (s: string) => { body += s }).on('end', () => resolve({ status: res.statusCode ?? 0, body }))
     })

@@ -19,7 +19,7 @@ t.test('bounded() cuts long values and says how long they were', async (t) => {
 /** A request sent as given (fetch would normalise the URL and refuse some headers). */
 function raw (server: TestServer, method: string, path: string, headers: Record<string, string>, body = ''): Promise<number> {
   return new Promise((resolve) => {
-    const req = https.request({ host: '127.0.0.1', port: server.port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, rejectUnauthorized: false }, (res) => {
+    const req = https.request({ host: '127.0.0.1', port: server.port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })
