@@ -5,24 +5,19 @@
 // start-up, for real; the last case also as a real server process.
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { HTTP_ERRORS } from '../../src/errors.js'
-import { startCluster, waitForRedis } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { getWithSession, postLogin, setCookies } from '../helpers/http.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { startServerProcess, useTestCertificate } from '../helpers/server-process.js'
-import { hashFor, startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
+import { FileUsersStore } from '../../../src/accounts/file-users-store.js'
+import { HTTP_ERRORS } from '../../../src/errors.js'
+import { startCluster, waitForRedis } from '../../helpers/cluster.js'
+import { openAuthorised, waitUntil } from '../../helpers/hero-client.js'
+import { getWithSession, postLogin, setCookies } from '../../helpers/http.js'
+import { assertRefused, upgradeRequest } from '../../helpers/raw-ws.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { startServerProcess, useTestCertificate } from '../../helpers/server-process.js'
+import { hashFor, startTestServer, TEST_USER, type TestServer } from '../../helpers/test-server.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (reason) => { unhandled.push(reason) })
 
-async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized' })
-  return client
-}
 
 /** A login refused because the store did not answer, and how long the refusal took. */
 async function assertLoginUnavailable (t: Test, server: TestServer, boundMs: number): Promise<void> {
@@ -41,7 +36,7 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   const { instances: [a, b] } = await startCluster(t, 2, { REDIS_TIMEOUT_MS: '300' }, redis)
   if (a === undefined || b === undefined) return
   const sid = await a.login()
-  const socket = await openClient(t, b, sid)
+  const socket = await openAuthorised(t, b, sid)
   redis.pause()
   t.teardown(() => { try { redis.resume() } catch {} })
   await assertLoginUnavailable(t, a, 2000)
@@ -63,7 +58,7 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   // B may have dropped its stalled connection and be reconnecting: it refuses (503) until then.
   await waitForRedis(b)
   t.ok(Date.now() - back < 5000, `B reaches Redis again ${Date.now() - back} ms after SIGCONT`)
-  const again = await openClient(t, b, sid)
+  const again = await openAuthorised(t, b, sid)
   t.ok(again, 'new sockets open again')
 })
 
@@ -72,7 +67,7 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   const { instances: [a] } = await startCluster(t, 1, { REDIS_TIMEOUT_MS: '2000' }, redis)
   if (a === undefined) return
   const sid = await a.login()
-  const socket = await openClient(t, a, sid)
+  const socket = await openAuthorised(t, a, sid)
   await redis.stop()
   await waitUntil(() => a.app.services.redis?.reachable === false, 'the instance to notice')
   await assertLoginUnavailable(t, a, 1000)
@@ -83,7 +78,7 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   await waitUntil(() => a.app.services.redis?.reachable === true, 'the instance to reconnect')
   t.same(await socket.closed(), { code: 4401, reason: 'session_ended' }, 'the session Redis lost ends its socket')
   const fresh = await a.login()
-  t.match(await (await openClient(t, a, fresh)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
+  t.match(await (await openAuthorised(t, a, fresh)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
   t.equal(a.logs.entries().filter((e) => e.event === 'redis_reachable').length, 1, 'and the recovery too')
 })
 
@@ -97,7 +92,7 @@ t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answe
   await redis.startProcess()
   await waitUntil(() => server.app.services.redis?.reachable === true, 'the app to connect')
   const sid = await server.login()
-  t.match(await (await openClient(t, server, sid)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'then it works, with no restart')
+  t.match(await (await openAuthorised(t, server, sid)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'then it works, with no restart')
 })
 
 t.test('the real process starts with Redis down, answers 503, and logs in once Redis is up', async (t) => {
