@@ -9,7 +9,8 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { getWithSession, postLogin } from '../helpers/http.js'
 import { metricsUrl } from '../helpers/metrics.js'
-import { exchange, parseResponseHead, upgradeRequest, type RawRefusal } from '../helpers/raw-ws.js'
+import { parseResponseHead, upgradeRequest } from '../helpers/raw-handshake.js'
+import { exchange, type RawRefusal } from '../helpers/raw-ws.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 /** The CSP as directive name → list of sources. */

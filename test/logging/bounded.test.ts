@@ -4,7 +4,8 @@
 import https from 'node:https'
 import t from 'tap'
 import { bounded, MAX_LOGGED_CHARS } from '../../src/logging/bounded.js'
-import { exchange, upgradeRequest } from '../helpers/raw-ws.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
+import { exchange } from '../helpers/raw-ws.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const HUGE = 'x'.repeat(15_000)

@@ -11,7 +11,8 @@ import { AppMetrics } from '../../src/operations/metrics.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin } from '../helpers/http.js'
 import { documentedMetrics, metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { assertRefused } from '../helpers/gate-refusals.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
 import { startTestServer, TEST_USER, testCredentials } from '../helpers/test-server.js'
 
 t.test('a scripted session gives exact counts, and no label names a person, a session or an address', async (t) => {
