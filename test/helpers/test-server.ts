@@ -62,7 +62,13 @@ export interface TestServer {
   usersFile: string
   /** The tests' CA certificate (PEM), which signed the server's: to trust it in clients (`ca`). */
   ca: string
-  /** Logs in over HTTPS; returns the raw session id (cookie value). */
+  /**
+   * One HTTP request to `route`: over HTTPS with fetch() when the server listens, else through
+   * Fastify's inject() (no socket, no TLS); the answer is a fetch Response either way. Redirects
+   * are never followed.
+   */
+  request (route: string, init?: TestRequest): Promise<Response>
+  /** Logs in (POST /login); returns the raw session id (cookie value). */
   login (username?: string, password?: string): Promise<string>
   /**
    * Runs the session store's sweep now, on the test clock (the store's own timer is off in tests):
@@ -116,8 +122,27 @@ function hashingFor (config: Config, options: TestServerOptions): AppOptions {
   return own ? {} : { sharedHashingProcess: sharedHashingProcess() }
 }
 
+/** What TestServer.request() sends: a method (default GET), headers and a body. */
+export interface TestRequest {
+  readonly method?: string
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+/**
+ * The port an app that does not listen (`listen: false`) takes its default allowed origin from;
+ * nothing listens there, so a test that reaches for the network by mistake fails at once.
+ */
+const INJECT_PORT = 1
+
 /** What startTestServer takes besides the app's own options. */
 export interface TestServerOptions extends AppOptions {
+  /**
+   * False: the app is built and made ready but does not listen (no TLS listener): for what is only
+   * HTTP, through `request()` (Fastify's inject). Its `url` and `port` name a port nothing listens on.
+   * Default true.
+   */
+  readonly listen?: boolean
   /**
    * An argon2 child process of the app's own, which the app starts, logs and closes (tests of the
    * hashing process, its faults and login timing); default: the test process's shared one.
@@ -147,7 +172,7 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     LOG_LEVEL: 'info',
     ...env
   })
-  const { clock = new TestClock(), usersFile: _shared, ownHashingProcess: _own, ...appOptions } = options
+  const { clock = new TestClock(), usersFile: _shared, ownHashingProcess: _own, listen = true, ...appOptions } = options
   const logs = new LogCapture()
   const memory = options.sessions === undefined && config.redis === undefined ? memorySessionStore(config, clock) : undefined
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
@@ -156,8 +181,7 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     logStream: logs, now: clock.read, users, tls, ...hashingFor(config, options), ...(memory === undefined ? {} : { sessions: memory }), ...appOptions
   })
   const sessions = app.services.sessions
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const port = (app.server.address() as AddressInfo).port
+  const port = listen ? await listenOnAnyPort(app) : await readyWithoutListening(app, config)
   const url = `https://127.0.0.1:${port}`
   t.teardown(async () => {
     await app.close()
@@ -170,6 +194,9 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
       if (store instanceof MemorySessionStore || store instanceof RedisSessionStore) await store.sweep()
       else throw new Error('sweepSessions needs a memory or Redis session store')
     },
+    async request (route: string, init: TestRequest = {}) {
+      return listen ? await fetch(url + route, { ...init, redirect: 'manual' }) : await injected(app, route, init)
+    },
     async login (username = TEST_USER.username, password = TEST_USER.password) {
       const res = await postLogin(this, username, password)
       const sid = sessionIdOf(res)
@@ -178,6 +205,30 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     }
   }
   return server
+}
+
+/** Listens on 127.0.0.1, port 0; resolves the port. */
+async function listenOnAnyPort (app: FastifyInstance): Promise<number> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return (app.server.address() as AddressInfo).port
+}
+
+/** Makes the app ready without a listener, its default origins those of INJECT_PORT. */
+async function readyWithoutListening (app: FastifyInstance, config: Config): Promise<number> {
+  await app.ready()
+  app.services.allowedOrigins.resolve(config, INJECT_PORT)
+  return INJECT_PORT
+}
+
+/** A request through Fastify's inject(), answered as a fetch Response. */
+async function injected (app: FastifyInstance, route: string, init: TestRequest): Promise<Response> {
+  const res = await app.inject({ method: (init.method ?? 'GET') as 'GET', url: route, headers: { ...init.headers }, ...(init.body === undefined ? {} : { payload: init.body }) })
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) headers.append(name, String(one))
+  }
+  const empty = res.statusCode === 204 || res.statusCode === 304 || init.method === 'HEAD'
+  return new Response(empty ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers })
 }
 
 /**

@@ -6,12 +6,12 @@ import t from 'tap'
 import WebSocket from 'ws'
 import { startCluster } from '../../helpers/cluster.js'
 import { HeroClient, openAuthorised, waitUntil } from '../../helpers/hero-client.js'
-import { postLogin, sessionIdOf } from '../../helpers/http.js'
+import { postLogin, remoteServer, sessionIdOf } from '../../helpers/http.js'
 import { assertRefused } from '../../helpers/gate-refusals.js'
 import { upgradeRequest } from '../../helpers/raw-handshake.js'
 import { startServerProcess, useTestCertificate } from '../../helpers/server-process.js'
 import { testCa } from '../../helpers/test-ca.js'
-import { TEST_USER, type TestServer } from '../../helpers/test-server.js'
+import { TEST_USER } from '../../helpers/test-server.js'
 
 
 t.test('WS_MAX_CONNECTIONS_PER_USER counts the user\'s sockets on all instances together', async (t) => {
@@ -44,7 +44,7 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
   }, t)
   const { ca } = testCa()
   // Logged in on the process (its clock is the real one; A's is the test's, which is earlier).
-  const res = await postLogin({ url: crashing.url, origin: crashing.url } as TestServer)
+  const res = await postLogin(remoteServer(crashing.url))
   const sid = sessionIdOf(res) ?? ''
   t.equal(res.status, 303, 'logged in on the instance that will crash')
   // Two sockets on the process that will crash: the user's whole cap.

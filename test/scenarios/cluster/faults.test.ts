@@ -9,7 +9,7 @@ import { FileUsersStore } from '../../../src/accounts/file-users-store.js'
 import { HTTP_ERRORS } from '../../../src/errors.js'
 import { startCluster, waitForRedis } from '../../helpers/cluster.js'
 import { openAuthorised, waitUntil } from '../../helpers/hero-client.js'
-import { getWithSession, postLogin, setCookies } from '../../helpers/http.js'
+import { getWithSession, postLogin, remoteServer, setCookies } from '../../helpers/http.js'
 import { assertRefused } from '../../helpers/gate-refusals.js'
 import { upgradeRequest } from '../../helpers/raw-handshake.js'
 import { RedisServer } from '../../helpers/redis-server.js'
@@ -105,7 +105,7 @@ t.test('the real process starts with Redis down, answers 503, and logs in once R
   const server = await startServerProcess({
     HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
   }, t)
-  const asServer = { url: server.url, origin: server.url } as TestServer
+  const asServer = remoteServer(server.url)
   t.match(server.stdout(), /"event":"redis_unreachable"/, 'the outage is in the log')
   t.equal((await postLogin(asServer)).status, 503, '503 while Redis is down')
   await redis.startProcess()
