@@ -20,7 +20,8 @@ t.test('bounded() cuts long values and says how long they were', async (t) => {
 /** A request sent as given (fetch would normalise the URL and refuse some headers). */
 function raw (server: TestServer, method: string, path: string, headers: Record<string, string>, body = ''): Promise<number> {
   return new Promise((resolve) => {
-    const req = https.request({ host: '127.0.0.1', port: server.port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+    // servername: the certificate is checked for localhost, not for the Host header under test.
+    const req = https.request({ host: '127.0.0.1', servername: 'localhost', port: server.port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })
