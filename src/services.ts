@@ -79,6 +79,8 @@ export interface ServiceOverrides {
   readonly tls?: TlsCredentials
   /** Concurrency and queue bound of the password hashing process (defaults: see HashingProcess). */
   readonly hashing?: Pick<HashingProcessOptions, 'concurrency' | 'maxQueued'>
+  /** A hashing process shared with other apps (tests, where hashing is not under test); the app does not close it. */
+  readonly sharedHashingProcess?: HashingProcess
 }
 
 export interface Services extends Certificates, Pick<SecretFiles, 'metricsToken'> {
@@ -121,7 +123,8 @@ export async function createServices (
   // of logins (about 30 ms of CPU each) then waits for the CPU instead of delaying every reply.
   // The child starts at warmUp(); the constructor only checks that the worker is built.
   const hasher = new PasswordHasher(config.argon2, {
-    hashingProcess: new HashingProcess({
+    closesProcess: overrides.sharedHashingProcess === undefined,
+    hashingProcess: overrides.sharedHashingProcess ?? new HashingProcess({
       ...overrides.hashing,
       maxCheckMs: config.accounts.hashCheckTimeoutMs,
       onUnexpectedExit: (how) => log.error(

@@ -5,7 +5,6 @@
 // budgets (socket messages, handshakes, pages, each from an address of its own) are never refused
 // while flooders still meet every limit; after the step forward the flooders get nothing extra,
 // and nobody is logged out.
-import fs from 'node:fs'
 import https from 'node:https'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -14,7 +13,8 @@ import WebSocket from 'ws'
 import { FileUsersStore } from '../src/accounts/file-users-store.js'
 import { waitUntil } from './helpers/hero-client.js'
 import { sessionIdOf } from './helpers/http.js'
-import { startServerProcess, WALL_CLOCK_PRELOAD, type ServerProcess } from './helpers/server-process.js'
+import { startServerProcess, useTestCertificate, WALL_CLOCK_PRELOAD, type ServerProcess } from './helpers/server-process.js'
+import { testCa } from './helpers/test-ca.js'
 import { hashFor, TEST_USER } from './helpers/test-server.js'
 
 const HOUR = 3_600_000
@@ -82,7 +82,7 @@ async function startServer (t: Test): Promise<Server> {
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const process = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dir, CERTS_DIR: dir, USERS_FILE: usersFile,
+    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dir, CERTS_DIR: useTestCertificate(dir), USERS_FILE: usersFile,
     ...Object.fromEntries(Object.entries(LIMITS).map(([name, value]) => [name, String(value)])),
     MAX_RATE_LIMITED_MESSAGES: '1000',
     WS_MAX_CONNECTIONS_PER_USER: '100',
@@ -91,7 +91,7 @@ async function startServer (t: Test): Promise<Server> {
   const res = await fetch(`${process.url}/login`, { method: 'POST', redirect: 'manual', headers: { origin: process.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(TEST_USER).toString() })
   const sid = sessionIdOf(res)
   if (sid === undefined) throw new Error(`login answered ${res.status}`)
-  return { process, ca: fs.readFileSync(path.join(dir, 'dev-cert.pem'), 'utf8'), sid }
+  return { process, ca: testCa().ca, sid }
 }
 
 t.test('a wall clock stepped back and forward refuses nobody within budget and grants a flooder nothing', async (t) => {

@@ -12,10 +12,10 @@ import path from 'node:path'
 import { DEMO_PASSWORD_FILE } from '../src/accounts/first-start.js'
 import { FileUsersStore } from '../src/accounts/file-users-store.js'
 import { HASH_WORKER_NICE } from '../src/accounts/hashing-process.js'
-import { childEnv, postLogin, ROOT, runNode, type ProcessResult } from './helpers/http.js'
+import { childEnv, postLogin, remoteServer, ROOT, runNode, type ProcessResult } from './helpers/http.js'
 import { childPids, commandLine, isGone, threadNices, waitUntilGone } from './helpers/processes.js'
 import { demoPasswordIn, SERVER, startServerProcess } from './helpers/server-process.js'
-import { testCredentials, type TestServer } from './helpers/test-server.js'
+import { testCredentials } from './helpers/test-server.js'
 
 const DEMO_PASSWORD_LINE = /^ {2}password: (\S+)$/gm
 
@@ -107,7 +107,8 @@ t.test('a first start writes the demo password to an owner-only file, never to t
   t.ok(fs.existsSync(path.join(dirs.certsDir, 'dev-cert.pem')))
 
   const origin = `https://127.0.0.1:${server.port}`
-  const target = { url: origin, origin } as TestServer
+  // The certificate this first start made for itself is what the client trusts.
+  const target = remoteServer(origin, fs.readFileSync(path.join(dirs.certsDir, 'dev-cert.pem'), 'utf8'))
   const wrong = await postLogin(target, 'demo', password + 'x')
   t.equal(wrong.status, 401)
   const login = await postLogin(target, 'demo', password)
@@ -208,7 +209,7 @@ t.test('on a terminal a first start shows the demo password there only, even whe
   t.notMatch(server.stdout(), /demo/, 'the next start shows no password: it is shown once')
   t.equal(demoPasswordIn(dirs.dataDir), '')
   const origin = `https://127.0.0.1:${server.port}`
-  t.equal((await postLogin({ url: origin, origin } as TestServer, 'demo', password)).status, 303, 'and the shown password logs in')
+  t.equal((await postLogin(remoteServer(origin, fs.readFileSync(path.join(dirs.certsDir, 'dev-cert.pem'), 'utf8')), 'demo', password)).status, 303, 'and the shown password logs in')
   server.child.kill('SIGTERM')
   t.equal((await server.exit).code, 0)
 })

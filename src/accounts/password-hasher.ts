@@ -10,17 +10,21 @@ import type { HashingProcess } from './hashing-process.js'
 export interface PasswordHasherOptions {
   /** Where argon2 runs; default: this process's libuv thread pool. The hasher closes it. */
   readonly hashingProcess?: HashingProcess
+  /** False when the hashing process is shared with others (tests), who close it; default true. */
+  readonly closesProcess?: boolean
 }
 
 /** Hashes and verifies passwords with fixed argon2id parameters. */
 export class PasswordHasher {
   readonly #params: Argon2Params
   readonly #process: HashingProcess | undefined
+  readonly #closesProcess: boolean
   #dummyHash: Promise<string> | undefined
 
   constructor (params: Argon2Params, options: PasswordHasherOptions = {}) {
     this.#params = params
     this.#process = options.hashingProcess
+    this.#closesProcess = options.closesProcess ?? true
   }
 
   /** The child process argon2 runs in, when there is one. */
@@ -69,8 +73,8 @@ export class PasswordHasher {
     await this.#dummyHash
   }
 
-  /** Ends the hashing process, if there is one; later calls fail. */
+  /** Ends the hashing process, if there is one and it is not shared; later calls fail. */
   async close (): Promise<void> {
-    await this.#process?.close()
+    if (this.#closesProcess) await this.#process?.close()
   }
 }

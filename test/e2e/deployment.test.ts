@@ -10,7 +10,6 @@ import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import tls from 'node:tls'
-import selfsigned from 'selfsigned'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
@@ -20,7 +19,9 @@ import { startDeployRedis } from '../helpers/deploy-redis.js'
 import { waitUntil } from '../helpers/hero-client.js'
 import { documentedMetrics, parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
+import { signServerCertificate } from '../helpers/private-ca.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
+import { TEST_CA } from '../helpers/test-ca.js'
 import { hashFor, TEST_USER } from '../helpers/test-server.js'
 
 /** Sockets opened on an instance so far (its ws_open log lines). */
@@ -144,7 +145,7 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
 /** The status nginx answers a WebSocket upgrade from `origin` with (the socket is never opened). */
 async function upgradeStatus (url: string, origin: string): Promise<number> {
   return await new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^https/, 'wss') + '/ws', { origin, rejectUnauthorized: false })
+    const ws = new WebSocket(url.replace(/^https/, 'wss') + '/ws', { origin })
     ws.once('open', () => { ws.terminate(); reject(new Error('the upgrade was accepted')) })
     ws.once('unexpected-response', (_req, res) => { res.resume(); ws.terminate(); resolve(res.statusCode ?? 0) })
     ws.once('error', (error) => { if (ws.readyState !== WebSocket.CLOSED) reject(error) })
@@ -260,7 +261,7 @@ interface TlsOutcome {
 /** Offers `options` (versions, suites, groups) to the TLS server on `port` and reports what came back. */
 async function offerTls (port: number, options: tls.ConnectionOptions): Promise<TlsOutcome> {
   return await new Promise((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options })
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...options })
     socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')))
     socket.once('secureConnect', () => {
       // A TLS 1.2 ticket comes inside the handshake: by now it has arrived, or it never will.
@@ -284,11 +285,10 @@ const WEAK_OFFERS: ReadonlyArray<[string, tls.ConnectionOptions]> = [
 t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and other groups refused, no tickets, HSTS', async (t) => {
   // An RSA certificate, as many deployments have: with it the static-RSA and ECDHE-RSA CBC suites
   // are ones nginx could agree to, so only its cipher list can refuse them.
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'rsa', keySize: 2048, algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }]
-  })
-  const credentials = { cert: pems.cert, key: pems.private }
+  // Signed by the tests' CA, so the clients below verify it.
+  const dir = t.testdir({ rsa: {} })
+  const rsa = signServerCertificate(TEST_CA.caFile, path.join(dir, 'rsa'), 'rsa')
+  const credentials = { cert: fs.readFileSync(rsa.certFile, 'utf8'), key: fs.readFileSync(rsa.keyFile, 'utf8') }
 
   // The same offers to a server that takes anything, with the same certificate: each one is
   // really made (the client refuses none of them itself), so nginx's refusals below are its own.
@@ -299,7 +299,6 @@ t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and ot
   for (const [name, options] of WEAK_OFFERS) t.match(await offerTls(permissivePort, options), { accepted: true }, `control: ${name} is offered`)
 
   const redis = await startDeployRedis(t)
-  const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   // nginx binds its port first (it cannot listen on port 0); the instance, on a port of its own, then allows its origin.

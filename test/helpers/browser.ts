@@ -1,10 +1,11 @@
 // Debian's Chromium driven by playwright-core, for the end-to-end tests: one browser per test
-// file (closed in teardown), contexts that accept the self-signed certificate, and a watcher
+// file (closed in teardown) that accepts the test servers' key and verifies every other, and a watcher
 // that records console errors, uncaught page errors and CSP violations on every page.
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { spkiPin, testCa } from './test-ca.js'
 import { TEST_USER, type Teardown } from './test-server.js'
 
 /** Where Debian installs Chromium (`apt-get install chromium`); CHROMIUM_PATH overrides. */
@@ -16,11 +17,20 @@ export const SCREENSHOTS_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 /** Generous waits for a machine shared with other test runs, in milliseconds. */
 export const WAIT_MS = 20_000
 
-/** Starts headless Chromium; closed when the test ends. */
+/**
+ * Starts headless Chromium; closed when the test ends. Chromium takes no CA from the command line
+ * (it reads the system's and its profile's stores), so it is told the public key of the
+ * certificate the tests' CA signed for every test server and nginx: that one key is accepted,
+ * every other certificate is verified as usual (playwright gives the browser a profile folder,
+ * which the flag needs).
+ */
 export async function launchBrowser (t: Teardown): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: [
+      '--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--ignore-certificate-errors-spki-list=${spkiPin(testCa().cert)}`
+    ]
   })
   t.teardown(() => browser.close())
   return browser
@@ -37,11 +47,11 @@ export interface PageProblems {
 }
 
 /**
- * A browser context that trusts the test certificate and records the problems of its pages.
+ * A browser context that records the problems of its pages.
  * @param options extra context options (viewport, ...)
  */
 export async function newWatchedContext (browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext, problems: PageProblems }> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 760 }, ...options })
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, ...options })
   context.setDefaultTimeout(WAIT_MS)
   const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [] }
   await context.exposeBinding('__reportCspViolation', (_source, text: string) => { problems.cspViolations.push(text) })

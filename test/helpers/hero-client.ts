@@ -38,6 +38,16 @@ export function schemaProblem (message: unknown): string | undefined {
   return `${schema.file}: ${JSON.stringify(schema.validate.errors)}`
 }
 
+/**
+ * The authorised client every WebSocket test starts from: a socket opened with the session `sid`,
+ * whose first message must be user_authorized (for `username`, when given).
+ */
+export async function openAuthorised (t: Test, server: TestServer, sid: string, username?: string): Promise<HeroClient> {
+  const client = await HeroClient.open(t, server, sid)
+  t.match(await client.next(), { type: 'user_authorized', ...(username === undefined ? {} : { user: { username } }) }, 'the socket is authorised')
+  return client
+}
+
 /** A ws client that asserts, for each message it hands out, that it matches its schema. */
 export class HeroClient {
   readonly ws: WebSocket

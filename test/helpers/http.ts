@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SessionEnd } from '../../src/stores/sessions/session-store.js'
-import { TEST_USER, type TestServer } from './test-server.js'
+import { TEST_USER, type TestRequest, type TestServer } from './test-server.js'
 
 /** The package root (where package.json and dist/ are). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -20,24 +20,56 @@ export const SESSION_SET_COOKIE = /^__Host-sid=([A-Za-z0-9_-]{43}); Path=\/; Htt
  * POSTs an urlencoded form. Headers default to our own Origin and the form content type;
  * a header given as undefined is left out.
  */
-export async function postForm (server: TestServer, route: string, fields: Record<string, string>, headers: Record<string, string | undefined> = {}): Promise<Response> {
-  return await fetch(server.url + route, {
+export async function postForm (server: Pick<TestServer, 'request' | 'origin'>, route: string, fields: Record<string, string>, headers: Record<string, string | undefined> = {}): Promise<Response> {
+  return await server.request(route, {
     method: 'POST',
-    redirect: 'manual',
     headers: withoutUndefined({ origin: server.origin, 'content-type': 'application/x-www-form-urlencoded', ...headers }),
     body: new URLSearchParams(fields).toString()
   })
 }
 
+/**
+ * A server process (server-process.ts) as postForm() and postLogin() address it: requests over
+ * HTTPS to `url`, trusting `ca` when given (a certificate the process made itself), else the
+ * tests' CA as fetch() does.
+ */
+export function remoteServer (url: string, ca?: string): Pick<TestServer, 'url' | 'origin' | 'request'> {
+  return {
+    url,
+    origin: url,
+    request: async (route, init = {}) => ca === undefined
+      ? await fetch(url + route, { ...init, redirect: 'manual' })
+      : await httpsRequest(new URL(route, url), init, ca)
+  }
+}
+
+/** One HTTPS request with https.request (which takes a CA, where fetch() cannot), answered as a fetch Response. */
+function httpsRequest (url: URL, init: TestRequest, ca: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method: init.method ?? 'GET', headers: { ...init.headers }, ca, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => {
+        const headers = new Headers()
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) headers.append(name, one)
+        }
+        resolve(new Response(res.statusCode === 204 || res.statusCode === 304 ? null : Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }))
+      })
+    })
+    request.on('error', reject)
+    request.end(init.body)
+  })
+}
+
 /** POST /login for `username` and `password` (default: the test user). */
-export async function postLogin (server: TestServer, username: string = TEST_USER.username, password: string = TEST_USER.password, headers: Record<string, string | undefined> = {}): Promise<Response> {
+export async function postLogin (server: Pick<TestServer, 'request' | 'origin'>, username: string = TEST_USER.username, password: string = TEST_USER.password, headers: Record<string, string | undefined> = {}): Promise<Response> {
   return await postForm(server, '/login', { username, password }, headers)
 }
 
 /** GET `route`, carrying the session cookie when `sid` is given. */
-export async function getWithSession (server: TestServer, route: string, sid?: string): Promise<Response> {
-  return await fetch(server.url + route, {
-    redirect: 'manual',
+export async function getWithSession (server: Pick<TestServer, 'request'>, route: string, sid?: string): Promise<Response> {
+  return await server.request(route, {
     headers: sid === undefined ? {} : { cookie: `__Host-sid=${sid}` }
   })
 }
@@ -174,7 +206,7 @@ export function requestFrom (server: Pick<TestServer, 'port'>, from: string, opt
   return new Promise((resolve, reject) => {
     const request = https.request({
       host: '127.0.0.1', port: server.port, path: options.path, method: options.method ?? 'GET', localAddress: from,
-      headers: options.headers ?? {}, rejectUnauthorized: false, agent: false
+      headers: options.headers ?? {}, agent: false
     }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk })

@@ -24,7 +24,7 @@ export interface NginxOptions {
   readonly upstreams?: readonly [number, number]
   /** Where nginx's port comes from (tests take the first one to show the retry); default freeLoopbackPort. */
   readonly pickPort?: PortPicker
-  /** nginx's certificate and key (PEM); default: the tests' ECDSA development certificate. */
+  /** nginx's certificate and key (PEM); default: the one the tests' CA signed (test-ca.ts). */
   readonly credentials?: { readonly cert: string, readonly key: string }
 }
 

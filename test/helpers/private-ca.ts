@@ -1,5 +1,6 @@
-// A private certificate authority for one test, made with Debian's openssl: a CA certificate, and
-// a server certificate it signs for localhost and 127.0.0.1 (ECDSA P-256), as PEM files in a folder.
+// A private certificate authority, made with Debian's openssl: a CA certificate, and server
+// certificates it signs for localhost and 127.0.0.1 (ECDSA P-256 by default, RSA 2048 on
+// request), as PEM files in a folder.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -11,16 +12,34 @@ export interface PrivateCa {
   readonly keyFile: string
 }
 
-/** Creates the CA and a server certificate in `dir` (valid two days; keys mode 0600). */
+/** The CA's key, beside its certificate in the folder createPrivateCa wrote. */
+const CA_KEY_FILE = 'ca-key.pem'
+
+function openssl (...args: string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+}
+
+/** Creates the CA and an ECDSA server certificate in `dir` (valid two days; keys mode 0600). */
 export function createPrivateCa (dir: string): PrivateCa {
+  const caFile = path.join(dir, 'ca.pem')
+  const caKeyFile = path.join(dir, CA_KEY_FILE)
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKeyFile, '-out', caFile, '-days', '2', '-subj', '/CN=hero-socket test CA')
+  fs.chmodSync(caKeyFile, 0o600)
+  return { caFile, ...signServerCertificate(caFile, dir) }
+}
+
+/**
+ * A server certificate for localhost and 127.0.0.1, signed by the CA whose certificate is `caFile`
+ * (its key beside it, as createPrivateCa leaves it), written to `dir` as server.pem and
+ * server-key.pem (mode 0600), valid two days.
+ */
+export function signServerCertificate (caFile: string, dir: string, key: 'ec' | 'rsa' = 'ec'): Omit<PrivateCa, 'caFile'> {
   const file = (name: string): string => path.join(dir, name)
-  const openssl = (...args: string[]): void => { execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] }) }
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
-  openssl('req', '-x509', ...ec, '-keyout', file('ca-key.pem'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=hero-socket test CA')
-  openssl('req', ...ec, '-keyout', file('server-key.pem'), '-out', file('server.csr'), '-subj', '/CN=localhost')
+  const newKey = key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048']
+  openssl('req', ...newKey, '-nodes', '-keyout', file('server-key.pem'), '-out', file('server.csr'), '-subj', '/CN=localhost')
   fs.writeFileSync(file('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n')
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'), '-CAcreateserial',
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', caFile, '-CAkey', path.join(path.dirname(caFile), CA_KEY_FILE), '-CAcreateserial',
     '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext'))
-  for (const key of ['ca-key.pem', 'server-key.pem']) fs.chmodSync(file(key), 0o600)
-  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server-key.pem') }
+  fs.chmodSync(file('server-key.pem'), 0o600)
+  return { certFile: file('server.pem'), keyFile: file('server-key.pem') }
 }

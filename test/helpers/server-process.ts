@@ -4,7 +4,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DEMO_PASSWORD_FILE } from '../../src/accounts/first-start.js'
+import { DEV_CERT_FILE } from '../../src/config/tls-credentials.js'
 import { builtFile, childEnv, ROOT } from './http.js'
+import { TEST_CA } from './test-ca.js'
 import type { Teardown } from './test-server.js'
 
 export const SERVER = builtFile('dist/src/server.js')
@@ -18,6 +20,19 @@ export interface ServerProcess {
   stdout (): string
   stderr (): string
   readonly exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+}
+
+/**
+ * Puts the certificate the tests' CA signed (test-ca.ts) where a server process started with the
+ * development defaults finds its development certificate (CERTS_DIR), so that it serves one every
+ * test client verifies, and the set-up stays a development one. Returns `certsDir`.
+ */
+export function useTestCertificate (certsDir: string): string {
+  fs.mkdirSync(certsDir, { recursive: true, mode: 0o700 })
+  fs.copyFileSync(TEST_CA.certFile, path.join(certsDir, DEV_CERT_FILE))
+  fs.copyFileSync(TEST_CA.keyFile, path.join(certsDir, 'dev-key.pem'))
+  fs.chmodSync(path.join(certsDir, 'dev-key.pem'), 0o600)
+  return certsDir
 }
 
 /** The preload that offsets and steps a server process's wall clock (see the file). */

@@ -1,5 +1,5 @@
 // The test harness: builds the real app with a temporary users file (real argon2 hashes),
-// the development certificate, a controllable clock and captured logs, and listens on
+// a certificate from the tests' CA, a controllable clock and captured logs, and listens on
 // 127.0.0.1 port 0 over TLS. Teardown is registered on the tap test.
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
@@ -11,13 +11,15 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config/config.js'
 import { PasswordHasher } from '../../src/accounts/password-hasher.js'
-import { generateDevelopmentCertificate, type TlsCredentials } from '../../src/config/tls-credentials.js'
+import { HashingProcess } from '../../src/accounts/hashing-process.js'
+import type { TlsCredentials } from '../../src/config/tls-credentials.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
 import { MemorySessionStore } from '../../src/stores/sessions/memory-session-store.js'
 import type { Session, SessionStore } from '../../src/stores/sessions/session-store.js'
 import { credentialTag } from '../../src/accounts/users-store.js'
 import { postLogin, sessionIdOf } from './http.js'
+import { TEST_CA, testCa } from './test-ca.js'
 
 /** The account every test server has. */
 export const TEST_USER = Object.freeze({ username: 'alice', password: 'correct horse battery staple' })
@@ -57,9 +59,15 @@ export interface TestServer {
   sessions: SessionStore
   users: UsersStore
   usersFile: string
-  /** The certificate, to trust it in clients (`ca`). */
+  /** The tests' CA certificate (PEM), which signed the server's: to trust it in clients (`ca`). */
   ca: string
-  /** Logs in over HTTPS; returns the raw session id (cookie value). */
+  /**
+   * One HTTP request to `route`: over HTTPS with fetch() when the server listens, else through
+   * Fastify's inject() (no socket, no TLS); the answer is a fetch Response either way. Redirects
+   * are never followed.
+   */
+  request (route: string, init?: TestRequest): Promise<Response>
+  /** Logs in (POST /login); returns the raw session id (cookie value). */
   login (username?: string, password?: string): Promise<string>
   /**
    * Runs the session store's sweep now, on the test clock (the store's own timer is off in tests):
@@ -68,22 +76,14 @@ export interface TestServer {
   sweepSessions (this: TestServer): Promise<void>
 }
 
-let credentials: Promise<TlsCredentials> | undefined
-/** One development certificate per test process (generation costs a few ms). */
-export function testCredentials (): Promise<TlsCredentials> {
-  credentials ??= generateDevelopmentCertificate().then(({ cert, key }) => ({ cert, key, development: true, certFile: '' }))
-  return credentials
+/**
+ * The certificate every test server (and nginx) serves: signed for localhost and 127.0.0.1 by the
+ * tests' CA (test-ca.ts), which this process trusts, so clients verify it as they would in production.
+ */
+export async function testCredentials (): Promise<TlsCredentials> {
+  const { cert, key } = testCa()
+  return { cert, key, development: false, certFile: TEST_CA.certFile }
 }
-
-// Accept our self-signed certificate in fetch() for this test process (loopback only).
-process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
-// Silence only the warning that setting brings; every other warning (a listener leak, a
-// deprecation) still reaches the test's output.
-const emitWarning = process.emitWarning.bind(process)
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  if (String(warning instanceof Error ? warning.message : warning).includes('NODE_TLS_REJECT_UNAUTHORIZED')) return
-  ;(emitWarning as (...args: unknown[]) => void)(warning, ...rest)
-}) as typeof process.emitWarning
 
 const hashes = new Map<string, Promise<string>>()
 /** argon2id hash at the OWASP minimum, memoised per password within one test process. */
@@ -96,8 +96,57 @@ export function hashFor (password: string): Promise<string> {
   return hash
 }
 
+/** The longest check of the shared hashing process (ms): the default HASH_CHECK_TIMEOUT_MS. */
+const SHARED_MAX_CHECK_MS = 10_000
+let sharedHashing: HashingProcess | undefined
+/**
+ * One argon2 child process for every test server of this test process whose test is not about
+ * hashing: the apps do not close it; it ends when the test process has nothing else left to do.
+ */
+function sharedHashingProcess (): HashingProcess {
+  if (sharedHashing === undefined) {
+    const hashing = new HashingProcess({ maxCheckMs: SHARED_MAX_CHECK_MS })
+    process.once('beforeExit', () => { void hashing.close() })
+    sharedHashing = hashing
+  }
+  return sharedHashing
+}
+
+/**
+ * The shared hashing process for `config`, unless the test needs its own: it asked for one, set
+ * the process's limits, or a check timeout other than the shared process's.
+ */
+function hashingFor (config: Config, options: TestServerOptions): AppOptions {
+  const own = options.ownHashingProcess === true || options.hashing !== undefined || config.accounts.hashCheckTimeoutMs !== SHARED_MAX_CHECK_MS
+  return own ? {} : { sharedHashingProcess: sharedHashingProcess() }
+}
+
+/** What TestServer.request() sends: a method (default GET), headers and a body. */
+export interface TestRequest {
+  readonly method?: string
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+/**
+ * The port an app that does not listen (`listen: false`) takes its default allowed origin from;
+ * nothing listens there, so a test that reaches for the network by mistake fails at once.
+ */
+const INJECT_PORT = 1
+
 /** What startTestServer takes besides the app's own options. */
 export interface TestServerOptions extends AppOptions {
+  /**
+   * False: the app is built and made ready but does not listen (no TLS listener): for what is only
+   * HTTP, through `request()` (Fastify's inject). Its `url` and `port` name a port nothing listens on.
+   * Default true.
+   */
+  readonly listen?: boolean
+  /**
+   * An argon2 child process of the app's own, which the app starts, logs and closes (tests of the
+   * hashing process, its faults and login timing); default: the test process's shared one.
+   */
+  readonly ownHashingProcess?: boolean
   /** The clock to share with other test servers (instances of one deployment). */
   readonly clock?: TestClock
   /** A users file to share with other test servers (default: a new one holding TEST_USER). */
@@ -122,24 +171,28 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     LOG_LEVEL: 'info',
     ...env
   })
-  const { clock = new TestClock(), usersFile: _shared, ...appOptions } = options
+  const { clock = new TestClock(), usersFile: _shared, ownHashingProcess: _own, listen = true, ...appOptions } = options
   const logs = new LogCapture()
   const memory = options.sessions === undefined && config.redis === undefined ? memorySessionStore(config, clock) : undefined
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
   const tls = await testCredentials()
-  const app = await buildApp(config, { logStream: logs, now: clock.read, users, tls, ...(memory === undefined ? {} : { sessions: memory }), ...appOptions })
+  const app = await buildApp(config, {
+    logStream: logs, now: clock.read, users, tls, ...hashingFor(config, options), ...(memory === undefined ? {} : { sessions: memory }), ...appOptions
+  })
   const sessions = app.services.sessions
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const port = (app.server.address() as AddressInfo).port
+  const port = listen ? await listenOnAnyPort(app) : await readyWithoutListening(app, config)
   const url = `https://127.0.0.1:${port}`
   t.teardown(async () => {
     await app.close()
     fs.rmSync(dir, { recursive: true, force: true })
   })
   const server: TestServer = {
-    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: tls.cert,
+    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: testCa().ca,
     async sweepSessions (this: TestServer) {
       await this.sessions.sweep()
+    },
+    async request (route: string, init: TestRequest = {}) {
+      return listen ? await fetch(url + route, { ...init, redirect: 'manual' }) : await injected(app, route, init)
     },
     async login (username = TEST_USER.username, password = TEST_USER.password) {
       const res = await postLogin(this, username, password)
@@ -149,6 +202,30 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     }
   }
   return server
+}
+
+/** Listens on 127.0.0.1, port 0; resolves the port. */
+async function listenOnAnyPort (app: FastifyInstance): Promise<number> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return (app.server.address() as AddressInfo).port
+}
+
+/** Makes the app ready without a listener, its default origins those of INJECT_PORT. */
+async function readyWithoutListening (app: FastifyInstance, config: Config): Promise<number> {
+  await app.ready()
+  app.services.allowedOrigins.resolve(config, INJECT_PORT)
+  return INJECT_PORT
+}
+
+/** A request through Fastify's inject(), answered as a fetch Response. */
+async function injected (app: FastifyInstance, route: string, init: TestRequest): Promise<Response> {
+  const res = await app.inject({ method: (init.method ?? 'GET') as 'GET', url: route, headers: { ...init.headers }, ...(init.body === undefined ? {} : { payload: init.body }) })
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) headers.append(name, String(one))
+  }
+  const empty = res.statusCode === 204 || res.statusCode === 304 || init.method === 'HEAD'
+  return new Response(empty ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers })
 }
 
 /**
@@ -164,7 +241,9 @@ export async function restartTestServer (t: Teardown, server: TestServer, option
   // A shared store (Redis) is opened anew, as by a new process; the memory store is kept unless replaced.
   const kept = options.sessions ?? (server.config.redis === undefined ? server.sessions : undefined)
   const users = await FileUsersStore.open(server.usersFile, { watch: true, watchIntervalMs: 50 })
-  const app = await buildApp(server.config, { logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...(kept === undefined ? {} : { sessions: kept }) })
+  const app = await buildApp(server.config, {
+    logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...hashingFor(server.config, {}), ...(kept === undefined ? {} : { sessions: kept })
+  })
   t.teardown(() => app.close())
   await listenAgain(app, server.port, options.onPortTaken)
   return { ...server, app, sessions: app.services.sessions, users }

@@ -5,7 +5,8 @@
 // budget (a page elsewhere can make its visitor send some of them, so never the visitor's own
 // budget), and logged once, naming the client.
 import t, { type Test } from 'tap'
-import { exchange, parseResponseHead, RawClient } from '../helpers/raw-ws.js'
+import { parseResponseHead } from '../helpers/raw-handshake.js'
+import { exchange, RawClient } from '../helpers/raw-ws.js'
 import { requestFrom } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 

@@ -1,6 +1,7 @@
 // The error handler answers each refusal with its registry code, and the route's own config (not
 // its URL) decides page or JSON: Fastify's own errors map to explicit codes, a route may answer
 // bad input with a code of its own, and anything unexpected is a logged 500 that shows no detail.
+// Only HTTP: the app answers through inject(), without a listener.
 import t from 'tap'
 import { HTTP_ERRORS } from '../../src/errors.js'
 import type { Session, SessionStore } from '../../src/stores/sessions/session-store.js'
@@ -14,9 +15,9 @@ async function json (res: Response): Promise<unknown> {
 }
 
 t.test('paths that only look like pages are answered as JSON 404', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, {}, { listen: false })
   for (const route of ['/loginx', '/login/x', '/logout/', '/nope', '/assets/nope.js']) {
-    const res = await fetch(server.url + route, { redirect: 'manual' })
+    const res = await server.request(route)
     t.equal(res.status, 404, route)
     t.same(await json(res), { code: 'not_found', message: HTTP_ERRORS.not_found.message }, `${route}: JSON, not the login page`)
     t.equal(res.headers.get('cache-control'), 'no-store')
@@ -24,7 +25,7 @@ t.test('paths that only look like pages are answered as JSON 404', async (t) => 
 })
 
 t.test('Fastify\'s own errors on a page route: the login page with the code\'s text and status', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, {}, { listen: false })
   const big = await postForm(server, '/logout', { filler: 'x'.repeat(2000) })
   t.equal(big.status, 413, 'a logout body over its 1024-byte limit')
   t.match(big.headers.get('content-type'), /^text\/html/)
@@ -36,7 +37,7 @@ t.test('Fastify\'s own errors on a page route: the login page with the code\'s t
 })
 
 t.test('the login route answers all bad input with its own code, keeping the status', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, {}, { listen: false })
   const cases: Array<[string, Response]> = [
     ['a missing field (400)', await postForm(server, '/login', { username: 'alice' })],
     ['a body over 4096 bytes (413)', await postForm(server, '/login', { username: 'alice', password: 'x'.repeat(5000) })],
@@ -60,8 +61,8 @@ class FailingSessionStore extends SlowSessionStore {
 
 t.test('an unexpected failure is a 500 internal_error: logged with its error, shown without detail', async (t) => {
   const sessions: SessionStore = new FailingSessionStore()
-  const server: TestServer = await startTestServer(t, {}, { sessions })
-  const res = await fetch(server.url + '/', { headers: { cookie: `__Host-sid=${'A'.repeat(43)}` }, redirect: 'manual' })
+  const server: TestServer = await startTestServer(t, {}, { sessions, listen: false })
+  const res = await server.request('/', { headers: { cookie: `__Host-sid=${'A'.repeat(43)}` } })
   t.equal(res.status, 500)
   const text = await res.text()
   t.match(text, HTTP_ERRORS.internal_error.message, 'the login page says something went wrong')

@@ -11,12 +11,14 @@ import tls from 'node:tls'
 import t from 'tap'
 import { postLogin } from './../helpers/http.js'
 import { loadConfig } from '../../src/config/config.js'
+import { generateDevelopmentCertificate } from '../../src/config/tls-credentials.js'
+import { TEST_CA } from '../helpers/test-ca.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 /** Opens a TLS connection from `localAddress`; resolves once the handshake is done. */
 function connect (server: TestServer, localAddress = '127.0.0.1', session?: Buffer): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const options: tls.ConnectionOptions & { localAddress: string } = { host: '127.0.0.1', port: server.port, localAddress, rejectUnauthorized: false, ...(session === undefined ? {} : { session }) }
+    const options: tls.ConnectionOptions & { localAddress: string } = { host: '127.0.0.1', port: server.port, localAddress, ...(session === undefined ? {} : { session }) }
     const socket = tls.connect(options)
     socket.once('secureConnect', () => resolve(socket))
     socket.once('error', reject)
@@ -88,7 +90,9 @@ t.test('a thousand slow clients at once: others are still answered promptly, and
  */
 async function opensslConnects (server: TestServer, args: string[]): Promise<boolean> {
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    // Verifying the certificate against the tests' CA, and giving up when it does not verify.
+    const verify = ['-CAfile', TEST_CA.caFile, '-verify_return_error', '-verify_ip', '127.0.0.1']
+    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', ...verify, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
     child.stderr.resume()
@@ -119,9 +123,8 @@ t.test('TLS_MIN_VERSION=TLSv1.3 refuses TLS 1.2', async (t) => {
 })
 
 t.test('the development certificate\'s key usage is an ECDSA server certificate\'s: signatures only', async (t) => {
-  const server = await startTestServer(t)
   const file = path.join(t.testdir({}), 'cert.pem')
-  fs.writeFileSync(file, server.ca)
+  fs.writeFileSync(file, (await generateDevelopmentCertificate()).cert)
   const text = spawnSync('openssl', ['x509', '-in', file, '-noout', '-text'], { encoding: 'utf8' }).stdout
   t.match(text, /Public Key Algorithm: id-ecPublicKey/)
   t.match(text, /X509v3 Key Usage:[^\n]*\n\s*Digital Signature\s*\n/, 'Digital Signature')
@@ -132,7 +135,7 @@ t.test('the development certificate\'s key usage is an ECDSA server certificate\
 /** Whether a handshake offering only `options` (versions, suites, groups) is accepted by the server on `port`. */
 async function handshakeAccepted (port: number, options: tls.ConnectionOptions): Promise<boolean> {
   return await new Promise((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options })
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...options })
     socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')))
     socket.once('secureConnect', () => { resolve(true); socket.end() })
     socket.once('error', () => resolve(false))

@@ -75,7 +75,7 @@ t.test('unknown paths count against the route limit too', async (t) => {
 /** GET `route` from the loopback address `from`, with these headers (fetch cannot choose its address). */
 function getFrom (server: TestServer, route: string, from: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port: server.port, path: route, localAddress: from, headers, rejectUnauthorized: false, agent: false }, (res) => {
+    https.get({ host: '127.0.0.1', port: server.port, path: route, localAddress: from, headers, agent: false }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     }).on('error', reject)

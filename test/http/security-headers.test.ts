@@ -9,7 +9,8 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { getWithSession, postLogin } from '../helpers/http.js'
 import { metricsUrl } from '../helpers/metrics.js'
-import { exchange, parseResponseHead, upgradeRequest, type RawRefusal } from '../helpers/raw-ws.js'
+import { parseResponseHead, upgradeRequest } from '../helpers/raw-handshake.js'
+import { exchange, type RawRefusal } from '../helpers/raw-ws.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 /** The CSP as directive name → list of sources. */
@@ -107,7 +108,7 @@ t.test('dotfiles, listings and paths out of /assets/ are not served', async (t) 
 /** GET with the path sent exactly as given. */
 function rawGet (port: number, route: string): Promise<{ status: number, body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: route, rejectUnauthorized: false }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, path: route }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (s: string) => { body += s }).on('end', () => resolve({ status: res.statusCode ?? 0, body }))
     })

@@ -4,7 +4,8 @@
 import t from 'tap'
 import { HTTP_ERRORS } from '../../src/errors.js'
 import { waitUntil } from '../helpers/hero-client.js'
-import { parseResponseHead, RawClient } from '../helpers/raw-ws.js'
+import { parseResponseHead } from '../helpers/raw-handshake.js'
+import { RawClient } from '../helpers/raw-ws.js'
 import { startTestServer } from '../helpers/test-server.js'
 
 t.test('a request pipelined behind one in flight when the app starts closing: 503 shutting_down with the headers', async (t) => {

@@ -4,7 +4,8 @@
 import https from 'node:https'
 import t from 'tap'
 import { bounded, MAX_LOGGED_CHARS } from '../../src/logging/bounded.js'
-import { exchange, upgradeRequest } from '../helpers/raw-ws.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
+import { exchange } from '../helpers/raw-ws.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const HUGE = 'x'.repeat(15_000)
@@ -19,7 +20,8 @@ t.test('bounded() cuts long values and says how long they were', async (t) => {
 /** A request sent as given (fetch would normalise the URL and refuse some headers). */
 function raw (server: TestServer, method: string, path: string, headers: Record<string, string>, body = ''): Promise<number> {
   return new Promise((resolve) => {
-    const req = https.request({ host: '127.0.0.1', port: server.port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, rejectUnauthorized: false }, (res) => {
+    // servername: the certificate is checked for localhost, not for the Host header under test.
+    const req = https.request({ host: '127.0.0.1', servername: 'localhost', port: server.port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })

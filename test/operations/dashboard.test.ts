@@ -10,7 +10,8 @@ import { startCluster } from '../helpers/cluster.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { ROOT } from '../helpers/http.js'
 import { metricsUrl } from '../helpers/metrics.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { assertRefused } from '../helpers/gate-refusals.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
 import type { TestServer } from '../helpers/test-server.js'
 
 const DASHBOARD = path.join(ROOT, 'deploy', 'grafana', 'hero-socket.json')

@@ -2,11 +2,11 @@
 // (on both listeners) while new sockets are still accepted; after DRAIN_DELAY_MS new upgrades get
 // 503; the open sockets all get 1001, in batches spread over the window rather than at once; and
 // the process exits 0 within SHUTDOWN_TIMEOUT_MS.
-import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
-import { demoPasswordIn, startServerProcess } from '../helpers/server-process.js'
+import { demoPasswordIn, startServerProcess, useTestCertificate } from '../helpers/server-process.js'
+import { testCa } from '../helpers/test-ca.js'
 
 const SOCKETS = 300
 const SHUTDOWN_TIMEOUT_MS = 6000
@@ -27,7 +27,7 @@ function open (url: string, origin: string, cookie: string, ca: string): Promise
 t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spread out, exit on time', async (t) => {
   const dir = t.testdir({})
   const server = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), LOG_LEVEL: 'info', METRICS_PORT: '0',
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), LOG_LEVEL: 'info', METRICS_PORT: '0',
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
     WS_MAX_CONNECTIONS_PER_USER: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000'
   }, t)
@@ -35,7 +35,7 @@ t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spre
   const password = demoPasswordIn(path.join(dir, 'data'))
   const login = await fetch(`${server.url}/login`, { method: 'POST', redirect: 'manual', headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'demo', password }).toString() })
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
-  const ca = fs.readFileSync(path.join(dir, 'certs', 'dev-cert.pem'), 'utf8')
+  const { ca } = testCa()
   const wsUrl = `wss://127.0.0.1:${server.port}/ws`
   const sockets: Opened[] = []
   for (let i = 0; i < SOCKETS; i++) sockets.push(await open(wsUrl, server.url, cookie, ca))

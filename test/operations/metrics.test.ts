@@ -12,7 +12,8 @@ import { AppMetrics } from '../../src/operations/metrics.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin, ROOT } from '../helpers/http.js'
 import { documentedMetrics, metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { assertRefused } from '../helpers/gate-refusals.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
 import { tableRows } from '../helpers/readme.js'
 import { startTestServer, TEST_USER, testCredentials } from '../helpers/test-server.js'
 
@@ -95,7 +96,7 @@ t.test('METRICS_TLS=on: the operators\' listener speaks only HTTPS, with the pub
   t.equal((await fetch(`${metricsUrl(server)}/metrics`)).status, 401, 'over HTTPS, no token: 401')
   t.ok((await scrape(server, token)).length > 50, 'over HTTPS with the token: the metrics')
   const cbc = await new Promise<boolean>((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' })
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' })
     socket.once('secureConnect', () => { resolve(true); socket.end() })
     socket.once('error', () => resolve(false))
   })

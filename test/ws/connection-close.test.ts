@@ -5,7 +5,8 @@
 import t, { type Test } from 'tap'
 import { CLOSE_CODES } from '../../src/errors.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { closePayload, encodeFrame, OPCODE, RawWebSocket } from '../helpers/raw-ws.js'
+import { closePayload, encodeFrame, OPCODE } from '../helpers/raw-frames.js'
+import { RawWebSocket } from '../helpers/raw-ws.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 /**

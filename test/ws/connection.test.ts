@@ -5,17 +5,12 @@
 import t, { type Test } from 'tap'
 import { MESSAGE_ERRORS, type MessageErrorCode } from '../../src/errors.js'
 import { EXPECTED_HEROES } from '../helpers/expected-heroes.js'
-import { HeroClient } from '../helpers/hero-client.js'
-import { startTestServer, type TestServer } from '../helpers/test-server.js'
+import { HeroClient, openAuthorised } from '../helpers/hero-client.js'
+import { startTestServer } from '../helpers/test-server.js'
 
 // Generous limits: this file sends many bad messages on one socket on purpose.
 const ENV = { MAX_INVALID_MESSAGES: '1000', MESSAGE_BURST: '1000', MESSAGE_RATE: '1000' }
 
-async function openClient (t: Test, server: TestServer): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, await server.login())
-  await client.next()
-  return client
-}
 
 t.test('user_authorized: exactly the user, the hero list and the budget, first and once', async (t) => {
   const server = await startTestServer(t, ENV)
@@ -32,7 +27,7 @@ t.test('user_authorized: exactly the user, the hero list and the budget, first a
 
 t.test('get_name: every hero, with and without id', async (t) => {
   const server = await startTestServer(t, ENV)
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   let id = 0
   for (const hero of EXPECTED_HEROES) {
     t.same(await client.request({ type: 'get_name', id, hero: hero.id }), { type: 'name', id, hero: hero.id, hero_name: hero.realName }, `${hero.id} with id ${id}`)
@@ -61,7 +56,7 @@ async function expectErrors (t: Test, client: HeroClient, cases: readonly ErrorC
 
 t.test('invalid_json: anything JSON.parse refuses', async (t) => {
   const server = await startTestServer(t, ENV)
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   await expectErrors(t, client, [
     { name: 'plain text', send: 'hello', code: 'invalid_json' },
     { name: 'empty frame', send: '', code: 'invalid_json' },
@@ -76,7 +71,7 @@ t.test('invalid_json: anything JSON.parse refuses', async (t) => {
 
 t.test('invalid_message: wrong shape, with the id echoed only when it is a valid integer', async (t) => {
   const server = await startTestServer(t, ENV)
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   await expectErrors(t, client, [
     { name: 'an array', send: '[{"type":"get_name","hero":"hulk"}]', code: 'invalid_message' },
     { name: 'a number', send: '42', code: 'invalid_message' },
@@ -113,7 +108,7 @@ t.test('invalid_message: wrong shape, with the id echoed only when it is a valid
 
 t.test('unknown_type: only get_name is a client message; prototype names are just unknown', async (t) => {
   const server = await startTestServer(t, ENV)
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   const types = ['get_hero', 'GET_NAME', 'name', 'user_authorized', 'error', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']
   await expectErrors(t, client, types.map((type, i) => ({ name: `type ${JSON.stringify(type)}`, send: { type, id: 100 + i, hero: 'hulk' }, code: 'unknown_type', id: 100 + i })))
   await expectErrors(t, client, [{ name: 'unknown type without id', send: { type: 'nope' }, code: 'unknown_type' }])
@@ -121,7 +116,7 @@ t.test('unknown_type: only get_name is a client message; prototype names are jus
 
 t.test('unknown_hero: not in the catalogue, prototype names included', async (t) => {
   const server = await startTestServer(t, ENV)
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   const heroes = ['superman', 'ironman', 'IRONMAN', ' ironMan', 'ironMan ', 'Iron Man', 'Tony Stark', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'size', 'get', 'has']
   await expectErrors(t, client, heroes.map((hero, i) => ({ name: `hero ${JSON.stringify(hero)}`, send: { type: 'get_name', id: 200 + i, hero }, code: 'unknown_hero', id: 200 + i })))
   await expectErrors(t, client, [{ name: 'unknown hero without id', send: { type: 'get_name', hero: 'superman' }, code: 'unknown_hero' }])
@@ -131,14 +126,14 @@ t.test('unknown_hero: not in the catalogue, prototype names included', async (t)
 
 t.test('rate_limited carries retryAfterMs', async (t) => {
   const server = await startTestServer(t, { MESSAGE_RATE: '4', MESSAGE_BURST: '1' })
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
   t.same(await client.request({ type: 'get_name', id: 1, hero: 'hulk' }), { type: 'error', code: 'rate_limited', message: 'Too many messages. Please slow down.', retryAfterMs: 250 })
 })
 
 t.test('client input is never echoed in replies nor written to the logs', async (t) => {
   const server = await startTestServer(t, ENV)
-  const client = await openClient(t, server)
+  const client = await openAuthorised(t, server, await server.login())
   const marker = 'ZZ' + 'q'.repeat(60)
   const inputs: unknown[] = [
     { type: 'get_name', id: 1, hero: '<script>alert(1)</script>' },

@@ -4,7 +4,9 @@
 // handshakes included), and the per-connection message bucket (rate_limited with retryAfterMs).
 import t from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { assertRefused, RawClient, rejectionLogs, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
+import { assertRefused, rejectionLogs, watchAccepted } from '../helpers/gate-refusals.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
+import { RawClient } from '../helpers/raw-ws.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
 import { openSession, startTestServer } from '../helpers/test-server.js'
 

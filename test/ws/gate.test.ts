@@ -5,7 +5,9 @@
 import t, { type Test } from 'tap'
 import type { ClientOptions } from 'ws'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { assertRefused, RawWebSocket, upgradeRequest, watchAccepted, type ExpectedRefusal, type UpgradeRequestOptions } from '../helpers/raw-ws.js'
+import { assertRefused, watchAccepted, type ExpectedRefusal } from '../helpers/gate-refusals.js'
+import { upgradeRequest, type UpgradeRequestOptions } from '../helpers/raw-handshake.js'
+import { RawWebSocket } from '../helpers/raw-ws.js'
 import { openSession, startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const GENEROUS = { WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000', WS_REFUSED_HANDSHAKE_RATE: '100000', WS_REFUSED_HANDSHAKE_BURST: '100000', WS_MAX_CONNECTIONS_PER_IP: '1' }

@@ -3,7 +3,8 @@
 // cut off after two rounds; a normal client survives any number of rounds.
 import t from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { OPCODE, RawWebSocket } from '../helpers/raw-ws.js'
+import { OPCODE } from '../helpers/raw-frames.js'
+import { RawWebSocket } from '../helpers/raw-ws.js'
 import { startTestServer } from '../helpers/test-server.js'
 
 t.test('two heartbeat rounds terminate a peer that does not answer pings; a normal client survives', async (t) => {

@@ -2,10 +2,11 @@
 // user and a new login over the old cookie each close the session's sockets with 4401
 // 'session_ended', and afterwards the old cookie opens nothing (401). Time is the test clock.
 import t, { type Test } from 'tap'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
+import { openAuthorised, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin } from '../helpers/http.js'
 import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../helpers/logout-race.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
+import { assertRefused } from '../helpers/gate-refusals.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import type { UsersStore } from '../../src/accounts/users-store.js'
 import { MemorySessionStore } from '../../src/stores/sessions/memory-session-store.js'
@@ -14,11 +15,6 @@ import { hashFor, startTestServer, type TestServer } from '../helpers/test-serve
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 
-async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized' })
-  return client
-}
 
 /** The old cookie is refused at the gate as session_invalid, and nothing gets through. */
 async function assertCookieDead (t: Test, server: TestServer, sid: string): Promise<void> {
@@ -35,9 +31,9 @@ t.test('logout closes every socket of that session with 4401, and only of that s
   const server = await startTestServer(t)
   const sid = await server.login()
   const otherSid = await server.login()
-  const first = await openClient(t, server, sid)
-  const second = await openClient(t, server, sid)
-  const other = await openClient(t, server, otherSid)
+  const first = await openAuthorised(t, server, sid)
+  const second = await openAuthorised(t, server, sid)
+  const other = await openAuthorised(t, server, otherSid)
   const res = await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })
   t.equal(res.status, 303)
   t.same(await first.closed(), SESSION_ENDED, 'first socket: 4401 session_ended')
@@ -53,7 +49,7 @@ t.test('logout closes every socket of that session with 4401, and only of that s
 t.test('idle expiry: the sweep closes the socket', async (t) => {
   const server = await startTestServer(t, { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '3600' })
   const sid = await server.login()
-  const client = await openClient(t, server, sid)
+  const client = await openAuthorised(t, server, sid)
   server.clock.advance(59_999)
   await server.sweepSessions()
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'not yet at 59.999 s')
@@ -67,7 +63,7 @@ t.test('idle expiry: the sweep closes the socket', async (t) => {
 t.test('idle expiry without a sweep: the next message notices and closes', async (t) => {
   const server = await startTestServer(t, { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '3600' })
   const sid = await server.login()
-  const client = await openClient(t, server, sid)
+  const client = await openAuthorised(t, server, sid)
   server.clock.advance(60_000)
   client.send({ type: 'get_name', hero: 'hulk' })
   t.same(await client.closed(), SESSION_ENDED)
@@ -77,7 +73,7 @@ t.test('idle expiry without a sweep: the next message notices and closes', async
 t.test('messages on the socket keep the session alive, until the absolute timeout', async (t) => {
   const server = await startTestServer(t, { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '120' })
   const sid = await server.login()
-  const client = await openClient(t, server, sid)
+  const client = await openAuthorised(t, server, sid)
   for (let at = 50; at <= 100; at += 50) {
     server.clock.advance(50_000)
     await server.sweepSessions()
@@ -96,7 +92,7 @@ t.test('messages on the socket keep the session alive, until the absolute timeou
 t.test('removing the user closes the sockets of all the user\'s sessions', async (t) => {
   const server = await startTestServer(t)
   const sids = [await server.login(), await server.login()]
-  const clients = [await openClient(t, server, sids[0] ?? ''), await openClient(t, server, sids[1] ?? '')]
+  const clients = [await openAuthorised(t, server, sids[0] ?? ''), await openAuthorised(t, server, sids[1] ?? '')]
   t.ok(await server.users.remove('alice'))
   for (const client of clients) t.same(await client.closed(), SESSION_ENDED)
   t.same(endReasons(server), ['user_removed', 'user_removed'])
@@ -107,7 +103,7 @@ t.test('removing the user closes the sockets of all the user\'s sessions', async
 t.test('a new login over the old cookie replaces the session and closes its sockets', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
-  const client = await openClient(t, server, sid)
+  const client = await openAuthorised(t, server, sid)
   const res = await postLogin(server, undefined, undefined, { cookie: `__Host-sid=${sid}` })
   t.equal(res.status, 303)
   t.same(await client.closed(), SESSION_ENDED)
@@ -135,7 +131,7 @@ t.test('an account change the service never heard of is found by the re-check an
   const users = silent(await FileUsersStore.open(probe.usersFile))
   const server = await startTestServer(t, { SESSION_RECHECK_INTERVAL_MS: '200' }, { usersFile: probe.usersFile, users })
   const sid = await server.login()
-  const client = await openClient(t, server, sid)
+  const client = await openAuthorised(t, server, sid)
   await users.put({ username: 'alice', hash: await hashFor('a new password'), passwordSetAt: Date.now() })
   t.same(await client.closed(), SESSION_ENDED, 'closed with 4401')
   t.same(server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source]), [['password_changed', 'recheck']], 'by the re-check, as password_changed')

@@ -8,12 +8,14 @@ import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
 import WebSocket from 'ws'
-import { DEV_CERT_FILE } from '../../src/config/tls-credentials.js'
 import { HeroClient, schemaProblem, waitUntil } from '../helpers/hero-client.js'
 import { builtFile, childEnv, ROOT, sessionIdOf } from '../helpers/http.js'
-import { assertRefused, RawClient, RawWebSocket, upgradeRequest, watchAccepted } from '../helpers/raw-ws.js'
-import { demoPasswordIn } from '../helpers/server-process.js'
+import { assertRefused, watchAccepted } from '../helpers/gate-refusals.js'
+import { upgradeRequest } from '../helpers/raw-handshake.js'
+import { RawClient, RawWebSocket } from '../helpers/raw-ws.js'
+import { demoPasswordIn, useTestCertificate } from '../helpers/server-process.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
+import { testCa } from '../helpers/test-ca.js'
 import { openSession, startTestServer } from '../helpers/test-server.js'
 
 t.test('app.close(): 1001 to open sockets, 503 to new upgrades, then the listener is gone', async (t) => {
@@ -90,7 +92,7 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
       HOST: '127.0.0.1',
       PORT: '0',
       DATA_DIR: path.join(dir, 'data'),
-      CERTS_DIR: path.join(dir, 'certs'),
+      CERTS_DIR: useTestCertificate(path.join(dir, 'certs')),
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_MS: '5000'
     }),
@@ -132,7 +134,7 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
   t.equal(res.status, 303, 'the demo user logs in')
   const sid = sessionIdOf(res) ?? ''
 
-  const ca = fs.readFileSync(path.join(dir, 'certs', DEV_CERT_FILE), 'utf8')
+  const { ca } = testCa()
   const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { origin, headers: { cookie: `__Host-sid=${sid}` }, ca })
   const closed = new Promise<{ code: number, reason: string }>((resolve) => {
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))

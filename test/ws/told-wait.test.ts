@@ -12,7 +12,8 @@ import t from 'tap'
 import { RETRY_AFTER_TOLERANCE_MS, ToldWait } from '../../src/ws/told-wait.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { ROOT, runProcess } from '../helpers/http.js'
-import { encodeFrame, OPCODE, RawWebSocket } from '../helpers/raw-ws.js'
+import { encodeFrame, OPCODE } from '../helpers/raw-frames.js'
+import { RawWebSocket } from '../helpers/raw-ws.js'
 import { startTestServer, TestClock, type TestServer } from '../helpers/test-server.js'
 
 /** A message budget that makes a polite client wait 40 ms (more than the tolerance) for each token. */

@@ -41,7 +41,7 @@ t.test('two logins at once with room for one check: one logs in, the other gets 
 })
 
 t.test('a hashing child killed during a login is logged and replaced; the login succeeds', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, {}, { ownHashingProcess: true })
   const first = server.app.services.hasher.hashingProcess?.pid
   if (first === undefined) throw new Error('no hashing child')
   // Kill it while the check is in flight: just after the login's verify has sent it to the child
@@ -74,7 +74,7 @@ t.test('a hashing child killed during a login is logged and replaced; the login 
 t.test('closing the app ends its hashing child process', async (t) => {
   let pid: number | undefined
   await t.test('a server that has checked a password', async (t) => {
-    const server = await startTestServer(t)
+    const server = await startTestServer(t, {}, { ownHashingProcess: true })
     t.equal((await postLogin(server)).status, 303, 'a login ran argon2 in the child')
     pid = server.app.services.hasher.hashingProcess?.pid
     t.ok(pid !== undefined && !isGone(pid), `its hashing child ${String(pid)} runs`)

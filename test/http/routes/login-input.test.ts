@@ -1,5 +1,6 @@
 // Login input limits: an oversized username, password or body, or a malformed form, is refused
-// before argon2 runs, with no cookie, no session and no secret in the logs.
+// before argon2 runs, with no cookie, no session and no secret in the logs. Only HTTP: the app
+// answers through inject(), without a listener.
 import t from 'tap'
 import { countVerifies, postForm, postLogin, sessionCount, setCookies } from '../../helpers/http.js'
 import { startTestServer, TEST_USER } from '../../helpers/test-server.js'
@@ -18,7 +19,7 @@ const refusals: Array<{ name: string, fields: Record<string, string>, status: nu
 
 for (const { name, fields, status } of refusals) {
   t.test(`${name} is refused with ${status} before argon2 runs`, async (t) => {
-    const server = await startTestServer(t)
+    const server = await startTestServer(t, {}, { listen: false })
     const verifies = countVerifies(server)
     const res = await postForm(server, '/login', fields)
     t.equal(res.status, status)
@@ -32,7 +33,7 @@ for (const { name, fields, status } of refusals) {
 }
 
 t.test('the limits themselves are accepted: 64-character username, 1024-byte passwords in any script', async (t) => {
-  const server = await startTestServer(t, { LOGIN_RATE_USER_MAX: '10' })
+  const server = await startTestServer(t, { LOGIN_RATE_USER_MAX: '10' }, { listen: false })
   const verifies = countVerifies(server)
   for (const password of ['p'.repeat(1024), 'é'.repeat(512), '漢'.repeat(341), '😀'.repeat(256)]) {
     t.equal((await postLogin(server, 'a'.repeat(64), password)).status, 401, `${password.slice(0, 2)}…: checked, not refused`)
@@ -41,11 +42,10 @@ t.test('the limits themselves are accepted: 64-character username, 1024-byte pas
 })
 
 t.test('a repeated field is refused before argon2 runs', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, {}, { listen: false })
   const verifies = countVerifies(server)
-  const res = await fetch(server.url + '/login', {
+  const res = await server.request('/login', {
     method: 'POST',
-    redirect: 'manual',
     headers: { origin: server.origin, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'username=alice&username=bob&password=whatever1'
   })
@@ -56,7 +56,7 @@ t.test('a repeated field is refused before argon2 runs', async (t) => {
 })
 
 t.test('only form logins: any other body type gets 415 before it is parsed, with no cookie and no argon2', async (t) => {
-  const server = await startTestServer(t)
+  const server = await startTestServer(t, {}, { listen: false })
   const verifies = countVerifies(server)
   const bodies: Array<[string, string]> = [
     ['application/json', JSON.stringify({ username: TEST_USER.username, password: TEST_USER.password })],
@@ -65,15 +65,18 @@ t.test('only form logins: any other body type gets 415 before it is parsed, with
     ['application/x-www-form-urlencoded-not', `username=${TEST_USER.username}&password=${TEST_USER.password}`]
   ]
   for (const [type, body] of bodies) {
-    const res = await fetch(server.url + '/login', { method: 'POST', redirect: 'manual', headers: { origin: server.origin, 'content-type': type }, body })
+    const res = await server.request('/login', {
+    method: 'POST', headers: { origin: server.origin, 'content-type': type }, body })
     t.equal(res.status, 415, `${type}: 415`)
     t.match(await res.text(), 'Please enter a username and a password', `${type}: the login page says what to do`)
     t.same(setCookies(res), [], `${type}: no cookie`)
   }
-  const none = await fetch(server.url + '/login', { method: 'POST', redirect: 'manual', headers: { origin: server.origin } })
+  const none = await server.request('/login', {
+    method: 'POST', headers: { origin: server.origin } })
   t.equal(none.status, 415, 'no body type at all: 415')
   t.equal(verifies.calls, 0, 'argon2 never ran')
   t.equal(await sessionCount(server), 0)
-  const form = await fetch(server.url + '/login', { method: 'POST', redirect: 'manual', headers: { origin: server.origin, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: new URLSearchParams(TEST_USER).toString() })
+  const form = await server.request('/login', {
+    method: 'POST', headers: { origin: server.origin, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: new URLSearchParams(TEST_USER).toString() })
   t.equal(form.status, 303, 'the form (with a charset) logs in')
 })

@@ -14,7 +14,7 @@ t.test('the rate-limit store contract', async (t) => {
 /** GET /login; the status and Retry-After. */
 function get (server: TestServer): Promise<{ status: number, retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port: server.port, path: '/login', rejectUnauthorized: false, agent: false }, (res) => {
+    https.get({ host: '127.0.0.1', port: server.port, path: '/login', agent: false }, (res) => {
       res.resume()
       res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }))
     }).on('error', reject)

@@ -2,23 +2,18 @@
 // connection killed with CLIENT KILL TYPE pubsub while the end is published; a session deleted
 // without a word; Redis restarted empty) still closes that instance's sockets with 4401, by the
 // session re-check: at once after the reconnect, or within SESSION_RECHECK_INTERVAL_MS.
-import t, { type Test } from 'tap'
-import { startCluster } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { postForm } from '../helpers/http.js'
-import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../helpers/logout-race.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import type { TestServer } from '../helpers/test-server.js'
+import t from 'tap'
+import { startCluster } from '../../helpers/cluster.js'
+import { openAuthorised, waitUntil } from '../../helpers/hero-client.js'
+import { postForm } from '../../helpers/http.js'
+import { assertNoSocketOutlivedLogout, raceLogoutWithHandshakes } from '../../helpers/logout-race.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import type { TestServer } from '../../helpers/test-server.js'
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 /** Limits out of the way of a race of 80 handshakes from one address with one session. */
 const RACE_LIMITS = { WS_HANDSHAKE_BURST: '1000', WS_REFUSED_HANDSHAKE_BURST: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_MAX_CONNECTIONS_PER_USER: '1000' }
 
-async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized' })
-  return client
-}
 
 function closes (server: TestServer): unknown[][] {
   return server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source])
@@ -29,7 +24,7 @@ t.test('a logout published while B\'s pub/sub connection is down: B closes the s
   const [a, b] = cluster.instances
   if (a === undefined || b === undefined) return
   const sid = await a.login()
-  const socket = await openClient(t, b, sid)
+  const socket = await openAuthorised(t, b, sid)
   const admin = cluster.redis.client(t)
   t.ok(Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')) >= 2, 'every pub/sub connection killed')
   await waitUntil(() => b.app.services.stores.health?.listening === false, 'B to notice (its subscription is gone)')
@@ -44,7 +39,7 @@ t.test('a session gone without a message closes its sockets within SESSION_RECHE
   if (a === undefined || b === undefined) return
   const sid = await a.login()
   const key = (await a.sessions.get(sid))?.key ?? ''
-  const sockets = [await openClient(t, a, sid), await openClient(t, b, sid)]
+  const sockets = [await openAuthorised(t, a, sid), await openAuthorised(t, b, sid)]
   const admin = cluster.redis.client(t)
   const prefix = cluster.env.REDIS_KEY_PREFIX ?? ''
   // Deleted behind every instance's back, as a lost message would look.
@@ -63,7 +58,7 @@ t.test('Redis restarted empty: every socket closes with 4401 soon after it answe
   const [a, b] = cluster.instances
   if (a === undefined || b === undefined) return
   const sids = [await a.login(), await b.login()]
-  const sockets = [await openClient(t, a, sids[0] ?? ''), await openClient(t, b, sids[1] ?? ''), await openClient(t, b, sids[0] ?? '')]
+  const sockets = [await openAuthorised(t, a, sids[0] ?? ''), await openAuthorised(t, b, sids[1] ?? ''), await openAuthorised(t, b, sids[0] ?? '')]
   await redis.stop(true)
   await redis.startProcess()
   const back = Date.now()
@@ -71,7 +66,7 @@ t.test('Redis restarted empty: every socket closes with 4401 soon after it answe
   t.ok(Date.now() - back < 3000, `closed within ${Date.now() - back} ms of Redis answering again`)
   await waitUntil(() => a.app.services.stores.health?.reachable === true, 'A to reconnect')
   const sid = await a.login()
-  const again = await openClient(t, b, sid)
+  const again = await openAuthorised(t, b, sid)
   t.match(await again.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a new login works on every instance')
 })
 

@@ -8,13 +8,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { waitUntil } from '../helpers/hero-client.js'
-import { sessionIdOf } from '../helpers/http.js'
-import { parseMetrics, valueOf } from '../helpers/metrics.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { startServerProcess, WALL_CLOCK_PRELOAD, type ServerProcess } from '../helpers/server-process.js'
-import { hashFor, TEST_USER } from '../helpers/test-server.js'
+import { FileUsersStore } from '../../../src/accounts/file-users-store.js'
+import { waitUntil } from '../../helpers/hero-client.js'
+import { sessionIdOf } from '../../helpers/http.js'
+import { parseMetrics, valueOf } from '../../helpers/metrics.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { startServerProcess, useTestCertificate, WALL_CLOCK_PRELOAD, type ServerProcess } from '../../helpers/server-process.js'
+import { testCa } from '../../helpers/test-ca.js'
+import { hashFor, TEST_USER } from '../../helpers/test-server.js'
 
 const THIRTY_ONE_MINUTES = 31 * 60_000
 const METRICS_TOKEN = 'clock-skew-test-metrics-token'
@@ -43,7 +44,7 @@ async function startInstance (t: Test, prefix: string, name: string, skewMs: num
     PORT: '0',
     LOG_LEVEL: 'info',
     DATA_DIR: data,
-    CERTS_DIR: data,
+    CERTS_DIR: useTestCertificate(data),
     USERS_FILE: usersFile,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: prefix,
@@ -57,7 +58,7 @@ async function startInstance (t: Test, prefix: string, name: string, skewMs: num
   }, t, 30_000, ['--import', WALL_CLOCK_PRELOAD])
   const metricsUrl = /"event":"operators_listening","url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(server.stdout())?.[1]
   if (metricsUrl === undefined) throw new Error(`${name}: no operators listener in\n${server.stdout()}`)
-  return { name, process: server, ca: fs.readFileSync(path.join(data, 'dev-cert.pem'), 'utf8'), metricsUrl }
+  return { name, process: server, ca: testCa().ca, metricsUrl }
 }
 
 /** Logs in on `instance`; the session id. */

@@ -6,7 +6,8 @@
 // touched.
 import t from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { encodeFrame, OPCODE, RawWebSocket } from '../helpers/raw-ws.js'
+import { encodeFrame, OPCODE } from '../helpers/raw-frames.js'
+import { RawWebSocket } from '../helpers/raw-ws.js'
 import { startTestServer } from '../helpers/test-server.js'
 
 /** `count` requests for an unknown hero (valid messages; each reply is about 80 bytes). */

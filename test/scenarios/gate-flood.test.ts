@@ -5,7 +5,9 @@
 import net from 'node:net'
 import t, { type Test } from 'tap'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { decodeFrames, encodeFrame, OPCODE, parseClose, parseResponseHead, RawClient, upgradeRequest } from '../helpers/raw-ws.js'
+import { decodeFrames, encodeFrame, OPCODE, parseClose } from '../helpers/raw-frames.js'
+import { parseResponseHead, upgradeRequest } from '../helpers/raw-handshake.js'
+import { RawClient } from '../helpers/raw-ws.js'
 import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 const uncaught: unknown[] = []

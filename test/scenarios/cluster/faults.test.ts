@@ -5,24 +5,20 @@
 // start-up, for real; the last case also as a real server process.
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { HTTP_ERRORS } from '../../src/errors.js'
-import { startCluster, waitForRedis } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { getWithSession, postLogin, setCookies } from '../helpers/http.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { startServerProcess } from '../helpers/server-process.js'
-import { hashFor, startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
+import { FileUsersStore } from '../../../src/accounts/file-users-store.js'
+import { HTTP_ERRORS } from '../../../src/errors.js'
+import { startCluster, waitForRedis } from '../../helpers/cluster.js'
+import { openAuthorised, waitUntil } from '../../helpers/hero-client.js'
+import { getWithSession, postLogin, remoteServer, setCookies } from '../../helpers/http.js'
+import { assertRefused } from '../../helpers/gate-refusals.js'
+import { upgradeRequest } from '../../helpers/raw-handshake.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { startServerProcess, useTestCertificate } from '../../helpers/server-process.js'
+import { hashFor, startTestServer, TEST_USER, type TestServer } from '../../helpers/test-server.js'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (reason) => { unhandled.push(reason) })
 
-async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized' })
-  return client
-}
 
 /** A login refused because the store did not answer, and how long the refusal took. */
 async function assertLoginUnavailable (t: Test, server: TestServer, boundMs: number): Promise<void> {
@@ -41,7 +37,7 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   const { instances: [a, b] } = await startCluster(t, 2, { REDIS_TIMEOUT_MS: '300' }, redis)
   if (a === undefined || b === undefined) return
   const sid = await a.login()
-  const socket = await openClient(t, b, sid)
+  const socket = await openAuthorised(t, b, sid)
   redis.pause()
   t.teardown(() => { try { redis.resume() } catch {} })
   await assertLoginUnavailable(t, a, 2000)
@@ -63,7 +59,7 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   // B may have dropped its stalled connection and be reconnecting: it refuses (503) until then.
   await waitForRedis(b)
   t.ok(Date.now() - back < 5000, `B reaches Redis again ${Date.now() - back} ms after SIGCONT`)
-  const again = await openClient(t, b, sid)
+  const again = await openAuthorised(t, b, sid)
   t.ok(again, 'new sockets open again')
 })
 
@@ -72,7 +68,7 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   const { instances: [a] } = await startCluster(t, 1, { REDIS_TIMEOUT_MS: '2000' }, redis)
   if (a === undefined) return
   const sid = await a.login()
-  const socket = await openClient(t, a, sid)
+  const socket = await openAuthorised(t, a, sid)
   await redis.stop()
   await waitUntil(() => a.app.services.stores.health?.reachable === false, 'the instance to notice')
   await assertLoginUnavailable(t, a, 1000)
@@ -83,7 +79,7 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   await waitUntil(() => a.app.services.stores.health?.reachable === true, 'the instance to reconnect')
   t.same(await socket.closed(), { code: 4401, reason: 'session_ended' }, 'the session Redis lost ends its socket')
   const fresh = await a.login()
-  t.match(await (await openClient(t, a, fresh)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
+  t.match(await (await openAuthorised(t, a, fresh)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
   t.equal(a.logs.entries().filter((e) => e.event === 'redis_reachable').length, 1, 'and the recovery too')
 })
 
@@ -97,7 +93,7 @@ t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answe
   await redis.startProcess()
   await waitUntil(() => server.app.services.stores.health?.reachable === true, 'the app to connect')
   const sid = await server.login()
-  t.match(await (await openClient(t, server, sid)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'then it works, with no restart')
+  t.match(await (await openAuthorised(t, server, sid)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'then it works, with no restart')
 })
 
 t.test('the real process starts with Redis down, answers 503, and logs in once Redis is up', async (t) => {
@@ -107,9 +103,9 @@ t.test('the real process starts with Redis down, answers 503, and logs in once R
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const server = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
   }, t)
-  const asServer = { url: server.url, origin: server.url } as TestServer
+  const asServer = remoteServer(server.url)
   t.match(server.stdout(), /"event":"redis_unreachable"/, 'the outage is in the log')
   t.equal((await postLogin(asServer)).status, 503, '503 while Redis is down')
   await redis.startProcess()

@@ -2,23 +2,19 @@
 // logout on A closes it on B with 4401, activity on B keeps the session alive for A, the absolute
 // timeout holds whatever the activity, a password change ends the user's sockets on every
 // instance (each watching the same users file), and restarting an instance logs nobody out.
-import t, { type Test } from 'tap'
-import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { startCluster } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { getWithSession, postForm } from '../helpers/http.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { hashFor, restartTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
+import t from 'tap'
+import { FileUsersStore } from '../../../src/accounts/file-users-store.js'
+import { startCluster } from '../../helpers/cluster.js'
+import { openAuthorised, waitUntil } from '../../helpers/hero-client.js'
+import { getWithSession, postForm } from '../../helpers/http.js'
+import { assertRefused } from '../../helpers/gate-refusals.js'
+import { upgradeRequest } from '../../helpers/raw-handshake.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { hashFor, restartTestServer, TEST_USER, type TestServer } from '../../helpers/test-server.js'
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 const redis = await RedisServer.start(t)
 
-async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized', user: { username: TEST_USER.username } })
-  return client
-}
 
 /** How each instance learnt of session ends: the ws_session_ended entries' [reason, source]. */
 function closes (server: TestServer): unknown[][] {
@@ -30,7 +26,7 @@ t.test('login on A, socket on B, logout on A: B closes it with 4401 as soon as i
   if (a === undefined || b === undefined) return
   const sid = await a.login()
   t.equal((await getWithSession(b, '/', sid)).status, 200, 'B opens the hero page with A\'s cookie')
-  const onB = await openClient(t, b, sid)
+  const onB = await openAuthorised(t, b, sid, TEST_USER.username)
   t.match(await onB.request({ type: 'get_name', id: 1, hero: 'ironMan' }), { type: 'name', hero_name: 'Tony Stark' })
   const res = await postForm(a, '/logout', {}, { cookie: `__Host-sid=${sid}` })
   t.equal(res.status, 303)
@@ -47,7 +43,7 @@ t.test('activity on B keeps the session alive for A; without it the idle timeout
   const [a, b] = cluster.instances
   if (a === undefined || b === undefined) return
   const sid = await a.login()
-  const onB = await openClient(t, b, sid)
+  const onB = await openAuthorised(t, b, sid, TEST_USER.username)
   for (let at = 50; at <= 200; at += 50) {
     cluster.clock.advance(50_000)
     t.match(await onB.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, `${at} s: a message on B`)
@@ -65,8 +61,8 @@ t.test('the absolute timeout holds on every instance, however busy the socket', 
   const [a, b] = cluster.instances
   if (a === undefined || b === undefined) return
   const sid = await a.login()
-  const onA = await openClient(t, a, sid)
-  const onB = await openClient(t, b, sid)
+  const onA = await openAuthorised(t, a, sid, TEST_USER.username)
+  const onB = await openAuthorised(t, b, sid, TEST_USER.username)
   for (const step of [40_000, 40_000, 39_999]) {
     cluster.clock.advance(step)
     t.match(await onB.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
@@ -86,7 +82,7 @@ t.test('a password change in the shared users file ends the user\'s sockets on e
   const [a, b, c] = cluster.instances
   if (a === undefined || b === undefined || c === undefined) return
   const sids = [await a.login(), await b.login()]
-  const sockets = [await openClient(t, a, sids[0] ?? ''), await openClient(t, b, sids[1] ?? ''), await openClient(t, c, sids[0] ?? '')]
+  const sockets = [await openAuthorised(t, a, sids[0] ?? ''), await openAuthorised(t, b, sids[1] ?? ''), await openAuthorised(t, c, sids[0] ?? '')]
   const ends = { local: 0, publish: 0 }
   for (const instance of cluster.instances) instance.sessions.onEnd((end) => { ends[end.source]++ })
   // Another process (the users CLI, a re-mounted Secret) rewrites the file all three watch.
@@ -107,12 +103,12 @@ t.test('restarting an instance logs nobody out: the same cookie works on it and 
   const [a, b] = cluster.instances
   if (a === undefined || b === undefined) return
   const sid = await a.login()
-  const socket = await openClient(t, a, sid)
+  const socket = await openAuthorised(t, a, sid, TEST_USER.username)
   const restarted = await restartTestServer(t, a)
   t.same(await socket.closed(), { code: 1001, reason: 'server_shutting_down' }, 'the restart closes the socket with 1001')
   await waitUntil(() => restarted.app.services.stores.health?.reachable === true, 'the new instance to reach Redis')
   t.equal((await getWithSession(restarted, '/', sid)).status, 200, 'the restarted instance knows the session')
-  const again = await openClient(t, restarted, sid)
+  const again = await openAuthorised(t, restarted, sid, TEST_USER.username)
   t.match(await again.request({ type: 'get_name', hero: 'batMan' }), { type: 'name', hero_name: 'Bruce Wayne' })
   t.equal((await getWithSession(b, '/', sid)).status, 200, 'and so does the other one')
 })

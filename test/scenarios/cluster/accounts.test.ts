@@ -3,13 +3,14 @@
 // cannot use the sessions they had; and concurrent logins on two instances never leave more than
 // MAX_SESSIONS_PER_USER sessions.
 import t from 'tap'
-import { FileUsersStore } from '../../src/accounts/file-users-store.js'
-import { startCluster } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { getWithSession, postLogin } from '../helpers/http.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { RedisServer } from '../helpers/redis-server.js'
-import { TEST_USER } from '../helpers/test-server.js'
+import { FileUsersStore } from '../../../src/accounts/file-users-store.js'
+import { startCluster } from '../../helpers/cluster.js'
+import { HeroClient, waitUntil } from '../../helpers/hero-client.js'
+import { getWithSession, postLogin } from '../../helpers/http.js'
+import { assertRefused } from '../../helpers/gate-refusals.js'
+import { upgradeRequest } from '../../helpers/raw-handshake.js'
+import { RedisServer } from '../../helpers/redis-server.js'
+import { TEST_USER } from '../../helpers/test-server.js'
 
 t.test('a user removed while no instance was running: their old cookie opens nothing', async (t) => {
   const redis = await RedisServer.start(t)

@@ -2,9 +2,9 @@
 // whichever instance the load balancer sends it to: @fastify/rate-limit's Redis store, shared by
 // every instance with the same REDIS_KEY_PREFIX.
 import t from 'tap'
-import { startCluster } from '../helpers/cluster.js'
-import { getWithSession, postLogin, setCookies } from '../helpers/http.js'
-import { TEST_USER } from '../helpers/test-server.js'
+import { startCluster } from '../../helpers/cluster.js'
+import { getWithSession, postLogin, setCookies } from '../../helpers/http.js'
+import { TEST_USER } from '../../helpers/test-server.js'
 
 t.test('the per-IP login limit counts logins on every instance together', async (t) => {
   const { instances: [a, b] } = await startCluster(t, 2, { LOGIN_RATE_IP_MAX: '3', LOGIN_RATE_USER_MAX: '100', RATE_LIMIT_MAX: '1000' })

@@ -2,9 +2,9 @@
 // (whose HTTP limits are shared), a burst of cross-site posts and fetches spread over both leaves
 // the visitor's budgets untouched on both, and the refusals' own budget is shared as well.
 import t from 'tap'
-import { startCluster } from '../helpers/cluster.js'
-import { CROSS_SITE_REQUESTS, cookieOf, ownLogin, ownPage } from '../helpers/cross-site.js'
-import { requestFrom } from '../helpers/http.js'
+import { startCluster } from '../../helpers/cluster.js'
+import { CROSS_SITE_REQUESTS, cookieOf, ownLogin, ownPage } from '../../helpers/cross-site.js'
+import { requestFrom } from '../../helpers/http.js'
 
 t.test('a burst over two instances, then the same address logs in on one and loads pages on the other', async (t) => {
   const { instances: [a, b] } = await startCluster(t, 2, { RATE_LIMIT_MAX: '10', LOGIN_RATE_IP_MAX: '2', LOGIN_RATE_USER_MAX: '2' })

@@ -1,30 +1,26 @@
 // The per-user socket cap counts the user's sockets on every instance, and a crashed instance's
 // sockets stop counting once their leases run out (WS_CONNECTION_LEASE_S): the crash is real, a
 // server process killed with SIGKILL.
-import fs from 'node:fs'
 import path from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import WebSocket from 'ws'
-import { startCluster } from '../helpers/cluster.js'
-import { HeroClient, waitUntil } from '../helpers/hero-client.js'
-import { postLogin, sessionIdOf } from '../helpers/http.js'
-import { assertRefused, upgradeRequest } from '../helpers/raw-ws.js'
-import { startServerProcess } from '../helpers/server-process.js'
-import { TEST_USER, type TestServer } from '../helpers/test-server.js'
+import { startCluster } from '../../helpers/cluster.js'
+import { HeroClient, openAuthorised, waitUntil } from '../../helpers/hero-client.js'
+import { postLogin, remoteServer, sessionIdOf } from '../../helpers/http.js'
+import { assertRefused } from '../../helpers/gate-refusals.js'
+import { upgradeRequest } from '../../helpers/raw-handshake.js'
+import { startServerProcess, useTestCertificate } from '../../helpers/server-process.js'
+import { testCa } from '../../helpers/test-ca.js'
+import { TEST_USER } from '../../helpers/test-server.js'
 
-async function openClient (t: Test, server: TestServer, sid: string): Promise<HeroClient> {
-  const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized' })
-  return client
-}
 
 t.test('WS_MAX_CONNECTIONS_PER_USER counts the user\'s sockets on all instances together', async (t) => {
   const { instances: [a, b] } = await startCluster(t, 2, { WS_MAX_CONNECTIONS_PER_USER: '3' })
   if (a === undefined || b === undefined) return
   const sid = await a.login()
   const other = await b.login()
-  const onA = [await openClient(t, a, sid), await openClient(t, a, other)]
-  await openClient(t, b, sid)
+  const onA = [await openAuthorised(t, a, sid), await openAuthorised(t, a, other)]
+  await openAuthorised(t, b, sid)
   const refusal = { status: 429, reason: 'user_connection_limit' as const, retryAfter: 5, secrets: [sid, other] }
   await assertRefused(t, b, upgradeRequest(b, { sid }), refusal, 'a fourth on B (two on A, one on B)')
   await assertRefused(t, a, upgradeRequest(a, { sid: other }), refusal, 'a fourth on A, from another session of the user')
@@ -33,7 +29,7 @@ t.test('WS_MAX_CONNECTIONS_PER_USER counts the user\'s sockets on all instances 
   onA[0]?.ws.close()
   await onA[0]?.closed()
   await waitUntil(() => a.app.websocket.connections.size === 1, 'A to release the closed socket')
-  const again = await openClient(t, b, sid)
+  const again = await openAuthorised(t, b, sid)
   t.match(await again.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a socket closed on A frees a slot on B')
   await assertRefused(t, a, upgradeRequest(a, { sid }), refusal, 'and the cap holds again')
 })
@@ -44,11 +40,11 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
   if (a === undefined) return
   const dir = t.testdir({})
   const crashing = await startServerProcess({
-    ...cluster.env, HOST: '127.0.0.1', PORT: '0', USERS_FILE: cluster.usersFile, DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs'), LOG_LEVEL: 'info'
+    ...cluster.env, HOST: '127.0.0.1', PORT: '0', USERS_FILE: cluster.usersFile, DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), LOG_LEVEL: 'info'
   }, t)
-  const ca = fs.readFileSync(path.join(dir, 'certs', 'dev-cert.pem'), 'utf8')
+  const { ca } = testCa()
   // Logged in on the process (its clock is the real one; A's is the test's, which is earlier).
-  const res = await postLogin({ url: crashing.url, origin: crashing.url } as TestServer)
+  const res = await postLogin(remoteServer(crashing.url))
   const sid = sessionIdOf(res) ?? ''
   t.equal(res.status, 303, 'logged in on the instance that will crash')
   // Two sockets on the process that will crash: the user's whole cap.
