@@ -2,7 +2,7 @@
 // WebSocket gate refusals, protocol error replies and close codes, and the error class routes
 // throw. Clients and tests match on codes, never on prose; docs/protocol.md's tables are
 // generated from it (scripts/docs/protocol.ts).
-import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './accounts/account-limits.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './account-limits.js'
 
 /**
  * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")

@@ -1,7 +1,7 @@
 // The rules an account's name and password follow, in one place: the login form's schema, the
 // users file, the users CLI and the password hasher read them from here. Their numbers live in
 // account-limits.ts, a leaf the error registry's texts quote too; they are re-exported here.
-import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH } from './account-limits.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH } from '../account-limits.js'
 
 export { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH }
 

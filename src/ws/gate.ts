@@ -23,7 +23,7 @@ import { clientOf, type Client, type TrustedProxies } from '../edge/client-addre
 import { endWithRawAnswer } from '../edge/fixed-headers.js'
 import { bounded } from '../logging/bounded.js'
 import { sessionIdFromCookieHeader } from '../sessions/session-cookie.js'
-import { sessionKeyOf } from '../sessions/session-ids.js'
+import { sessionKeyOf } from '../stores/sessions/session-ids.js'
 import type { Session, SessionStore } from '../stores/sessions/session-store.js'
 import type { ConnectionRegistry, SessionWatch } from './connection-registry.js'
 import type { Counts } from './counts.js'

@@ -7,8 +7,8 @@
 // used then either.
 import { EventEmitter } from 'node:events'
 import { monotonicNow } from '../../monotonic-clock.js'
-import { expiryOf, type SessionTimeouts } from '../../sessions/session-expiry.js'
-import { isSessionIdShape, newSessionId, sessionKeyOf } from '../../sessions/session-ids.js'
+import { expiryOf, type SessionTimeouts } from './session-expiry.js'
+import { isSessionIdShape, newSessionId, sessionKeyOf } from './session-ids.js'
 import type { Session, SessionEnd, SessionEndReason, SessionStore } from './session-store.js'
 
 export interface MemorySessionStoreOptions {

@@ -8,8 +8,8 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisConnection } from '../redis/redis-connection.js'
-import type { SessionTimeouts } from '../../sessions/session-expiry.js'
-import { isSessionIdShape, isSessionKeyShape, newSessionId, sessionKeyOf } from '../../sessions/session-ids.js'
+import type { SessionTimeouts } from './session-expiry.js'
+import { isSessionIdShape, isSessionKeyShape, newSessionId, sessionKeyOf } from './session-ids.js'
 import { defineSessionScripts } from './redis-session-scripts.js'
 import {
   SESSION_END_REASONS, type Session, type SessionEnd, type SessionEndReason, type SessionStore

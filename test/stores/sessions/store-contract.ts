@@ -2,8 +2,8 @@
 // implementation's test runs with its own factory. Time is the test's clock, moved by hand.
 import { createHash } from 'node:crypto'
 import type { Test } from 'tap'
-import type { SessionTimeouts } from '../../../src/sessions/session-expiry.js'
-import { isSessionIdShape } from '../../../src/sessions/session-ids.js'
+import type { SessionTimeouts } from '../../../src/stores/sessions/session-expiry.js'
+import { isSessionIdShape } from '../../../src/stores/sessions/session-ids.js'
 import type { SessionEnd, SessionStore } from '../../../src/stores/sessions/session-store.js'
 import { TestClock } from '../../helpers/test-server.js'
 

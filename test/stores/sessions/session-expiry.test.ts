@@ -1,6 +1,6 @@
 // The expiry rules every store applies: absolute before idle, each at exactly its timeout.
 import t from 'tap'
-import { expiryOf } from '../../src/sessions/session-expiry.js'
+import { expiryOf } from '../../../src/stores/sessions/session-expiry.js'
 
 const timeouts = { idleTimeoutMs: 1000, absoluteTimeoutMs: 3000 }
 

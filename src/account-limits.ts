@@ -1,6 +1,6 @@
-// The numbers of the account rules, in a leaf that imports nothing: the rules (account-rules.ts)
-// and the error registry's texts (errors.ts, which must sit below every folder) both quote them,
-// so each number is written once and the registry never reaches up into the rules' code.
+// The numbers of the account rules, in a leaf that imports nothing: the rules
+// (accounts/account-rules.ts) and the error registry's texts (errors.ts, which every floor may
+// import) both quote them, so each number is written once and the registry reaches into no folder.
 
 /** Longest username accepted, in characters. */
 export const MAX_USERNAME_LENGTH = 64

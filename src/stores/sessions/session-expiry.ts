@@ -1,6 +1,6 @@
 // When a session ends by itself, the same for every store: SESSION_ABSOLUTE_TIMEOUT_S after
 // login whatever its use, or SESSION_IDLE_TIMEOUT_S after its last touch, whichever comes first.
-import type { Session, SessionEndReason } from '../stores/sessions/session-store.js'
+import type { Session, SessionEndReason } from './session-store.js'
 
 export interface SessionTimeouts {
   /** Milliseconds without a touch before a session ends. */
