@@ -19,9 +19,12 @@ import { hashFor, TEST_USER } from './helpers/test-server.js'
 
 const HOUR = 3_600_000
 const LIMITS = {
-  MESSAGE_RATE: 4, MESSAGE_BURST: 10,
-  WS_HANDSHAKE_RATE: 2, WS_HANDSHAKE_BURST: 5,
-  RATE_LIMIT_MAX: 10, RATE_LIMIT_WINDOW_S: 4
+  MESSAGE_RATE: 4,
+  MESSAGE_BURST: 10,
+  WS_HANDSHAKE_RATE: 2,
+  WS_HANDSHAKE_BURST: 5,
+  RATE_LIMIT_MAX: 10,
+  RATE_LIMIT_WINDOW_S: 4
 } as const
 /** How much earlier than the test saw it the server may have answered a request (s). */
 const DELIVERY_SLACK_S = 0.25
@@ -82,7 +85,12 @@ async function startServer (t: Test): Promise<Server> {
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const process = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dir, CERTS_DIR: useTestCertificate(dir), USERS_FILE: usersFile,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    DATA_DIR: dir,
+    CERTS_DIR: useTestCertificate(dir),
+    USERS_FILE: usersFile,
     ...Object.fromEntries(Object.entries(LIMITS).map(([name, value]) => [name, String(value)])),
     MAX_RATE_LIMITED_MESSAGES: '1000',
     WS_MAX_CONNECTIONS_PER_USER: '100',

@@ -205,8 +205,13 @@ export interface RequestFromOptions {
 export function requestFrom (server: Pick<TestServer, 'port'>, from: string, options: RequestFromOptions): Promise<AnswerFrom> {
   return new Promise((resolve, reject) => {
     const request = https.request({
-      host: '127.0.0.1', port: server.port, path: options.path, method: options.method ?? 'GET', localAddress: from,
-      headers: options.headers ?? {}, agent: false
+      host: '127.0.0.1',
+      port: server.port,
+      path: options.path,
+      method: options.method ?? 'GET',
+      localAddress: from,
+      headers: options.headers ?? {},
+      agent: false
     }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk })

@@ -139,6 +139,7 @@ export class RedisServer {
     }
     await waitForOwnPing(url, this.#clientOptions, child, exited)
   }
+
   /** Stops the process (SIGKILL when `crash`, as a crash would), waiting for its exit. */
   async stop (crash = false): Promise<void> {
     const child = this.#process

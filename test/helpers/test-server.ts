@@ -187,7 +187,17 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     fs.rmSync(dir, { recursive: true, force: true })
   })
   const server: TestServer = {
-    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: testCa().ca,
+    app,
+    config,
+    url,
+    origin: url,
+    port,
+    clock,
+    logs,
+    sessions,
+    users,
+    usersFile,
+    ca: testCa().ca,
     async sweepSessions (this: TestServer) {
       await this.sessions.sweep()
     },

@@ -13,7 +13,6 @@ import { startServerProcess, useTestCertificate } from '../../helpers/server-pro
 import { testCa } from '../../helpers/test-ca.js'
 import { TEST_USER } from '../../helpers/test-server.js'
 
-
 t.test('WS_MAX_CONNECTIONS_PER_USER counts the user\'s sockets on all instances together', async (t) => {
   const { instances: [a, b] } = await startCluster(t, 2, { WS_MAX_CONNECTIONS_PER_USER: '3' })
   if (a === undefined || b === undefined) return

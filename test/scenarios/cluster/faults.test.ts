@@ -19,7 +19,6 @@ import { hashFor, startTestServer, TEST_USER, type TestServer } from '../../help
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (reason) => { unhandled.push(reason) })
 
-
 /** A login refused because the store did not answer, and how long the refusal took. */
 async function assertLoginUnavailable (t: Test, server: TestServer, boundMs: number): Promise<void> {
   const started = Date.now()

@@ -14,7 +14,6 @@ const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 /** Limits out of the way of a race of 80 handshakes from one address with one session. */
 const RACE_LIMITS = { WS_HANDSHAKE_BURST: '1000', WS_REFUSED_HANDSHAKE_BURST: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_MAX_CONNECTIONS_PER_USER: '1000' }
 
-
 function closes (server: TestServer): unknown[][] {
   return server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source])
 }

@@ -15,7 +15,6 @@ import { hashFor, restartTestServer, TEST_USER, type TestServer } from '../../he
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 const redis = await RedisServer.start(t)
 
-
 /** How each instance learnt of session ends: the ws_session_ended entries' [reason, source]. */
 function closes (server: TestServer): unknown[][] {
   return server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source])
