@@ -22,7 +22,13 @@ import { TestClock } from '../helpers/test-server.js'
 
 function options (): StoreOptions {
   const clock = new TestClock()
-  return { now: clock.read, testClock: undefined, instanceId: 'test-instance', log: createLogger('silent'), observer: { call () {}, reconnected () {} } }
+  return {
+    now: clock.read,
+    testClock: undefined,
+    instanceId: 'test-instance',
+    log: createLogger('silent'),
+    observer: { call () {}, reconnected () {} }
+  }
 }
 
 t.test('without REDIS_URL: every store in this process, nothing to probe or read', async (t) => {
@@ -39,7 +45,11 @@ t.test('without REDIS_URL: every store in this process, nothing to probe or read
 
 t.test('with REDIS_URL: every store in Redis, a probe that follows the connection, close() lets go', async (t) => {
   const redis = await RedisServer.start(t)
-  const config = loadConfig({ USERS_FILE: '/nonexistent/users.json', REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'open-stores:' })
+  const config = loadConfig({
+    USERS_FILE: '/nonexistent/users.json',
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'open-stores:'
+  })
   const stores = openStores(config, await readStoreSecrets(config), options())
   let closed = false
   t.teardown(async () => { if (!closed) await stores.close() })
@@ -61,7 +71,11 @@ t.test('with REDIS_URL: every store in Redis, a probe that follows the connectio
   await stores.close()
   closed = true
   const admin = redis.client(t)
-  await waitUntil(async () => !(await admin.call('CLIENT', 'LIST') as string).includes('name=hero-socket:test-ins'), 'its clients gone from Redis', 5000)
+  await waitUntil(
+    async () => !(await admin.call('CLIENT', 'LIST') as string).includes('name=hero-socket:test-ins'),
+    'its clients gone from Redis',
+    5000
+  )
   t.pass('close() closed both clients')
 })
 

@@ -11,7 +11,11 @@ import { LogCapture } from '../../helpers/test-server.js'
 
 function open (t: Test, redis: RedisServer, timeoutMs: number): { conn: RedisConnection, logs: LogCapture } {
   const logs = new LogCapture()
-  const conn = new RedisConnection({ url: redis.url, keyPrefix: 'connection-test:', timeoutMs }, createLogger('info', logs), 'test')
+  const conn = new RedisConnection(
+    { url: redis.url, keyPrefix: 'connection-test:', timeoutMs },
+    createLogger('info', logs),
+    'test'
+  )
   t.teardown(() => conn.close())
   return { conn, logs }
 }

@@ -16,7 +16,11 @@ const redis = await RedisServer.start(t)
 let prefixes = 0
 
 async function connection (t: Test, prefix: string): Promise<RedisConnection> {
-  const conn = new RedisConnection({ url: redis.url, keyPrefix: prefix, timeoutMs: 300 }, createLogger('silent'), 'test')
+  const conn = new RedisConnection(
+    { url: redis.url, keyPrefix: prefix, timeoutMs: 300 },
+    createLogger('silent'),
+    'test'
+  )
   t.teardown(() => conn.close())
   await waitUntil(() => conn.reachable, 'the connection to Redis')
   return conn
