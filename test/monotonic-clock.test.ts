@@ -186,7 +186,8 @@ t.test('a wall clock stepped back and forward refuses nobody within budget and g
   const flood = await floodAll(t, server, flooder, 1000)
   t.ok(
     flood.refusedPages.every((r) => r.retryAfter >= 1 && r.retryAfter <= LIMITS.RATE_LIMIT_WINDOW_S),
-    `Retry-After ${flood.refusedPages.map((r) => r.retryAfter).join(', ')} s: within the ${LIMITS.RATE_LIMIT_WINDOW_S} s window, not an hour`
+    `Retry-After ${flood.refusedPages.map((r) => r.retryAfter).join(', ')} s: within the ` +
+      `${LIMITS.RATE_LIMIT_WINDOW_S} s window, not an hour`
   )
 
   // Stepped forward two hours (an hour ahead): nothing refills, no window ends early. Each
@@ -197,12 +198,14 @@ t.test('a wall clock stepped back and forward refuses nobody within budget and g
   const messagesS = (again.at.messages - flood.at.messages) / 1000
   t.ok(
     again.answeredMessages <= 1 + LIMITS.MESSAGE_RATE * (messagesS + DELIVERY_SLACK_S),
-    `after the step forward the flooder's socket got ${again.answeredMessages} answers: what ${messagesS.toFixed(2)} s earn, not a new burst of ${LIMITS.MESSAGE_BURST}`
+    `after the step forward the flooder's socket got ${again.answeredMessages} answers: what ` +
+      `${messagesS.toFixed(2)} s earn, not a new burst of ${LIMITS.MESSAGE_BURST}`
   )
   const handshakesS = (again.at.handshakes - flood.at.handshakes) / 1000
   t.ok(
     again.openedSockets <= 1 + LIMITS.WS_HANDSHAKE_RATE * (handshakesS + DELIVERY_SLACK_S),
-    `and ${again.openedSockets} handshakes in what ${handshakesS.toFixed(2)} s earn, not a new burst of ${LIMITS.WS_HANDSHAKE_BURST}`
+    `and ${again.openedSockets} handshakes in what ${handshakesS.toFixed(2)} s earn, not a new burst of ` +
+      `${LIMITS.WS_HANDSHAKE_BURST}`
   )
   const windowS = (again.at.pages - flood.at.pagesStarted) / 1000
   if (windowS < LIMITS.RATE_LIMIT_WINDOW_S) {
@@ -211,7 +214,10 @@ t.test('a wall clock stepped back and forward refuses nobody within budget and g
       0,
     `and no page: its window, started ${windowS.toFixed(2)} s before, has not ended`
     )
-  } else t.comment(`the page window ended before the second flood (${windowS.toFixed(2)} s: a slow machine); its check is left out`)
+  } else {
+    t.comment(`the page window ended before the second flood (${windowS.toFixed(2)} s: a slow machine); its ` +
+    'check is left out')
+  }
 
   t.same(polite.closes, [], 'the polite socket is still open')
   ask(polite.ws, 100)

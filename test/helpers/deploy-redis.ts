@@ -33,7 +33,10 @@ export async function startDeployRedis (t: Teardown, ca?: PrivateCa): Promise<De
   const passwordFile = path.join(dir, 'redis-password')
   fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 })
   const shipped = fs.readFileSync(DEPLOY_REDIS_CONF, 'utf8')
-  if (shipped.split(HASH_PLACEHOLDER).length !== 2) throw new Error(`${DEPLOY_REDIS_CONF} must hold exactly one ${HASH_PLACEHOLDER}`)
+  if (shipped.split(HASH_PLACEHOLDER).length !== 2) {
+    throw new Error(`${DEPLOY_REDIS_CONF} must hold exactly one ` +
+    `${HASH_PLACEHOLDER}`)
+  }
   const admin = { username: 'test-admin', password: randomBytes(18).toString('base64url') }
   const configFile = path.join(dir, 'redis.conf')
   fs.writeFileSync(configFile, shipped.replace(

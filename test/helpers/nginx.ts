@@ -187,7 +187,10 @@ export class Nginx {
       if (this.#process.exitCode !== null) throw new Error(`nginx exited: ${this.#stderr()}`)
       const status = await fetch(`${this.url}/healthz`).then((res) => res.status, () => 0)
       if (ok(status)) return
-      if (Date.now() > deadline) throw new Error(`nginx did not answer ${what} within ${timeoutMs} ms (last: ${status}): ${this.#stderr()}`)
+      if (Date.now() > deadline) {
+        throw new Error(`nginx did not answer ${what} within ${timeoutMs} ms (last: ` +
+        `${status}): ${this.#stderr()}`)
+      }
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }

@@ -115,12 +115,14 @@ t.test('a ping flood ends in 1008 within the message budget, and other clients a
     'it got 40 pongs: 20 of its message burst, 20 more past it, answered but abuse; the 21st abusive ping closed it'
   )
   t.ok(server.logs.entries().some((e) => e.event === 'ws_ping_abuse'), 'logged as ws_ping_abuse')
-  t.comment(`the other client's 20 round trips (its whole burst) took ${answers.join(', ')} ms (${Date.now() - started} ms in all)`)
+  t.comment(`the other client's 20 round trips (its whole burst) took ${answers.join(', ')} ms ` +
+    `(${Date.now() - started} ms in all)`)
   t.ok(Math.max(...answers) < 2000, 'none of them waited on the flood')
   t.equal(other.ws.readyState, other.ws.OPEN)
 })
 
-t.test('a flood of unrequested pongs spends the message budget like pings: 1008, and nothing is answered after', async (t) => {
+t.test('a flood of unrequested pongs spends the message budget like pings: 1008, and nothing is answered ' +
+  'after', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
   const flooder = await RawWebSocket.open(server, sid)
@@ -137,7 +139,8 @@ t.test('a flood of unrequested pongs spends the message budget like pings: 1008,
   await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the socket')
 })
 
-t.test('the review\'s attack at the default budgets: no reading, a pong now and then, one valid request with bursts of excess ones', async (t) => {
+t.test('the review\'s attack at the default budgets: no reading, a pong now and then, one valid request with bursts ' +
+  'of excess ones', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
   const attacker = await RawWebSocket.open(server, sid)
@@ -166,7 +169,8 @@ t.test('the review\'s attack at the default budgets: no reading, a pong now and 
   await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to let it go', 15_000)
 })
 
-t.test('abuse is answered once: frames still arriving after the 1008 are neither processed nor logged, nor answered', async (t) => {
+t.test('abuse is answered once: frames still arriving after the 1008 are neither processed nor logged, nor ' +
+  'answered', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
   const flooder = await RawWebSocket.open(server, sid)

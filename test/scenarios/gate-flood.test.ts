@@ -132,22 +132,16 @@ const HANDSHAKE_KINDS: readonly Kind[] = [
     name: 'truncated upgrade request, then FIN',
     expect: ['http 400', 'hung up'],
     run: async (s, sid, r) => {
-      const req = goodUpgrade(s, sid); return await tlsOutcome(
-        s,
-        req.slice(0, Math.floor(r() * (req.length - 4))),
-        'end'
-      )
+      const req = goodUpgrade(s, sid)
+      return await tlsOutcome(s, req.slice(0, Math.floor(r() * (req.length - 4))), 'end')
     }
   },
   {
     name: 'truncated upgrade request, then gone',
     expect: ['dropped'],
     run: async (s, sid, r) => {
-      const req = goodUpgrade(s, sid); return await tlsOutcome(
-        s,
-        req.slice(0, Math.floor(r() * (req.length - 4))),
-        'drop'
-      )
+      const req = goodUpgrade(s, sid)
+      return await tlsOutcome(s, req.slice(0, Math.floor(r() * (req.length - 4))), 'drop')
     }
   },
   {
@@ -170,17 +164,10 @@ const HANDSHAKE_KINDS: readonly Kind[] = [
     name: 'bad origin',
     limited: true,
     expect: ['http 403'],
-    run: async (s, sid, r) => await tlsOutcome(
-      s,
-      upgradeRequest(
-        s,
-        {
-          sid,
-          origins: [['https://evil.com', 'null', `http://127.0.0.1:${s.port}`, `${s.origin}.evil.com`][Math.floor(r() * 4)] ?? '']
-        }
-      ),
-      'wait'
-    )
+    run: async (s, sid, r) => {
+      const origins = ['https://evil.com', 'null', `http://127.0.0.1:${s.port}`, `${s.origin}.evil.com`]
+      return await tlsOutcome(s, upgradeRequest(s, { sid, origins: [origins[Math.floor(r() * 4)] ?? ''] }), 'wait')
+    }
   },
   {
     name: 'two origins',
@@ -322,7 +309,10 @@ const FRAME_KINDS: readonly Kind[] = [
   {
     name: 'half a frame, then gone',
     expect: ['dropped'],
-    run: async (s, sid, r) => { const f = encodeFrame(OPCODE.text, '{"type":"get_name","hero":"hulk"}'); return await framed(s, sid, f.subarray(0, 1 + Math.floor(r() * (f.length - 1))), 'drop') }
+    run: async (s, sid, r) => {
+      const f = encodeFrame(OPCODE.text, '{"type":"get_name","hero":"hulk"}')
+      return await framed(s, sid, f.subarray(0, 1 + Math.floor(r() * (f.length - 1))), 'drop')
+    }
   },
   {
     name: 'half a frame, then silence',
@@ -394,7 +384,8 @@ async function assertHealthy (t: Test, server: TestServer, sid: string, baseline
   let open = -1
   const poll = setInterval(() => { void serverConnections(server).then((n) => { open = n }) }, 20)
   // At most the baseline: the login's keep-alive connection may have timed out meanwhile.
-  await waitUntil(() => open >= 0 && open <= baseline, 'every flood connection to close', 20_000).finally(() => clearInterval(poll))
+  await waitUntil(() => open >= 0 && open <= baseline, 'every flood connection to ' +
+    'close', 20_000).finally(() => clearInterval(poll))
   t.ok(open <= baseline, 'no flood connection left open on the server')
   const client = await HeroClient.open(t, server, sid)
   t.match(await client.next(), { type: 'user_authorized', user: { username: 'alice' } }, 'a good client is greeted')
@@ -436,7 +427,8 @@ t.test('flood with generous handshake limits: every gate and every frame check h
   const handshakes = await flood(server, sid, HANDSHAKE_KINDS, HANDSHAKE_FLOOD, 24, 1)
   const frames = await flood(server, sid, FRAME_KINDS, FRAME_FLOOD, 24, 2)
   const seconds = (Date.now() - started) / 1000
-  t.comment(`${HANDSHAKE_FLOOD + FRAME_FLOOD} flood connections in ${seconds.toFixed(1)} s; gate: ${JSON.stringify(server.app.websocket.stats.snapshot())}`)
+  t.comment(`${HANDSHAKE_FLOOD + FRAME_FLOOD} flood connections in ${seconds.toFixed(1)} s; gate: ` +
+    `${JSON.stringify(server.app.websocket.stats.snapshot())}`)
   t.ok(seconds < FLOOD_BUDGET_S, `bounded in time (${seconds.toFixed(1)} s)`)
   assertOutcomes(t, HANDSHAKE_KINDS, handshakes)
   assertOutcomes(t, FRAME_KINDS, frames)
@@ -472,7 +464,8 @@ t.test('flood with the default handshake limits: the budgets answer 429 and noth
   const started = Date.now()
   const outcomes = await flood(server, sid, kinds, DEFAULT_LIMITS_FLOOD, 16, 3)
   const seconds = (Date.now() - started) / 1000
-  t.comment(`${DEFAULT_LIMITS_FLOOD} flood connections in ${seconds.toFixed(1)} s; gate: ${JSON.stringify(server.app.websocket.stats.snapshot())}`)
+  t.comment(`${DEFAULT_LIMITS_FLOOD} flood connections in ${seconds.toFixed(1)} s; gate: ` +
+    `${JSON.stringify(server.app.websocket.stats.snapshot())}`)
   t.ok(seconds < FLOOD_BUDGET_S, `bounded in time (${seconds.toFixed(1)} s)`)
   assertOutcomes(t, kinds, outcomes)
   const stats = server.app.websocket.stats

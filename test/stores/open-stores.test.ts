@@ -38,7 +38,8 @@ t.test('without REDIS_URL: every store in this process, nothing to probe or read
   t.teardown(() => stores.close())
   t.ok(stores.sessions instanceof MemorySessionStore, 'sessions')
   t.ok(stores.userSlots instanceof MemoryUserSlots, 'user slots')
-  t.ok(new stores.rateLimits({}) instanceof MemoryRateLimitStore, 'rate-limit counters')
+  const RateLimits = stores.rateLimits
+  t.ok(new RateLimits({}) instanceof MemoryRateLimitStore, 'rate-limit counters')
   t.equal(stores.health, undefined, 'no health probe: readiness has no store check')
   t.equal(stores.events, undefined, 'no reconnects')
 })
@@ -55,7 +56,8 @@ t.test('with REDIS_URL: every store in Redis, a probe that follows the connectio
   t.teardown(async () => { if (!closed) await stores.close() })
   t.ok(stores.sessions instanceof RedisSessionStore, 'sessions')
   t.ok(stores.userSlots instanceof RedisUserSlots, 'user slots')
-  t.ok(new stores.rateLimits({}) instanceof RedisRateLimitStore, 'rate-limit counters')
+  const RateLimits = stores.rateLimits
+  t.ok(new RateLimits({}) instanceof RedisRateLimitStore, 'rate-limit counters')
   t.equal(stores.health?.name, 'redis', 'the readiness check is named redis')
   await waitUntil(() => stores.health?.listening === true, 'connected and subscribed')
   t.equal(stores.health?.reachable, true)

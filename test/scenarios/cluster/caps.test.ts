@@ -68,7 +68,8 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
       ws.once('message', resolve)
       ws.once(
         'unexpected-response',
-        (_req, res) => reject(new Error(`the crashing instance refused the socket: ${res.statusCode}\n${crashing.stdout()}`))
+        (_req, res) => reject(new Error('the crashing instance refused the socket: ' +
+          `${res.statusCode}\n${crashing.stdout()}`))
       )
     })
   }

@@ -152,7 +152,8 @@ function endLines (instance: Instance): string[] {
   return instance.process.stdout().split('\n').filter((line) => /"event":"(ws_session_ended|session_\w*ended\w*)"/.test(line))
 }
 
-t.test('instances 31 min ahead and behind log nobody out: every login is valid everywhere, sockets stay open', async (t) => {
+t.test('instances 31 min ahead and behind log nobody out: every login is valid everywhere, sockets stay ' +
+  'open', async (t) => {
   const prefix = 'skew-live:'
   const instances = await Promise.all([['ahead', THIRTY_ONE_MINUTES], ['true', 0], ['behind', -THIRTY_ONE_MINUTES]].map(async ([name, skew]) =>
     await startInstance(t, prefix, String(name), Number(skew))))
@@ -173,7 +174,8 @@ t.test('instances 31 min ahead and behind log nobody out: every login is valid e
     t.same(
       socket.closes,
       [],
-      `the socket on ${socket.on} of the login on ${socket.of} is still open after five sweeps and re-checks by every instance`
+      `the socket on ${socket.on} of the login on ${socket.of} is still open after five sweeps and re-checks by ` +
+        'every instance'
     )
     if (socket.closes.length === 0) t.equal(await askHero(socket.ws), 'name', 'and answered')
   }

@@ -75,7 +75,8 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   t.ok(again, 'new sockets open again')
 })
 
-t.test('Redis stopped: refusals at once, not after a timeout; restarted: everything recovers, no restart of ours', async (t) => {
+t.test('Redis stopped: refusals at once, not after a timeout; restarted: everything recovers, no restart of ' +
+  'ours', async (t) => {
   const redis = await RedisServer.start(t)
   const { instances: [a] } = await startCluster(t, 1, { REDIS_TIMEOUT_MS: '2000' }, redis)
   if (a === undefined) return
@@ -105,7 +106,8 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   t.equal(a.logs.entries().filter((e) => e.event === 'redis_reachable').length, 1, 'and the recovery too')
 })
 
-t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answers 503 until Redis is there', async (t) => {
+t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answers 503 until Redis is ' +
+  'there', async (t) => {
   const redis = await RedisServer.create(t)
   const server = await startTestServer(t, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'startup:' })
   t.ok(server.app.server.listening, 'listening')

@@ -64,7 +64,8 @@ t.test('a session gone without a message closes its sockets within SESSION_RECHE
   t.same(closes(b), [['not_live', 'recheck']])
 })
 
-t.test('Redis restarted empty: every socket closes with 4401 soon after it answers, and people log in again', async (t) => {
+t.test('Redis restarted empty: every socket closes with 4401 soon after it answers, and people log in ' +
+  'again', async (t) => {
   const redis = await RedisServer.start(t)
   const cluster = await startCluster(t, 2, { SESSION_RECHECK_INTERVAL_MS: '300' }, redis)
   const [a, b] = cluster.instances
@@ -90,7 +91,8 @@ t.test('Redis restarted empty: every socket closes with 4401 soon after it answe
   )
 })
 
-t.test('a logout racing many handshakes: every socket that opens is closed with 4401 at once, on the instance that logged out and on another', async (t) => {
+t.test('a logout racing many handshakes: every socket that opens is closed with 4401 at once, on the instance that ' +
+  'logged out and on another', async (t) => {
   // The re-check would close a straggler within an hour only: whatever closes them here is the fast path.
   const cluster = await startCluster(t, 2, { ...RACE_LIMITS, SESSION_RECHECK_INTERVAL_MS: '3600000' })
   const [a, b] = cluster.instances
@@ -105,5 +107,6 @@ t.test('a logout racing many handshakes: every socket that opens is closed with 
   }
   t.ok(opened > 0, `the races opened ${opened} sockets in all`)
   const caught = [a, b].map((server) => server.logs.entries().filter((e) => e.event === 'ws_rejected' && e.detail === 'the session ended during the handshake').length)
-  t.comment(`handshakes whose session ended while the gate checked them (refused 401): ${caught[0] ?? 0} on the instance that logged out, ${caught[1] ?? 0} on the other`)
+  t.comment(`handshakes whose session ended while the gate checked them (refused 401): ${caught[0] ?? 0} on the ` +
+    `instance that logged out, ${caught[1] ?? 0} on the other`)
 })

@@ -103,7 +103,8 @@ t.test('keys live under the deployment\'s prefix and expire with their window', 
   }
 })
 
-t.test('a Redis that does not answer: incr and read fail fast with StoreUnavailableError, each call measured', async (t) => {
+t.test('a Redis that does not answer: incr and read fail fast with StoreUnavailableError, each call ' +
+  'measured', async (t) => {
   const own = await RedisServer.start(t)
   const calls: Array<[string, boolean]> = []
   const conn = await connection(

@@ -53,7 +53,8 @@ async function firstReply (url: string, options: RedisOptions, command: string[]
   }
 }
 
-t.test('two instances as deploy/redis/redis.conf\'s ACL user over TLS: a login, a socket, a logout, and Redis denies nothing', async (t) => {
+t.test('two instances as deploy/redis/redis.conf\'s ACL user over TLS: a login, a socket, a logout, and Redis ' +
+  'denies nothing', async (t) => {
   const acl = await startAclRedis(t)
   const admin = acl.redis.client(t)
   await admin.acl('LOG', 'RESET')

@@ -162,7 +162,8 @@ function skewedStore (
 
 const THIRTY_ONE_MINUTES = 31 * 60_000
 
-t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock ends nothing and creates nothing stale', async (t) => {
+t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock ends nothing and creates nothing ' +
+  'stale', async (t) => {
   const prefix = `time-${prefixes++}:`
   const [connA, connB] = [connection(t, redis, prefix), connection(t, redis, prefix)]
   const timeouts = { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }
@@ -200,7 +201,8 @@ t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock
   t.same(ends, [], 'nothing ended')
 })
 
-t.test('without a test clock, idle expiry runs on Redis\'s clock, however far an instance\'s clock jumps', async (t) => {
+t.test('without a test clock, idle expiry runs on Redis\'s clock, however far an instance\'s clock ' +
+  'jumps', async (t) => {
   const idleTimeoutMs = 2500
   for (const skew of [THIRTY_ONE_MINUTES, -THIRTY_ONE_MINUTES]) {
     const conn = connection(t, redis, `idle-${prefixes++}:`)
