@@ -7,7 +7,14 @@ import { STATUS_CODES } from 'node:http'
 import path from 'node:path'
 import t from 'tap'
 import { blockText } from '../scripts/docs/doc-block.js'
-import { CLOSE_CODES, CONNECTION_DROPS, GATE_REJECTIONS, HTTP_ERRORS, HttpError, MESSAGE_ERRORS } from '../src/errors.js'
+import {
+  CLOSE_CODES,
+  CONNECTION_DROPS,
+  GATE_REJECTIONS,
+  HTTP_ERRORS,
+  HttpError,
+  MESSAGE_ERRORS
+} from '../src/errors.js'
 import { SCHEMAS } from './helpers/hero-client.js'
 import { ROOT } from './helpers/http.js'
 import { tableRows } from './helpers/readme.js'
@@ -38,23 +45,60 @@ function generatedRows (name: string): string[][] {
 
 t.test('docs/protocol.md\'s tables and the registries hold the same codes, both ways', async (t) => {
   const http = generatedRows('http-errors').map(([status, code]) => [code, Number(status)])
-  t.same(http.sort(), Object.entries(HTTP_ERRORS).map(([code, { status }]) => [code, status]).sort(), 'HTTP errors: code and status')
+  t.same(
+    http.sort(),
+    Object.entries(HTTP_ERRORS).map(([code, { status }]) => [code, status]).sort(),
+    'HTTP errors: code and status'
+  )
   const gate = generatedRows('handshake-refusals').map(([status, reason]) => [reason, Number(status)])
-  t.same(gate.sort(), Object.entries(GATE_REJECTIONS).map(([reason, { status }]) => [reason, status]).sort(), 'handshake refusals: reason and status')
+  t.same(
+    gate.sort(),
+    Object.entries(GATE_REJECTIONS).map(([reason, { status }]) => [reason, status]).sort(),
+    'handshake refusals: reason and status'
+  )
   const replies = generatedRows('message-errors').map(([code, , message]) => [code, message])
   t.same(replies.sort(), Object.entries(MESSAGE_ERRORS).sort(), 'error replies and their texts')
-  const closes = generatedRows('close-codes').filter(([, reason]) => reason !== '').map(([code, reason]) => [Number(code), reason])
-  t.same(closes.sort(), Object.values(CLOSE_CODES).map(({ code, reason }) => [code, reason]).sort(), 'close codes and reasons')
+  const closes = generatedRows('close-codes').filter(([, reason]) => reason !== '').map(([code, reason]) => [
+    Number(code),
+    reason
+  ])
+  t.same(
+    closes.sort(),
+    Object.values(CLOSE_CODES).map(({ code, reason }) => [code, reason]).sort(),
+    'close codes and reasons'
+  )
   const drops = generatedRows('connection-drops').map(([reason]) => reason)
   t.same(drops.sort(), Object.keys(CONNECTION_DROPS).sort(), 'drop reasons')
 })
 
 t.test('every code carries what a person or an operator reads: a text, a reason, a status', async (t) => {
-  for (const [code, { message }] of Object.entries(HTTP_ERRORS)) t.ok(message.trim().length > 0, `HTTP ${code}: a message`)
+  for (const [code, { message }] of Object.entries(HTTP_ERRORS)) {
+    t.ok(
+      message.trim().length > 0,
+    `HTTP ${code}: a message`
+    )
+  }
   for (const [code, text] of Object.entries(MESSAGE_ERRORS)) t.ok(text.trim().length > 0, `reply ${code}: a message`)
-  for (const [reason, text] of Object.entries(CONNECTION_DROPS)) t.ok(text.trim().length > 0, `drop ${reason}: what it means`)
-  for (const [name, { reason }] of Object.entries(CLOSE_CODES)) t.match(reason, /^[a-z][a-z_]*$/, `close ${name}: a reason in snake_case`)
-  for (const [reason, { status }] of Object.entries(GATE_REJECTIONS)) t.type(status, 'number', `gate ${reason}: a status`)
+  for (const [reason, text] of Object.entries(CONNECTION_DROPS)) {
+    t.ok(
+      text.trim().length > 0,
+    `drop ${reason}: what it means`
+    )
+  }
+  for (const [name, { reason }] of Object.entries(CLOSE_CODES)) {
+    t.match(
+      reason,
+      /^[a-z][a-z_]*$/,
+    `close ${name}: a reason in snake_case`
+    )
+  }
+  for (const [reason, { status }] of Object.entries(GATE_REJECTIONS)) {
+    t.type(
+      status,
+      'number',
+    `gate ${reason}: a status`
+    )
+  }
 })
 
 t.test('codes are snake_case, and every code names one thing within its registry', async (t) => {
@@ -66,9 +110,24 @@ t.test('codes are snake_case, and every code names one thing within its registry
 
 t.test('HttpError carries its code, status, Retry-After and the registry text', async (t) => {
   const limited = new HttpError('rate_limited', { retryAfterS: 7 })
-  t.match(limited, { code: 'rate_limited', statusCode: 429, retryAfterS: 7, message: `${HTTP_ERRORS.rate_limited.message} (Try again in 7 s.)` })
-  t.match(new HttpError('login_busy', { retryAfterS: 2 }), { statusCode: 503, retryAfterS: 2, message: HTTP_ERRORS.login_busy.message }, 'only rate_limited says the wait in words')
-  t.match(new HttpError('login_form_invalid', { statusCode: 413 }), { code: 'login_form_invalid', statusCode: 413, retryAfterS: undefined })
+  t.match(
+    limited,
+    {
+      code: 'rate_limited',
+      statusCode: 429,
+      retryAfterS: 7,
+      message: `${HTTP_ERRORS.rate_limited.message} (Try again in 7 s.)`
+    }
+  )
+  t.match(
+    new HttpError('login_busy', { retryAfterS: 2 }),
+    { statusCode: 503, retryAfterS: 2, message: HTTP_ERRORS.login_busy.message },
+    'only rate_limited says the wait in words'
+  )
+  t.match(
+    new HttpError('login_form_invalid', { statusCode: 413 }),
+    { code: 'login_form_invalid', statusCode: 413, retryAfterS: undefined }
+  )
   t.ok(new HttpError('not_found') instanceof Error)
 })
 
@@ -77,7 +136,12 @@ t.test('the registries are frozen', async (t) => {
 })
 
 t.test('message error codes are exactly the codes schemas/error.json allows, with short texts', async (t) => {
-  const schema = SCHEMAS.get('error')?.validate.schema as { properties: { code: { enum: string[] }, message: { maxLength: number } } }
+  const schema = SCHEMAS.get('error')?.validate.schema as {
+    properties: {
+      code: { enum: string[] },
+      message: { maxLength: number }
+    }
+  }
   t.same([...schema.properties.code.enum].sort(), Object.keys(MESSAGE_ERRORS).sort())
   for (const [code, text] of Object.entries(MESSAGE_ERRORS)) {
     t.ok(text.length > 0 && text.length <= schema.properties.message.maxLength, `${code}: text fits the schema`)

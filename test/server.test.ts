@@ -44,13 +44,24 @@ await FileUsersStore.create(EMPTY_USERS, [])
 const badStarts: Array<{ env: Record<string, string>, variable: string }> = [
   { env: { PORT: 'abc' }, variable: 'PORT' },
   { env: { HOST: '0.0.0.0', USERS_FILE: EMPTY_USERS }, variable: 'HOST' },
-  { env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem', USERS_FILE: EMPTY_USERS }, variable: 'TLS_CERT' },
+  {
+    env: { TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem', USERS_FILE: EMPTY_USERS },
+    variable: 'TLS_CERT'
+  },
   { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: '/nonexistent/metrics-token' }, variable: 'METRICS_TOKEN_FILE' },
   { env: { METRICS_PORT: '0', METRICS_TOKEN_FILE: SHORT_TOKEN }, variable: 'METRICS_TOKEN_FILE' },
   { env: { METRICS_PORT: '0', METRICS_HOST: '0.0.0.0' }, variable: 'METRICS_HOST' },
   { env: { REDIS_URL: 'redis://hero-socket:s3cret-in-url@127.0.0.1:6379' }, variable: 'REDIS_URL' },
   { env: { REDIS_URL: 'redis://redis.internal:6379' }, variable: 'REDIS_PASSWORD_FILE' },
-  { env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USERNAME: 'hero-socket', REDIS_PASSWORD_FILE: '/nonexistent/redis-password', USERS_FILE: EMPTY_USERS }, variable: 'REDIS_PASSWORD_FILE' },
+  {
+    env: {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_USERNAME: 'hero-socket',
+      REDIS_PASSWORD_FILE: '/nonexistent/redis-password',
+      USERS_FILE: EMPTY_USERS
+    },
+    variable: 'REDIS_PASSWORD_FILE'
+  },
   { env: { TLS_GROUPS: 'X25519:no-such-group' }, variable: 'TLS_GROUPS' }
 ]
 
@@ -76,7 +87,11 @@ t.test('a bad configuration exits 1 naming the variable and writes nothing', asy
     const result = results[i]
     const dirs = runs[i]?.dirs
     t.equal(result?.code, 1, `${name}: exit code 1`)
-    t.match(result?.stderr, new RegExp(`^hero-socket: Invalid configuration: ${variable}\\b`, 'm'), `${name}: stderr names ${variable}`)
+    t.match(
+      result?.stderr,
+      new RegExp(`^hero-socket: Invalid configuration: ${variable}\\b`, 'm'),
+      `${name}: stderr names ${variable}`
+    )
     t.notMatch(result?.stderr, /\n\s+at /, `${name}: a message, not a stack trace`)
     t.notMatch(result?.stdout, /password/, `${name}: no demo password mentioned`)
     t.notMatch(`${result?.stdout ?? ''}${result?.stderr ?? ''}`, 's3cret', `${name}: no secret shown`)
@@ -91,7 +106,11 @@ t.test('a first start writes the demo password to an owner-only file, never to t
   t.teardown(() => { server.child.kill('SIGKILL') })
 
   const passwordFile = path.join(dirs.dataDir, DEMO_PASSWORD_FILE)
-  t.equal(fs.statSync(passwordFile).mode & 0o777, 0o600, 'no terminal (stderr is a pipe): the password is in a 0600 file')
+  t.equal(
+    fs.statSync(passwordFile).mode & 0o777,
+    0o600,
+    'no terminal (stderr is a pipe): the password is in a 0600 file'
+  )
   const password = demoPasswordIn(dirs.dataDir)
   t.match(password, /^[A-Za-z0-9_-]{24}$/, '24 base64url characters: 144 random bits')
   t.notOk(server.stdout().includes(password), 'the password is not in the log stream (stdout)')
@@ -126,9 +145,15 @@ const deploymentStarts: Array<{ name: string, env: (dir: string) => Record<strin
   { name: 'REDIS_URL', env: () => ({ REDIS_URL: 'redis://127.0.0.1:6379' }) },
   { name: 'TLS=off', env: () => ({ TLS: 'off' }) },
   { name: 'TRUSTED_PROXIES', env: () => ({ TRUSTED_PROXIES: '127.0.0.1' }) },
-  { name: 'a non-loopback HOST', env: (dir) => ({ HOST: '0.0.0.0', TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') }) },
+  {
+    name: 'a non-loopback HOST',
+    env: (dir) => ({ HOST: '0.0.0.0', TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') })
+  },
   { name: 'an explicit USERS_FILE', env: (dir) => ({ USERS_FILE: path.join(dir, 'accounts', 'users.json') }) },
-  { name: 'a certificate of its own, on loopback', env: (dir) => ({ TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') }) },
+  {
+    name: 'a certificate of its own, on loopback',
+    env: (dir) => ({ TLS_CERT: path.join(dir, 'cert.pem'), TLS_KEY: path.join(dir, 'key.pem') })
+  },
   { name: 'a public origin', env: () => ({ ALLOWED_ORIGINS: 'https://heroes.example.com' }) }
 ]
 
@@ -142,12 +167,21 @@ t.test('outside the development defaults a missing users file stops start-up, na
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
     return { dirs, dir, env: env(dir) }
   })
-  const results = await runEach(runs.map(({ dirs, env }) => ({ DATA_DIR: dirs.dataDir, CERTS_DIR: dirs.certsDir, PORT: '0', ...env })))
+  const results = await runEach(runs.map(({ dirs, env }) => ({
+    DATA_DIR: dirs.dataDir,
+    CERTS_DIR: dirs.certsDir,
+    PORT: '0',
+    ...env
+  })))
   deploymentStarts.forEach(({ name }, i) => {
     const result = results[i]
     const run = runs[i]
     t.equal(result?.code, 1, `${name}: exit code 1`)
-    t.match(result?.stderr, /^hero-socket: Invalid configuration: USERS_FILE names no file \(.*users\.json\)\. A demo account is made only with the development defaults/m, `${name}: stderr names USERS_FILE`)
+    t.match(
+      result?.stderr,
+      /^hero-socket: Invalid configuration: USERS_FILE names no file \(.*users\.json\)\. A demo account is made only with the development defaults/m,
+      `${name}: stderr names USERS_FILE`
+    )
     t.notMatch(result?.stdout, /Server listening|demo/, `${name}: never listened, no demo account`)
     if (run === undefined) return
     assertNothingWritten(t, run.dirs.dataDir, run.dirs.certsDir, name)
@@ -179,9 +213,17 @@ t.test('SIGTERM ends the hashing child process with the server', async (t) => {
 })
 
 /** Runs the server with stderr on a terminal (util-linux `script`) and stdout to `stdoutFile`, to its exit. */
-async function runOnTerminal (env: Record<string, string>, stdoutFile: string): Promise<{ code: number | null, terminal: string, stdout: string }> {
+async function runOnTerminal (env: Record<string, string>, stdoutFile: string): Promise<{
+  code: number | null,
+  terminal: string,
+  stdout: string
+}> {
   const command = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(SERVER)} > ${JSON.stringify(stdoutFile)}`
-  const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(
+    'script',
+    ['--quiet', '--return', '--command', command, '/dev/null'],
+    { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'inherit'] }
+  )
   child.stdin.end()
   let terminal = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { terminal += s })
@@ -209,7 +251,15 @@ t.test('on a terminal a first start shows the demo password there only, even whe
   t.notMatch(server.stdout(), /demo/, 'the next start shows no password: it is shown once')
   t.equal(demoPasswordIn(dirs.dataDir), '')
   const origin = `https://127.0.0.1:${server.port}`
-  t.equal((await postLogin(remoteServer(origin, fs.readFileSync(path.join(dirs.certsDir, 'dev-cert.pem'), 'utf8')), 'demo', password)).status, 303, 'and the shown password logs in')
+  t.equal(
+    (await postLogin(
+      remoteServer(origin, fs.readFileSync(path.join(dirs.certsDir, 'dev-cert.pem'), 'utf8')),
+      'demo',
+      password
+    )).status,
+    303,
+    'and the shown password logs in'
+  )
   server.child.kill('SIGTERM')
   t.equal((await server.exit).code, 0)
 })

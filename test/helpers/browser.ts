@@ -50,7 +50,10 @@ export interface PageProblems {
  * A browser context that records the problems of its pages.
  * @param options extra context options (viewport, ...)
  */
-export async function newWatchedContext (browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext, problems: PageProblems }> {
+export async function newWatchedContext (
+  browser: Browser,
+  options: Parameters<Browser['newContext']>[0] = {}
+): Promise<{ context: BrowserContext, problems: PageProblems }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, ...options })
   context.setDefaultTimeout(WAIT_MS)
   const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [] }
@@ -75,7 +78,12 @@ export async function newWatchedContext (browser: Browser, options: Parameters<B
  * A new watched context (closed at teardown) with one page logged in through the form at
  * `baseUrl` as the test user, its socket connected.
  */
-export async function connectedPage (t: Teardown, browser: Browser, baseUrl: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext, page: Page, problems: PageProblems }> {
+export async function connectedPage (
+  t: Teardown,
+  browser: Browser,
+  baseUrl: string,
+  options: Parameters<Browser['newContext']>[0] = {}
+): Promise<{ context: BrowserContext, page: Page, problems: PageProblems }> {
   const { context, problems } = await newWatchedContext(browser, options)
   t.teardown(() => context.close())
   const page = await context.newPage()
@@ -92,7 +100,12 @@ export function clearProblems (problems: PageProblems): void {
 }
 
 /** Logs in through the real form; resolves on the hero page. */
-export async function loginThroughForm (page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+export async function loginThroughForm (
+  page: Page,
+  baseUrl: string,
+  username: string,
+  password: string
+): Promise<void> {
   await page.goto(`${baseUrl}/login`)
   await page.fill('#username', username)
   await page.fill('#password', password)

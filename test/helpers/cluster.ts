@@ -6,7 +6,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { RedisServer } from './redis-server.js'
-import { hashFor, startTestServer, TEST_USER, TestClock, type Teardown, type TestServer, type TestServerOptions } from './test-server.js'
+import {
+  hashFor,
+  startTestServer,
+  TEST_USER,
+  TestClock,
+  type Teardown,
+  type TestServer,
+  type TestServerOptions
+} from './test-server.js'
 
 export interface Cluster {
   readonly redis: RedisServer
@@ -22,7 +30,12 @@ export interface Cluster {
 let deployments = 0
 
 /** Starts `count` instances on `redis` (a new redis-server when not given). */
-export async function startCluster (t: Teardown, count: number, env: Record<string, string> = {}, redis?: RedisServer): Promise<Cluster> {
+export async function startCluster (
+  t: Teardown,
+  count: number,
+  env: Record<string, string> = {},
+  redis?: RedisServer
+): Promise<Cluster> {
   const server = redis ?? await RedisServer.start(t)
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hero-cluster-'))
   t.teardown(() => fsp.rm(dir, { recursive: true, force: true }))

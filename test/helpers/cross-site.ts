@@ -8,23 +8,70 @@ import { TEST_USER, type TestServer } from './test-server.js'
 export const EVIL_ORIGIN = 'https://evil.example'
 
 const FORM = 'application/x-www-form-urlencoded'
-const crossSite = (mode: string, dest: string): Record<string, string> => ({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': mode, 'sec-fetch-dest': dest })
+const crossSite = (mode: string, dest: string): Record<string, string> => ({
+  'sec-fetch-site': 'cross-site',
+  'sec-fetch-mode': mode,
+  'sec-fetch-dest': dest
+})
 
 /** Each kind of request another site's page makes its visitor send, by what it is. */
 export const CROSS_SITE_REQUESTS: ReadonlyArray<readonly [string, RequestFromOptions]> = [
-  ['a form posted to /login', { method: 'POST', path: '/login', headers: { origin: EVIL_ORIGIN, 'content-type': FORM, ...crossSite('navigate', 'document') }, body: postLoginBody(TEST_USER.username, 'guess') }],
-  ['a form posted to /logout', { method: 'POST', path: '/logout', headers: { origin: EVIL_ORIGIN, 'content-type': FORM, ...crossSite('navigate', 'document') }, body: '' }],
-  ['a no-cors fetch posting a login', { method: 'POST', path: '/login', headers: { origin: EVIL_ORIGIN, 'content-type': FORM, ...crossSite('no-cors', 'empty') }, body: postLoginBody(TEST_USER.username, 'guess') }],
+  [
+    'a form posted to /login',
+    {
+      method: 'POST',
+      path: '/login',
+      headers: { origin: EVIL_ORIGIN, 'content-type': FORM, ...crossSite('navigate', 'document') },
+      body: postLoginBody(TEST_USER.username, 'guess')
+    }
+  ],
+  [
+    'a form posted to /logout',
+    {
+      method: 'POST',
+      path: '/logout',
+      headers: { origin: EVIL_ORIGIN, 'content-type': FORM, ...crossSite('navigate', 'document') },
+      body: ''
+    }
+  ],
+  [
+    'a no-cors fetch posting a login',
+    {
+      method: 'POST',
+      path: '/login',
+      headers: { origin: EVIL_ORIGIN, 'content-type': FORM, ...crossSite('no-cors', 'empty') },
+      body: postLoginBody(TEST_USER.username, 'guess')
+    }
+  ],
   ['a fetch of the hero page', { path: '/', headers: { origin: EVIL_ORIGIN, ...crossSite('cors', 'empty') } }],
   ['an image from our assets', { path: '/assets/favicon.svg', headers: crossSite('no-cors', 'image') }],
   ['the login page in a frame', { path: '/login', headers: crossSite('navigate', 'iframe') }],
   ['a fetch from an older browser (Origin only)', { path: '/login', headers: { origin: EVIL_ORIGIN } }],
-  ['a fetch from a sibling subdomain', { path: '/', headers: { origin: 'https://other.127.0.0.1.example', 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' } }]
+  [
+    'a fetch from a sibling subdomain',
+    {
+      path: '/',
+      headers: {
+        origin: 'https://other.127.0.0.1.example',
+        'sec-fetch-site': 'same-site',
+        'sec-fetch-mode': 'cors',
+        'sec-fetch-dest': 'empty'
+      }
+    }
+  ]
 ]
 
 /** What our own pages send: a navigation, and the login form posted from the login page. */
 export function ownPage (path: string, cookie?: string): RequestFromOptions {
-  return { path, headers: { ...(cookie === undefined ? {} : { cookie }), 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } }
+  return {
+    path,
+    headers: {
+      ...(cookie === undefined ? {} : { cookie }),
+      'sec-fetch-site': 'same-origin',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document'
+    }
+  }
 }
 
 /** The visitor logs in from the login page; resolves with the answer (303 and a cookie when it worked). */
@@ -32,7 +79,13 @@ export async function ownLogin (server: TestServer, from: string): Promise<Answe
   return await requestFrom(server, from, {
     method: 'POST',
     path: '/login',
-    headers: { origin: server.origin, 'content-type': FORM, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' },
+    headers: {
+      origin: server.origin,
+      'content-type': FORM,
+      'sec-fetch-site': 'same-origin',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document'
+    },
     body: postLoginBody(TEST_USER.username, TEST_USER.password)
   })
 }

@@ -33,13 +33,23 @@ export async function startDeployRedis (t: Teardown, ca?: PrivateCa): Promise<De
   const passwordFile = path.join(dir, 'redis-password')
   fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 })
   const shipped = fs.readFileSync(DEPLOY_REDIS_CONF, 'utf8')
-  if (shipped.split(HASH_PLACEHOLDER).length !== 2) throw new Error(`${DEPLOY_REDIS_CONF} must hold exactly one ${HASH_PLACEHOLDER}`)
+  if (shipped.split(HASH_PLACEHOLDER).length !== 2) {
+    throw new Error(`${DEPLOY_REDIS_CONF} must hold exactly one ` +
+    `${HASH_PLACEHOLDER}`)
+  }
   const admin = { username: 'test-admin', password: randomBytes(18).toString('base64url') }
   const configFile = path.join(dir, 'redis.conf')
-  fs.writeFileSync(configFile, shipped.replace(HASH_PLACEHOLDER, '#' + createHash('sha256').update(password).digest('hex')) +
+  fs.writeFileSync(configFile, shipped.replace(
+    HASH_PLACEHOLDER,
+    '#' + createHash('sha256').update(password).digest('hex')
+  ) +
     `\nuser ${admin.username} on >${admin.password} ~* &* +@all\n`, { mode: 0o600 })
   const redis = await RedisServer.start(t, { configFile, admin, ...(ca === undefined ? {} : { tls: ca }) })
-  const env: Record<string, string> = { REDIS_URL: redis.url, REDIS_USERNAME: 'hero-socket', REDIS_PASSWORD_FILE: passwordFile }
+  const env: Record<string, string> = {
+    REDIS_URL: redis.url,
+    REDIS_USERNAME: 'hero-socket',
+    REDIS_PASSWORD_FILE: passwordFile
+  }
   if (ca !== undefined) env.REDIS_CA_FILE = ca.caFile
   return { redis, passwordFile, password, env }
 }

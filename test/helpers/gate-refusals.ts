@@ -36,7 +36,13 @@ export interface ExpectedRefusal {
  * no bytes after the response, the server closed the socket, no 'connection', the reason counted
  * and logged once, no secret in the logs.
  */
-export async function assertRefused (t: Test, server: TestServer, request: string | Buffer, expected: ExpectedRefusal, name: string = expected.reason): Promise<RawRefusal> {
+export async function assertRefused (
+  t: Test,
+  server: TestServer,
+  request: string | Buffer,
+  expected: ExpectedRefusal,
+  name: string = expected.reason
+): Promise<RawRefusal> {
   const accepted = watchAccepted(server)
   const counted = server.app.websocket.stats.get(expected.reason)
   const logged = rejectionLogs(server, expected.reason).length
@@ -54,11 +60,18 @@ export async function assertRefused (t: Test, server: TestServer, request: strin
     t.notOk(res.headers.has('retry-after'), `${name}: no Retry-After`)
   } else {
     const retryAfter = Number(res.headers.get('retry-after')?.[0])
-    if (expected.retryAfter === true) t.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `${name}: Retry-After ${retryAfter}`)
-    else t.equal(retryAfter, expected.retryAfter, `${name}: Retry-After ${expected.retryAfter}`)
+    if (expected.retryAfter === true) {
+      t.ok(
+        Number.isInteger(retryAfter) && retryAfter >= 1,
+      `${name}: Retry-After ${retryAfter}`
+      )
+    } else t.equal(retryAfter, expected.retryAfter, `${name}: Retry-After ${expected.retryAfter}`)
   }
   for (const secret of [...(expected.secrets ?? []), '__Host-sid=']) {
-    t.notOk(server.logs.text.includes(secret), `${name}: ${secret === '__Host-sid=' ? 'no cookie' : 'no session id'} in the logs`)
+    t.notOk(
+      server.logs.text.includes(secret),
+      `${name}: ${secret === '__Host-sid=' ? 'no cookie' : 'no session id'} in the logs`
+    )
   }
   return res
 }

@@ -42,9 +42,18 @@ export function schemaProblem (message: unknown): string | undefined {
  * The authorised client every WebSocket test starts from: a socket opened with the session `sid`,
  * whose first message must be user_authorized (for `username`, when given).
  */
-export async function openAuthorised (t: Test, server: TestServer, sid: string, username?: string): Promise<HeroClient> {
+export async function openAuthorised (
+  t: Test,
+  server: TestServer,
+  sid: string,
+  username?: string
+): Promise<HeroClient> {
   const client = await HeroClient.open(t, server, sid)
-  t.match(await client.next(), { type: 'user_authorized', ...(username === undefined ? {} : { user: { username } }) }, 'the socket is authorised')
+  t.match(
+    await client.next(),
+    { type: 'user_authorized', ...(username === undefined ? {} : { user: { username } }) },
+    'the socket is authorised'
+  )
   return client
 }
 
@@ -92,7 +101,10 @@ export class HeroClient {
     const client = new HeroClient(t, server, ws)
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve())
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`refused with ${res.statusCode}`), { status: res.statusCode })))
+      ws.once(
+        'unexpected-response',
+        (_req, res) => reject(Object.assign(new Error(`refused with ${res.statusCode}`), { status: res.statusCode }))
+      )
       ws.once('error', reject)
     })
     return client
@@ -138,7 +150,10 @@ export class HeroClient {
     const problem = schemaProblem(message)
     this.#t.equal(problem, undefined, `server message ${String(message?.type)} matches its schema`)
     if (problem === undefined) {
-      this.#t.ok(this.#server.app.websocket.protocol.isValidServerMessage(message as { type: string }), 'and the server\'s own validator agrees')
+      this.#t.ok(
+        this.#server.app.websocket.protocol.isValidServerMessage(message as { type: string }),
+        'and the server\'s own validator agrees'
+      )
     }
     this.#checked = Math.max(this.#checked, index + 1)
   }
@@ -177,7 +192,11 @@ function parse (text: string): ServerMessage {
 }
 
 /** Resolves once `condition()` holds (checked every few ms); rejects after `timeoutMs`. */
-export async function waitUntil (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = CLIENT_TIMEOUT_MS): Promise<void> {
+export async function waitUntil (
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = CLIENT_TIMEOUT_MS
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)

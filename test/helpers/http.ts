@@ -20,10 +20,19 @@ export const SESSION_SET_COOKIE = /^__Host-sid=([A-Za-z0-9_-]{43}); Path=\/; Htt
  * POSTs an urlencoded form. Headers default to our own Origin and the form content type;
  * a header given as undefined is left out.
  */
-export async function postForm (server: Pick<TestServer, 'request' | 'origin'>, route: string, fields: Record<string, string>, headers: Record<string, string | undefined> = {}): Promise<Response> {
+export async function postForm (
+  server: Pick<TestServer, 'request' | 'origin'>,
+  route: string,
+  fields: Record<string, string>,
+  headers: Record<string, string | undefined> = {}
+): Promise<Response> {
   return await server.request(route, {
     method: 'POST',
-    headers: withoutUndefined({ origin: server.origin, 'content-type': 'application/x-www-form-urlencoded', ...headers }),
+    headers: withoutUndefined({
+      origin: server.origin,
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers
+    }),
     body: new URLSearchParams(fields).toString()
   })
 }
@@ -54,7 +63,10 @@ function httpsRequest (url: URL, init: TestRequest, ca: string): Promise<Respons
         for (const [name, value] of Object.entries(res.headers)) {
           for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) headers.append(name, one)
         }
-        resolve(new Response(res.statusCode === 204 || res.statusCode === 304 ? null : Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }))
+        resolve(new Response(
+          res.statusCode === 204 || res.statusCode === 304 ? null : Buffer.concat(chunks),
+          { status: res.statusCode ?? 0, headers }
+        ))
       })
     })
     request.on('error', reject)
@@ -63,12 +75,21 @@ function httpsRequest (url: URL, init: TestRequest, ca: string): Promise<Respons
 }
 
 /** POST /login for `username` and `password` (default: the test user). */
-export async function postLogin (server: Pick<TestServer, 'request' | 'origin'>, username: string = TEST_USER.username, password: string = TEST_USER.password, headers: Record<string, string | undefined> = {}): Promise<Response> {
+export async function postLogin (
+  server: Pick<TestServer, 'request' | 'origin'>,
+  username: string = TEST_USER.username,
+  password: string = TEST_USER.password,
+  headers: Record<string, string | undefined> = {}
+): Promise<Response> {
   return await postForm(server, '/login', { username, password }, headers)
 }
 
 /** GET `route`, carrying the session cookie when `sid` is given. */
-export async function getWithSession (server: Pick<TestServer, 'request'>, route: string, sid?: string): Promise<Response> {
+export async function getWithSession (
+  server: Pick<TestServer, 'request'>,
+  route: string,
+  sid?: string
+): Promise<Response> {
   return await server.request(route, {
     headers: sid === undefined ? {} : { cookie: `__Host-sid=${sid}` }
   })
@@ -149,12 +170,24 @@ export function childEnv (env: Record<string, string>): Record<string, string> {
 }
 
 /** Runs `node <file> ...args` to the end, writing `input` to its stdin; kills it after `timeoutMs`. */
-export function runNode (file: string, args: readonly string[], env: Record<string, string>, input = '', timeoutMs = 20_000): Promise<ProcessResult> {
+export function runNode (
+  file: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  input = '',
+  timeoutMs = 20_000
+): Promise<ProcessResult> {
   return runProcess(process.execPath, [file, ...args], env, input, timeoutMs)
 }
 
 /** Runs `command ...args` to the end, writing `input` to its stdin; kills it after `timeoutMs`. */
-export function runProcess (command: string, args: readonly string[], env: Record<string, string>, input = '', timeoutMs = 20_000): Promise<ProcessResult> {
+export function runProcess (
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  input = '',
+  timeoutMs = 20_000
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
@@ -202,11 +235,20 @@ export interface RequestFromOptions {
  * One HTTPS request to `server` from the loopback address `from` (fetch cannot choose its
  * address, nor leave its own Sec-Fetch-Mode out), each on a connection of its own.
  */
-export function requestFrom (server: Pick<TestServer, 'port'>, from: string, options: RequestFromOptions): Promise<AnswerFrom> {
+export function requestFrom (
+  server: Pick<TestServer, 'port'>,
+  from: string,
+  options: RequestFromOptions
+): Promise<AnswerFrom> {
   return new Promise((resolve, reject) => {
     const request = https.request({
-      host: '127.0.0.1', port: server.port, path: options.path, method: options.method ?? 'GET', localAddress: from,
-      headers: options.headers ?? {}, agent: false
+      host: '127.0.0.1',
+      port: server.port,
+      path: options.path,
+      method: options.method ?? 'GET',
+      localAddress: from,
+      headers: options.headers ?? {},
+      agent: false
     }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk })

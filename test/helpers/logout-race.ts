@@ -31,7 +31,12 @@ export interface LogoutRaceResult {
  * every attempt was refused or opened and closed, or `settleMs` after the logout (the attempts
  * still open then are reported as such, and terminated).
  */
-export async function raceLogoutWithHandshakes (logoutOn: TestServer, socketsOn: TestServer, handshakes: number, settleMs: number): Promise<LogoutRaceResult> {
+export async function raceLogoutWithHandshakes (
+  logoutOn: TestServer,
+  socketsOn: TestServer,
+  handshakes: number,
+  settleMs: number
+): Promise<LogoutRaceResult> {
   const { id: sid } = await openSession(logoutOn)
   const attempts: RaceAttempt[] = []
   const sockets: WebSocket[] = []
@@ -57,22 +62,43 @@ export async function raceLogoutWithHandshakes (logoutOn: TestServer, socketsOn:
  * `promptMs` of the logout's answer (or of its opening, when later), none stayed open, and every
  * other handshake was refused 401. Returns how many opened, for the test's own comment.
  */
-export function assertNoSocketOutlivedLogout (t: Test, { attempts, loggedOutAt }: LogoutRaceResult, promptMs: number, name: string): number {
+export function assertNoSocketOutlivedLogout (
+  t: Test,
+  { attempts, loggedOutAt }: LogoutRaceResult,
+  promptMs: number,
+  name: string
+): number {
   const opened = attempts.filter((a) => a.openedAt !== undefined)
   const stayed = opened.filter((a) => a.closed === undefined).length
   t.equal(stayed, 0, `${name}: no socket stayed open after the logout (${opened.length} of ${attempts.length} opened)`)
-  t.same(opened.filter((a) => a.closed !== undefined && a.closed.code !== 4401), [], `${name}: each socket that opened was closed with 4401`)
-  const waits = opened.flatMap((a) => a.closed === undefined ? [] : [a.closed.at - Math.max(loggedOutAt, a.openedAt ?? 0)])
+  t.same(
+    opened.filter((a) => a.closed !== undefined && a.closed.code !== 4401),
+    [],
+    `${name}: each socket that opened was closed with 4401`
+  )
+  const waits = opened.flatMap((a) => a.closed === undefined
+    ? []
+    : [a.closed.at - Math.max(
+        loggedOutAt,
+        a.openedAt ?? 0
+      )])
   const slowest = Math.max(0, ...waits)
   t.ok(slowest < promptMs, `${name}: each closed within ${Math.ceil(slowest)} ms of the logout (bound ${promptMs} ms)`)
-  t.same(attempts.filter((a) => a.openedAt === undefined && a.refused !== 401), [], `${name}: every other handshake was refused 401`)
+  t.same(
+    attempts.filter((a) => a.openedAt === undefined && a.refused !== 401),
+    [],
+    `${name}: every other handshake was refused 401`
+  )
   return opened.length
 }
 
 /** One real ws client with the session cookie, recording what becomes of it. */
 function openAttempt (server: TestServer, sid: string, attempt: RaceAttempt): WebSocket {
   const { port } = server.app.server.address() as AddressInfo
-  const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { origin: server.origin, headers: { cookie: `__Host-sid=${sid}` }, ca: server.ca })
+  const ws = new WebSocket(
+    `wss://127.0.0.1:${port}/ws`,
+    { origin: server.origin, headers: { cookie: `__Host-sid=${sid}` }, ca: server.ca }
+  )
   ws.on('error', () => {})
   ws.once('unexpected-response', (_req, res) => {
     attempt.refused = res.statusCode ?? 0

@@ -41,7 +41,10 @@ export function metricsUrl (server: TestServer): string {
 
 /** Scrapes `${baseUrl}/metrics` (with `token` when given). */
 export async function scrapeUrl (baseUrl: string, token?: string): Promise<Sample[]> {
-  const res = await fetch(`${baseUrl}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
+  const res = await fetch(
+    `${baseUrl}/metrics`,
+    token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }
+  )
   if (res.status !== 200) throw new Error(`scrape answered ${res.status}`)
   return parseMetrics(await res.text())
 }
@@ -54,7 +57,10 @@ export async function scrape (server: TestServer, token?: string): Promise<Sampl
 /** The value of the sample `name` with exactly these labels (0 when absent). */
 export function valueOf (samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels)
-  const found = samples.find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))
+  const found = samples.find((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([
+    k,
+    v
+  ]) => s.labels[k] === v))
   return found?.value ?? 0
 }
 

@@ -32,7 +32,12 @@ export interface NginxOptions {
 const NO_UPSTREAM = '127.0.0.1:9 down'
 
 /** The deployment file with its "test:" lines set for this run: nginx on `port`. */
-export function renderDeployConf (port: number, upstreams: readonly [number, number] | undefined, certFile: string, keyFile: string): string {
+export function renderDeployConf (
+  port: number,
+  upstreams: readonly [number, number] | undefined,
+  certFile: string,
+  keyFile: string
+): string {
   const text = fs.readFileSync(DEPLOY_CONF, 'utf8')
   const upstream = (i: 0 | 1): string => upstreams === undefined ? NO_UPSTREAM : `127.0.0.1:${upstreams[i]}`
   const replacements: ReadonlyArray<[RegExp, string]> = [
@@ -100,7 +105,10 @@ export class Nginx {
     fs.writeFileSync(path.join(dir, 'cert.pem'), cert)
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
     fs.writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir))
-    const nginx = await startOnFreePort(async (port) => await Nginx.#startOn(stops, dir, port, options.upstreams), options.pickPort === undefined ? {} : { pickPort: options.pickPort })
+    const nginx = await startOnFreePort(
+      async (port) => await Nginx.#startOn(stops, dir, port, options.upstreams),
+      options.pickPort === undefined ? {} : { pickPort: options.pickPort }
+    )
     if (options.upstreams === undefined) await nginx.#waitUntil((status) => status > 0, 'any answer')
     else await nginx.#waitUntil((status) => status === 200, '/healthz 200')
     return nginx
@@ -110,11 +118,23 @@ export class Nginx {
    * One start on `port`: resolves once nginx holds it (it wrote its pid file), PortInUseError when
    * taken. Adds how to stop this process to `stops` (run at teardown, before the folder goes).
    */
-  static async #startOn (stops: Array<() => Promise<void>>, dir: string, port: number, upstreams: readonly [number, number] | undefined): Promise<Nginx> {
-    fs.writeFileSync(path.join(dir, 'hero-socket.conf'), renderDeployConf(port, upstreams, path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')))
+  static async #startOn (
+    stops: Array<() => Promise<void>>,
+    dir: string,
+    port: number,
+    upstreams: readonly [number, number] | undefined
+  ): Promise<Nginx> {
+    fs.writeFileSync(
+      path.join(dir, 'hero-socket.conf'),
+      renderDeployConf(port, upstreams, path.join(dir, 'cert.pem'), path.join(dir, 'key.pem'))
+    )
     fs.rmSync(path.join(dir, 'nginx.pid'), { force: true })
     fs.writeFileSync(path.join(dir, 'error.log'), '')
-    const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(
+      NGINX,
+      ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
+      { stdio: ['ignore', 'ignore', 'pipe'] }
+    )
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
     const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -133,7 +153,10 @@ export class Nginx {
    * port, new workers) and waits until /healthz answers 200 through them.
    */
   async route (upstreams: readonly [number, number]): Promise<void> {
-    fs.writeFileSync(path.join(this.dir, 'hero-socket.conf'), renderDeployConf(this.port, upstreams, path.join(this.dir, 'cert.pem'), path.join(this.dir, 'key.pem')))
+    fs.writeFileSync(
+      path.join(this.dir, 'hero-socket.conf'),
+      renderDeployConf(this.port, upstreams, path.join(this.dir, 'cert.pem'), path.join(this.dir, 'key.pem'))
+    )
     this.#process.kill('SIGHUP')
     await this.#waitUntil((status) => status === 200, '/healthz 200 through the instances')
   }
@@ -164,7 +187,10 @@ export class Nginx {
       if (this.#process.exitCode !== null) throw new Error(`nginx exited: ${this.#stderr()}`)
       const status = await fetch(`${this.url}/healthz`).then((res) => res.status, () => 0)
       if (ok(status)) return
-      if (Date.now() > deadline) throw new Error(`nginx did not answer ${what} within ${timeoutMs} ms (last: ${status}): ${this.#stderr()}`)
+      if (Date.now() > deadline) {
+        throw new Error(`nginx did not answer ${what} within ${timeoutMs} ms (last: ` +
+        `${status}): ${this.#stderr()}`)
+      }
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }

@@ -23,7 +23,23 @@ function openssl (...args: string[]): void {
 export function createPrivateCa (dir: string): PrivateCa {
   const caFile = path.join(dir, 'ca.pem')
   const caKeyFile = path.join(dir, CA_KEY_FILE)
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKeyFile, '-out', caFile, '-days', '2', '-subj', '/CN=hero-socket test CA')
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    caKeyFile,
+    '-out',
+    caFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=hero-socket test CA'
+  )
   fs.chmodSync(caKeyFile, 0o600)
   return { caFile, ...signServerCertificate(caFile, dir) }
 }
@@ -33,13 +49,33 @@ export function createPrivateCa (dir: string): PrivateCa {
  * (its key beside it, as createPrivateCa leaves it), written to `dir` as server.pem and
  * server-key.pem (mode 0600), valid two days.
  */
-export function signServerCertificate (caFile: string, dir: string, key: 'ec' | 'rsa' = 'ec'): Omit<PrivateCa, 'caFile'> {
+export function signServerCertificate (
+  caFile: string,
+  dir: string,
+  key: 'ec' | 'rsa' = 'ec'
+): Omit<PrivateCa, 'caFile'> {
   const file = (name: string): string => path.join(dir, name)
   const newKey = key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048']
-  openssl('req', ...newKey, '-nodes', '-keyout', file('server-key.pem'), '-out', file('server.csr'), '-subj', '/CN=localhost')
-  fs.writeFileSync(file('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n')
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', caFile, '-CAkey', path.join(path.dirname(caFile), CA_KEY_FILE), '-CAcreateserial',
-    '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext'))
+  openssl(
+    'req',
+    ...newKey,
+    '-nodes',
+    '-keyout',
+    file('server-key.pem'),
+    '-out',
+    file('server.csr'),
+    '-subj',
+    '/CN=localhost'
+  )
+  fs.writeFileSync(
+    file('server.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n'
+  )
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', caFile, '-CAkey', path.join(
+    path.dirname(caFile),
+    CA_KEY_FILE
+  ), '-CAcreateserial',
+  '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext'))
   fs.chmodSync(file('server-key.pem'), 0o600)
   return { certFile: file('server.pem'), keyFile: file('server-key.pem') }
 }

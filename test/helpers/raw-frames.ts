@@ -18,7 +18,11 @@ export interface FrameOptions {
 }
 
 /** One WebSocket frame as a client writes it (masked unless told otherwise). */
-export function encodeFrame (opcode: number, payload: string | Buffer = Buffer.alloc(0), options: FrameOptions = {}): Buffer {
+export function encodeFrame (
+  opcode: number,
+  payload: string | Buffer = Buffer.alloc(0),
+  options: FrameOptions = {}
+): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload
   const length = options.declaredLength ?? body.length
   const mask = options.mask ?? true

@@ -38,9 +38,17 @@ export class RawClient {
   }
 
   /** Connects and completes the TLS handshake (trusting the test certificate). */
-  static async connect (server: TestServer, options: tls.ConnectionOptions & { localAddress?: string } = {}): Promise<RawClient> {
+  static async connect (
+    server: TestServer,
+    options: tls.ConnectionOptions & { localAddress?: string } = {}
+  ): Promise<RawClient> {
     return await new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.0.1', port: server.port, secureContext: trusting(server.ca), ...options })
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: server.port,
+        secureContext: trusting(server.ca),
+        ...options
+      })
       socket.once('secureConnect', () => {
         socket.off('error', reject)
         resolve(new RawClient(socket))
@@ -129,7 +137,12 @@ export interface RawRefusal {
 }
 
 /** Writes `request` on a new TLS connection (from `localAddress`, a loopback address) and reads until the server closes it. */
-export async function exchange (server: TestServer, request: string | Buffer, timeoutMs = RAW_TIMEOUT_MS, localAddress?: string): Promise<RawRefusal> {
+export async function exchange (
+  server: TestServer,
+  request: string | Buffer,
+  timeoutMs = RAW_TIMEOUT_MS,
+  localAddress?: string
+): Promise<RawRefusal> {
   const client = await RawClient.connect(server, localAddress === undefined ? {} : { localAddress })
   try {
     client.write(request)
@@ -138,7 +151,12 @@ export async function exchange (server: TestServer, request: string | Buffer, ti
     client.destroy()
   }
   const head = parseResponseHead(client.data)
-  if (head === undefined) throw new Error(`no HTTP response (got ${JSON.stringify(client.data.toString('latin1').slice(0, 200))})`)
+  if (head === undefined) {
+    throw new Error(`no HTTP response (got ${JSON.stringify(client.data.toString('latin1').slice(
+    0,
+    200
+  ))})`)
+  }
   const length = Number(head.headers.get('content-length')?.[0] ?? 0)
   const rest = client.data.subarray(head.length)
   return {

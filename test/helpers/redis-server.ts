@@ -53,7 +53,12 @@ export class RedisServer {
     this.#pickPort = options.pickPort
     this.#tls = options.tls
     const admin: RedisOptions = options.admin ?? {}
-    this.#clientOptions = options.tls === undefined ? admin : { ...admin, tls: { ca: fs.readFileSync(options.tls.caFile, 'utf8') } }
+    this.#clientOptions = options.tls === undefined
+      ? admin
+      : {
+          ...admin,
+          tls: { ca: fs.readFileSync(options.tls.caFile, 'utf8') }
+        }
   }
 
   /** REDIS_URL for the app: the socket path, or redis[s]://127.0.0.1:<port> (over TCP, known once started). */
@@ -71,7 +76,20 @@ export class RedisServer {
   #portArgs (port: number): string[] {
     if (this.#tls === undefined) return ['--port', String(port)]
     const { certFile, keyFile, caFile } = this.#tls
-    return ['--port', '0', '--tls-port', String(port), '--tls-cert-file', certFile, '--tls-key-file', keyFile, '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no']
+    return [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      certFile,
+      '--tls-key-file',
+      keyFile,
+      '--tls-ca-cert-file',
+      caFile,
+      '--tls-auth-clients',
+      'no'
+    ]
   }
 
   /** Starts a new server; stopped at `t`'s teardown. */
@@ -84,10 +102,32 @@ export class RedisServer {
   /** A server not started yet (on a unix socket, its url is known): start it with startProcess(). */
   static async create (t: Teardown, options: RedisServerOptions = {}): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-redis-'))
-    const common = [...(options.configFile === undefined ? [] : [options.configFile]), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning']
+    const common = [
+      ...(options.configFile === undefined ? [] : [options.configFile]),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning'
+    ]
     const socket = options.tcp === true || options.tls !== undefined ? undefined : path.join(dir, 'redis.sock')
     // --port 0: no TCP at all, only the socket.
-    const args = socket === undefined ? [...common, '--bind', '127.0.0.1'] : [...common, '--port', '0', '--unixsocket', socket, '--unixsocketperm', '700']
+    const args = socket === undefined
+      ? [...common, '--bind', '127.0.0.1']
+      : [
+          ...common,
+          '--port',
+          '0',
+          '--unixsocket',
+          socket,
+          '--unixsocketperm',
+          '700'
+        ]
     const server = new RedisServer(dir, args, socket, options)
     t.teardown(async () => {
       await server.stop()
@@ -139,6 +179,7 @@ export class RedisServer {
     }
     await waitForOwnPing(url, this.#clientOptions, child, exited)
   }
+
   /** Stops the process (SIGKILL when `crash`, as a crash would), waiting for its exit. */
   async stop (crash = false): Promise<void> {
     const child = this.#process
@@ -191,7 +232,17 @@ function connect (url: string, options: RedisOptions = {}): Redis {
 
 /** True when the server at `url` answers PING now (and, given `pid`, is that process: INFO's process_id). */
 async function answersPing (url: string, options: RedisOptions, pid?: number): Promise<boolean> {
-  const client = connect(url, { ...options, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 500, lazyConnect: true })
+  const client = connect(
+    url,
+    {
+      ...options,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 500,
+      commandTimeout: 500,
+      lazyConnect: true
+    }
+  )
   client.on('error', () => {})
   try {
     await client.connect()
@@ -208,7 +259,12 @@ async function answersPing (url: string, options: RedisOptions, pid?: number): P
  * Waits until `child` answers PING at `url` (a server of another test holding the same port does
  * not count), at most 10 s; rejects with what `exited` makes of it if the process ends first.
  */
-async function waitForOwnPing (url: string, options: RedisOptions, child: ChildProcess, exited: () => Promise<Error>): Promise<void> {
+async function waitForOwnPing (
+  url: string,
+  options: RedisOptions,
+  child: ChildProcess,
+  exited: () => Promise<Error>
+): Promise<void> {
   const deadline = Date.now() + 10_000
   while (!await answersPing(url, options, child.pid)) {
     if (child.exitCode !== null || child.signalCode !== null) throw await exited()

@@ -43,8 +43,17 @@ export const WALL_CLOCK_PRELOAD = new URL('./wall-clock-preload.mjs', import.met
  * it exits or `timeoutMs` pass first. With `t`, it is SIGKILLed at teardown if still running.
  * @param nodeArgs options for node before the entry file (e.g. `--import` WALL_CLOCK_PRELOAD)
  */
-export function startServerProcess (env: Record<string, string>, t?: Teardown, timeoutMs = 20_000, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, SERVER], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] })
+export function startServerProcess (
+  env: Record<string, string>,
+  t?: Teardown,
+  timeoutMs = 20_000,
+  nodeArgs: readonly string[] = []
+): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, SERVER],
+    { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] }
+  )
   t?.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let stdout = ''
   let stderr = ''
@@ -64,7 +73,14 @@ export function startServerProcess (env: Record<string, string>, t?: Teardown, t
       if (listening?.[2] !== undefined && stdout.includes('"allowed origins"')) {
         clearTimeout(timer)
         const port = Number(listening[2])
-        resolve({ child, port, url: `${listening[1] ?? 'https'}://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exit })
+        resolve({
+          child,
+          port,
+          url: `${listening[1] ?? 'https'}://127.0.0.1:${port}`,
+          stdout: () => stdout,
+          stderr: () => stderr,
+          exit
+        })
       }
     })
     void exit.then(({ code }) => {

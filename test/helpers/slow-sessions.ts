@@ -13,7 +13,10 @@ export class SlowSessionStore implements SessionStore {
   #release: () => void = () => {}
   readonly #gate: Promise<void>
 
-  constructor (inner: SessionStore = new MemorySessionStore({ idleTimeoutMs: 1_800_000, absoluteTimeoutMs: 28_800_000 }, { now: new TestClock().read, sweepIntervalMs: 0 })) {
+  constructor (inner: SessionStore = new MemorySessionStore(
+    { idleTimeoutMs: 1_800_000, absoluteTimeoutMs: 28_800_000 },
+    { now: new TestClock().read, sweepIntervalMs: 0 }
+  )) {
     this.#inner = inner
     this.#gate = new Promise((resolve) => { this.#release = resolve })
   }
@@ -30,11 +33,23 @@ export class SlowSessionStore implements SessionStore {
     this.#release()
   }
 
-  create (username: string, credential: string): Promise<{ id: string, session: Session }> { return this.#inner.create(username, credential) }
+  create (username: string, credential: string): Promise<{ id: string, session: Session }> {
+    return this.#inner.create(
+      username,
+      credential
+    )
+  }
+
   destroyKey (key: string, reason: SessionEndReason): Promise<void> { return this.#inner.destroyKey(key, reason) }
   touch (id: string): Promise<void> { return this.#inner.touch(id) }
   destroy (id: string, reason: SessionEndReason): Promise<void> { return this.#inner.destroy(id, reason) }
-  destroyUser (username: string, reason: SessionEndReason): Promise<number> { return this.#inner.destroyUser(username, reason) }
+  destroyUser (username: string, reason: SessionEndReason): Promise<number> {
+    return this.#inner.destroyUser(
+      username,
+      reason
+    )
+  }
+
   listUser (username: string): Promise<readonly Session[]> { return this.#inner.listUser(username) }
   filterLive (keys: readonly string[]): Promise<ReadonlySet<string>> { return this.#inner.filterLive(keys) }
   onEnd (listener: (end: SessionEnd) => void): () => void { return this.#inner.onEnd(listener) }

@@ -37,9 +37,14 @@ export function testCa (): TestCaPems {
   if (pems !== undefined) return pems
   const trusted = process.env.NODE_EXTRA_CA_CERTS
   if (trusted === undefined || path.resolve(trusted) !== TEST_CA.caFile || !fs.existsSync(TEST_CA.caFile)) {
-    throw new Error(`this test process does not trust the tests' CA: run it through tap (npx tap <file>), which makes ${TEST_CA.caFile} and sets NODE_EXTRA_CA_CERTS to it`)
+    throw new Error('this test process does not trust the tests\' CA: run it through tap (npx tap <file>), which ' +
+      `makes ${TEST_CA.caFile} and sets NODE_EXTRA_CA_CERTS to it`)
   }
-  pems = { ca: fs.readFileSync(TEST_CA.caFile, 'utf8'), cert: fs.readFileSync(TEST_CA.certFile, 'utf8'), key: fs.readFileSync(TEST_CA.keyFile, 'utf8') }
+  pems = {
+    ca: fs.readFileSync(TEST_CA.caFile, 'utf8'),
+    cert: fs.readFileSync(TEST_CA.certFile, 'utf8'),
+    key: fs.readFileSync(TEST_CA.keyFile, 'utf8')
+  }
   return pems
 }
 

@@ -158,10 +158,19 @@ export interface TestServerOptions extends AppOptions {
  * stores; otherwise an in-memory session store on the test clock, swept when the test says so.
  * @param env extra environment variables for loadConfig (strings, as in the real environment)
  */
-export async function startTestServer (t: Teardown, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer (
+  t: Teardown,
+  env: Record<string, string> = {},
+  options: TestServerOptions = {}
+): Promise<TestServer> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hero-socket-test-'))
   const usersFile = options.usersFile ?? path.join(dir, 'users.json')
-  if (options.usersFile === undefined) await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
+  if (options.usersFile === undefined) {
+    await FileUsersStore.create(
+      usersFile,
+      [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }]
+    )
+  }
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -187,7 +196,17 @@ export async function startTestServer (t: Teardown, env: Record<string, string> 
     fs.rmSync(dir, { recursive: true, force: true })
   })
   const server: TestServer = {
-    app, config, url, origin: url, port, clock, logs, sessions, users, usersFile, ca: testCa().ca,
+    app,
+    config,
+    url,
+    origin: url,
+    port,
+    clock,
+    logs,
+    sessions,
+    users,
+    usersFile,
+    ca: testCa().ca,
     async sweepSessions (this: TestServer) {
       await this.sessions.sweep()
     },
@@ -219,7 +238,12 @@ async function readyWithoutListening (app: FastifyInstance, config: Config): Pro
 
 /** A request through Fastify's inject(), answered as a fetch Response. */
 async function injected (app: FastifyInstance, route: string, init: TestRequest): Promise<Response> {
-  const res = await app.inject({ method: (init.method ?? 'GET') as 'GET', url: route, headers: { ...init.headers }, ...(init.body === undefined ? {} : { payload: init.body }) })
+  const res = await app.inject({
+    method: (init.method ?? 'GET') as 'GET',
+    url: route,
+    headers: { ...init.headers },
+    ...(init.body === undefined ? {} : { payload: init.body })
+  })
   const headers = new Headers()
   for (const [name, value] of Object.entries(res.headers)) {
     for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined) headers.append(name, String(one))
@@ -235,14 +259,26 @@ async function injected (app: FastifyInstance, route: string, init: TestRequest)
  * `options.sessions` passes a fresh one (the in-memory store of a real restart is lost).
  * Resolves once the new app listens; its teardown is registered on `t`.
  */
-export async function restartTestServer (t: Teardown, server: TestServer, options: RestartOptions = {}): Promise<TestServer> {
+export async function restartTestServer (
+  t: Teardown,
+  server: TestServer,
+  options: RestartOptions = {}
+): Promise<TestServer> {
   await server.app.close()
   if (options.beforeListen !== undefined) await options.beforeListen()
   // A shared store (Redis) is opened anew, as by a new process; the memory store is kept unless replaced.
   const kept = options.sessions ?? (server.config.redis === undefined ? server.sessions : undefined)
   const users = await FileUsersStore.open(server.usersFile, { watch: true, watchIntervalMs: 50 })
   const app = await buildApp(server.config, {
-    logStream: server.logs, now: server.clock.read, users, tls: await testCredentials(), ...hashingFor(server.config, {}), ...(kept === undefined ? {} : { sessions: kept })
+    logStream: server.logs,
+    now: server.clock.read,
+    users,
+    tls: await testCredentials(),
+    ...hashingFor(
+      server.config,
+      {}
+    ),
+    ...(kept === undefined ? {} : { sessions: kept })
   })
   t.teardown(() => app.close())
   await listenAgain(app, server.port, options.onPortTaken)
@@ -283,7 +319,10 @@ async function listenAgain (app: FastifyInstance, port: number, onPortTaken: (()
 }
 
 /** A session started in the server's store for `username`'s account, as a login would start it. */
-export async function openSession (server: Pick<TestServer, 'sessions' | 'users'>, username: string = TEST_USER.username): Promise<{ id: string, session: Session }> {
+export async function openSession (
+  server: Pick<TestServer, 'sessions' | 'users'>,
+  username: string = TEST_USER.username
+): Promise<{ id: string, session: Session }> {
   const user = await server.users.get(username)
   if (user === undefined) throw new Error(`no user ${username}`)
   return await server.sessions.create(username, credentialTag(user))

@@ -22,7 +22,13 @@ import { TestClock } from '../helpers/test-server.js'
 
 function options (): StoreOptions {
   const clock = new TestClock()
-  return { now: clock.read, testClock: undefined, instanceId: 'test-instance', log: createLogger('silent'), observer: { call () {}, reconnected () {} } }
+  return {
+    now: clock.read,
+    testClock: undefined,
+    instanceId: 'test-instance',
+    log: createLogger('silent'),
+    observer: { call () {}, reconnected () {} }
+  }
 }
 
 t.test('without REDIS_URL: every store in this process, nothing to probe or read', async (t) => {
@@ -32,20 +38,26 @@ t.test('without REDIS_URL: every store in this process, nothing to probe or read
   t.teardown(() => stores.close())
   t.ok(stores.sessions instanceof MemorySessionStore, 'sessions')
   t.ok(stores.userSlots instanceof MemoryUserSlots, 'user slots')
-  t.ok(new stores.rateLimits({}) instanceof MemoryRateLimitStore, 'rate-limit counters')
+  const RateLimits = stores.rateLimits
+  t.ok(new RateLimits({}) instanceof MemoryRateLimitStore, 'rate-limit counters')
   t.equal(stores.health, undefined, 'no health probe: readiness has no store check')
   t.equal(stores.events, undefined, 'no reconnects')
 })
 
 t.test('with REDIS_URL: every store in Redis, a probe that follows the connection, close() lets go', async (t) => {
   const redis = await RedisServer.start(t)
-  const config = loadConfig({ USERS_FILE: '/nonexistent/users.json', REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'open-stores:' })
+  const config = loadConfig({
+    USERS_FILE: '/nonexistent/users.json',
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: 'open-stores:'
+  })
   const stores = openStores(config, await readStoreSecrets(config), options())
   let closed = false
   t.teardown(async () => { if (!closed) await stores.close() })
   t.ok(stores.sessions instanceof RedisSessionStore, 'sessions')
   t.ok(stores.userSlots instanceof RedisUserSlots, 'user slots')
-  t.ok(new stores.rateLimits({}) instanceof RedisRateLimitStore, 'rate-limit counters')
+  const RateLimits = stores.rateLimits
+  t.ok(new RateLimits({}) instanceof RedisRateLimitStore, 'rate-limit counters')
   t.equal(stores.health?.name, 'redis', 'the readiness check is named redis')
   await waitUntil(() => stores.health?.listening === true, 'connected and subscribed')
   t.equal(stores.health?.reachable, true)
@@ -61,7 +73,11 @@ t.test('with REDIS_URL: every store in Redis, a probe that follows the connectio
   await stores.close()
   closed = true
   const admin = redis.client(t)
-  await waitUntil(async () => !(await admin.call('CLIENT', 'LIST') as string).includes('name=hero-socket:test-ins'), 'its clients gone from Redis', 5000)
+  await waitUntil(
+    async () => !(await admin.call('CLIENT', 'LIST') as string).includes('name=hero-socket:test-ins'),
+    'its clients gone from Redis',
+    5000
+  )
   t.pass('close() closed both clients')
 })
 

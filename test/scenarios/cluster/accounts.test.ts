@@ -25,7 +25,13 @@ t.test('a user removed while no instance was running: their old cookie opens not
   const page = await getWithSession(b, '/', sid)
   t.equal(page.status, 303, 'the hero page is refused')
   t.equal(page.headers.get('location'), '/login?notice=session_ended')
-  await assertRefused(t, b, upgradeRequest(b, { sid }), { status: 401, reason: 'session_invalid', secrets: [sid] }, 'a socket is refused')
+  await assertRefused(
+    t,
+    b,
+    upgradeRequest(b, { sid }),
+    { status: 401, reason: 'session_invalid', secrets: [sid] },
+    'a socket is refused'
+  )
   t.equal(await b.sessions.get(sid), undefined, 'and the stale session is ended for good')
 })
 
@@ -40,19 +46,34 @@ t.test('a user removed while Redis was paused: the sockets close once it answers
   redis.pause()
   t.teardown(() => { try { redis.resume() } catch {} })
   await (await FileUsersStore.open(cluster.usersFile)).remove(TEST_USER.username)
-  await waitUntil(() => a.logs.entries().some((e) => e.event === 'sessions_not_ended'), 'the instances to fail to end the sessions', 10_000)
+  await waitUntil(
+    () => a.logs.entries().some((e) => e.event === 'sessions_not_ended'),
+    'the instances to fail to end the sessions',
+    10_000
+  )
   t.equal(socket.ws.readyState, socket.ws.OPEN, 'during the outage the socket is served')
   redis.resume()
   t.same(await socket.closed(), { code: 4401, reason: 'session_ended' }, 'once Redis answers, the socket closes')
   // Which path gets there first depends on whether the end reached the paused Redis before its
   // command timed out (it then runs on SIGCONT and is published), or not (the re-check finds it).
-  t.ok(b.logs.entries().some((e) => e.event === 'ws_session_ended' && (e.reason === 'user_removed' || e.reason === 'not_live')), 'as user_removed (or, by the re-check, a session gone)')
+  t.ok(
+    b.logs.entries().some((e) => e.event === 'ws_session_ended' && (e.reason === 'user_removed' || e.reason === 'not_live')),
+    'as user_removed (or, by the re-check, a session gone)'
+  )
   await waitUntil(() => b.app.services.stores.health?.reachable === true, 'B to reach Redis again')
-  t.equal(await getWithSession(b, '/', sid).then((res) => res.headers.get('location')), '/login?notice=session_ended', 'and the cookie opens nothing')
+  t.equal(
+    await getWithSession(b, '/', sid).then((res) => res.headers.get('location')),
+    '/login?notice=session_ended',
+    'and the cookie opens nothing'
+  )
 })
 
 t.test('concurrent logins on two instances leave at most MAX_SESSIONS_PER_USER sessions', async (t) => {
-  const cluster = await startCluster(t, 2, { MAX_SESSIONS_PER_USER: '2', LOGIN_RATE_IP_MAX: '100', LOGIN_RATE_USER_MAX: '100' })
+  const cluster = await startCluster(
+    t,
+    2,
+    { MAX_SESSIONS_PER_USER: '2', LOGIN_RATE_IP_MAX: '100', LOGIN_RATE_USER_MAX: '100' }
+  )
   const [a, b] = cluster.instances
   if (a === undefined || b === undefined) return
   const logins = await Promise.all(Array.from({ length: 8 }, async (_v, i) => await postLogin(i % 2 === 0 ? a : b)))

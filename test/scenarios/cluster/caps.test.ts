@@ -13,7 +13,6 @@ import { startServerProcess, useTestCertificate } from '../../helpers/server-pro
 import { testCa } from '../../helpers/test-ca.js'
 import { TEST_USER } from '../../helpers/test-server.js'
 
-
 t.test('WS_MAX_CONNECTIONS_PER_USER counts the user\'s sockets on all instances together', async (t) => {
   const { instances: [a, b] } = await startCluster(t, 2, { WS_MAX_CONNECTIONS_PER_USER: '3' })
   if (a === undefined || b === undefined) return
@@ -23,14 +22,24 @@ t.test('WS_MAX_CONNECTIONS_PER_USER counts the user\'s sockets on all instances 
   await openAuthorised(t, b, sid)
   const refusal = { status: 429, reason: 'user_connection_limit' as const, retryAfter: 5, secrets: [sid, other] }
   await assertRefused(t, b, upgradeRequest(b, { sid }), refusal, 'a fourth on B (two on A, one on B)')
-  await assertRefused(t, a, upgradeRequest(a, { sid: other }), refusal, 'a fourth on A, from another session of the user')
+  await assertRefused(
+    t,
+    a,
+    upgradeRequest(a, { sid: other }),
+    refusal,
+    'a fourth on A, from another session of the user'
+  )
   t.equal(await a.app.services.userSlots.count(TEST_USER.username), 3, 'both instances count three')
   t.equal(await b.app.services.userSlots.count(TEST_USER.username), 3)
   onA[0]?.ws.close()
   await onA[0]?.closed()
   await waitUntil(() => a.app.websocket.connections.size === 1, 'A to release the closed socket')
   const again = await openAuthorised(t, b, sid)
-  t.match(await again.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a socket closed on A frees a slot on B')
+  t.match(
+    await again.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'a socket closed on A frees a slot on B'
+  )
   await assertRefused(t, a, upgradeRequest(a, { sid }), refusal, 'and the cap holds again')
 })
 
@@ -49,12 +58,19 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
   t.equal(res.status, 303, 'logged in on the instance that will crash')
   // Two sockets on the process that will crash: the user's whole cap.
   for (let i = 0; i < 2; i++) {
-    const ws = new WebSocket(`wss://127.0.0.1:${crashing.port}/ws`, { origin: crashing.url, headers: { cookie: `__Host-sid=${sid}` }, ca })
+    const ws = new WebSocket(
+      `wss://127.0.0.1:${crashing.port}/ws`,
+      { origin: crashing.url, headers: { cookie: `__Host-sid=${sid}` }, ca }
+    )
     ws.on('error', () => {})
     t.teardown(() => ws.terminate())
     await new Promise((resolve, reject) => {
       ws.once('message', resolve)
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`the crashing instance refused the socket: ${res.statusCode}\n${crashing.stdout()}`)))
+      ws.once(
+        'unexpected-response',
+        (_req, res) => reject(new Error('the crashing instance refused the socket: ' +
+          `${res.statusCode}\n${crashing.stdout()}`))
+      )
     })
   }
   const refusal = { status: 429, reason: 'user_connection_limit' as const, retryAfter: 5, secrets: [sid] }

@@ -13,7 +13,12 @@ import { waitUntil } from '../../helpers/hero-client.js'
 import { sessionIdOf } from '../../helpers/http.js'
 import { parseMetrics, valueOf } from '../../helpers/metrics.js'
 import { RedisServer } from '../../helpers/redis-server.js'
-import { startServerProcess, useTestCertificate, WALL_CLOCK_PRELOAD, type ServerProcess } from '../../helpers/server-process.js'
+import {
+  startServerProcess,
+  useTestCertificate,
+  WALL_CLOCK_PRELOAD,
+  type ServerProcess
+} from '../../helpers/server-process.js'
 import { testCa } from '../../helpers/test-ca.js'
 import { hashFor, TEST_USER } from '../../helpers/test-server.js'
 
@@ -37,7 +42,13 @@ interface Instance {
 }
 
 /** Starts an instance whose wall clock is `skewMs` off, on the deployment `prefix` of the test's Redis. */
-async function startInstance (t: Test, prefix: string, name: string, skewMs: number, env: Record<string, string> = {}): Promise<Instance> {
+async function startInstance (
+  t: Test,
+  prefix: string,
+  name: string,
+  skewMs: number,
+  env: Record<string, string> = {}
+): Promise<Instance> {
   const data = path.join(dir, `${prefix}${name}`)
   const server = await startServerProcess({
     HOST: '127.0.0.1',
@@ -82,14 +93,23 @@ async function pageStatus (instance: Instance, sid: string): Promise<number> {
 }
 
 /** A socket opened on `instance` with `sid`, once its first message (user_authorized) came. */
-async function openSocket (t: Test, instance: Instance, sid: string): Promise<{ ws: WebSocket, closes: Array<{ code: number, reason: string }> }> {
-  const ws = new WebSocket(`wss://127.0.0.1:${instance.process.port}/ws`, { origin: instance.process.url, headers: { cookie: `__Host-sid=${sid}` }, ca: instance.ca })
+async function openSocket (t: Test, instance: Instance, sid: string): Promise<{
+  ws: WebSocket,
+  closes: Array<{ code: number, reason: string }>
+}> {
+  const ws = new WebSocket(
+    `wss://127.0.0.1:${instance.process.port}/ws`,
+    { origin: instance.process.url, headers: { cookie: `__Host-sid=${sid}` }, ca: instance.ca }
+  )
   t.teardown(() => ws.terminate())
   const closes: Array<{ code: number, reason: string }> = []
   ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }))
   await new Promise<void>((resolve, reject) => {
     ws.once('message', () => resolve())
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`${instance.name} refused the socket with ${res.statusCode}`)))
+    ws.once(
+      'unexpected-response',
+      (_req, res) => reject(new Error(`${instance.name} refused the socket with ${res.statusCode}`))
+    )
     ws.once('error', reject)
   })
   return { ws, closes }
@@ -97,7 +117,10 @@ async function openSocket (t: Test, instance: Instance, sid: string): Promise<{ 
 
 /** Asks for a hero on an open socket; the reply's type. */
 async function askHero (ws: WebSocket): Promise<unknown> {
-  const reply = new Promise<unknown>((resolve) => ws.once('message', (data) => resolve((JSON.parse(data.toString()) as { type?: unknown }).type)))
+  const reply = new Promise<unknown>((resolve) => ws.once(
+    'message',
+    (data) => resolve((JSON.parse(data.toString()) as { type?: unknown }).type)
+  ))
   ws.send(JSON.stringify({ type: 'get_name', id: 1, hero: 'hulk' }))
   return await reply
 }
@@ -129,7 +152,8 @@ function endLines (instance: Instance): string[] {
   return instance.process.stdout().split('\n').filter((line) => /"event":"(ws_session_ended|session_\w*ended\w*)"/.test(line))
 }
 
-t.test('instances 31 min ahead and behind log nobody out: every login is valid everywhere, sockets stay open', async (t) => {
+t.test('instances 31 min ahead and behind log nobody out: every login is valid everywhere, sockets stay ' +
+  'open', async (t) => {
   const prefix = 'skew-live:'
   const instances = await Promise.all([['ahead', THIRTY_ONE_MINUTES], ['true', 0], ['behind', -THIRTY_ONE_MINUTES]].map(async ([name, skew]) =>
     await startInstance(t, prefix, String(name), Number(skew))))
@@ -137,17 +161,32 @@ t.test('instances 31 min ahead and behind log nobody out: every login is valid e
   const sockets = []
   for (const [i, sid] of sids.entries()) {
     for (const instance of instances) {
-      t.equal(await pageStatus(instance, sid), 200, `the login on ${instances[i]?.name} opens the page on ${instance.name}`)
+      t.equal(
+        await pageStatus(instance, sid),
+        200,
+        `the login on ${instances[i]?.name} opens the page on ${instance.name}`
+      )
       sockets.push({ on: instance.name, of: instances[i]?.name, ...await openSocket(t, instance, sid) })
     }
   }
   await afterRounds(instances, 5)
   for (const socket of sockets) {
-    t.same(socket.closes, [], `the socket on ${socket.on} of the login on ${socket.of} is still open after five sweeps and re-checks by every instance`)
+    t.same(
+      socket.closes,
+      [],
+      `the socket on ${socket.on} of the login on ${socket.of} is still open after five sweeps and re-checks by ` +
+        'every instance'
+    )
     if (socket.closes.length === 0) t.equal(await askHero(socket.ws), 'name', 'and answered')
   }
   for (const [i, sid] of sids.entries()) {
-    for (const instance of instances) t.equal(await pageStatus(instance, sid), 200, `the login on ${instances[i]?.name} still opens the page on ${instance.name}`)
+    for (const instance of instances) {
+      t.equal(
+        await pageStatus(instance, sid),
+        200,
+      `the login on ${instances[i]?.name} still opens the page on ${instance.name}`
+      )
+    }
   }
   for (const instance of instances) t.same(endLines(instance), [], `${instance.name} ended nothing`)
 })
@@ -156,7 +195,11 @@ t.test('the idle timeout still ends a session, on Redis\'s clock, whichever inst
   const idleS = 8
   const prefix = 'skew-idle:'
   const env = { SESSION_IDLE_TIMEOUT_S: String(idleS) }
-  const [ahead, truth, behind] = await Promise.all([['ahead', THIRTY_ONE_MINUTES], ['true', 0], ['behind', -THIRTY_ONE_MINUTES]].map(async ([name, skew]) =>
+  const [ahead, truth, behind] = await Promise.all([
+    ['ahead', THIRTY_ONE_MINUTES],
+    ['true', 0],
+    ['behind', -THIRTY_ONE_MINUTES]
+  ].map(async ([name, skew]) =>
     await startInstance(t, prefix, String(name), Number(skew), env)))
   if (ahead === undefined || truth === undefined || behind === undefined) return
   const client = redis.client(t)
@@ -167,7 +210,10 @@ t.test('the idle timeout still ends a session, on Redis\'s clock, whichever inst
     const lastSeen = Number(await client.hget(hash, 's'))
     await waitUntil(async () => await client.exists(hash) === 0, 'a sweep to end the idle session', 45_000)
     const endedAt = await redisTime(t)
-    t.ok(endedAt - lastSeen >= idleS * 1000, `ended ${endedAt - lastSeen} ms after its last use by Redis's clock, not before ${idleS} s`)
+    t.ok(
+      endedAt - lastSeen >= idleS * 1000,
+      `ended ${endedAt - lastSeen} ms after its last use by Redis's clock, not before ${idleS} s`
+    )
     t.equal(await pageStatus(truth, sid), 303, 'then it is gone: back to the login page')
     t.equal(await pageStatus(from, sid), 303, `on ${from.name} too`)
   }

@@ -7,7 +7,11 @@ import { CROSS_SITE_REQUESTS, cookieOf, ownLogin, ownPage } from '../../helpers/
 import { requestFrom } from '../../helpers/http.js'
 
 t.test('a burst over two instances, then the same address logs in on one and loads pages on the other', async (t) => {
-  const { instances: [a, b] } = await startCluster(t, 2, { RATE_LIMIT_MAX: '10', LOGIN_RATE_IP_MAX: '2', LOGIN_RATE_USER_MAX: '2' })
+  const { instances: [a, b] } = await startCluster(
+    t,
+    2,
+    { RATE_LIMIT_MAX: '10', LOGIN_RATE_IP_MAX: '2', LOGIN_RATE_USER_MAX: '2' }
+  )
   if (a === undefined || b === undefined) throw new Error('no cluster')
   const visitor = '127.0.18.1'
   const statuses = new Set<number>()

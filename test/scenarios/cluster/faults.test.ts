@@ -19,7 +19,6 @@ import { hashFor, startTestServer, TEST_USER, type TestServer } from '../../help
 const unhandled: unknown[] = []
 process.on('unhandledRejection', (reason) => { unhandled.push(reason) })
 
-
 /** A login refused because the store did not answer, and how long the refusal took. */
 async function assertLoginUnavailable (t: Test, server: TestServer, boundMs: number): Promise<void> {
   const started = Date.now()
@@ -42,14 +41,27 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   t.teardown(() => { try { redis.resume() } catch {} })
   await assertLoginUnavailable(t, a, 2000)
   const started = Date.now()
-  await assertRefused(t, b, upgradeRequest(b, { sid }), { status: 503, reason: 'store_unavailable', retryAfter: 5, secrets: [sid] }, 'a new socket: 503')
+  await assertRefused(
+    t,
+    b,
+    upgradeRequest(b, { sid }),
+    { status: 503, reason: 'store_unavailable', retryAfter: 5, secrets: [sid] },
+    'a new socket: 503'
+  )
   t.ok(Date.now() - started < 2000, `the gate held it ${Date.now() - started} ms at most`)
-  t.match(await socket.request({ type: 'get_name', id: 3, hero: 'ironMan' }), { type: 'name', hero_name: 'Tony Stark' }, 'the open socket still answers')
+  t.match(
+    await socket.request({ type: 'get_name', id: 3, hero: 'ironMan' }),
+    { type: 'name', hero_name: 'Tony Stark' },
+    'the open socket still answers'
+  )
   t.equal((await getWithSession(a, '/healthz')).status, 200, 'the health probe answers')
   const page = await getWithSession(a, '/login')
   t.equal(page.status, 503, 'a page that asks no session: 503 (its rate limit is counted in Redis, and fails closed)')
   t.match(await page.text(), HTTP_ERRORS.store_unavailable.message, 'saying what is wrong')
-  t.ok(a.logs.entries().some((e) => e.event === 'request_refused' && e.code === 'store_unavailable' && e.level === 40), 'the refusal is logged as a warning')
+  t.ok(
+    a.logs.entries().some((e) => e.event === 'request_refused' && e.code === 'store_unavailable' && e.level === 40),
+    'the refusal is logged as a warning'
+  )
   redis.resume()
   const back = Date.now()
   let res = await postLogin(a)
@@ -63,7 +75,8 @@ t.test('Redis paused (SIGSTOP): 503 within REDIS_TIMEOUT_MS, sockets still serve
   t.ok(again, 'new sockets open again')
 })
 
-t.test('Redis stopped: refusals at once, not after a timeout; restarted: everything recovers, no restart of ours', async (t) => {
+t.test('Redis stopped: refusals at once, not after a timeout; restarted: everything recovers, no restart of ' +
+  'ours', async (t) => {
   const redis = await RedisServer.start(t)
   const { instances: [a] } = await startCluster(t, 1, { REDIS_TIMEOUT_MS: '2000' }, redis)
   if (a === undefined) return
@@ -72,8 +85,18 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   await redis.stop()
   await waitUntil(() => a.app.services.stores.health?.reachable === false, 'the instance to notice')
   await assertLoginUnavailable(t, a, 1000)
-  await assertRefused(t, a, upgradeRequest(a, { sid }), { status: 503, reason: 'store_unavailable', retryAfter: 5, secrets: [sid] }, 'a new socket: 503')
-  t.match(await socket.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'the open socket is served through the outage')
+  await assertRefused(
+    t,
+    a,
+    upgradeRequest(a, { sid }),
+    { status: 503, reason: 'store_unavailable', retryAfter: 5, secrets: [sid] },
+    'a new socket: 503'
+  )
+  t.match(
+    await socket.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'the open socket is served through the outage'
+  )
   t.equal(a.logs.entries().filter((e) => e.event === 'redis_unreachable').length, 1, 'the outage is logged once')
   await redis.startProcess()
   await waitUntil(() => a.app.services.stores.health?.reachable === true, 'the instance to reconnect')
@@ -83,17 +106,25 @@ t.test('Redis stopped: refusals at once, not after a timeout; restarted: everyth
   t.equal(a.logs.entries().filter((e) => e.event === 'redis_reachable').length, 1, 'and the recovery too')
 })
 
-t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answers 503 until Redis is there', async (t) => {
+t.test('REDIS_URL set but Redis down at start-up: the app starts, says so, answers 503 until Redis is ' +
+  'there', async (t) => {
   const redis = await RedisServer.create(t)
   const server = await startTestServer(t, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'startup:' })
   t.ok(server.app.server.listening, 'listening')
   await waitUntil(() => server.logs.entries().some((e) => e.event === 'redis_unreachable'), 'the outage to be logged')
-  t.match(server.logs.entries().find((e) => e.event === 'redis_unreachable'), { level: 50, msg: /Redis is unreachable/ })
+  t.match(
+    server.logs.entries().find((e) => e.event === 'redis_unreachable'),
+    { level: 50, msg: /Redis is unreachable/ }
+  )
   await assertLoginUnavailable(t, server, 1000)
   await redis.startProcess()
   await waitUntil(() => server.app.services.stores.health?.reachable === true, 'the app to connect')
   const sid = await server.login()
-  t.match(await (await openAuthorised(t, server, sid)).request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'then it works, with no restart')
+  t.match(
+    await (await openAuthorised(t, server, sid)).request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'then it works, with no restart'
+  )
 })
 
 t.test('the real process starts with Redis down, answers 503, and logs in once Redis is up', async (t) => {
@@ -103,7 +134,16 @@ t.test('the real process starts with Redis down, answers 503, and logs in once R
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
   const server = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), REDIS_URL: redis.url, USERS_FILE: usersFile, LOG_LEVEL: 'info'
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: path.join(dir, 'data'),
+    CERTS_DIR: useTestCertificate(path.join(
+      dir,
+      'certs'
+    )),
+    REDIS_URL: redis.url,
+    USERS_FILE: usersFile,
+    LOG_LEVEL: 'info'
   }, t)
   const asServer = remoteServer(server.url)
   t.match(server.stdout(), /"event":"redis_unreachable"/, 'the outage is in the log')

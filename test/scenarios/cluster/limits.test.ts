@@ -7,7 +7,11 @@ import { getWithSession, postLogin, setCookies } from '../../helpers/http.js'
 import { TEST_USER } from '../../helpers/test-server.js'
 
 t.test('the per-IP login limit counts logins on every instance together', async (t) => {
-  const { instances: [a, b] } = await startCluster(t, 2, { LOGIN_RATE_IP_MAX: '3', LOGIN_RATE_USER_MAX: '100', RATE_LIMIT_MAX: '1000' })
+  const { instances: [a, b] } = await startCluster(
+    t,
+    2,
+    { LOGIN_RATE_IP_MAX: '3', LOGIN_RATE_USER_MAX: '100', RATE_LIMIT_MAX: '1000' }
+  )
   if (a === undefined || b === undefined) throw new Error('no cluster')
   const statuses = []
   for (const server of [a, b, a]) statuses.push((await postLogin(server, TEST_USER.username, 'wrong password')).status)

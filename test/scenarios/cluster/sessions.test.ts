@@ -15,7 +15,6 @@ import { hashFor, restartTestServer, TEST_USER, type TestServer } from '../../he
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 const redis = await RedisServer.start(t)
 
-
 /** How each instance learnt of session ends: the ws_session_ended entries' [reason, source]. */
 function closes (server: TestServer): unknown[][] {
   return server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source])
@@ -34,7 +33,13 @@ t.test('login on A, socket on B, logout on A: B closes it with 4401 as soon as i
   t.same(closes(b), [['logout', 'publish']], 'B heard it published')
   t.same(closes(a), [], 'A had no socket of that session')
   await waitUntil(() => b.app.websocket.connections.size === 0, 'B to forget the socket')
-  await assertRefused(t, b, upgradeRequest(b, { sid }), { status: 401, reason: 'session_invalid', secrets: [sid] }, 'the old cookie on B')
+  await assertRefused(
+    t,
+    b,
+    upgradeRequest(b, { sid }),
+    { status: 401, reason: 'session_invalid', secrets: [sid] },
+    'the old cookie on B'
+  )
   t.equal((await getWithSession(a, '/', sid)).status, 303, 'and on A')
 })
 
@@ -82,7 +87,11 @@ t.test('a password change in the shared users file ends the user\'s sockets on e
   const [a, b, c] = cluster.instances
   if (a === undefined || b === undefined || c === undefined) return
   const sids = [await a.login(), await b.login()]
-  const sockets = [await openAuthorised(t, a, sids[0] ?? ''), await openAuthorised(t, b, sids[1] ?? ''), await openAuthorised(t, c, sids[0] ?? '')]
+  const sockets = [
+    await openAuthorised(t, a, sids[0] ?? ''),
+    await openAuthorised(t, b, sids[1] ?? ''),
+    await openAuthorised(t, c, sids[0] ?? '')
+  ]
   const ends = { local: 0, publish: 0 }
   for (const instance of cluster.instances) instance.sessions.onEnd((end) => { ends[end.source]++ })
   // Another process (the users CLI, a re-mounted Secret) rewrites the file all three watch.
@@ -94,8 +103,15 @@ t.test('a password change in the shared users file ends the user\'s sockets on e
   t.same(ends, { local: 2, publish: 4 }, 'two sessions ended once each, wherever the three instances raced to end them')
   t.equal(await a.sessions.listUser(TEST_USER.username).then((s) => s.length), 0)
   // The sockets close when the first instance notices; each reads the file at its own next poll.
-  await waitUntil(async () => (await b.users.get(TEST_USER.username))?.hash === newHash, 'instance B to read the new password')
-  t.equal((await postForm(b, '/login', { username: TEST_USER.username, password: 'a brand new password' })).status, 303, 'the new password works on any instance')
+  await waitUntil(
+    async () => (await b.users.get(TEST_USER.username))?.hash === newHash,
+    'instance B to read the new password'
+  )
+  t.equal(
+    (await postForm(b, '/login', { username: TEST_USER.username, password: 'a brand new password' })).status,
+    303,
+    'the new password works on any instance'
+  )
 })
 
 t.test('restarting an instance logs nobody out: the same cookie works on it and on the others', async (t) => {
@@ -105,7 +121,11 @@ t.test('restarting an instance logs nobody out: the same cookie works on it and 
   const sid = await a.login()
   const socket = await openAuthorised(t, a, sid, TEST_USER.username)
   const restarted = await restartTestServer(t, a)
-  t.same(await socket.closed(), { code: 1001, reason: 'server_shutting_down' }, 'the restart closes the socket with 1001')
+  t.same(
+    await socket.closed(),
+    { code: 1001, reason: 'server_shutting_down' },
+    'the restart closes the socket with 1001'
+  )
   await waitUntil(() => restarted.app.services.stores.health?.reachable === true, 'the new instance to reach Redis')
   t.equal((await getWithSession(restarted, '/', sid)).status, 200, 'the restarted instance knows the session')
   const again = await openAuthorised(t, restarted, sid, TEST_USER.username)

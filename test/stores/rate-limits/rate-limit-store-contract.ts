@@ -12,16 +12,32 @@ import { TestClock } from '../../helpers/test-server.js'
 export type RateLimitStoreFactory = (t: Test, clock: TestClock, settings?: RateLimitSettings) => Promise<RateLimitStore>
 
 /** What incr answers, as a promise. */
-export function incr (store: RateLimitStore, key: string, timeWindow: number, max = 100): Promise<{ current: number, ttl: number }> {
+export function incr (store: RateLimitStore, key: string, timeWindow: number, max = 100): Promise<{
+  current: number,
+  ttl: number
+}> {
   return new Promise((resolve, reject) => {
-    store.incr(key, (err, result) => { if (err === null && result !== undefined) resolve(result); else reject(err ?? new Error('no result')) }, timeWindow, max)
+    store.incr(
+      key,
+      (err, result) => { if (err === null && result !== undefined) resolve(result); else reject(err ?? new Error('no result')) },
+      timeWindow,
+      max
+    )
   })
 }
 
 /** What read answers, as a promise. */
-export function read (store: RateLimitStore, key: string, timeWindow: number): Promise<{ current: number, ttl: number }> {
+export function read (
+  store: RateLimitStore,
+  key: string,
+  timeWindow: number
+): Promise<{ current: number, ttl: number }> {
   return new Promise((resolve, reject) => {
-    store.read(key, (err, result) => { if (err === null && result !== undefined) resolve(result); else reject(err ?? new Error('no result')) }, timeWindow)
+    store.read(
+      key,
+      (err, result) => { if (err === null && result !== undefined) resolve(result); else reject(err ?? new Error('no result')) },
+      timeWindow
+    )
   })
 }
 
@@ -61,7 +77,11 @@ export function rateLimitStoreContract (t: Test, factory: RateLimitStoreFactory)
     t.equal((await incr(login, 'x', 60_000)).current, 1, 'a route\'s own limit')
     t.equal((await incr(logout, 'x', 60_000)).current, 1, 'another route\'s')
     t.equal((await incr(store, 'x', 60_000)).current, 2, 'the store\'s own count went on')
-    t.equal((await incr(store.child({ routeInfo: { method: 'POST', url: '/login' } }), 'x', 60_000)).current, 2, 'the same route again: the same counters')
+    t.equal(
+      (await incr(store.child({ routeInfo: { method: 'POST', url: '/login' } }), 'x', 60_000)).current,
+      2,
+      'the same route again: the same counters'
+    )
   })
 
   t.test('createRateLimit\'s children (no route) share one namespace, apart from the store\'s', async (t) => {
@@ -76,7 +96,10 @@ export function rateLimitStoreContract (t: Test, factory: RateLimitStoreFactory)
 
   t.test('concurrent requests are each counted once', async (t) => {
     const store = await factory(t, new TestClock())
-    const counts = await Promise.all(Array.from({ length: 20 }, async () => (await incr(store, 'burst', 60_000)).current))
+    const counts = await Promise.all(Array.from(
+      { length: 20 },
+      async () => (await incr(store, 'burst', 60_000)).current
+    ))
     t.same([...counts].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1))
   })
 

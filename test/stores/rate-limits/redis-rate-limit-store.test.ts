@@ -18,15 +18,32 @@ import { incr, rateLimitStoreContract, read } from './rate-limit-store-contract.
 const redis = await RedisServer.start(t)
 let prefixes = 0
 
-async function connection (t: Test, prefix: string, server = redis, observer?: StoreObserver): Promise<RedisConnection> {
-  const conn = new RedisConnection({ url: server.url, keyPrefix: prefix, timeoutMs: 300 }, createLogger('silent'), 'test', observer)
+async function connection (
+  t: Test,
+  prefix: string,
+  server = redis,
+  observer?: StoreObserver
+): Promise<RedisConnection> {
+  const conn = new RedisConnection(
+    { url: server.url, keyPrefix: prefix, timeoutMs: 300 },
+    createLogger('silent'),
+    'test',
+    observer
+  )
   t.teardown(() => conn.close())
   await waitUntil(() => conn.reachable, 'the connection to Redis')
   return conn
 }
 
 t.test('the rate-limit store contract', async (t) => {
-  rateLimitStoreContract(t, async (t, clock, settings = {}) => new RedisRateLimitStore(settings, await connection(t, `contract-${prefixes++}:`), { testClock: clock.read }))
+  rateLimitStoreContract(
+    t,
+    async (t, clock, settings = {}) => new RedisRateLimitStore(
+      settings,
+      await connection(t, `contract-${prefixes++}:`),
+      { testClock: clock.read }
+    )
+  )
 })
 
 t.test('two instances on one Redis count in the same windows', async (t) => {
@@ -37,7 +54,11 @@ t.test('two instances on one Redis count in the same windows', async (t) => {
   await incr(a, 'client', 60_000)
   t.equal((await incr(b, 'client', 60_000)).current, 2, 'B counts on from A\'s request')
   t.equal((await incr(a.child({ routeInfo: {} }), 'login-ip:client', 60_000)).current, 1)
-  t.equal((await incr(b.child({ routeInfo: {} }), 'login-ip:client', 60_000)).current, 2, 'and so do their login limits')
+  t.equal(
+    (await incr(b.child({ routeInfo: {} }), 'login-ip:client', 60_000)).current,
+    2,
+    'and so do their login limits'
+  )
 })
 
 t.test('without a test clock, Redis\'s TIME decides: this process\'s Date.now does not', async (t) => {
@@ -82,10 +103,16 @@ t.test('keys live under the deployment\'s prefix and expire with their window', 
   }
 })
 
-t.test('a Redis that does not answer: incr and read fail fast with StoreUnavailableError, each call measured', async (t) => {
+t.test('a Redis that does not answer: incr and read fail fast with StoreUnavailableError, each call ' +
+  'measured', async (t) => {
   const own = await RedisServer.start(t)
   const calls: Array<[string, boolean]> = []
-  const conn = await connection(t, 'down:', own, { call: (operation, _seconds, ok) => { calls.push([operation, ok]) }, reconnected () {} })
+  const conn = await connection(
+    t,
+    'down:',
+    own,
+    { call: (operation, _seconds, ok) => { calls.push([operation, ok]) }, reconnected () {} }
+  )
   const store = new RedisRateLimitStore({}, conn)
   await incr(store, 'k', 60_000)
   t.same(calls, [['rate_limit', true]], 'a call that answered, measured')

@@ -11,14 +11,19 @@ import { LogCapture } from '../../helpers/test-server.js'
 
 function open (t: Test, redis: RedisServer, timeoutMs: number): { conn: RedisConnection, logs: LogCapture } {
   const logs = new LogCapture()
-  const conn = new RedisConnection({ url: redis.url, keyPrefix: 'connection-test:', timeoutMs }, createLogger('info', logs), 'test')
+  const conn = new RedisConnection(
+    { url: redis.url, keyPrefix: 'connection-test:', timeoutMs },
+    createLogger('info', logs),
+    'test'
+  )
   t.teardown(() => conn.close())
   return { conn, logs }
 }
 
 const events = (logs: LogCapture, event: string): number => logs.entries().filter((e) => e.event === event).length
 
-t.test('a Redis that is stopped and started again: one line for the outage, one for its end, a reconnect told', async (t) => {
+t.test('a Redis that is stopped and started again: one line for the outage, one for its end, a reconnect ' +
+  'told', async (t) => {
   const redis = await RedisServer.start(t)
   const { conn, logs } = open(t, redis, 300)
   await waitUntil(() => conn.reachable, 'the first connect')
@@ -36,7 +41,8 @@ t.test('a Redis that is stopped and started again: one line for the outage, one 
   t.equal(await conn.client.ping(), 'PONG', 'commands work again')
 })
 
-t.test('a stalled Redis (SIGSTOP): the probe notices, one PING at a time, and the connection comes back after SIGCONT', async (t) => {
+t.test('a stalled Redis (SIGSTOP): the probe notices, one PING at a time, and the connection comes back after ' +
+  'SIGCONT', async (t) => {
   const redis = await RedisServer.start(t)
   // A long timeout: with a probe every second, PINGs would pile up without the in-flight guard.
   const { conn } = open(t, redis, 3000)

@@ -29,7 +29,17 @@ async function startAclRedis (t: Test): Promise<AclRedis> {
 
 /** A client of `redis` that connects with `options` only; its first reply, or the error it got. */
 async function firstReply (url: string, options: RedisOptions, command: string[]): Promise<string> {
-  const client = new Redis(url, { ...options, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000, disableClientInfo: true })
+  const client = new Redis(
+    url,
+    {
+      ...options,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+      disableClientInfo: true
+    }
+  )
   // A refused AUTH closes the connection: the reason is in the 'error' event, not the command's error.
   const errors: string[] = []
   client.on('error', (err: Error) => errors.push(err.message))
@@ -43,7 +53,8 @@ async function firstReply (url: string, options: RedisOptions, command: string[]
   }
 }
 
-t.test('two instances as deploy/redis/redis.conf\'s ACL user over TLS: a login, a socket, a logout, and Redis denies nothing', async (t) => {
+t.test('two instances as deploy/redis/redis.conf\'s ACL user over TLS: a login, a socket, a logout, and Redis ' +
+  'denies nothing', async (t) => {
   const acl = await startAclRedis(t)
   const admin = acl.redis.client(t)
   await admin.acl('LOG', 'RESET')
@@ -63,7 +74,11 @@ t.test('two instances as deploy/redis/redis.conf\'s ACL user over TLS: a login, 
   t.equal((await admin.keys('hero-socket:user-sockets:*')).length, 1, 'its slot is leased in Redis')
   t.equal((await b.sessions.listUser('alice')).length, 1, 'the user\'s sessions are listed')
 
-  t.equal((await postForm(a, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status, 303, 'logged out on the first instance')
+  t.equal(
+    (await postForm(a, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status,
+    303,
+    'logged out on the first instance'
+  )
   t.equal((await client.closed()).code, 4401, 'the socket on the other closes at once: the end was published and heard')
   await a.sweepSessions()
   const second = sessionIdOf(await postLogin(a))
@@ -78,13 +93,41 @@ t.test('nobody else gets in: no password, no TLS, another user\'s keys or comman
   const acl = await startAclRedis(t)
   const port = new URL(acl.redis.url).port
   const ca = fs.readFileSync(acl.ca.caFile, 'utf8')
-  t.match(await firstReply(acl.redis.url, { tls: { ca } }, ['SET', 'hero-socket:session:x', 'forged']), /NOAUTH|WRONGPASS|NOPERM/, 'without a password: nothing (default is off)')
-  t.match(await firstReply(`redis://127.0.0.1:${port}`, { username: 'hero-socket', password: acl.password }, ['PING']), /closed|ECONNRESET|Connection|timeout|ETIMEDOUT/i, 'without TLS: no answer')
-  t.match(await firstReply(acl.redis.url, { tls: { ca }, username: 'hero-socket', password: 'guessed' }, ['PING']), /WRONGPASS/, 'a wrong password: refused')
+  t.match(
+    await firstReply(acl.redis.url, { tls: { ca } }, ['SET', 'hero-socket:session:x', 'forged']),
+    /NOAUTH|WRONGPASS|NOPERM/,
+    'without a password: nothing (default is off)'
+  )
+  t.match(
+    await firstReply(`redis://127.0.0.1:${port}`, { username: 'hero-socket', password: acl.password }, ['PING']),
+    /closed|ECONNRESET|Connection|timeout|ETIMEDOUT/i,
+    'without TLS: no answer'
+  )
+  t.match(
+    await firstReply(acl.redis.url, { tls: { ca }, username: 'hero-socket', password: 'guessed' }, ['PING']),
+    /WRONGPASS/,
+    'a wrong password: refused'
+  )
   const asService = { tls: { ca }, username: 'hero-socket', password: acl.password }
-  t.equal(await firstReply(acl.redis.url, asService, ['PING']), 'PONG', 'the service\'s user and password, over TLS: answered')
-  for (const command of [['KEYS', '*'], ['FLUSHALL'], ['CONFIG', 'GET', 'requirepass'], ['ACL', 'LIST'], ['SET', 'hero-socket:x', '1'], ['HSET', 'other-app:x', 'u', 'alice'], ['EVAL', "return redis.call('SET', KEYS[1], 'x')", '1', 'hero-socket:x']]) {
-    t.match(await firstReply(acl.redis.url, asService, command), /NOPERM|can't run this command/, `the service's user may not ${command.slice(0, 2).join(' ')}`)
+  t.equal(
+    await firstReply(acl.redis.url, asService, ['PING']),
+    'PONG',
+    'the service\'s user and password, over TLS: answered'
+  )
+  for (const command of [
+    ['KEYS', '*'],
+    ['FLUSHALL'],
+    ['CONFIG', 'GET', 'requirepass'],
+    ['ACL', 'LIST'],
+    ['SET', 'hero-socket:x', '1'],
+    ['HSET', 'other-app:x', 'u', 'alice'],
+    ['EVAL', "return redis.call('SET', KEYS[1], 'x')", '1', 'hero-socket:x']
+  ]) {
+    t.match(
+      await firstReply(acl.redis.url, asService, command),
+      /NOPERM|can't run this command/,
+      `the service's user may not ${command.slice(0, 2).join(' ')}`
+    )
   }
 })
 
@@ -97,8 +140,15 @@ t.test('a wrong password or an untrusted certificate serves nobody, and says why
     ['no CA file: the private CA is not trusted', { ...acl.env, REDIS_CA_FILE: '' }]
   ] as const) {
     const server = await startTestServer(t, env)
-    await waitUntil(() => server.logs.entries().some((e) => e.event === 'redis_unreachable'), `${name}: the outage to be logged`)
-    t.equal((await postLogin(server)).status, 503, `${name}: a login gets 503, nobody is served from an unchecked store`)
+    await waitUntil(
+      () => server.logs.entries().some((e) => e.event === 'redis_unreachable'),
+      `${name}: the outage to be logged`
+    )
+    t.equal(
+      (await postLogin(server)).status,
+      503,
+      `${name}: a login gets 503, nobody is served from an unchecked store`
+    )
     t.equal(server.app.services.stores.health?.reachable, false)
   }
   const good = await startTestServer(t, acl.env)

@@ -14,7 +14,11 @@ t.test('the session-store contract', async (t) => {
   })
 })
 
-function storeWithClock (idleTimeoutMs: number, absoluteTimeoutMs: number): { store: MemorySessionStore, clock: TestClock, ends: SessionEnd[] } {
+function storeWithClock (idleTimeoutMs: number, absoluteTimeoutMs: number): {
+  store: MemorySessionStore,
+  clock: TestClock,
+  ends: SessionEnd[]
+} {
   const clock = new TestClock()
   const store = new MemorySessionStore({ idleTimeoutMs, absoluteTimeoutMs }, { now: clock.read, sweepIntervalMs: 0 })
   const ends: SessionEnd[] = []
@@ -38,14 +42,21 @@ t.test('sweep ends what expired, reporting each reason once', async (t) => {
   t.same(ends.map((e) => [e.session.username, e.reason]), [['alice', 'idle_timeout'], ['bob', 'absolute_timeout']])
   store.sweep()
   t.equal(ends.length, 2, 'a second sweep reports nothing new')
-  t.same(await store.filterLive([a.session.key, b.session.key, c.session.key]), new Set([c.session.key]), 'only carol\'s is left')
+  t.same(
+    await store.filterLive([a.session.key, b.session.key, c.session.key]),
+    new Set([c.session.key]),
+    'only carol\'s is left'
+  )
   t.ok(await store.get(c.id))
   t.equal(await store.get(a.id), undefined)
 })
 
 t.test('the sweep timer runs by itself every sweepIntervalMs', async (t) => {
   const clock = new TestClock()
-  const store = new MemorySessionStore({ idleTimeoutMs: 1000, absoluteTimeoutMs: 5000 }, { now: clock.read, sweepIntervalMs: 10 })
+  const store = new MemorySessionStore(
+    { idleTimeoutMs: 1000, absoluteTimeoutMs: 5000 },
+    { now: clock.read, sweepIntervalMs: 10 }
+  )
   t.teardown(() => store.close())
   // The sweep timer does not keep the process alive (unref); this timer does, and bounds the wait.
   let timer: NodeJS.Timeout | undefined
@@ -55,7 +66,11 @@ t.test('the sweep timer runs by itself every sweepIntervalMs', async (t) => {
   })
   await store.create('alice', 'c'.repeat(32))
   clock.advance(1000)
-  t.match(await ended.finally(() => clearTimeout(timer)), { reason: 'idle_timeout', session: { username: 'alice' } }, 'ended without a request')
+  t.match(
+    await ended.finally(() => clearTimeout(timer)),
+    { reason: 'idle_timeout', session: { username: 'alice' } },
+    'ended without a request'
+  )
 })
 
 t.test('close stops the listeners', async (t) => {

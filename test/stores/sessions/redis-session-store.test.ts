@@ -21,8 +21,19 @@ function connection (t: Test, redis: RedisServer, prefix: string, timeoutMs = 50
   return conn
 }
 
-function store (t: Test, conn: RedisConnection, timeouts: SessionTimeouts, clock: TestClock, instanceId: string, sweepIntervalMs = 0): RedisSessionStore {
-  const s = new RedisSessionStore(conn, timeouts, { testClock: clock.read, sweepIntervalMs, instanceId, log: createLogger('silent', new LogCapture()) })
+function store (
+  t: Test,
+  conn: RedisConnection,
+  timeouts: SessionTimeouts,
+  clock: TestClock,
+  instanceId: string,
+  sweepIntervalMs = 0
+): RedisSessionStore {
+  const s = new RedisSessionStore(
+    conn,
+    timeouts,
+    { testClock: clock.read, sweepIntervalMs, instanceId, log: createLogger('silent', new LogCapture()) }
+  )
   t.teardown(() => s.close())
   return s
 }
@@ -62,9 +73,17 @@ t.test('two instances on one Redis: each sees the other\'s sessions, and hears i
   await b.touch(id)
   t.equal((await a.get(id))?.lastSeenAt, clock.now, 'A sees B\'s touch')
   await b.destroy(id, 'logout')
-  t.match(endsB, [{ reason: 'logout', source: 'local', session: { key: session.key, username: 'alice' } }], 'B reports its own end at once')
+  t.match(
+    endsB,
+    [{ reason: 'logout', source: 'local', session: { key: session.key, username: 'alice' } }],
+    'B reports its own end at once'
+  )
   await waitUntil(() => endsA.length === 1, 'A to hear of the end')
-  t.match(endsA, [{ reason: 'logout', source: 'publish', session: { key: session.key, username: 'alice' } }], 'A hears it, once')
+  t.match(
+    endsA,
+    [{ reason: 'logout', source: 'publish', session: { key: session.key, username: 'alice' } }],
+    'A hears it, once'
+  )
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(endsB.length, 1, 'B does not report its own end twice')
   t.equal(await a.get(id), undefined)
@@ -79,7 +98,11 @@ t.test('only the SHA-256 of an id is in Redis', async (t) => {
   const client = redis.client(t)
   const keys = await client.keys(`${prefix}*`)
   t.same(keys.sort(), [`${prefix}session-deadlines`, `${prefix}session:${session.key}`, `${prefix}user-sessions:alice`])
-  const dump = JSON.stringify([await client.hgetall(`${prefix}session:${session.key}`), await client.smembers(`${prefix}user-sessions:alice`), await client.zrange(`${prefix}session-deadlines`, '0', '-1')])
+  const dump = JSON.stringify([
+    await client.hgetall(`${prefix}session:${session.key}`),
+    await client.smembers(`${prefix}user-sessions:alice`),
+    await client.zrange(`${prefix}session-deadlines`, '0', '-1')
+  ])
   t.notMatch(dump, id, 'the id itself is nowhere')
   t.ok(await client.pttl(`${prefix}session:${session.key}`) > 0, 'Redis drops the hash by itself after its deadline')
 })
@@ -92,7 +115,10 @@ t.test('several instances sweeping at once end each expired session once', async
   const stores = conns.map((conn, i) => store(t, conn, TIMEOUTS, clock, `instance-${i}`, 5))
   const ends: SessionEnd[] = []
   for (const s of stores) s.onEnd((end) => { if (end.source === 'local') ends.push(end) })
-  const sessions = await Promise.all(Array.from({ length: 20 }, async () => await stores[0]!.create('bob', 'c'.repeat(32))))
+  const sessions = await Promise.all(Array.from(
+    { length: 20 },
+    async () => await stores[0]!.create('bob', 'c'.repeat(32))
+  ))
   clock.advance(60_000)
   await waitUntil(() => ends.length >= 20, 'the sweeps to end all twenty')
   await new Promise((resolve) => setTimeout(resolve, 100))
@@ -112,11 +138,21 @@ async function redisTime (redis: RedisServer, t: Test): Promise<number> {
  * A store without a test clock, built while this process's Date.now runs `skewMs` off (as if the
  * wall clock of its instance had been stepped): whatever it reads of Date.now, it reads skewed.
  */
-function skewedStore (t: Test, conn: RedisConnection, timeouts: SessionTimeouts, skewMs: number, sweepIntervalMs = 0): RedisSessionStore {
+function skewedStore (
+  t: Test,
+  conn: RedisConnection,
+  timeouts: SessionTimeouts,
+  skewMs: number,
+  sweepIntervalMs = 0
+): RedisSessionStore {
   const realNow = Date.now
   Date.now = () => realNow() + skewMs
   try {
-    const s = new RedisSessionStore(conn, timeouts, { sweepIntervalMs, instanceId: `skewed ${skewMs}`, log: createLogger('silent', new LogCapture()) })
+    const s = new RedisSessionStore(
+      conn,
+      timeouts,
+      { sweepIntervalMs, instanceId: `skewed ${skewMs}`, log: createLogger('silent', new LogCapture()) }
+    )
     t.teardown(() => s.close())
     return s
   } finally {
@@ -126,7 +162,8 @@ function skewedStore (t: Test, conn: RedisConnection, timeouts: SessionTimeouts,
 
 const THIRTY_ONE_MINUTES = 31 * 60_000
 
-t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock ends nothing and creates nothing stale', async (t) => {
+t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock ends nothing and creates nothing ' +
+  'stale', async (t) => {
   const prefix = `time-${prefixes++}:`
   const [connA, connB] = [connection(t, redis, prefix), connection(t, redis, prefix)]
   const timeouts = { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }
@@ -142,19 +179,30 @@ t.test('without a test clock only Redis\'s TIME decides: a skewed instance clock
   const fromAhead = await ahead.create('alice', 'c'.repeat(32))
   const after = await redisTime(redis, t)
   for (const { session } of [fromBehind, fromAhead]) {
-    t.ok(session.createdAt >= before && session.createdAt <= after, `created at Redis's time (${session.createdAt - before} ms after it was read), whatever the instance's clock says`)
+    t.ok(
+      session.createdAt >= before && session.createdAt <= after,
+      `created at Redis's time (${session.createdAt - before} ms after it was read), whatever the instance's clock says`
+    )
   }
   await ahead.sweep()
-  t.ok(await ahead.get(fromBehind.id), 'the instance 31 min ahead finds the session created by the one 31 min behind live, after its sweep')
+  t.ok(
+    await ahead.get(fromBehind.id),
+    'the instance 31 min ahead finds the session created by the one 31 min behind live, after its sweep'
+  )
   await ahead.touch(fromBehind.id)
   await behind.sweep()
   t.ok(await behind.get(fromAhead.id), 'and the one behind finds the other\'s session live')
-  t.same(await behind.filterLive([fromBehind.session.key, fromAhead.session.key]), new Set([fromBehind.session.key, fromAhead.session.key]), 'the re-check finds both live')
+  t.same(
+    await behind.filterLive([fromBehind.session.key, fromAhead.session.key]),
+    new Set([fromBehind.session.key, fromAhead.session.key]),
+    'the re-check finds both live'
+  )
   t.equal((await ahead.listUser('alice')).length, 2, 'and both are listed')
   t.same(ends, [], 'nothing ended')
 })
 
-t.test('without a test clock, idle expiry runs on Redis\'s clock, however far an instance\'s clock jumps', async (t) => {
+t.test('without a test clock, idle expiry runs on Redis\'s clock, however far an instance\'s clock ' +
+  'jumps', async (t) => {
   const idleTimeoutMs = 2500
   for (const skew of [THIRTY_ONE_MINUTES, -THIRTY_ONE_MINUTES]) {
     const conn = connection(t, redis, `idle-${prefixes++}:`)
@@ -166,8 +214,15 @@ t.test('without a test clock, idle expiry runs on Redis\'s clock, however far an
     t.ok(await s.get(id), `clock ${skew > 0 ? 'ahead' : 'behind'}: live just after login`)
     await waitUntil(() => ends.length > 0, 'the sweep to end the idle session', 10_000)
     const endedAt = await redisTime(redis, t)
-    t.match(ends, [{ reason: 'idle_timeout', source: 'local', session: { key: session.key } }], 'ended once, for idleness')
-    t.ok(endedAt - session.createdAt >= idleTimeoutMs, `not before the idle timeout by Redis's clock (${endedAt - session.createdAt} ms)`)
+    t.match(
+      ends,
+      [{ reason: 'idle_timeout', source: 'local', session: { key: session.key } }],
+      'ended once, for idleness'
+    )
+    t.ok(
+      endedAt - session.createdAt >= idleTimeoutMs,
+      `not before the idle timeout by Redis's clock (${endedAt - session.createdAt} ms)`
+    )
     t.equal(await s.get(id), undefined)
   }
 })

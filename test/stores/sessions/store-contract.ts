@@ -104,7 +104,11 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
     await store.destroy(a1.id, 'logout')
     await store.destroy('not an id', 'logout')
     await settled()
-    t.same(ends.map((e) => [e.session.key, e.reason]), [[a1.session.key, 'logout']], 'once, and unknown ids are a no-op')
+    t.same(
+      ends.map((e) => [e.session.key, e.reason]),
+      [[a1.session.key, 'logout']],
+      'once, and unknown ids are a no-op'
+    )
     t.equal(await store.destroyUser('alice', 'user_removed'), 1)
     t.equal(await store.destroyUser('nobody', 'user_removed'), 0)
     t.equal(await store.get(a2.id), undefined)
@@ -118,7 +122,11 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
     await store.destroyKey('f'.repeat(64), 'session_limit')
     await store.destroyKey('not a key', 'session_limit')
     await settled()
-    t.same(ends.slice(2).map((e) => [e.session.username, e.reason]), [['carol', 'session_limit']], 'destroyKey ends by key; unknown keys are a no-op')
+    t.same(
+      ends.slice(2).map((e) => [e.session.username, e.reason]),
+      [['carol', 'session_limit']],
+      'destroyKey ends by key; unknown keys are a no-op'
+    )
   })
 
   t.test('listUser: the live sessions of one user, oldest first', async (t) => {
@@ -129,9 +137,16 @@ export function sessionStoreContract (t: Test, factory: SessionStoreFactory, set
     clock.advance(10)
     const third = await store.create('alice', CREDENTIAL)
     await store.create('bob', CREDENTIAL)
-    t.same((await store.listUser('alice')).map((s) => s.key), [first.session.key, second.session.key, third.session.key])
+    t.same(
+      (await store.listUser('alice')).map((s) => s.key),
+      [first.session.key, second.session.key, third.session.key]
+    )
     await store.destroy(second.id, 'logout')
-    t.same((await store.listUser('alice')).map((s) => s.key), [first.session.key, third.session.key], 'without the ended one')
+    t.same(
+      (await store.listUser('alice')).map((s) => s.key),
+      [first.session.key, third.session.key],
+      'without the ended one'
+    )
     clock.advance(985)
     await store.touch(third.id)
     clock.advance(10)

@@ -16,7 +16,11 @@ const redis = await RedisServer.start(t)
 let prefixes = 0
 
 async function connection (t: Test, prefix: string): Promise<RedisConnection> {
-  const conn = new RedisConnection({ url: redis.url, keyPrefix: prefix, timeoutMs: 300 }, createLogger('silent'), 'test')
+  const conn = new RedisConnection(
+    { url: redis.url, keyPrefix: prefix, timeoutMs: 300 },
+    createLogger('silent'),
+    'test'
+  )
   t.teardown(() => conn.close())
   await waitUntil(() => conn.reachable, 'the connection to Redis')
   return conn
@@ -74,7 +78,8 @@ t.test('a Redis emptied under a live instance gets its leases back at the next r
   t.equal(await slots.count('alice'), 2, 'both leases are back')
 })
 
-t.test('a Redis that does not answer: acquire and count fail fast with StoreUnavailableError, release never throws', async (t) => {
+t.test('a Redis that does not answer: acquire and count fail fast with StoreUnavailableError, release never ' +
+  'throws', async (t) => {
   const own = await RedisServer.start(t)
   const conn = new RedisConnection({ url: own.url, keyPrefix: 'down:', timeoutMs: 300 }, createLogger('silent'), 'test')
   t.teardown(() => conn.close())
