@@ -160,7 +160,8 @@ t.test('close codes are valid to send (RFC 6455 7.4) and unique; reasons fit a c
   const codes = Object.values(CLOSE_CODES).map(({ code }) => code)
   t.equal(new Set(codes).size, codes.length, 'unique')
   for (const [name, { code, reason }] of Object.entries(CLOSE_CODES)) {
-    const sendable = (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999)
+    const sendable = (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) ||
+      (code >= 3000 && code <= 4999)
     t.ok(sendable, `${name}: ${code} may be sent in a close frame`)
     t.ok(Buffer.byteLength(reason) <= 123, `${name}: reason fits in 123 bytes`)
   }

@@ -257,7 +257,8 @@ async function floodAll (
   const [answeredBefore, refusedBefore] = [flooder.answered(), flooder.refused()]
   for (let id = firstId; id < firstId + 2 * LIMITS.MESSAGE_BURST; id++) ask(flooder.ws, id)
   await waitUntil(
-    () => flooder.answered() + flooder.refused() === answeredBefore + refusedBefore + 2 * LIMITS.MESSAGE_BURST || flooder.closes.length > 0,
+    () => flooder.answered() + flooder.refused() === answeredBefore + refusedBefore + 2 * LIMITS.MESSAGE_BURST ||
+      flooder.closes.length > 0,
     'the flood\'s replies'
   )
   t.same(flooder.closes, [], 'the flooder\'s socket is open (its session was not ended by the step)')

@@ -179,7 +179,8 @@ t.test('outside the development defaults a missing users file stops start-up, na
     t.equal(result?.code, 1, `${name}: exit code 1`)
     t.match(
       result?.stderr,
-      /^hero-socket: Invalid configuration: USERS_FILE names no file \(.*users\.json\)\. A demo account is made only with the development defaults/m,
+      new RegExp('^hero-socket: Invalid configuration: USERS_FILE names no file \\(.*users\\.json\\)\\. ' +
+        'A demo account is made only with the development defaults', 'm'),
       `${name}: stderr names USERS_FILE`
     )
     t.notMatch(result?.stdout, /Server listening|demo/, `${name}: never listened, no demo account`)

@@ -23,7 +23,9 @@ function loadSchemas (): Map<string, { file: string, validate: ValidateFunction 
   const dir = path.join(ROOT, 'schemas')
   const schemas = new Map<string, { file: string, validate: ValidateFunction }>()
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { properties: { type: { const: string } } }
+    const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+      properties: { type: { const: string } }
+    }
     schemas.set(schema.properties.type.const, { file, validate: ajv.compile(schema) })
   }
   return schemas

@@ -55,7 +55,8 @@ export function remoteServer (url: string, ca?: string): Pick<TestServer, 'url' 
 /** One HTTPS request with https.request (which takes a CA, where fetch() cannot), answered as a fetch Response. */
 function httpsRequest (url: URL, init: TestRequest, ca: string): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const request = https.request(url, { method: init.method ?? 'GET', headers: { ...init.headers }, ca, agent: false }, (res) => {
+    const options = { method: init.method ?? 'GET', headers: { ...init.headers }, ca, agent: false }
+    const request = https.request(url, options, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => {

@@ -11,7 +11,8 @@ const MAX_AGE_MS = 24 * 60 * 60 * 1000
 
 function fresh (): boolean {
   try {
-    return [TEST_CA.caFile, TEST_CA.certFile, TEST_CA.keyFile].every((file) => Date.now() - fs.statSync(file).mtimeMs < MAX_AGE_MS)
+    const files = [TEST_CA.caFile, TEST_CA.certFile, TEST_CA.keyFile]
+    return files.every((file) => Date.now() - fs.statSync(file).mtimeMs < MAX_AGE_MS)
   } catch {
     return false
   }

@@ -26,7 +26,8 @@ export function parseMetrics (text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
     if (match === null) throw new Error(`not an exposition line: ${line}`)
     const labels: Record<string, string> = {}
-    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key ?? ''] = value ?? ''
+    const pairs = (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)
+    for (const [, key, value] of pairs) labels[key ?? ''] = value ?? ''
     samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) })
   }
   return samples

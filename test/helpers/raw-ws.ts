@@ -136,7 +136,10 @@ export interface RawRefusal {
   endedByServer: boolean
 }
 
-/** Writes `request` on a new TLS connection (from `localAddress`, a loopback address) and reads until the server closes it. */
+/**
+ * Writes `request` on a new TLS connection (from `localAddress`, a loopback address) and reads
+ * until the server closes it.
+ */
 export async function exchange (
   server: TestServer,
   request: string | Buffer,

@@ -9,7 +9,10 @@ export const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
 
 /** The markdown pages of docs/, relative to the package root (e.g. `docs/protocol.md`). */
 export function docPages (): string[] {
-  return fs.readdirSync(path.join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`)
+  return fs.readdirSync(path.join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`)
 }
 
 /**

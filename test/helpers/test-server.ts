@@ -117,7 +117,8 @@ function sharedHashingProcess (): HashingProcess {
  * the process's limits, or a check timeout other than the shared process's.
  */
 function hashingFor (config: Config, options: TestServerOptions): AppOptions {
-  const own = options.ownHashingProcess === true || options.hashing !== undefined || config.accounts.hashCheckTimeoutMs !== SHARED_MAX_CHECK_MS
+  const own = options.ownHashingProcess === true || options.hashing !== undefined ||
+    config.accounts.hashCheckTimeoutMs !== SHARED_MAX_CHECK_MS
   return own ? {} : { sharedHashingProcess: sharedHashingProcess() }
 }
 
@@ -182,11 +183,19 @@ export async function startTestServer (
   })
   const { clock = new TestClock(), usersFile: _shared, ownHashingProcess: _own, listen = true, ...appOptions } = options
   const logs = new LogCapture()
-  const memory = options.sessions === undefined && config.redis === undefined ? memorySessionStore(config, clock) : undefined
+  const memory = options.sessions === undefined && config.redis === undefined
+    ? memorySessionStore(config, clock)
+    : undefined
   const users = await FileUsersStore.open(usersFile, { watch: true, watchIntervalMs: 50 })
   const tls = await testCredentials()
   const app = await buildApp(config, {
-    logStream: logs, now: clock.read, users, tls, ...hashingFor(config, options), ...(memory === undefined ? {} : { sessions: memory }), ...appOptions
+    logStream: logs,
+    now: clock.read,
+    users,
+    tls,
+    ...hashingFor(config, options),
+    ...(memory === undefined ? {} : { sessions: memory }),
+    ...appOptions
   })
   const sessions = app.services.sessions
   const port = listen ? await listenOnAnyPort(app) : await readyWithoutListening(app, config)

@@ -179,7 +179,8 @@ t.test('abuse is answered once: frames still arriving after the 1008 are neither
     { length: count },
     () => encodeFrame(OPCODE.text, 'x')
   ))
-  const abuseLines = (): Array<Record<string, unknown>> => server.logs.entries().filter((e) => String(e.event).endsWith('_abuse'))
+  const abuseLines = (): Array<Record<string, unknown>> =>
+    server.logs.entries().filter((e) => String(e.event).endsWith('_abuse'))
   const processed = (): number => server.logs.entries().length
   flooder.client.write(oneByte(5000))
   const { code } = await flooder.nextClose()
@@ -210,7 +211,9 @@ t.test('abuse is answered once: frames still arriving after the 1008 are neither
   t.equal(lines.length, 1, 'exactly one abuse line for the connection')
   t.match(lines[0], { event: 'ws_invalid_abuse', level: 40 })
   t.same(
-    server.logs.entries().slice(logLinesAtClose).map((e) => e.event).filter((e) => e !== 'ws_error' && e !== 'ws_close'),
+    server.logs.entries().slice(logLinesAtClose)
+      .map((e) => e.event)
+      .filter((e) => e !== 'ws_error' && e !== 'ws_close'),
     [],
     'nothing else logged about the frames after the close'
   )

@@ -372,7 +372,8 @@ function assertOutcomes (t: Test, kinds: readonly Kind[], outcomes: Map<string, 
 
 /** Open TCP connections on the server (upgraded sockets included). */
 async function serverConnections (server: TestServer): Promise<number> {
-  return await new Promise((resolve, reject) => server.app.server.getConnections((err, n) => err ? reject(err) : resolve(n)))
+  return await new Promise((resolve, reject) =>
+    server.app.server.getConnections((err, n) => err ? reject(err) : resolve(n)))
 }
 
 /**
@@ -469,7 +470,8 @@ t.test('flood with the default handshake limits: the budgets answer 429 and noth
   t.ok(seconds < FLOOD_BUDGET_S, `bounded in time (${seconds.toFixed(1)} s)`)
   assertOutcomes(t, kinds, outcomes)
   const stats = server.app.websocket.stats
-  const refusedByGate = Array.from({ length: DEFAULT_LIMITS_FLOOD }, (_v, i) => kinds[i % kinds.length]).filter((k) => k?.limited === true).length
+  const refusedByGate = Array.from({ length: DEFAULT_LIMITS_FLOOD }, (_v, i) => kinds[i % kinds.length])
+    .filter((k) => k?.limited === true).length
   const answered = ([
     'not_found',
     'method_not_allowed',

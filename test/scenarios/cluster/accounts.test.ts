@@ -57,7 +57,8 @@ t.test('a user removed while Redis was paused: the sockets close once it answers
   // Which path gets there first depends on whether the end reached the paused Redis before its
   // command timed out (it then runs on SIGCONT and is published), or not (the re-check finds it).
   t.ok(
-    b.logs.entries().some((e) => e.event === 'ws_session_ended' && (e.reason === 'user_removed' || e.reason === 'not_live')),
+    b.logs.entries().some((e) =>
+      e.event === 'ws_session_ended' && (e.reason === 'user_removed' || e.reason === 'not_live')),
     'as user_removed (or, by the re-check, a session gone)'
   )
   await waitUntil(() => b.app.services.stores.health?.reachable === true, 'B to reach Redis again')

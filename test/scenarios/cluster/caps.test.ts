@@ -49,7 +49,13 @@ t.test('a crashed instance\'s sockets stop counting once their leases run out', 
   if (a === undefined) return
   const dir = t.testdir({})
   const crashing = await startServerProcess({
-    ...cluster.env, HOST: '127.0.0.1', PORT: '0', USERS_FILE: cluster.usersFile, DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), LOG_LEVEL: 'info'
+    ...cluster.env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    USERS_FILE: cluster.usersFile,
+    DATA_DIR: path.join(dir, 'data'),
+    CERTS_DIR: useTestCertificate(path.join(dir, 'certs')),
+    LOG_LEVEL: 'info'
   }, t)
   const { ca } = testCa()
   // Logged in on the process (its clock is the real one; A's is the test's, which is earlier).

@@ -134,9 +134,11 @@ async function redisCalls (instance: Instance, operation: string): Promise<numbe
 /** Resolves once every instance has swept and re-checked at least `rounds` more times from now. */
 async function afterRounds (instances: readonly Instance[], rounds: number): Promise<void> {
   const operations = ['session_sweep', 'session_filter_live']
-  const start = await Promise.all(instances.map(async (i) => await Promise.all(operations.map(async (op) => await redisCalls(i, op)))))
+  const start = await Promise.all(instances.map(async (i) =>
+    await Promise.all(operations.map(async (op) => await redisCalls(i, op)))))
   await waitUntil(async () => {
-    const now = await Promise.all(instances.map(async (i) => await Promise.all(operations.map(async (op) => await redisCalls(i, op)))))
+    const now = await Promise.all(instances.map(async (i) =>
+      await Promise.all(operations.map(async (op) => await redisCalls(i, op)))))
     return now.every((counts, i) => counts.every((count, j) => count >= (start[i]?.[j] ?? 0) + rounds))
   }, `${rounds} sweeps and re-checks on every instance`, 30_000)
 }
@@ -149,13 +151,15 @@ async function redisTime (t: Test): Promise<number> {
 
 /** The lines an instance logged about ended sessions or sockets closed for it. */
 function endLines (instance: Instance): string[] {
-  return instance.process.stdout().split('\n').filter((line) => /"event":"(ws_session_ended|session_\w*ended\w*)"/.test(line))
+  return instance.process.stdout().split('\n')
+    .filter((line) => /"event":"(ws_session_ended|session_\w*ended\w*)"/.test(line))
 }
 
-t.test('instances 31 min ahead and behind log nobody out: every login is valid everywhere, sockets stay ' +
-  'open', async (t) => {
+t.test('instances 31 min ahead and behind log nobody out: every login is valid everywhere, ' +
+  'sockets stay open', async (t) => {
   const prefix = 'skew-live:'
-  const instances = await Promise.all([['ahead', THIRTY_ONE_MINUTES], ['true', 0], ['behind', -THIRTY_ONE_MINUTES]].map(async ([name, skew]) =>
+  const skews = [['ahead', THIRTY_ONE_MINUTES], ['true', 0], ['behind', -THIRTY_ONE_MINUTES]] as const
+  const instances = await Promise.all(skews.map(async ([name, skew]) =>
     await startInstance(t, prefix, String(name), Number(skew))))
   const sids = await Promise.all(instances.map(login))
   const sockets = []

@@ -106,7 +106,8 @@ t.test('a logout racing many handshakes: every socket that opens is closed with 
     }
   }
   t.ok(opened > 0, `the races opened ${opened} sockets in all`)
-  const caught = [a, b].map((server) => server.logs.entries().filter((e) => e.event === 'ws_rejected' && e.detail === 'the session ended during the handshake').length)
+  const caught = [a, b].map((server) => server.logs.entries()
+    .filter((e) => e.event === 'ws_rejected' && e.detail === 'the session ended during the handshake').length)
   t.comment(`handshakes whose session ended while the gate checked them (refused 401): ${caught[0] ?? 0} on the ` +
     `instance that logged out, ${caught[1] ?? 0} on the other`)
 })

@@ -19,7 +19,10 @@ export function incr (store: RateLimitStore, key: string, timeWindow: number, ma
   return new Promise((resolve, reject) => {
     store.incr(
       key,
-      (err, result) => { if (err === null && result !== undefined) resolve(result); else reject(err ?? new Error('no result')) },
+      (err, result) => {
+        if (err === null && result !== undefined) resolve(result)
+        else reject(err ?? new Error('no result'))
+      },
       timeWindow,
       max
     )
@@ -35,7 +38,10 @@ export function read (
   return new Promise((resolve, reject) => {
     store.read(
       key,
-      (err, result) => { if (err === null && result !== undefined) resolve(result); else reject(err ?? new Error('no result')) },
+      (err, result) => {
+        if (err === null && result !== undefined) resolve(result)
+        else reject(err ?? new Error('no result'))
+      },
       timeWindow
     )
   })
