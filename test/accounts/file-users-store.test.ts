@@ -1,5 +1,6 @@
 // FileUsersStore: the users-store contract, then what is its own: owner-only atomic writes,
-// refusing a broken or foreign file (or one with look-alike names), keeping the last good state on a bad reload, and the watcher.
+// refusing a broken or foreign file (or one with look-alike names), keeping the last good state on a bad reload, and
+// the watcher.
 import t, { type Test } from 'tap'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
@@ -62,17 +63,32 @@ t.test('a missing, broken or foreign file is refused when opening', async (t) =>
   const dir = t.testdir({
     'not-json.json': '{',
     'wrong-version.json': JSON.stringify({ version: 2, users: [] }),
-    'bcrypt.json': JSON.stringify({ version: 1, users: [{ username: 'alice', hash: '$2b$10$abcdefghijklmnopqrstuv' }] }),
-    'bad-name.json': JSON.stringify({ version: 1, users: [{ username: 'al ice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }] }),
-    'look-alikes.json': JSON.stringify({ version: 1, users: ['alice', 'Alice'].map((username) => ({ username, hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' })) })
+    'bcrypt.json': JSON.stringify(
+      { version: 1, users: [{ username: 'alice', hash: '$2b$10$abcdefghijklmnopqrstuv' }] }
+    ),
+    'bad-name.json': JSON.stringify(
+      { version: 1, users: [{ username: 'al ice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }] }
+    ),
+    'look-alikes.json': JSON.stringify({
+      version: 1,
+      users: ['alice', 'Alice'].map((username) => ({ username, hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }))
+    })
   })
   await t.rejects(FileUsersStore.open(path.join(dir, 'missing.json')), { code: 'ENOENT' })
   for (const name of ['not-json.json', 'wrong-version.json', 'bcrypt.json', 'bad-name.json', 'look-alikes.json']) {
     await t.rejects(FileUsersStore.open(path.join(dir, name)), UsersFileError, name)
   }
-  await t.rejects(FileUsersStore.open(path.join(dir, 'look-alikes.json')), /two accounts whose names differ only in case \(alice, Alice\)/, 'says which two')
+  await t.rejects(
+    FileUsersStore.open(path.join(dir, 'look-alikes.json')),
+    /two accounts whose names differ only in case \(alice, Alice\)/,
+    'says which two'
+  )
   const hash = await hashFor('password-one')
-  await t.rejects(FileUsersStore.create(path.join(dir, 'new.json'), [{ username: 'bob', hash }, { username: 'BOB', hash }]), UsernameTakenError, 'create refuses look-alikes too')
+  await t.rejects(
+    FileUsersStore.create(path.join(dir, 'new.json'), [{ username: 'bob', hash }, { username: 'BOB', hash }]),
+    UsernameTakenError,
+    'create refuses look-alikes too'
+  )
   t.notOk(fs.existsSync(path.join(dir, 'new.json')), 'and writes nothing')
 })
 
@@ -117,7 +133,8 @@ t.test('the watcher notices a rewrite by another process', async (t) => {
   t.same(await store.list(), ['alice'])
 })
 
-t.test('a users file mounted as a Kubernetes Secret: the symlink re-pointed atomically is picked up within 2 s', async (t) => {
+t.test('a users file mounted as a Kubernetes Secret: the symlink re-pointed atomically is picked up within 2 ' +
+  's', async (t) => {
   // The layout kubelet writes: users.json -> ..data/users.json, ..data -> a timestamped folder;
   // an update writes a new folder, points ..data_tmp at it and renames that over ..data.
   const dir = t.testdir({})

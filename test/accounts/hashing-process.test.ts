@@ -6,7 +6,12 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { HASH_WORKER_NICE, HashingBusyError, HashingProcess, type HashingProcessOptions } from '../../src/accounts/hashing-process.js'
+import {
+  HASH_WORKER_NICE,
+  HashingBusyError,
+  HashingProcess,
+  type HashingProcessOptions
+} from '../../src/accounts/hashing-process.js'
 import { builtFile, childEnv, ROOT } from '../helpers/http.js'
 import { commandLine, isGone, threadNice, threadNices, waitUntilGone } from '../helpers/processes.js'
 
@@ -49,7 +54,11 @@ t.test('every thread of the child runs at HASH_WORKER_NICE; the parent keeps its
   const nices = threadNices(pid)
   t.ok(nices.size >= 5, `the main thread, V8's and libuv's threads (${nices.size})`)
   t.same([...new Set(nices.values())], [HASH_WORKER_NICE], `all ${nices.size} threads at nice ${HASH_WORKER_NICE}`)
-  t.equal(threadNice(process.pid, process.pid), parentNice, `the parent's main thread is still at nice ${String(parentNice)}`)
+  t.equal(
+    threadNice(process.pid, process.pid),
+    parentNice,
+    `the parent's main thread is still at nice ${String(parentNice)}`
+  )
   t.not(parentNice, HASH_WORKER_NICE, 'which is not the child\'s')
 })
 
@@ -105,7 +114,8 @@ t.test('a child killed mid-request is replaced and the request answered', async 
   t.ok(await waitUntilGone(oldPid), 'the old child is gone')
 })
 
-t.test('a child that holds a request past maxCheckMs (stopped) is killed and replaced, and the request answered', async (t) => {
+t.test('a child that holds a request past maxCheckMs (stopped) is killed and replaced, and the request ' +
+  'answered', async (t) => {
   const exits: string[] = []
   // The deadline covers the child's start-up too: generous enough for a loaded machine.
   const hashing = startHashing(t, { maxCheckMs: 5000, onUnexpectedExit: (how) => exits.push(how) })
@@ -134,7 +144,10 @@ t.test('a request that is stuck on its retry too fails within two deadlines', as
     process.kill(pid, 'SIGSTOP')
   }
   // The replacement is spawned right after onUnexpectedExit returns: stop it with the retried request.
-  hashing = startHashing(t, { maxCheckMs: 5000, onUnexpectedExit: () => { if (stopped.length === 1) setImmediate(stop) } })
+  hashing = startHashing(
+    t,
+    { maxCheckMs: 5000, onUnexpectedExit: () => { if (stopped.length === 1) setImmediate(stop) } }
+  )
   t.teardown(() => { for (const pid of stopped) { try { process.kill(pid, 'SIGKILL') } catch {} } })
   const hash = await hashing.hash(PASSWORD, PARAMS)
   stop()
@@ -186,6 +199,7 @@ const HASH_ONCE_AND_PRINT_PID = [
   'const hashing = new HashingProcess()',
   'hashing.start()',
   `await hashing.hash('x', ${JSON.stringify(PARAMS)})`,
+  // eslint-disable-next-line no-template-curly-in-string -- a line of the child's script: the child fills it in
   'process.stdout.write(`${hashing.pid}\\n`)'
 ]
 

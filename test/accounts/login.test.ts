@@ -39,7 +39,11 @@ async function waitFor (condition: () => boolean, what: string): Promise<void> {
 }
 
 for (const [change, apply] of [
-  ['given a new password', async (store: FileUsersStore) => { await store.put({ username: TEST_USER.username, hash: await hashFor('another password'), passwordSetAt: Date.now() }) }],
+  ['given a new password', async (store: FileUsersStore) => {
+    await store.put(
+      { username: TEST_USER.username, hash: await hashFor('another password'), passwordSetAt: Date.now() }
+    )
+  }],
   ['removed', async (store: FileUsersStore) => { await store.remove(TEST_USER.username) }]
 ] as const) {
   t.test(`a login whose check waited while the user was ${change} fails like a wrong password`, async (t) => {
@@ -93,7 +97,9 @@ t.test('a hash made with other costs is brought to the configured ones at a succ
   const server = await startTestServer(t, {}, { usersFile: file })
   const ends = recordSessionEnds(server)
   const earlier = await server.login()
-  const stored = (): { hash: string, passwordSetAt?: number } => (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string, passwordSetAt?: number }> }).users[0] ?? { hash: '' }
+  const stored = (): { hash: string, passwordSetAt?: number } =>
+    (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string, passwordSetAt?: number }> })
+      .users[0] ?? { hash: '' }
   await waitFor(() => stored().hash !== hash, 'the rehash to be written')
   const costs = (phc: string): string => phc.split('$')[3]?.split(',').sort().join(',') ?? ''
   t.equal(costs(hash), 'm=19456,p=1,t=3', 'it was t=3')
@@ -114,10 +120,15 @@ t.test('a rehash that cannot be stored is logged, and the login succeeds all the
   await waitFor(() => server.logs.entries().some((e) => e.event === 'rehash_failed'), 'the failure to be logged')
   t.match(server.logs.entries().find((e) => e.event === 'rehash_failed'), { level: 40, username: TEST_USER.username })
   t.notMatch(server.logs.text, TEST_USER.password, 'no password in the logs')
-  t.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash, hash, 'the file is unchanged')
+  t.equal(
+    (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash,
+    hash,
+    'the file is unchanged'
+  )
 })
 
-t.test('an older record (no passwordSetAt) with other costs is not rehashed: that would end its sessions', async (t) => {
+t.test('an older record (no passwordSetAt) with other costs is not rehashed: that would end its ' +
+  'sessions', async (t) => {
   const file = path.join(t.testdir({}), 'users.json')
   const hash = await new PasswordHasher({ memoryKiB: 19456, timeCost: 3, parallelism: 1 }).hash(TEST_USER.password)
   await FileUsersStore.create(file, [{ username: TEST_USER.username, hash }])
@@ -125,8 +136,16 @@ t.test('an older record (no passwordSetAt) with other costs is not rehashed: tha
   const ends = recordSessionEnds(server)
   const sid = await server.login()
   await waitFor(() => server.logs.entries().some((e) => e.event === 'rehash_failed'), 'the skip to be logged')
-  t.match(server.logs.entries().find((e) => e.event === 'rehash_failed'), { err: { message: /no passwordSetAt/ } }, 'says why and what to do')
-  t.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash, hash, 'the hash is unchanged')
+  t.match(
+    server.logs.entries().find((e) => e.event === 'rehash_failed'),
+    { err: { message: /no passwordSetAt/ } },
+    'says why and what to do'
+  )
+  t.equal(
+    (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash,
+    hash,
+    'the hash is unchanged'
+  )
   t.same(ends, [], 'nothing ended')
   t.ok(await server.sessions.get(sid))
 })
@@ -151,7 +170,8 @@ for (const step of ['create', 'destroy'] as const) {
   })
 }
 
-t.test('a store that fails while ending the oldest sessions does not undo the login: logged, enforced at the next', async (t) => {
+t.test('a store that fails while ending the oldest sessions does not undo the login: logged, enforced at the ' +
+  'next', async (t) => {
   const server = await startTestServer(t, { MAX_SESSIONS_PER_USER: '1' })
   const first = await server.login()
   const restore = failSessionStore(server, 'listUser', () => true)
@@ -160,13 +180,23 @@ t.test('a store that fails while ending the oldest sessions does not undo the lo
   t.equal(res.status, 303, 'logged in')
   t.equal(await sessionCount(server), 2, 'one over the limit for now')
   t.ok(await server.sessions.get(first), 'nothing was ended half-way')
-  t.match(server.logs.entries().find((e) => e.event === 'session_limit_not_enforced'), { level: 40, username: TEST_USER.username }, 'logged as a warning')
+  t.match(
+    server.logs.entries().find((e) => e.event === 'session_limit_not_enforced'),
+    { level: 40, username: TEST_USER.username },
+    'logged as a warning'
+  )
   await server.login()
   t.equal(await sessionCount(server), 1, 'the next login brings it back to the limit')
 })
 
-/** Makes `step` of the server's session store reject with StoreUnavailableError when `fails` says so; returns the undo. */
-function failSessionStore (server: TestServer, step: 'create' | 'destroy' | 'listUser', fails: (args: unknown[]) => boolean): () => void {
+/**
+ * Makes `step` of the server's session store reject with StoreUnavailableError when `fails` says so; returns the undo.
+ */
+function failSessionStore (
+  server: TestServer,
+  step: 'create' | 'destroy' | 'listUser',
+  fails: (args: unknown[]) => boolean
+): () => void {
   const store = server.app.services.sessions
   const real = store[step].bind(store) as (...args: unknown[]) => Promise<unknown>
   store[step] = (async (...args: unknown[]) => {
@@ -176,15 +206,24 @@ function failSessionStore (server: TestServer, step: 'create' | 'destroy' | 'lis
   return () => { store[step] = real as never }
 }
 
-t.test('a name in any case logs in to the one account: the session, the per-user limits and the slots are alice\'s', async (t) => {
+t.test('a name in any case logs in to the one account: the session, the per-user limits and the slots are ' +
+  'alice\'s', async (t) => {
   const server = await startTestServer(t, { MAX_SESSIONS_PER_USER: '2', WS_MAX_CONNECTIONS_PER_USER: '1' })
   const ends = recordSessionEnds(server)
   const first = await server.login('ALICE')
   server.clock.advance(1000)
   const second = await server.login('Alice')
-  t.same((await server.sessions.listUser(TEST_USER.username)).map((s) => s.username), ['alice', 'alice'], 'both sessions are alice\'s, by her stored name')
+  t.same(
+    (await server.sessions.listUser(TEST_USER.username)).map((s) => s.username),
+    ['alice', 'alice'],
+    'both sessions are alice\'s, by her stored name'
+  )
   t.equal((await server.sessions.listUser('ALICE')).length, 0, 'no session under the name as typed')
-  t.equal(server.logs.entries().filter((e) => e.event === 'login_succeeded' && e.username === 'alice').length, 2, 'the log names alice')
+  t.equal(
+    server.logs.entries().filter((e) => e.event === 'login_succeeded' && e.username === 'alice').length,
+    2,
+    'the log names alice'
+  )
 
   const socket = await HeroClient.open(t, server, second)
   await socket.next()

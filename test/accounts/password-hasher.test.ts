@@ -20,7 +20,10 @@ for (const where of ['this process', 'a hashing process'] as const) {
     t.match(hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, 'argon2id at the configured costs')
     t.ok(await hasher.verify(hash, PASSWORD), 'the password matches')
     t.notOk(await hasher.verify(hash, 'not the password'), 'another does not')
-    t.notOk(await hasher.verify(undefined, PASSWORD), 'an unknown user matches nothing (checked against the dummy hash)')
+    t.notOk(
+      await hasher.verify(undefined, PASSWORD),
+      'an unknown user matches nothing (checked against the dummy hash)'
+    )
     t.notOk(await hasher.verify('not a hash', PASSWORD), 'a malformed hash matches nothing')
   })
 }
@@ -28,8 +31,12 @@ for (const where of ['this process', 'a hashing process'] as const) {
 t.test('a rehash is asked for other costs, another variant, or what is not a hash', async (t) => {
   const hasher = new PasswordHasher(ARGON2_MIN)
   t.notOk(hasher.needsRehash(await hasher.hash(PASSWORD)), 'not for the configured costs')
-  t.ok(hasher.needsRehash(await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 3, parallelism: 1 })), 'other costs')
-  t.ok(hasher.needsRehash(await argon2.hash(PASSWORD, { type: argon2.argon2i, memoryCost: 19456, timeCost: 2, parallelism: 1 })), 'argon2i')
+  t.ok(hasher.needsRehash(
+    await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 3, parallelism: 1 })
+  ), 'other costs')
+  t.ok(hasher.needsRehash(
+    await argon2.hash(PASSWORD, { type: argon2.argon2i, memoryCost: 19456, timeCost: 2, parallelism: 1 })
+  ), 'argon2i')
   t.ok(hasher.needsRehash('not a hash'), 'not a hash')
 })
 

@@ -20,8 +20,18 @@ export function usersStoreContract (t: Test, factory: UsersStoreFactory): void {
     t.same(await store.get('alice'), { username: 'Alice', hash }, 'found ignoring case, with the stored name')
     t.same(await store.get('ALICE'), { username: 'Alice', hash })
     t.equal(await store.get('alice '), undefined)
-    t.same(await store.get('ａｌｉｃｅ'), { username: 'Alice', hash }, 'compared NFKC-normalised: full-width letters are the same name')
-    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) t.equal(await store.get(name), undefined, `${name} is no user`)
+    t.same(
+      await store.get('ａｌｉｃｅ'),
+      { username: 'Alice', hash },
+      'compared NFKC-normalised: full-width letters are the same name'
+    )
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      t.equal(
+        await store.get(name),
+        undefined,
+      `${name} is no user`
+      )
+    }
   })
 
   t.test('put replaces a hash and reports the change; the same hash again reports nothing', async (t) => {
@@ -36,7 +46,8 @@ export function usersStoreContract (t: Test, factory: UsersStoreFactory): void {
     t.equal((await store.get('alice'))?.hash, await hashFor('password-two'))
   })
 
-  t.test('a look-alike of an existing name (another case) is refused with UsernameTakenError and nothing changes', async (t) => {
+  t.test('a look-alike of an existing name (another case) is refused with UsernameTakenError and nothing ' +
+    'changes', async (t) => {
     const store = await factory(t)
     const changed: string[] = []
     store.onPasswordChanged((name) => changed.push(name))

@@ -5,8 +5,17 @@
 import t from 'tap'
 import { backoffDelay, RECONNECT_BACKOFF } from '../../client/backoff.js'
 import { CLOSE, closeAction, encodeGetName, parseServerMessage } from '../../client/messages.js'
-import { ReconnectingSocket, type ConnectionState, type SessionProbe, type SocketLike } from '../../client/reconnecting-socket.js'
-import { CLIENT_MESSAGE_VALIDATORS, SERVER_MESSAGE_VALIDATORS, type ServerMessage } from '../../client/generated/protocol.js'
+import {
+  ReconnectingSocket,
+  type ConnectionState,
+  type SessionProbe,
+  type SocketLike
+} from '../../client/reconnecting-socket.js'
+import {
+  CLIENT_MESSAGE_VALIDATORS,
+  SERVER_MESSAGE_VALIDATORS,
+  type ServerMessage
+} from '../../client/generated/protocol.js'
 import { CLOSE_CODES } from '../../src/errors.js'
 import { Protocol } from '../../src/protocol/protocol.js'
 import { readProtocolSchemas } from '../../src/protocol/schema-files.js'
@@ -18,7 +27,11 @@ const protocol = Protocol.load()
 
 t.test('the client validates the same messages, by the same types, as the server', async (t) => {
   t.same(Object.keys(SERVER_MESSAGE_VALIDATORS).sort(), [...protocol.serverTypes].sort(), 'server messages')
-  t.same(Object.keys(CLIENT_MESSAGE_VALIDATORS).sort(), [...protocol.clientTypes].sort(), 'and sends the ones the server parses')
+  t.same(
+    Object.keys(CLIENT_MESSAGE_VALIDATORS).sort(),
+    [...protocol.clientTypes].sort(),
+    'and sends the ones the server parses'
+  )
 })
 
 const heroes = [
@@ -28,28 +41,154 @@ const heroes = [
 const limits = { messageRate: 10, messageBurst: 20 }
 /** Server messages with the schema file that must judge them; `ok` is what both sides must say. */
 const samples: Array<{ file: string, ok: boolean, message: unknown, why: string }> = [
-  { file: 'user-authorized.json', ok: true, why: 'the documented greeting', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits } },
-  { file: 'user-authorized.json', ok: true, why: 'no heroes', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [], limits } },
-  { file: 'user-authorized.json', ok: true, why: 'a fractional rate, a burst of 1', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 0.25, messageBurst: 1 } } },
-  { file: 'user-authorized.json', ok: false, why: 'a hero without a name', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [{ id: 'hulk' }], limits } },
-  { file: 'user-authorized.json', ok: false, why: 'an extra field', message: { type: 'user_authorized', user: { username: 'alice', admin: true }, heroes, limits } },
-  { file: 'user-authorized.json', ok: false, why: 'too many heroes', message: { type: 'user_authorized', user: { username: 'alice' }, heroes: Array.from({ length: 101 }, (_, i) => ({ id: `h${i}`, name: `H ${i}` })), limits } },
-  { file: 'user-authorized.json', ok: false, why: 'no limits', message: { type: 'user_authorized', user: { username: 'alice' }, heroes } },
-  { file: 'user-authorized.json', ok: false, why: 'a rate of 0', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 0, messageBurst: 20 } } },
-  { file: 'user-authorized.json', ok: false, why: 'a fractional burst', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 10, messageBurst: 1.5 } } },
-  { file: 'user-authorized.json', ok: false, why: 'a burst of 0', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 10, messageBurst: 0 } } },
-  { file: 'user-authorized.json', ok: false, why: 'an unknown limit', message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { ...limits, maxPayload: 4096 } } },
-  { file: 'name.json', ok: true, why: 'the documented reply', message: { type: 'name', id: 7, hero: 'ironMan', hero_name: 'Tony Stark' } },
+  {
+    file: 'user-authorized.json',
+    ok: true,
+    why: 'the documented greeting',
+    message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: true,
+    why: 'no heroes',
+    message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [], limits }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: true,
+    why: 'a fractional rate, a burst of 1',
+    message: {
+      type: 'user_authorized',
+      user: { username: 'alice' },
+      heroes,
+      limits: { messageRate: 0.25, messageBurst: 1 }
+    }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'a hero without a name',
+    message: { type: 'user_authorized', user: { username: 'alice' }, heroes: [{ id: 'hulk' }], limits }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'an extra field',
+    message: { type: 'user_authorized', user: { username: 'alice', admin: true }, heroes, limits }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'too many heroes',
+    message: {
+      type: 'user_authorized',
+      user: { username: 'alice' },
+      heroes: Array.from({ length: 101 }, (_, i) => ({ id: `h${i}`, name: `H ${i}` })),
+      limits
+    }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'no limits',
+    message: { type: 'user_authorized', user: { username: 'alice' }, heroes }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'a rate of 0',
+    message: {
+      type: 'user_authorized',
+      user: { username: 'alice' },
+      heroes,
+      limits: { messageRate: 0, messageBurst: 20 }
+    }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'a fractional burst',
+    message: {
+      type: 'user_authorized',
+      user: { username: 'alice' },
+      heroes,
+      limits: { messageRate: 10, messageBurst: 1.5 }
+    }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'a burst of 0',
+    message: {
+      type: 'user_authorized',
+      user: { username: 'alice' },
+      heroes,
+      limits: { messageRate: 10, messageBurst: 0 }
+    }
+  },
+  {
+    file: 'user-authorized.json',
+    ok: false,
+    why: 'an unknown limit',
+    message: { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { ...limits, maxPayload: 4096 } }
+  },
+  {
+    file: 'name.json',
+    ok: true,
+    why: 'the documented reply',
+    message: { type: 'name', id: 7, hero: 'ironMan', hero_name: 'Tony Stark' }
+  },
   { file: 'name.json', ok: true, why: 'no id', message: { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' } },
-  { file: 'name.json', ok: true, why: '100 astral characters count as 100', message: { type: 'name', hero: 'x', hero_name: '🦸'.repeat(100) } },
-  { file: 'name.json', ok: false, why: '101 astral characters', message: { type: 'name', hero: 'x', hero_name: '🦸'.repeat(101) } },
+  {
+    file: 'name.json',
+    ok: true,
+    why: '100 astral characters count as 100',
+    message: { type: 'name', hero: 'x', hero_name: '🦸'.repeat(100) }
+  },
+  {
+    file: 'name.json',
+    ok: false,
+    why: '101 astral characters',
+    message: { type: 'name', hero: 'x', hero_name: '🦸'.repeat(101) }
+  },
   { file: 'name.json', ok: false, why: 'hero_name missing', message: { type: 'name', id: 7, hero: 'ironMan' } },
-  { file: 'name.json', ok: false, why: 'hero_name not a string', message: { type: 'name', hero: 'ironMan', hero_name: { html: '<b>x</b>' } } },
-  { file: 'name.json', ok: false, why: 'id not an integer', message: { type: 'name', id: 1.5, hero: 'ironMan', hero_name: 'Tony Stark' } },
-  { file: 'error.json', ok: true, why: 'the documented rate limit', message: { type: 'error', id: 7, code: 'rate_limited', message: 'Too many messages. Please slow down.', retryAfterMs: 1200 } },
-  { file: 'error.json', ok: true, why: 'unknown hero', message: { type: 'error', id: 8, code: 'unknown_hero', message: 'There is no hero with that id.' } },
+  {
+    file: 'name.json',
+    ok: false,
+    why: 'hero_name not a string',
+    message: { type: 'name', hero: 'ironMan', hero_name: { html: '<b>x</b>' } }
+  },
+  {
+    file: 'name.json',
+    ok: false,
+    why: 'id not an integer',
+    message: { type: 'name', id: 1.5, hero: 'ironMan', hero_name: 'Tony Stark' }
+  },
+  {
+    file: 'error.json',
+    ok: true,
+    why: 'the documented rate limit',
+    message: {
+      type: 'error',
+      id: 7,
+      code: 'rate_limited',
+      message: 'Too many messages. Please slow down.',
+      retryAfterMs: 1200
+    }
+  },
+  {
+    file: 'error.json',
+    ok: true,
+    why: 'unknown hero',
+    message: { type: 'error', id: 8, code: 'unknown_hero', message: 'There is no hero with that id.' }
+  },
   { file: 'error.json', ok: false, why: 'an unknown code', message: { type: 'error', code: 'teapot', message: 'no' } },
-  { file: 'error.json', ok: false, why: 'a negative wait', message: { type: 'error', code: 'rate_limited', message: 'no', retryAfterMs: -1 } }
+  {
+    file: 'error.json',
+    ok: false,
+    why: 'a negative wait',
+    message: { type: 'error', code: 'rate_limited', message: 'no', retryAfterMs: -1 }
+  }
 ]
 
 t.test('the client accepts exactly the server messages the server schema accepts', async (t) => {
@@ -58,7 +197,17 @@ t.test('the client accepts exactly the server messages the server schema accepts
     t.equal(protocol.isValidServerMessage(message as { type: string }), ok, `server: ${file} ${why}`)
     t.equal(parseServerMessage(JSON.stringify(message)) !== undefined, ok, `client: ${file} ${why}`)
   }
-  for (const text of ['', 'not json', '[]', 'null', '42', '{"type":"name"}', '{"type":"get_name","hero":"hulk"}', '{"type":"toString","hero":"x"}', '{"type":"__proto__"}']) {
+  for (const text of [
+    '',
+    'not json',
+    '[]',
+    'null',
+    '42',
+    '{"type":"name"}',
+    '{"type":"get_name","hero":"hulk"}',
+    '{"type":"toString","hero":"x"}',
+    '{"type":"__proto__"}'
+  ]) {
     t.equal(parseServerMessage(text), undefined, `client ignores ${JSON.stringify(text)}`)
   }
 })
@@ -66,7 +215,11 @@ t.test('the client accepts exactly the server messages the server schema accepts
 t.test('what the client sends passes the server schema', async (t) => {
   for (const hero of heroes) {
     const sent = encodeGetName(hero.id, 7)
-    t.same(protocol.parse(sent), { ok: true, message: { type: 'get_name', id: 7, hero: hero.id } }, `the server parses get_name ${hero.id}`)
+    t.same(
+      protocol.parse(sent),
+      { ok: true, message: { type: 'get_name', id: 7, hero: hero.id } },
+      `the server parses get_name ${hero.id}`
+    )
   }
   t.match(protocol.parse(encodeGetName('x'.repeat(64), 2 ** 31 - 1)), { ok: true }, 'the largest id and hero')
   t.throws(() => encodeGetName('', 1), /schema/, 'an empty hero is never sent')
@@ -99,13 +252,21 @@ class FakeSocket implements SocketLike {
   onclose: ((event: CloseEvent) => void) | null = null
   readonly sent: string[] = []
   open (): void { this.readyState = 1; this.onopen?.({} as Event) }
-  receive (data: unknown): void { this.onmessage?.({ data: typeof data === 'string' ? data : JSON.stringify(data) } as MessageEvent) }
+  receive (data: unknown): void {
+    this.onmessage?.({ data: typeof data === 'string' ? data : JSON.stringify(data) } as MessageEvent)
+  }
+
   serverClose (code: number): void { this.readyState = 3; this.onclose?.({ code } as CloseEvent) }
   send (data: string): void { this.sent.push(data) }
   close (): void { this.readyState = 3 }
 }
 
-const greeting = { type: 'user_authorized', user: { username: 'alice' }, heroes, limits: { messageRate: 10, messageBurst: 20 } }
+const greeting = {
+  type: 'user_authorized',
+  user: { username: 'alice' },
+  heroes,
+  limits: { messageRate: 10, messageBurst: 20 }
+}
 
 function harness (probe: SessionProbe = 'unreachable') {
   const sockets: FakeSocket[] = []
@@ -177,7 +338,8 @@ t.test('a connection: greeting, replies, and what each close leads to', async (t
     t.match(h.states.at(-1), { kind: 'connected' })
   })
 
-  t.test('1011 waits (server error) with its code, then reconnects; 1006 after open is a lost connection', async (t) => {
+  t.test('1011 waits (server error) with its code, then reconnects; 1006 after open is a lost ' +
+    'connection', async (t) => {
     const h = harness()
     h.connection.start()
     h.sockets[0]?.open()
@@ -213,7 +375,11 @@ t.test('a connection: greeting, replies, and what each close leads to', async (t
     refused.connection.start()
     refused.sockets[0]?.serverClose(1006)
     await nextTimers()
-    t.match(refused.states[1], { kind: 'waiting', reason: 'refused' }, 'session fine: refused for another reason (too many tabs)')
+    t.match(
+      refused.states[1],
+      { kind: 'waiting', reason: 'refused' },
+      'session fine: refused for another reason (too many tabs)'
+    )
     refused.connection.stop()
   })
 
@@ -244,6 +410,14 @@ t.test('the client\'s close codes are the server\'s registry, plus the two it me
     sessionEnded: CLOSE_CODES.session_ended.code
   }, 'each code the server sends, by name')
   const server = new Set<number>(Object.values(CLOSE_CODES).map(({ code }) => code))
-  t.same(Object.values(CLOSE).filter((code) => !server.has(code)).sort(), [1006, 1009], 'beyond those only 1006 (the browser: no close frame) and 1009 (ws: MAX_PAYLOAD)')
-  t.same([...server].filter((code) => !Object.values(CLOSE).includes(code as never)), [], 'the client knows every code the server sends')
+  t.same(
+    Object.values(CLOSE).filter((code) => !server.has(code)).sort(),
+    [1006, 1009],
+    'beyond those only 1006 (the browser: no close frame) and 1009 (ws: MAX_PAYLOAD)'
+  )
+  t.same(
+    [...server].filter((code) => !Object.values(CLOSE).includes(code as never)),
+    [],
+    'the client knows every code the server sends'
+  )
 })

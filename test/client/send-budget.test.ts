@@ -94,7 +94,8 @@ const LIMITS: MessageLimits[] = [
   { messageRate: 1000, messageBurst: 1000 }
 ]
 
-t.test('no request the page sends is refused by the server, whatever the clicks, the delays and the stalls', async (t) => {
+t.test('no request the page sends is refused by the server, whatever the clicks, the delays and the ' +
+  'stalls', async (t) => {
   for (const limits of LIMITS) {
     for (const [stallMs, drift] of [[0, 0], [1000, 0], [5000, 0], [1000, 0.005]] as const) {
       let sent = 0
@@ -106,7 +107,12 @@ t.test('no request the page sends is refused by the server, whatever the clicks,
         clicks += outcome.clicks
         if (outcome.refused > 0) refusals.push(seed)
       }
-      t.same(refusals, [], `rate ${limits.messageRate}/s, burst ${limits.messageBurst}, stalls up to ${stallMs} ms, server clock ${drift * 100}% slow: ${sent} of ${clicks} clicks sent in 60 timelines, none refused`)
+      t.same(
+        refusals,
+        [],
+        `rate ${limits.messageRate}/s, burst ${limits.messageBurst}, stalls up to ${stallMs} ms, ` +
+        `server clock ${drift * 100}% slow: ${sent} of ${clicks} clicks sent in 60 timelines, none refused`
+      )
       t.ok(sent < clicks, 'and the clicks did go past the budget')
     }
   }
@@ -122,13 +128,21 @@ t.test('the page gets the whole budget: the full burst, then 99% of the rate', a
     for (; now <= durationMs; now += 0.5) while (budget.trySend()) { sent++; budget.answered() }
     const server = limits.messageBurst + limits.messageRate * durationMs / 1000
     const floor = limits.messageBurst + Math.floor(limits.messageRate * RATE_SHARE * durationMs / 1000) - 1
-    t.ok(sent >= floor && sent <= server, `rate ${limits.messageRate}/s, burst ${limits.messageBurst}: ${sent} sent in 10 s where the server allows ${server}`)
+    t.ok(
+      sent >= floor && sent <= server,
+      `rate ${limits.messageRate}/s, burst ${limits.messageBurst}: ` +
+        `${sent} sent in 10 s where the server allows ${server}`
+    )
   }
   let now = 0
   const silent = new SendBudget({ messageRate: 10, messageBurst: 20 }, () => now)
   let sent = 0
   for (; now <= 10_000; now += 1) while (silent.trySend()) sent++
-  t.equal(sent, 20, 'with no reply at all the page sends the burst and then waits: it cannot know the server counted those')
+  t.equal(
+    sent,
+    20,
+    'with no reply at all the page sends the burst and then waits: it cannot know the server counted those'
+  )
   t.equal(silent.unanswered, 20)
 })
 

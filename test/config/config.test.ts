@@ -74,7 +74,11 @@ const badValues: Array<{ env: Record<string, string>, variable: string, why: str
   { env: { ALLOWED_ORIGINS: 'ftp://x.com' }, variable: 'ALLOWED_ORIGINS', why: 'not http(s)' },
   { env: { TLS_CERT: '/etc/hero/cert.pem' }, variable: 'TLS_KEY', why: 'a certificate without its key' },
   { env: { TLS_KEY: '/etc/hero/key.pem' }, variable: 'TLS_CERT', why: 'a key without its certificate' },
-  { env: { SESSION_IDLE_TIMEOUT_S: '600', SESSION_ABSOLUTE_TIMEOUT_S: '599' }, variable: 'SESSION_ABSOLUTE_TIMEOUT_S', why: 'absolute shorter than idle' },
+  {
+    env: { SESSION_IDLE_TIMEOUT_S: '600', SESSION_ABSOLUTE_TIMEOUT_S: '599' },
+    variable: 'SESSION_ABSOLUTE_TIMEOUT_S',
+    why: 'absolute shorter than idle'
+  },
   { env: { SESSION_IDLE_TIMEOUT_S: '0' }, variable: 'SESSION_IDLE_TIMEOUT_S', why: 'zero' },
   { env: { TLS: 'maybe' }, variable: 'TLS', why: 'not on/off' },
   { env: { HOST: 'localhost; rm -rf /' }, variable: 'HOST', why: 'not a host name' },
@@ -83,18 +87,46 @@ const badValues: Array<{ env: Record<string, string>, variable: string, why: str
   { env: { TRUSTED_PROXIES: '10.0.0.0/33' }, variable: 'TRUSTED_PROXIES', why: 'a prefix longer than 32 bits' },
   { env: { TRUSTED_PROXIES: '127.0.0.1, nginx' }, variable: 'TRUSTED_PROXIES', why: 'a name, not an address' },
   { env: { TRUSTED_PROXIES: '::1/129' }, variable: 'TRUSTED_PROXIES', why: 'a prefix longer than 128 bits' },
-  { env: { HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' }, variable: 'HTTP_HEADERS_TIMEOUT_MS', why: 'longer than the whole request' },
+  {
+    env: { HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' },
+    variable: 'HTTP_HEADERS_TIMEOUT_MS',
+    why: 'longer than the whole request'
+  },
   { env: { TLS_MIN_VERSION: 'TLSv1.1' }, variable: 'TLS_MIN_VERSION', why: 'too old' },
   { env: { MAX_BUFFERED_BYTES: '10' }, variable: 'MAX_BUFFERED_BYTES', why: 'below 1 KiB' },
   { env: { REDIS_URL: 'http://redis:6379' }, variable: 'REDIS_URL', why: 'not redis:// or a socket path' },
   { env: { REDIS_KEY_PREFIX: 'has space' }, variable: 'REDIS_KEY_PREFIX', why: 'a space' },
-  { env: { DRAIN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' }, variable: 'DRAIN_DELAY_MS', why: 'leaves no time to close the sockets' },
-  { env: { REDIS_URL: 'redis://redis.internal:6379' }, variable: 'REDIS_PASSWORD_FILE', why: 'a Redis others can reach, with no password' },
+  {
+    env: { DRAIN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '10000' },
+    variable: 'DRAIN_DELAY_MS',
+    why: 'leaves no time to close the sockets'
+  },
+  {
+    env: { REDIS_URL: 'redis://redis.internal:6379' },
+    variable: 'REDIS_PASSWORD_FILE',
+    why: 'a Redis others can reach, with no password'
+  },
   { env: { REDIS_URL: 'rediss://10.0.0.7:6380' }, variable: 'REDIS_PASSWORD_FILE', why: 'TLS is no password' },
-  { env: { REDIS_URL: 'redis://[fd00::7]:6379' }, variable: 'REDIS_PASSWORD_FILE', why: 'an IPv6 address others can reach, with no password' },
-  { env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USERNAME: 'hero-socket' }, variable: 'REDIS_PASSWORD_FILE', why: 'a user without a password' },
-  { env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CA_FILE: '/etc/ca.pem' }, variable: 'REDIS_CA_FILE', why: 'a CA without TLS' },
-  { env: { REDIS_URL: 'redis://redis.internal:6379', REDIS_ALLOW_NO_AUTH: 'true' }, variable: 'REDIS_ALLOW_NO_AUTH', why: 'not on/off' },
+  {
+    env: { REDIS_URL: 'redis://[fd00::7]:6379' },
+    variable: 'REDIS_PASSWORD_FILE',
+    why: 'an IPv6 address others can reach, with no password'
+  },
+  {
+    env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USERNAME: 'hero-socket' },
+    variable: 'REDIS_PASSWORD_FILE',
+    why: 'a user without a password'
+  },
+  {
+    env: { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CA_FILE: '/etc/ca.pem' },
+    variable: 'REDIS_CA_FILE',
+    why: 'a CA without TLS'
+  },
+  {
+    env: { REDIS_URL: 'redis://redis.internal:6379', REDIS_ALLOW_NO_AUTH: 'true' },
+    variable: 'REDIS_ALLOW_NO_AUTH',
+    why: 'not on/off'
+  },
   { env: { REDIS_USERNAME: 'hero socket' }, variable: 'REDIS_USERNAME', why: 'a space' },
   { env: { TLS_GROUPS: 'X25519:no-such-group' }, variable: 'TLS_GROUPS', why: 'a group OpenSSL does not know' },
   { env: { TLS_CIPHERS: 'NO-SUCH-SUITE' }, variable: 'TLS_CIPHERS', why: 'a list OpenSSL matches nothing of' },
@@ -102,7 +134,8 @@ const badValues: Array<{ env: Record<string, string>, variable: string, why: str
 ]
 
 for (const { env, variable, why } of badValues) {
-  t.test(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} (${why}) throws a ConfigError naming ${variable}`, async (t) => {
+  const settings = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')
+  t.test(`${settings} (${why}) throws a ConfigError naming ${variable}`, async (t) => {
     const err = configErrorFor(env)
     t.ok(err instanceof ConfigError, 'throws a ConfigError')
     t.equal(err?.variable, variable, '.variable names it')
@@ -119,7 +152,10 @@ t.test('TRUST_PROXY_HOPS stops start-up, naming TRUSTED_PROXIES', async (t) => {
 })
 
 t.test('TRUSTED_PROXIES: addresses and CIDRs of both families', async (t) => {
-  t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1, fd00::/8' }).http.trustedProxies, ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])
+  t.same(
+    loadConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1, fd00::/8' }).http.trustedProxies,
+    ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8']
+  )
   t.same(loadConfig({}).http.trustedProxies, [], 'none by default')
 })
 
@@ -129,13 +165,29 @@ t.test('a bad REDIS_URL is named but never shown: it may hold a password', async
     t.equal(err?.variable, 'REDIS_URL')
     t.notMatch(err?.message, 's3cret', `${url.split(':')[0]}: the value is not in the message`)
   }
-  for (const url of ['rediss://user:s3cret@redis.example:6380/2', 'redis://:s3cret@127.0.0.1:6379', 'redis://127.0.0.1:6379?password=s3cret', '/run/redis.sock?password=s3cret']) {
+  for (const url of [
+    'rediss://user:s3cret@redis.example:6380/2',
+    'redis://:s3cret@127.0.0.1:6379',
+    'redis://127.0.0.1:6379?password=s3cret',
+    '/run/redis.sock?password=s3cret'
+  ]) {
     const err = configErrorFor({ REDIS_URL: url })
     t.equal(err?.variable, 'REDIS_URL', `a password in the URL (${url.replace('s3cret', '…')}) is refused`)
     t.notMatch(err?.message, 's3cret', 'and not shown')
   }
-  t.match(loadConfig({ REDIS_URL: 'rediss://redis.example:6380/2', REDIS_USERNAME: 'hero-socket', REDIS_PASSWORD_FILE: '/etc/hero-socket/redis-password' }).redis,
-    { url: 'rediss://redis.example:6380/2', username: 'hero-socket', passwordFile: '/etc/hero-socket/redis-password', caFile: undefined, keyPrefix: 'hero-socket:', timeoutMs: 1000 })
+  t.match(loadConfig({
+    REDIS_URL: 'rediss://redis.example:6380/2',
+    REDIS_USERNAME: 'hero-socket',
+    REDIS_PASSWORD_FILE: '/etc/hero-socket/redis-password'
+  }).redis,
+  {
+    url: 'rediss://redis.example:6380/2',
+    username: 'hero-socket',
+    passwordFile: '/etc/hero-socket/redis-password',
+    caFile: undefined,
+    keyPrefix: 'hero-socket:',
+    timeoutMs: 1000
+  })
   t.match(loadConfig({ REDIS_URL: '/run/redis/redis.sock' }).redis, { url: '/run/redis/redis.sock' })
   t.equal(loadConfig({}).redis, undefined, 'unset: in-process stores')
 })
@@ -146,31 +198,65 @@ t.test('unknown variables are ignored, not an error', async (t) => {
 
 t.test('productionSettings names what takes a set-up away from the development defaults', async (t) => {
   t.same(loadConfig({}).productionSettings, [], 'the defaults: a development set-up')
-  t.same(loadConfig({ HOST: 'localhost', PORT: '0', DATA_DIR: 'elsewhere', LOG_LEVEL: 'debug' }).productionSettings, [], 'a loopback HOST, a port, a data folder: still development')
+  t.same(
+    loadConfig({ HOST: 'localhost', PORT: '0', DATA_DIR: 'elsewhere', LOG_LEVEL: 'debug' }).productionSettings,
+    [],
+    'a loopback HOST, a port, a data folder: still development'
+  )
   t.same(loadConfig({ USERS_FILE: 'users.json' }).productionSettings, ['USERS_FILE'])
   t.same(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).productionSettings, ['REDIS_URL'])
   t.same(loadConfig({ TLS: 'off' }).productionSettings, ['TLS'])
   t.same(loadConfig({ TRUSTED_PROXIES: '127.0.0.1' }).productionSettings, ['TRUSTED_PROXIES'])
   t.same(loadConfig({ HOST: '0.0.0.0' }).productionSettings, ['HOST'])
-  t.same(loadConfig({ TLS_CERT: 'cert.pem', TLS_KEY: 'key.pem' }).productionSettings, ['TLS_CERT'], 'a certificate of its own, even on loopback')
+  t.same(
+    loadConfig({ TLS_CERT: 'cert.pem', TLS_KEY: 'key.pem' }).productionSettings,
+    ['TLS_CERT'],
+    'a certificate of its own, even on loopback'
+  )
   t.same(loadConfig({ ALLOWED_ORIGINS: 'https://heroes.example.com' }).productionSettings, ['ALLOWED_ORIGINS'])
-  t.same(loadConfig({ TLS: 'off', HOST: '10.0.0.5', TRUSTED_PROXIES: '10.0.0.1' }).productionSettings, ['TLS', 'TRUSTED_PROXIES', 'HOST'])
+  t.same(
+    loadConfig({ TLS: 'off', HOST: '10.0.0.5', TRUSTED_PROXIES: '10.0.0.1' }).productionSettings,
+    ['TLS', 'TRUSTED_PROXIES', 'HOST']
+  )
 })
 
-t.test('Redis without a password is allowed on loopback, a socket, or when REDIS_ALLOW_NO_AUTH=on says so', async (t) => {
-  for (const url of ['redis://127.0.0.1:6379', 'redis://localhost:6379', 'redis://[::1]:6379', '/run/redis/redis.sock']) {
-    t.match(loadConfig({ REDIS_URL: url }).redis, { url, username: undefined, passwordFile: undefined }, `${url}: local, no password needed`)
+t.test('Redis without a password is allowed on loopback, a socket, or when REDIS_ALLOW_NO_AUTH=on says ' +
+  'so', async (t) => {
+  for (const url of [
+    'redis://127.0.0.1:6379',
+    'redis://localhost:6379',
+    'redis://[::1]:6379',
+    '/run/redis/redis.sock'
+  ]) {
+    t.match(
+      loadConfig({ REDIS_URL: url }).redis,
+      { url, username: undefined, passwordFile: undefined },
+      `${url}: local, no password needed`
+    )
   }
-  t.match(loadConfig({ REDIS_URL: 'redis://redis.internal:6379', REDIS_ALLOW_NO_AUTH: 'on' }).redis, { url: 'redis://redis.internal:6379' }, 'REDIS_ALLOW_NO_AUTH=on')
-  t.match(loadConfig({ REDIS_URL: 'rediss://redis.internal:6380', REDIS_PASSWORD_FILE: 'pw', REDIS_CA_FILE: 'ca.pem' }).redis,
-    { passwordFile: path.resolve('pw'), caFile: path.resolve('ca.pem') }, 'files resolved to absolute paths')
+  t.match(
+    loadConfig({ REDIS_URL: 'redis://redis.internal:6379', REDIS_ALLOW_NO_AUTH: 'on' }).redis,
+    { url: 'redis://redis.internal:6379' },
+    'REDIS_ALLOW_NO_AUTH=on'
+  )
+  t.match(loadConfig(
+    { REDIS_URL: 'rediss://redis.internal:6380', REDIS_PASSWORD_FILE: 'pw', REDIS_CA_FILE: 'ca.pem' }
+  ).redis,
+  { passwordFile: path.resolve('pw'), caFile: path.resolve('ca.pem') }, 'files resolved to absolute paths')
 })
 
 t.test('TLS_CIPHERS and TLS_GROUPS: the defaults as before, and any list this OpenSSL knows', async (t) => {
   t.equal(loadConfig({}).tls.groups, 'X25519:prime256v1:secp384r1')
   t.match(loadConfig({}).tls.ciphers, /^TLS_AES_128_GCM_SHA256:.*:ECDHE-RSA-CHACHA20-POLY1305$/)
   t.equal(loadConfig({ TLS_GROUPS: 'secp521r1:X25519' }).tls.groups, 'secp521r1:X25519')
-  t.equal(loadConfig({ TLS_CIPHERS: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' }).tls.ciphers, 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384')
+  t.equal(
+    loadConfig({ TLS_CIPHERS: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' }).tls.ciphers,
+    'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384'
+  )
   const err = configErrorFor({ TLS_GROUPS: 'X25519:no-such-group' })
-  t.match(err?.message, new RegExp(`TLS_GROUPS is not accepted by this OpenSSL \\(${process.versions.openssl.replaceAll('.', '\\.')}\\)`), 'the message says which OpenSSL')
+  t.match(
+    err?.message,
+    new RegExp(`TLS_GROUPS is not accepted by this OpenSSL \\(${process.versions.openssl.replaceAll('.', '\\.')}\\)`),
+    'the message says which OpenSSL'
+  )
 })

@@ -36,7 +36,7 @@ async function startOtherOrigin (t: Test, page: string): Promise<string> {
 t.test('a page from another origin cannot use the user\'s session on the socket', async (t) => {
   const server = await startTestServer(t)
   const browser = await launchBrowser(t)
-  const { context, page, problems } = await connectedPage(t, browser, server.url)
+  const { context, problems } = await connectedPage(t, browser, server.url)
   t.equal(await server.app.services.userSlots.count('alice'), 1, 'the user\'s own tab is connected')
 
   // Watch the handshakes the browser makes, to show the cookie did travel with the attack.
@@ -50,15 +50,30 @@ t.test('a page from another origin cannot use the user\'s session on the socket'
   await attacker.goto(other)
   await attacker.waitForFunction(() => (window as unknown as { result: { done: boolean } }).result.done)
   const result = await attacker.evaluate(() => (window as unknown as { result: unknown }).result)
-  t.same(result, { opened: false, messages: [], closeCode: 1006, done: true }, 'closed with 1006 before any open; no user_authorized')
+  t.same(
+    result,
+    { opened: false, messages: [], closeCode: 1006, done: true },
+    'closed with 1006 before any open; no user_authorized'
+  )
 
-  t.same(handshakes, [{ origin: other, hasSession: true }], 'the browser sent the session cookie with the foreign Origin')
-  t.same(server.logs.entries().filter((e) => e.event === 'ws_rejected').map((e) => [e.reason, e.status]), [['origin_forbidden', 403]], 'refused as origin_forbidden (403)')
+  t.same(
+    handshakes,
+    [{ origin: other, hasSession: true }],
+    'the browser sent the session cookie with the foreign Origin'
+  )
+  t.same(
+    server.logs.entries().filter((e) => e.event === 'ws_rejected').map((e) => [e.reason, e.status]),
+    [['origin_forbidden', 403]],
+    'refused as origin_forbidden (403)'
+  )
   t.equal(await server.app.services.userSlots.count('alice'), 1, 'still only the user\'s own socket')
   t.equal(server.app.websocket.stats.snapshot().accepted, 1, 'the gate accepted only the user\'s own socket')
 
   t.same(problems.consoleErrors.filter((e) => !e.startsWith(other)), [], 'the user\'s own pages logged no error')
-  t.ok(problems.consoleErrors.some((e) => e.startsWith(other) && /WebSocket connection to .* failed/.test(e)), 'the other page saw a failed connection')
+  t.ok(
+    problems.consoleErrors.some((e) => e.startsWith(other) && /WebSocket connection to .* failed/.test(e)),
+    'the other page saw a failed connection'
+  )
   t.same(problems.pageErrors, [])
   t.same(problems.cspViolations, [])
 })
@@ -67,14 +82,27 @@ t.test('a page from another origin cannot use the user\'s session on the socket'
 function lockoutPage (target: string, rounds: number): string {
   return `<!doctype html><meta charset="utf-8"><title>another site</title>
 <iframe name="sink" hidden></iframe>
-<form id="csrf" method="post" action="${target}/login" target="sink"><input name="username" value="alice"><input name="password" value="guess"></form>
+<form id="csrf" method="post" action="${target}/login" target="sink">
+<input name="username" value="alice"><input name="password" value="guess"></form>
 <script>
   const target = ${JSON.stringify(target)}
-  const framed = () => new Promise((resolve) => { document.querySelector('iframe').onload = resolve; document.querySelector('#csrf').submit() })
-  const image = (i) => new Promise((resolve) => { const img = new Image(); img.onload = img.onerror = resolve; img.src = target + '/assets/favicon.svg?' + i })
+  const framed = () => new Promise((resolve) => {
+    document.querySelector('iframe').onload = resolve
+    document.querySelector('#csrf').submit()
+  })
+  const image = (i) => new Promise((resolve) => {
+    const img = new Image()
+    img.onload = img.onerror = resolve
+    img.src = target + '/assets/favicon.svg?' + i
+  })
   window.done = (async () => {
     for (let i = 0; i < ${rounds}; i++) {
-      await fetch(target + '/login', { method: 'POST', mode: 'no-cors', credentials: 'include', body: new URLSearchParams({ username: 'alice', password: 'guess' + i }) }).catch(() => {})
+      await fetch(target + '/login', {
+        method: 'POST',
+        mode: 'no-cors',
+        credentials: 'include',
+        body: new URLSearchParams({ username: 'alice', password: 'guess' + i })
+      }).catch(() => {})
       await image(i)
       if (i % 4 === 0) await framed()
     }
@@ -93,10 +121,18 @@ t.test('a page elsewhere posting logins in a loop does not lock its visitor out'
   const other = await startOtherOrigin(t, lockoutPage(server.url, rounds))
   const attacker = await context.newPage()
   await attacker.goto(other)
-  t.equal(await attacker.evaluate(async () => await (window as unknown as { done: Promise<boolean> }).done), true, 'the other page sent its requests')
+  t.equal(
+    await attacker.evaluate(async () => await (window as unknown as { done: Promise<boolean> }).done),
+    true,
+    'the other page sent its requests'
+  )
   const refused = server.logs.entries().filter((e) => e.code === 'cross_site_request')
   t.ok(refused.length >= 2 * rounds + rounds / 4, `${refused.length} cross-site requests refused (403)`)
-  t.same(server.logs.entries().filter((e) => e.code === 'rate_limited'), [], 'none of them spent the visitor\'s budgets')
+  t.same(
+    server.logs.entries().filter((e) => e.code === 'rate_limited'),
+    [],
+    'none of them spent the visitor\'s budgets'
+  )
   t.notOk(server.logs.text.includes('login_failed'), 'no password was checked')
 
   const page = await context.newPage()

@@ -17,7 +17,14 @@ import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { startDeployRedis } from '../helpers/deploy-redis.js'
 import { waitUntil } from '../helpers/hero-client.js'
-import { documentedMetrics, parseMetrics, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample, type Sample } from '../helpers/metrics.js'
+import {
+  documentedMetrics,
+  parseMetrics,
+  SCRIPTED_SESSION_COUNTS,
+  valueOf,
+  type ExpectedSample,
+  type Sample
+} from '../helpers/metrics.js'
 import { instanceEnv, Nginx } from '../helpers/nginx.js'
 import { signServerCertificate } from '../helpers/private-ca.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
@@ -33,7 +40,10 @@ function opened (instance: ServerProcess): number {
 async function instanceOf (instances: readonly ServerProcess[], action: () => Promise<void>): Promise<number> {
   const before = instances.map(opened)
   await action()
-  await waitUntil(() => instances.some((instance, i) => opened(instance) > (before[i] ?? 0)), 'a socket to open on some instance')
+  await waitUntil(
+    () => instances.some((instance, i) => opened(instance) > (before[i] ?? 0)),
+    'a socket to open on some instance'
+  )
   return instances.findIndex((instance, i) => opened(instance) > (before[i] ?? 0))
 }
 
@@ -58,7 +68,9 @@ async function connected (page: Page): Promise<void> {
 
 async function ask (page: Page, hero: string, realName: string): Promise<boolean> {
   await page.click(`#heroes button[data-hero="${hero}"]`)
-  return await page.locator(`#answers li[data-hero="${hero}"][data-state="done"] .answer-name`).last().textContent() === realName
+  return await page.locator(
+    `#answers li[data-hero="${hero}"][data-state="done"] .answer-name`
+  ).last().textContent() === realName
 }
 
 t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) => {
@@ -66,7 +78,8 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   const dir = t.testdir({})
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
-  // nginx binds its port first (nginx cannot listen on port 0); the instances, on ports of their own, then allow its origin.
+  // nginx binds its port first (nginx cannot listen on port 0); the instances, on ports of their own, then allow its
+  // origin.
   const nginx = await Nginx.start(t)
   const origin = nginx.url
   const instances = await Promise.all([0, 1].map(async (i) => await startServerProcess({
@@ -95,7 +108,10 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
 
   // A second tab, until round robin puts its socket on the other instance.
   const second = await context.newPage()
-  let secondOn = await instanceOf(instances, async () => { await second.goto(`${nginx.url}/`); await connected(second) })
+  let secondOn = await instanceOf(
+    instances,
+    async () => { await second.goto(`${nginx.url}/`); await connected(second) }
+  )
   for (let tries = 0; secondOn === firstOn && tries < 8; tries++) {
     secondOn = await instanceOf(instances, async () => { await second.reload(); await connected(second) })
   }
@@ -110,7 +126,9 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
     body: new URLSearchParams({ username: TEST_USER.username, password: 'not the password' }).toString()
   })
   t.equal(spoofed.status, 401)
-  const failures = (): string[] => instances.flatMap((instance) => instance.stdout().split('\n')).filter((line) => line.includes('"event":"login_failed"'))
+  const failures = (): string[] => instances.flatMap((instance) => instance.stdout().split('\n')).filter(
+    (line) => line.includes('"event":"login_failed"')
+  )
   await waitUntil(() => failures().length > 0, 'the failed login to be logged')
   t.equal(failures().length, 1)
   t.match(failures()[0], '"ip":"127.0.0.1"', 'the instance logs the address nginx saw, not the one the client claimed')
@@ -119,7 +137,11 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   await Promise.all([first.waitForURL(`${nginx.url}/login?notice=logged_out`), first.click('#logout-form button')])
   await second.locator('#status[data-state="ended"]').waitFor()
   await second.waitForURL(`${nginx.url}/login?notice=session_ended`)
-  t.equal(await second.locator('#login-notice').textContent(), 'Your session has ended. Please log in again.', 'the other tab says the session ended')
+  t.equal(
+    await second.locator('#login-notice').textContent(),
+    'Your session has ended. Please log in again.',
+    'the other tab says the session ended'
+  )
 
   // Log in again, then stop the instance the page is on: it reconnects through the other one.
   const on = await instanceOf(instances, async () => {
@@ -137,9 +159,19 @@ t.test('two instances behind nginx on one Redis, seen from Chromium', async (t) 
   t.ok(await ask(first, 'blackPanther', "T'Challa"), 'and it keeps answering')
   t.same(problems.pageErrors, [], 'no page error')
   t.same(problems.cspViolations, [], 'no CSP violation')
-  t.same(problems.consoleErrors.filter((e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|status of 50[23]/.test(e)), [], 'no console error but the lost socket')
-  t.match(fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8'), /"GET \/ws HTTP\/1\.1" 101 /, 'nginx logged the upgrades it passed on')
-  t.same(await redis.redis.client(t).acl('LOG'), [], 'Redis denied the instances nothing: deploy/redis/redis.conf lists every command they send')
+  t.same(problems.consoleErrors.filter(
+    (e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|status of 50[23]/.test(e)
+  ), [], 'no console error but the lost socket')
+  t.match(
+    fs.readFileSync(path.join(nginx.dir, 'access.log'), 'utf8'),
+    /"GET \/ws HTTP\/1\.1" 101 /,
+    'nginx logged the upgrades it passed on'
+  )
+  t.same(
+    await redis.redis.client(t).acl('LOG'),
+    [],
+    'Redis denied the instances nothing: deploy/redis/redis.conf lists every command they send'
+  )
 })
 
 /** The status nginx answers a WebSocket upgrade from `origin` with (the socket is never opened). */
@@ -194,9 +226,15 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
   const { context, problems } = await newWatchedContext(browser)
   t.teardown(() => context.close())
   /** Both instances' scrapes; `total` adds one sample over the two. */
-  const scrapeAll = async (): Promise<{ scrapes: Array<{ samples: Sample[], families: Set<string> }>, total: (name: string, labels?: Record<string, string>) => number }> => {
+  const scrapeAll = async (): Promise<{
+    scrapes: Array<{ samples: Sample[], families: Set<string> }>,
+    total: (name: string, labels?: Record<string, string>) => number
+  }> => {
     const scrapes = await Promise.all(metricsPorts.map(scrapeInstance))
-    return { scrapes, total: (name, labels = {}) => scrapes.reduce((sum, { samples }) => sum + valueOf(samples, name, labels), 0) }
+    return {
+      scrapes,
+      total: (name, labels = {}) => scrapes.reduce((sum, { samples }) => sum + valueOf(samples, name, labels), 0)
+    }
   }
 
   // The script: one login, three heroes, one refused origin, one logout.
@@ -222,29 +260,58 @@ t.test('the metrics listeners of the deployment count a scripted session exactly
     ['hero_socket_redis_reconnects_total', { client: 'commands' }, 0],
     ['hero_socket_redis_reconnects_total', { client: 'pubsub' }, 0]
   ]
-  for (const [name, labels, value] of exact) t.equal(total(name, labels), value, `over both instances, ${name}${JSON.stringify(labels)} = ${value}`)
+  for (const [name, labels, value] of exact) {
+    t.equal(
+      total(name, labels),
+      value,
+    `over both instances, ${name}${JSON.stringify(labels)} = ${value}`
+    )
+  }
   // The page closes its own socket (1000) as the logout form is sent, so the server usually has
   // nothing left to revoke; when the POST overtakes that close frame, it closes the socket with
   // 4401 itself. Either way the two counts agree and there is at most one.
-  const revoked = total('hero_socket_revocations_total', { path: 'local' }) + total('hero_socket_revocations_total', { path: 'publish' })
+  const revoked = total('hero_socket_revocations_total', { path: 'local' }) + total(
+    'hero_socket_revocations_total',
+    { path: 'publish' }
+  )
   t.ok(revoked <= 1, `at most one revocation (${revoked})`)
   t.equal(total('hero_socket_closes_total', { code: '4401' }), revoked, 'one 4401 close per revocation, none otherwise')
   t.equal(total('hero_socket_revocations_total', { path: 'safety_net' }), 0, 'nothing was left for the safety net')
   t.ok(total('hero_socket_login_duration_seconds_sum') > 0.01, 'the login took argon2\'s time')
-  const timed = scrapes.flatMap(({ samples }) => samples.filter((s) => s.name === 'hero_socket_redis_command_duration_seconds_count' && s.value > 0).map((s) => s.labels.operation))
+  const timed = scrapes.flatMap(({ samples }) => samples.filter(
+    (s) => s.name === 'hero_socket_redis_command_duration_seconds_count' && s.value > 0
+  ).map((s) => s.labels.operation))
   t.ok(timed.length > 0, `Redis calls are timed by operation (${[...new Set(timed)].join(', ')})`)
-  const errors = scrapes.flatMap(({ samples }) => samples.filter((s) => s.name === 'hero_socket_redis_command_errors_total' && s.value > 0))
+  const errors = scrapes.flatMap(
+    ({ samples }) => samples.filter((s) => s.name === 'hero_socket_redis_command_errors_total' && s.value > 0)
+  )
   t.same(errors, [], 'no Redis command failed')
 
   // Every metric the operators' guide names is declared by both instances, with the process metrics.
-  const families = [...documentedMetrics(), 'nodejs_eventloop_lag_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']
+  const families = [
+    ...documentedMetrics(),
+    'nodejs_eventloop_lag_seconds',
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes'
+  ]
   for (const [i, { families: declared }] of scrapes.entries()) {
     t.same(families.filter((name) => !declared.has(name)), [], `instance ${i + 1} declares every metric`)
   }
   const lag = scrapes.map(({ samples }) => valueOf(samples, 'nodejs_eventloop_lag_seconds'))
-  t.ok(lag.every((seconds) => seconds >= 0 && seconds < 1), `event-loop lag is sane (${lag.map((s) => s.toFixed(4)).join(', ')} s)`)
-  const labels = JSON.stringify(scrapes.flatMap(({ samples }) => samples.filter((s) => s.name.startsWith('hero_socket_')).map((s) => s.labels)))
-  for (const secret of [TEST_USER.username, '127.0.0.1', 'evil.example']) t.notMatch(labels, secret, `no label carries ${secret}`)
+  t.ok(
+    lag.every((seconds) => seconds >= 0 && seconds < 1),
+    `event-loop lag is sane (${lag.map((s) => s.toFixed(4)).join(', ')} s)`
+  )
+  const labels = JSON.stringify(
+    scrapes.flatMap(({ samples }) => samples.filter((s) => s.name.startsWith('hero_socket_')).map((s) => s.labels))
+  )
+  for (const secret of [TEST_USER.username, '127.0.0.1', 'evil.example']) {
+    t.notMatch(
+      labels,
+      secret,
+    `no label carries ${secret}`
+    )
+  }
   t.same(problems.pageErrors, [], 'no page error')
   t.same(problems.cspViolations, [], 'no CSP violation')
 })
@@ -265,7 +332,12 @@ async function offerTls (port: number, options: tls.ConnectionOptions): Promise<
     socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')))
     socket.once('secureConnect', () => {
       // A TLS 1.2 ticket comes inside the handshake: by now it has arrived, or it never will.
-      resolve({ accepted: true, protocol: socket.getProtocol(), cipher: socket.getCipher().name, ticket: socket.getTLSTicket() !== undefined })
+      resolve({
+        accepted: true,
+        protocol: socket.getProtocol(),
+        cipher: socket.getCipher().name,
+        ticket: socket.getTLSTicket() !== undefined
+      })
       socket.end()
     })
     socket.once('error', (err: Error) => resolve({ accepted: false, error: err.message }))
@@ -279,10 +351,14 @@ const WEAK_OFFERS: ReadonlyArray<[string, tls.ConnectionOptions]> = [
   ['AES128-GCM-SHA256 (static RSA: no forward secrecy)', { maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' }],
   ['TLS 1.0', { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' }],
   ['TLS 1.1', { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' }],
-  ['the group secp521r1 alone', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', ecdhCurve: 'secp521r1' }]
+  [
+    'the group secp521r1 alone',
+    { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', ecdhCurve: 'secp521r1' }
+  ]
 ]
 
-t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and other groups refused, no tickets, HSTS', async (t) => {
+t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and other groups refused, no tickets, ' +
+  'HSTS', async (t) => {
   // An RSA certificate, as many deployments have: with it the static-RSA and ECDHE-RSA CBC suites
   // are ones nginx could agree to, so only its cipher list can refuse them.
   // Signed by the tests' CA, so the clients below verify it.
@@ -292,16 +368,26 @@ t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and ot
 
   // The same offers to a server that takes anything, with the same certificate: each one is
   // really made (the client refuses none of them itself), so nginx's refusals below are its own.
-  const permissive = tls.createServer({ ...credentials, minVersion: 'TLSv1', ciphers: 'ALL:@SECLEVEL=0' }, (socket) => socket.end())
+  const permissive = tls.createServer(
+    { ...credentials, minVersion: 'TLSv1', ciphers: 'ALL:@SECLEVEL=0' },
+    (socket) => socket.end()
+  )
   await new Promise<void>((resolve) => permissive.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { permissive.close() })
   const permissivePort = (permissive.address() as AddressInfo).port
-  for (const [name, options] of WEAK_OFFERS) t.match(await offerTls(permissivePort, options), { accepted: true }, `control: ${name} is offered`)
+  for (const [name, options] of WEAK_OFFERS) {
+    t.match(
+      await offerTls(permissivePort, options),
+      { accepted: true },
+    `control: ${name} is offered`
+    )
+  }
 
   const redis = await startDeployRedis(t)
   const usersFile = path.join(dir, 'users.json')
   await FileUsersStore.create(usersFile, [{ username: TEST_USER.username, hash: await hashFor(TEST_USER.password) }])
-  // nginx binds its port first (it cannot listen on port 0); the instance, on a port of its own, then allows its origin.
+  // nginx binds its port first (it cannot listen on port 0); the instance, on a port of its own, then allows its
+  // origin.
   const nginx = await Nginx.start(t, { credentials })
   const nginxPort = nginx.port
   const instance = await startServerProcess({
@@ -320,16 +406,38 @@ t.test('nginx keeps the instances\' TLS policy: weak suites, old versions and ot
     t.match(outcome, { accepted: false }, `${name} is refused by nginx (${outcome.error ?? outcome.cipher ?? ''})`)
   }
   const tls12 = await offerTls(nginxPort, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })
-  t.match(tls12, { accepted: true, protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'TLS 1.2 with a forward-secret AEAD suite is accepted')
+  t.match(
+    tls12,
+    { accepted: true, protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' },
+    'TLS 1.2 with a forward-secret AEAD suite is accepted'
+  )
   t.equal(tls12.ticket, false, 'and no session ticket is issued')
-  const tls12Chacha = await offerTls(nginxPort, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305', ecdhCurve: 'X25519' })
-  t.match(tls12Chacha, { accepted: true, cipher: 'ECDHE-RSA-CHACHA20-POLY1305', ticket: false }, 'ChaCha20-Poly1305 over X25519 too')
+  const tls12Chacha = await offerTls(
+    nginxPort,
+    { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305', ecdhCurve: 'X25519' }
+  )
+  t.match(
+    tls12Chacha,
+    { accepted: true, cipher: 'ECDHE-RSA-CHACHA20-POLY1305', ticket: false },
+    'ChaCha20-Poly1305 over X25519 too'
+  )
   t.match(await offerTls(nginxPort, {}), { accepted: true, protocol: 'TLSv1.3' }, 'a default client gets TLS 1.3')
 
   const page = await fetch(`${nginx.url}/login`)
   t.equal(page.status, 200)
-  t.equal(page.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains', 'HSTS, once (the instance\'s copy replaced)')
-  const tooLarge = await fetch(`${nginx.url}/login`, { method: 'POST', body: 'x'.repeat(20 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(
+    page.headers.get('strict-transport-security'),
+    'max-age=31536000; includeSubDomains',
+    'HSTS, once (the instance\'s copy replaced)'
+  )
+  const tooLarge = await fetch(
+    `${nginx.url}/login`,
+    { method: 'POST', body: 'x'.repeat(20 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+  )
   t.equal(tooLarge.status, 413, 'nginx answers an oversized body itself')
-  t.equal(tooLarge.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains', 'and its own answers carry HSTS too')
+  t.equal(
+    tooLarge.headers.get('strict-transport-security'),
+    'max-age=31536000; includeSubDomains',
+    'and its own answers carry HSTS too'
+  )
 })

@@ -32,10 +32,15 @@ t.test('hero page', async (t) => {
     t.equal(await page.locator('#who').textContent(), 'Signed in as alice')
 
     const shell = fs.readFileSync(path.join(PUBLIC_DIR, 'index.html'), 'utf8')
-    t.notOk(EXPECTED_HEROES.some((h) => shell.includes(h.name) || shell.includes(h.id)), 'no hero is written into the page itself')
+    t.notOk(
+      EXPECTED_HEROES.some((h) => shell.includes(h.name) || shell.includes(h.id)),
+      'no hero is written into the page itself'
+    )
     const buttons = page.locator('#heroes button[data-hero]')
-    t.same(await buttons.evaluateAll((els) => els.map((b) => [(b as HTMLElement).dataset.hero, b.querySelector('.hero-label')?.textContent])),
-      EXPECTED_HEROES.map((h) => [h.id, h.name]), 'one button per hero from user_authorized, in order')
+    t.same(await buttons.evaluateAll(
+      (els) => els.map((b) => [(b as HTMLElement).dataset.hero, b.querySelector('.hero-label')?.textContent])
+    ),
+    EXPECTED_HEROES.map((h) => [h.id, h.name]), 'one button per hero from user_authorized, in order')
 
     for (const hero of [...EXPECTED_HEROES].reverse()) {
       await page.click(`#heroes button[data-hero="${hero.id}"]`)
@@ -48,7 +53,11 @@ t.test('hero page', async (t) => {
     await page.mouse.move(0, 0)
     await saveScreenshot(page, 'heroes')
 
-    t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'login and hero pages: no console error, page error or CSP violation')
+    t.same(
+      problems,
+      { consoleErrors: [], pageErrors: [], cspViolations: [] },
+      'login and hero pages: no console error, page error or CSP violation'
+    )
   })
 
   t.test('works with the keyboard alone, with a visible focus ring', async (t) => {
@@ -71,10 +80,19 @@ t.test('hero page', async (t) => {
   })
 
   t.test('fits a phone screen', async (t) => {
-    const { page, problems } = await connectedPage(t, browser, server.url, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true })
+    const { page, problems } = await connectedPage(
+      t,
+      browser,
+      server.url,
+      { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }
+    )
     await page.tap('#heroes button[data-hero="blackPanther"]')
     t.equal(await answerOf(page, 'blackPanther'), "T'Challa")
-    t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'no sideways scrolling')
+    t.equal(
+      await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+      0,
+      'no sideways scrolling'
+    )
     t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] })
   })
 })
@@ -89,7 +107,10 @@ async function sessionOf (context: BrowserContext): Promise<string> {
 /** Every get_name the server received and how it answered, from its metrics. */
 async function requestsAtServer (server: TestServer): Promise<{ answered: number, limited: number }> {
   const samples = await scrape(server)
-  return { answered: valueOf(samples, 'hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }), limited: valueOf(samples, 'hero_socket_messages_total', { type: 'unread', outcome: 'rate_limited' }) }
+  return {
+    answered: valueOf(samples, 'hero_socket_messages_total', { type: 'get_name', outcome: 'answered' }),
+    limited: valueOf(samples, 'hero_socket_messages_total', { type: 'unread', outcome: 'rate_limited' })
+  }
 }
 
 t.test('sixty clicks in one moment: the page keeps within its budget and its socket stays open', async (t) => {
@@ -113,16 +134,29 @@ t.test('sixty clicks in one moment: the page keeps within its budget and its soc
     }
   })
   t.same(right, { state: 'limited', text: 'Slow down: you can ask again in', cards: 20, ariaDisabled: 5, disabled: 0 },
-    'at once: slow down, twenty cards for the twenty requests sent, the buttons look disabled but still take a click (and keep the keyboard focus)')
-  t.match(await page.locator('#status-countdown').textContent(), /^ \d\.\d s$/, 'with the time until the next request is possible')
+    'at once: slow down, twenty cards for the twenty requests sent, the buttons look disabled but still take a click ' +
+    '(and keep the keyboard focus)')
+  t.match(
+    await page.locator('#status-countdown').textContent(),
+    /^ \d\.\d s$/,
+    'with the time until the next request is possible'
+  )
   await saveScreenshot(page, 'slow-down', false)
   const cards = page.locator('#answers li')
   await page.locator('#answers li[data-state="pending"]').first().waitFor({ state: 'detached' })
   const sent = await cards.count()
   t.equal(sent, 20, 'the burst of 20 was sent; the other forty clicks sent nothing')
-  t.equal(await page.locator('#answers li[data-state="done"]').count(), sent, 'one answer card per request sent, each answered')
+  t.equal(
+    await page.locator('#answers li[data-state="done"]').count(),
+    sent,
+    'one answer card per request sent, each answered'
+  )
   t.equal(await page.locator('#answers li[data-state="error"]').count(), 0, 'no failure cards')
-  t.same(await requestsAtServer(server), { answered: sent, limited: 0 }, 'the server received exactly those, and refused none')
+  t.same(
+    await requestsAtServer(server),
+    { answered: sent, limited: 0 },
+    'the server received exactly those, and refused none'
+  )
   t.equal(server.app.websocket.connections.size, 1, 'the socket is still open')
 
   // The test server runs on a clock of its own, which stands still unless moved: a second passes
@@ -132,7 +166,11 @@ t.test('sixty clicks in one moment: the page keeps within its budget and its soc
   await page.click('#heroes button[data-hero="hulk"]')
   t.equal(await answerOf(page, 'hulk'), 'Bruce Banner', 'a click after the wait is answered')
   t.same(await requestsAtServer(server), { answered: sent + 1, limited: 0 })
-  t.match(await page.locator('#status').getAttribute('data-state'), /^(connected|limited)$/, 'never stopped (limited again: that request spent the one token)')
+  t.match(
+    await page.locator('#status').getAttribute('data-state'),
+    /^(connected|limited)$/,
+    'never stopped (limited again: that request spent the one token)'
+  )
   t.equal(server.app.websocket.connections.size, 1, 'the same socket all along')
   t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] })
 })
@@ -142,12 +180,20 @@ t.test('a client that ignores the budget, with the same cookie, still meets rate
   const browser = await launchBrowser(t)
   const { context, page } = await connectedPage(t, browser, server.url)
   const script = await HeroClient.open(t, server, await sessionOf(context))
-  t.match(await script.next(), { type: 'user_authorized', limits: { messageRate: 10, messageBurst: 20 } }, 'told the same budget')
+  t.match(
+    await script.next(),
+    { type: 'user_authorized', limits: { messageRate: 10, messageBurst: 20 } },
+    'told the same budget'
+  )
   for (let i = 0; i < 60; i++) script.send({ type: 'get_name', id: i, hero: 'ironMan' })
   t.same(await script.closed(), { code: 1008, reason: 'policy_violation' }, 'closed with 1008')
   const replies = script.messages.slice(1) as Array<{ type: string, code?: string }>
   t.equal(replies.filter((m) => m.type === 'name').length, 20, 'the burst was answered')
-  t.equal(replies.filter((m) => m.code === 'rate_limited').length, 21, 'then rate_limited: once telling it to wait, then as many times during the wait as MAX_RATE_LIMITED_MESSAGES allows')
+  t.equal(
+    replies.filter((m) => m.code === 'rate_limited').length,
+    21,
+    'then rate_limited: once telling it to wait, then as many times during the wait as MAX_RATE_LIMITED_MESSAGES allows'
+  )
   t.equal(await page.locator('#status').getAttribute('data-state'), 'connected', 'the page\'s own socket is untouched')
 })
 
@@ -166,8 +212,17 @@ t.test('each terminal close, said in words, with the code only in the small prin
   for (const code of [1003, 1008, 1009]) {
     await serverCloses(code)
     await waitForState(page, 'failed')
-    t.equal(await page.locator('#status-text').textContent(), 'This page sent something the server could not accept, so the connection was stopped. Reload the page to start again.', `${code}: what happened and what to do`)
-    t.equal(await page.locator('#status-detail').textContent(), `For support: the connection closed with code ${code}.`, `${code}: the code in the small print`)
+    t.equal(
+      await page.locator('#status-text').textContent(),
+      'This page sent something the server could not accept, so the connection was stopped. ' +
+        'Reload the page to start again.',
+      `${code}: what happened and what to do`
+    )
+    t.equal(
+      await page.locator('#status-detail').textContent(),
+      `For support: the connection closed with code ${code}.`,
+      `${code}: the code in the small print`
+    )
     t.equal(await page.locator('#status-action').textContent(), 'Reload')
     t.equal(await page.locator('#heroes button:enabled').count(), 0, 'nothing to click meanwhile')
     if (code === 1008) await saveScreenshot(page, 'stopped')
@@ -196,11 +251,17 @@ async function recordStatusLines (page: Page): Promise<void> {
   await page.evaluate(() => {
     const lines: Array<{ text: string, detail: string }> = []
     const record = (): void => {
-      lines.push({ text: document.querySelector('#status-text')?.textContent ?? '', detail: document.querySelector('#status-detail')?.textContent ?? '' })
+      lines.push({
+        text: document.querySelector('#status-text')?.textContent ?? '',
+        detail: document.querySelector('#status-detail')?.textContent ?? ''
+      })
     }
     const status = document.querySelector('#status')
     if (status === null) throw new Error('no #status')
-    new MutationObserver(record).observe(status, { subtree: true, childList: true, characterData: true, attributes: true })
+    new MutationObserver(record).observe(
+      status,
+      { subtree: true, childList: true, characterData: true, attributes: true }
+    )
     ;(window as unknown as { statusLines: typeof lines }).statusLines = lines
   })
 }

@@ -1,7 +1,14 @@
 // The login page in Debian's Chromium: the form works with mouse and keyboard, failures and
-// notices show, a password at the length limit in another script logs in, the page fits a phone, and no page breaks the CSP or logs an error.
+// notices show, a password at the length limit in another script logs in, the page fits a phone, and no page breaks the
+// CSP or logs an error.
 import t from 'tap'
-import { clearProblems, launchBrowser, loginThroughForm, newWatchedContext, saveScreenshot } from '../helpers/browser.js'
+import {
+  clearProblems,
+  launchBrowser,
+  loginThroughForm,
+  newWatchedContext,
+  saveScreenshot
+} from '../helpers/browser.js'
 import { waitUntil } from '../helpers/hero-client.js'
 import { builtFile, runNode } from '../helpers/http.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
@@ -19,13 +26,19 @@ t.test('login page', async (t) => {
     t.equal(res?.status(), 200)
     t.match(res?.headers()['content-security-policy'], /script-src 'self'/)
     t.equal(await page.title(), 'Log in · hero-socket')
-    await page.waitForFunction(() => document.activeElement?.id === 'username', undefined, { timeout: 5000 }).catch(() => {})
+    await page.waitForFunction(() => document.activeElement?.id === 'username', undefined, { timeout: 5000 }).catch(
+      () => {}
+    )
     t.equal(await page.evaluate(() => document.activeElement?.id), 'username', 'autofocus on username')
     t.equal(await page.locator('label[for="username"]').textContent(), 'Username')
     t.equal(await page.locator('label[for="password"]').textContent(), 'Password')
     t.equal(await page.locator('#login-notice').count(), 0, 'no notice without a reason')
     await saveScreenshot(page, 'login')
-    t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'no console error, page error or CSP violation')
+    t.same(
+      problems,
+      { consoleErrors: [], pageErrors: [], cspViolations: [] },
+      'no console error, page error or CSP violation'
+    )
   })
 
   t.test('a wrong password shows the error and does not log in', async (t) => {
@@ -68,14 +81,23 @@ t.test('login page', async (t) => {
     await Promise.all([page.waitForURL(`${base}/`), page.keyboard.press('Enter')])
     t.equal(await page.title(), 'Heroes · hero-socket')
     const cookie = (await context.cookies()).find((c) => c.name === '__Host-sid')
-    t.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict', 'session cookie is HttpOnly, Secure, SameSite=Strict')
+    t.ok(
+      cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict',
+      'session cookie is HttpOnly, Secure, SameSite=Strict'
+    )
     t.same(problems.pageErrors, [])
     t.same(problems.cspViolations, [])
   })
 
-  t.test('a 1024-byte non-ASCII password set with the users CLI logs in through the form; one byte more shows the limit', async (t) => {
+  t.test('a 1024-byte non-ASCII password set with the users CLI logs in through the form; one byte more shows the ' +
+    'limit', async (t) => {
     const password = '漢'.repeat(340) + 'éé' // 1020 + 4 bytes of UTF-8: exactly the limit
-    const added = await runNode(builtFile('dist/src/cli/users-cli.js'), ['add', 'kanji'], { USERS_FILE: server.usersFile }, password)
+    const added = await runNode(
+      builtFile('dist/src/cli/users-cli.js'),
+      ['add', 'kanji'],
+      { USERS_FILE: server.usersFile },
+      password
+    )
     t.equal(added.code, 0, added.stderr)
     await waitUntil(async () => await server.users.get('kanji') !== undefined, 'the server to read the new user')
     const { context, problems } = await newWatchedContext(browser)
@@ -129,11 +151,16 @@ t.test('login page', async (t) => {
   })
 
   t.test('fits a phone screen without sideways scrolling', async (t) => {
-    const { context, problems } = await newWatchedContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true })
+    const { context, problems } = await newWatchedContext(
+      browser,
+      { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }
+    )
     t.teardown(() => context.close())
     const page = await context.newPage()
     await page.goto(`${base}/login`)
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth
+    )
     t.equal(overflow, 0)
     const box = await page.locator('button[type="submit"]').boundingBox()
     t.ok(box !== null && box.height >= 40, 'the button is a comfortable touch target')

@@ -23,27 +23,48 @@ t.test('the hero page survives a server restart', async (t) => {
       // While nothing listens, the page keeps counting down between attempts.
       await page.waitForFunction(() => {
         const status = document.getElementById('status')
-        return status?.dataset.state === 'reconnecting' && document.getElementById('status-countdown')?.textContent !== ''
+        return status?.dataset.state === 'reconnecting' &&
+          document.getElementById('status-countdown')?.textContent !== ''
       })
     }
   })
   await page.locator('#status[data-state="connected"]').waitFor()
-  t.ok(statuses.some((s) => /^shutdown: The server is restarting\. Reconnecting in \d+(\.\d)? s/.test(s)), 'showed the restart with a countdown')
-  t.ok(statuses.some((s) => /^reconnecting: The server cannot be reached\. Retrying in/.test(s)), 'kept backing off while the server was down')
+  t.ok(
+    statuses.some((s) => /^shutdown: The server is restarting\. Reconnecting in \d+(\.\d)? s/.test(s)),
+    'showed the restart with a countdown'
+  )
+  t.ok(
+    statuses.some((s) => /^reconnecting: The server cannot be reached\. Retrying in/.test(s)),
+    'kept backing off while the server was down'
+  )
   t.notOk(statuses.some((s) => s.startsWith('ended')), 'the session was never given up')
   await page.click('#heroes button[data-hero="wonderWoman"]')
-  t.equal(await page.locator('#answers li[data-hero="wonderWoman"][data-state="done"] .answer-name').textContent(), 'Diana', 'asks again on the new server')
+  t.equal(
+    await page.locator('#answers li[data-hero="wonderWoman"][data-state="done"] .answer-name').textContent(),
+    'Diana',
+    'asks again on the new server'
+  )
   t.equal(new URL(page.url()).pathname, '/', 'still on the hero page')
   t.same(problems.pageErrors, [])
   t.same(problems.cspViolations, [])
   // While the server was down Chromium logged the failed socket and probe: only those.
-  t.same(problems.consoleErrors.filter((e) => !/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/ws' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED|status of 503/.test(e)), [], 'no other console error')
+  t.same(
+    problems.consoleErrors.filter((e) => !new RegExp(
+      "WebSocket connection to 'wss://127\\.0\\.0\\.1:\\d+/ws' failed" +
+      '|Failed to load resource: net::ERR_CONNECTION_REFUSED|status of 503'
+    ).test(e)),
+    [],
+    'no other console error'
+  )
 
   t.test('a restart that loses the session sends the page to the login page', async (t) => {
     server = await restartTestServer(t, server, { sessions: freshSessionStore(server) })
     await page.waitForURL(`${server.url}/login?notice=session_ended`)
     t.equal(await page.locator('#login-notice').textContent(), 'Your session has ended. Please log in again.')
-    t.ok(server.logs.entries().some((e) => e.event === 'ws_rejected' && e.reason === 'session_invalid'), 'the gate refused the old session; the page asked GET / and gave up')
+    t.ok(
+      server.logs.entries().some((e) => e.event === 'ws_rejected' && e.reason === 'session_invalid'),
+      'the gate refused the old session; the page asked GET / and gave up'
+    )
   })
 })
 

@@ -27,10 +27,17 @@ t.test('session end reaches every open tab', async (t) => {
     t.same(await second.locator('#heroes button:enabled').count(), 0, 'nothing to click meanwhile')
     await second.waitForURL(`${server.url}/login?notice=session_ended`)
     t.equal(await second.locator('#login-notice').textContent(), 'Your session has ended. Please log in again.')
-    t.ok(statuses.length > 0 && !statuses.some((s) => /^(connecting|reconnecting)/.test(s)), 'it never tried to reconnect')
+    t.ok(
+      statuses.length > 0 && !statuses.some((s) => /^(connecting|reconnecting)/.test(s)),
+      'it never tried to reconnect'
+    )
     t.equal(await server.app.services.userSlots.count('alice'), 0)
     t.equal(await first.locator('#login-notice').textContent(), 'You have logged out.')
-    t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'both tabs: no console error, page error or CSP violation')
+    t.same(
+      problems,
+      { consoleErrors: [], pageErrors: [], cspViolations: [] },
+      'both tabs: no console error, page error or CSP violation'
+    )
   })
 
   t.test('the session times out: the open page shows the end, then the login page', async (t) => {

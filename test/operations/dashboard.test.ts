@@ -20,13 +20,19 @@ const TOKEN = 'scrape-token-for-the-dashboard-test'
 
 /** Every query of the dashboard, with Grafana's $__rate_interval as Prometheus can read it. */
 function queries (): string[] {
-  const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> }
-  return dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr.replaceAll('$__rate_interval', '1m')))
+  const dashboard = JSON.parse(
+    fs.readFileSync(DASHBOARD, 'utf8')
+  ) as { panels: Array<{ targets: Array<{ expr: string }> }> }
+  return dashboard.panels.flatMap(
+    (panel) => panel.targets.map((target) => target.expr.replaceAll('$__rate_interval', '1m'))
+  )
 }
 
 /** The metric names a query reads. */
 function metricNames (query: string): string[] {
-  return [...query.matchAll(/\b((?:hero_socket|nodejs|process)_[a-z0-9_]+)\b/g)].map((m) => (m[1] ?? '').replace(/_(bucket|sum|count)$/, ''))
+  return [...query.matchAll(/\b((?:hero_socket|nodejs|process)_[a-z0-9_]+)\b/g)].map(
+    (m) => (m[1] ?? '').replace(/_(bucket|sum|count)$/, '')
+  )
 }
 
 /** A scripted session: a login, a socket, three heroes, a refused origin, a logout. */
@@ -35,8 +41,17 @@ async function traffic (t: Test, server: TestServer): Promise<void> {
   const client = await HeroClient.open(t, server, sid)
   await client.next()
   for (const hero of ['ironMan', 'hulk', 'batMan']) await client.request({ type: 'get_name', hero })
-  await assertRefused(t, server, upgradeRequest(server, { sid, origins: ['https://evil.example'] }), { status: 403, reason: 'origin_forbidden', secrets: [sid] })
-  await fetch(`${server.url}/logout`, { method: 'POST', redirect: 'manual', headers: { origin: server.origin, cookie: `__Host-sid=${sid}`, 'content-type': 'application/x-www-form-urlencoded' } })
+  await assertRefused(
+    t,
+    server,
+    upgradeRequest(server, { sid, origins: ['https://evil.example'] }),
+    { status: 403, reason: 'origin_forbidden', secrets: [sid] }
+  )
+  await fetch(`${server.url}/logout`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: server.origin, cookie: `__Host-sid=${sid}`, 'content-type': 'application/x-www-form-urlencoded' }
+  })
   await client.closed()
 }
 
@@ -46,7 +61,10 @@ t.test('every dashboard query names metrics the service exports', async (t) => {
   const { instances: [server] } = await startCluster(t, 1, { METRICS_PORT: '0', METRICS_TOKEN_FILE: file })
   if (server === undefined) return
   await traffic(t, server)
-  const exposition = await (await fetch(`${metricsUrl(server)}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()
+  const exposition = await (await fetch(
+    `${metricsUrl(server)}/metrics`,
+    { headers: { authorization: `Bearer ${TOKEN}` } }
+  )).text()
   const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]))
   const all = queries()
   t.ok(all.length >= 15, `${all.length} queries`)
@@ -62,12 +80,17 @@ async function listeningPort (prometheus: ChildProcess, log: () => string): Prom
     const port = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log())?.[1]
     if (port !== undefined) return Number(port)
     if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${log().slice(-2000)}`)
-    if (Date.now() > deadline) throw new Error(`prometheus did not say where it listens within 30 s: ${log().slice(-2000)}`)
+    if (Date.now() > deadline) {
+      throw new Error(
+      `prometheus did not say where it listens within 30 s: ${log().slice(-2000)}`
+      )
+    }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
-t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an instance and evaluates every query', async (t) => {
+t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an instance and evaluates every ' +
+  'query', async (t) => {
   const dir = t.testdir({})
   const tokenFile = path.join(dir, 'token')
   fs.writeFileSync(tokenFile, TOKEN)
@@ -85,7 +108,11 @@ t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an in
   const check = spawnSync('promtool', ['check', 'config', configFile], { encoding: 'utf8' })
   t.equal(check.status, 0, `promtool check config: ${check.stdout}${check.stderr}`)
   // Port 0: prometheus binds a port of the kernel's choosing and logs it ("Listening on").
-  const prometheus = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const prometheus = spawn('prometheus', [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    '--web.listen-address=127.0.0.1:0'
+  ], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   prometheus.stderr.setEncoding('utf8').on('data', (s: string) => { log += s })
   t.teardown(async () => {
@@ -96,7 +123,9 @@ t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an in
   })
   const port = await listeningPort(prometheus, () => log)
   const api = `http://127.0.0.1:${port}/api/v1`
-  const query = async (expr: string): Promise<{ status: string, data: { result: unknown[] } }> => await (await fetch(`${api}/query?query=${encodeURIComponent(expr)}`)).json() as { status: string, data: { result: unknown[] } }
+  const query = async (expr: string): Promise<{ status: string, data: { result: unknown[] } }> =>
+    await (await fetch(`${api}/query?query=${encodeURIComponent(expr)}`)).json() as
+      { status: string, data: { result: unknown[] } }
   const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
     const deadline = Date.now() + 30_000
     while (!await ok().catch(() => false)) {
@@ -108,7 +137,8 @@ t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an in
   await traffic(t, server)
   // Rates need two scrapes after the traffic.
   const since = Date.now()
-  await until('two scrapes after the traffic', async () => Date.now() - since > 2500 && (await query('hero_socket_logins_total{outcome="succeeded"}')).data.result.length === 1)
+  await until('two scrapes after the traffic', async () => Date.now() - since > 2500 &&
+    (await query('hero_socket_logins_total{outcome="succeeded"}')).data.result.length === 1)
   let withData = 0
   const all = queries()
   for (const expr of all) {
@@ -118,5 +148,7 @@ t.test('Debian\'s prometheus with deploy/prometheus/prometheus.yml scrapes an in
   }
   t.comment(`${withData} of ${all.length} queries have data after one scripted session`)
   t.ok(withData >= all.length - 3, 'all but the error-only ones have data')
-  t.same((await query('sum(hero_socket_logins_total{outcome="succeeded"})')).data.result.map((r) => (r as { value: [number, string] }).value[1]), ['1'], 'one login, as scraped by Prometheus')
+  t.same((await query('sum(hero_socket_logins_total{outcome="succeeded"})')).data.result.map(
+    (r) => (r as { value: [number, string] }).value[1]
+  ), ['1'], 'one login, as scraped by Prometheus')
 })

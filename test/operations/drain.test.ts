@@ -17,9 +17,14 @@ interface Opened { ws: WebSocket, closed: Promise<{ code: number, at: number }> 
 function open (url: string, origin: string, cookie: string, ca: string): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { origin, headers: { cookie }, ca })
-    const closed = new Promise<{ code: number, at: number }>((resolve) => ws.once('close', (code) => resolve({ code, at: Date.now() })))
+    const closed = new Promise<{ code: number, at: number }>(
+      (resolve) => ws.once('close', (code) => resolve({ code, at: Date.now() }))
+    )
     ws.once('message', () => resolve({ ws, closed }))
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode })))
+    ws.once(
+      'unexpected-response',
+      (_req, res) => reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode }))
+    )
     ws.once('error', reject)
   })
 }
@@ -27,13 +32,27 @@ function open (url: string, origin: string, cookie: string, ca: string): Promise
 t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spread out, exit on time', async (t) => {
   const dir = t.testdir({})
   const server = await startServerProcess({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: useTestCertificate(path.join(dir, 'certs')), LOG_LEVEL: 'info', METRICS_PORT: '0',
-    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
-    WS_MAX_CONNECTIONS_PER_USER: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000'
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: path.join(dir, 'data'),
+    CERTS_DIR: useTestCertificate(path.join(dir, 'certs')),
+    LOG_LEVEL: 'info',
+    METRICS_PORT: '0',
+    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    DRAIN_DELAY_MS: String(DRAIN_DELAY_MS),
+    WS_MAX_CONNECTIONS_PER_USER: '1000',
+    WS_MAX_CONNECTIONS_PER_IP: '1000',
+    WS_HANDSHAKE_RATE: '100000',
+    WS_HANDSHAKE_BURST: '100000'
   }, t)
   const metrics = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(server.stdout())?.[1] ?? ''
   const password = demoPasswordIn(path.join(dir, 'data'))
-  const login = await fetch(`${server.url}/login`, { method: 'POST', redirect: 'manual', headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'demo', password }).toString() })
+  const login = await fetch(`${server.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username: 'demo', password }).toString()
+  })
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
   const { ca } = testCa()
   const wsUrl = `wss://127.0.0.1:${server.port}/ws`
@@ -45,14 +64,25 @@ t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spre
   server.child.kill('SIGTERM')
   let readyAt = 0
   while (readyAt === 0 && Date.now() - sigterm < 2000) {
-    const statuses = await Promise.all([fetch(`${server.url}/readyz`), fetch(`${metrics}/readyz`)].map(async (p) => (await p).status))
+    const statuses = await Promise.all(
+      [fetch(`${server.url}/readyz`), fetch(`${metrics}/readyz`)].map(async (p) => (await p).status)
+    )
     if (statuses.every((s) => s === 503)) readyAt = Date.now()
   }
-  t.ok(readyAt > 0 && readyAt - sigterm < 500, `/readyz said 503 on both listeners ${readyAt - sigterm} ms after SIGTERM`)
-  const late = await open(wsUrl, server.url, cookie, ca).then((s) => { sockets.push(s); return 'accepted' }, (err: { status?: number }) => `refused ${String(err.status)}`)
+  t.ok(
+    readyAt > 0 && readyAt - sigterm < 500,
+    `/readyz said 503 on both listeners ${readyAt - sigterm} ms after SIGTERM`
+  )
+  const late = await open(wsUrl, server.url, cookie, ca).then(
+    (s) => { sockets.push(s); return 'accepted' },
+    (err: { status?: number }) => `refused ${String(err.status)}`
+  )
   t.equal(late, 'accepted', 'during DRAIN_DELAY_MS a new socket is still accepted (the balancer may not know yet)')
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, sigterm + DRAIN_DELAY_MS + 300 - Date.now())))
-  const refused = await open(wsUrl, server.url, cookie, ca).then(() => 'accepted', (err: { status?: number }) => `refused ${String(err.status)}`)
+  const refused = await open(wsUrl, server.url, cookie, ca).then(
+    () => 'accepted',
+    (err: { status?: number }) => `refused ${String(err.status)}`
+  )
   t.equal(refused, 'refused 503', 'after DRAIN_DELAY_MS a new socket gets 503')
 
   const closes = await Promise.all(sockets.map(async (s) => await s.closed))
@@ -70,7 +100,10 @@ t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spre
   const { code } = await server.exit
   const exitedAt = Date.now() - sigterm
   t.equal(code, 0, 'exit code 0')
-  t.ok(exitedAt <= SHUTDOWN_TIMEOUT_MS + 500, `exited ${exitedAt} ms after SIGTERM (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS})`)
+  t.ok(
+    exitedAt <= SHUTDOWN_TIMEOUT_MS + 500,
+    `exited ${exitedAt} ms after SIGTERM (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS})`
+  )
   t.match(server.stdout(), /"event":"drain_started"/)
   t.equal(server.stderr().trim(), '', 'nothing on stderr')
 })

@@ -11,7 +11,14 @@ import { blockText } from '../../scripts/docs/doc-block.js'
 import { AppMetrics } from '../../src/operations/metrics.js'
 import { HeroClient, waitUntil } from '../helpers/hero-client.js'
 import { postForm, postLogin, ROOT } from '../helpers/http.js'
-import { documentedMetrics, metricsUrl, scrape, SCRIPTED_SESSION_COUNTS, valueOf, type ExpectedSample } from '../helpers/metrics.js'
+import {
+  documentedMetrics,
+  metricsUrl,
+  scrape,
+  SCRIPTED_SESSION_COUNTS,
+  valueOf,
+  type ExpectedSample
+} from '../helpers/metrics.js'
 import { assertRefused } from '../helpers/gate-refusals.js'
 import { upgradeRequest } from '../helpers/raw-handshake.js'
 import { tableRows } from '../helpers/readme.js'
@@ -22,8 +29,18 @@ t.test('a scripted session gives exact counts, and no label names a person, a se
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
   await client.next()
-  for (const hero of ['ironMan', 'hulk', 'batMan']) t.match(await client.request({ type: 'get_name', hero }), { type: 'name' })
-  await assertRefused(t, server, upgradeRequest(server, { sid, origins: ['https://evil.example'] }), { status: 403, reason: 'origin_forbidden', secrets: [sid] })
+  for (const hero of ['ironMan', 'hulk', 'batMan']) {
+    t.match(
+      await client.request({ type: 'get_name', hero }),
+      { type: 'name' }
+    )
+  }
+  await assertRefused(
+    t,
+    server,
+    upgradeRequest(server, { sid, origins: ['https://evil.example'] }),
+    { status: 403, reason: 'origin_forbidden', secrets: [sid] }
+  )
   t.equal((await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })).status, 303)
   t.same(await client.closed(), { code: 4401, reason: 'session_ended' })
   await waitUntil(() => server.app.websocket.connections.size === 0, 'the socket to be forgotten')
@@ -34,15 +51,30 @@ t.test('a scripted session gives exact counts, and no label names a person, a se
     ['hero_socket_closes_total', { code: '4401' }, 1],
     ['hero_socket_ready', {}, 1]
   ]
-  for (const [name, labels, value] of expected) t.equal(valueOf(samples, name, labels), value, `${name}${JSON.stringify(labels)} = ${value}`)
+  for (const [name, labels, value] of expected) {
+    t.equal(
+      valueOf(samples, name, labels),
+      value,
+    `${name}${JSON.stringify(labels)} = ${value}`
+    )
+  }
   t.ok(valueOf(samples, 'hero_socket_login_duration_seconds_sum') > 0.01, 'the login took argon2\'s time')
-  t.ok(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds'), 'prom-client\'s default metrics, event-loop lag included')
+  t.ok(
+    samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds'),
+    'prom-client\'s default metrics, event-loop lag included'
+  )
   t.ok(samples.some((s) => s.name === 'process_cpu_seconds_total'))
 
   const ours = samples.filter((s) => s.name.startsWith('hero_socket_'))
   for (const s of ours) t.match(s.name, /^hero_socket_[a-z_]+$/, `${s.name}: snake case under the prefix`)
   const values = JSON.stringify(ours.map((s) => s.labels))
-  for (const secret of [TEST_USER.username, sid, '127.0.0.1', server.app.services.instanceId]) t.notMatch(values, secret, `no label carries ${secret === sid ? 'the session id' : secret}`)
+  for (const secret of [TEST_USER.username, sid, '127.0.0.1', server.app.services.instanceId]) {
+    t.notMatch(
+      values,
+      secret,
+    `no label carries ${secret === sid ? 'the session id' : secret}`
+    )
+  }
   t.same(samples.filter((s) => s.name.startsWith('hero_socket_redis')), [], 'no Redis metrics without REDIS_URL')
 })
 
@@ -62,7 +94,12 @@ t.test('METRICS_TOKEN_FILE: /metrics asks for the bearer token; health and readi
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600 })
   const server = await startTestServer(t, { METRICS_PORT: '0', METRICS_TOKEN_FILE: file })
   const url = `${metricsUrl(server)}/metrics`
-  for (const [name, headers] of [['no token', {}], ['a wrong token', { authorization: `Bearer ${token.slice(0, -1)}x` }], ['a longer one', { authorization: `Bearer ${token}x` }], ['another scheme', { authorization: `Basic ${token}` }]] as const) {
+  for (const [name, headers] of [
+    ['no token', {}],
+    ['a wrong token', { authorization: `Bearer ${token.slice(0, -1)}x` }],
+    ['a longer one', { authorization: `Bearer ${token}x` }],
+    ['another scheme', { authorization: `Basic ${token}` }]
+  ] as const) {
     const res = await fetch(url, { headers })
     t.equal(res.status, 401, `${name}: 401`)
     t.equal(res.headers.get('www-authenticate'), 'Bearer')
@@ -84,26 +121,36 @@ async function certificateFiles (dir: string, keyMode = 0o600): Promise<{ TLS_CE
   return files
 }
 
-t.test('METRICS_TLS=on: the operators\' listener speaks only HTTPS, with the public TLS policy, and the token still asked', async (t) => {
+t.test('METRICS_TLS=on: the operators\' listener speaks only HTTPS, with the public TLS policy, and the token still ' +
+  'asked', async (t) => {
   const dir = t.testdir({})
   const token = 'a-long-random-scrape-token-0123456789'
   const tokenFile = path.join(dir, 'token')
   fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
-  const server = await startTestServer(t, { METRICS_PORT: '0', METRICS_TLS: 'on', METRICS_TOKEN_FILE: tokenFile, ...await certificateFiles(dir) })
+  const server = await startTestServer(
+    t,
+    { METRICS_PORT: '0', METRICS_TLS: 'on', METRICS_TOKEN_FILE: tokenFile, ...await certificateFiles(dir) }
+  )
   t.match(metricsUrl(server), /^https:\/\/127\.0\.0\.1:\d+$/)
   const port = new URL(metricsUrl(server)).port
-  await t.rejects(fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } }), 'plain HTTP gets no answer: the token never crosses in the clear')
+  await t.rejects(
+    fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } }),
+    'plain HTTP gets no answer: the token never crosses in the clear'
+  )
   t.equal((await fetch(`${metricsUrl(server)}/metrics`)).status, 401, 'over HTTPS, no token: 401')
   t.ok((await scrape(server, token)).length > 50, 'over HTTPS with the token: the metrics')
   const cbc = await new Promise<boolean>((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' })
+    const socket = tls.connect(
+      { host: '127.0.0.1', port: Number(port), maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' }
+    )
     socket.once('secureConnect', () => { resolve(true); socket.end() })
     socket.once('error', () => resolve(false))
   })
   t.notOk(cbc, 'a CBC suite is refused there too: the public listener\'s policy')
 })
 
-t.test('secret files others can read are warned about at start-up: TLS_KEY, METRICS_TOKEN_FILE, REDIS_PASSWORD_FILE', async (t) => {
+t.test('secret files others can read are warned about at start-up: TLS_KEY, METRICS_TOKEN_FILE, ' +
+  'REDIS_PASSWORD_FILE', async (t) => {
   const dir = t.testdir({})
   const tokenFile = path.join(dir, 'token')
   const passwordFile = path.join(dir, 'redis-password')
@@ -112,10 +159,20 @@ t.test('secret files others can read are warned about at start-up: TLS_KEY, METR
     fs.chmodSync(file, 0o644)
   }
   // Redis is never reached here (nothing listens on port 1): only the files matter.
-  const env = { METRICS_PORT: '0', METRICS_TOKEN_FILE: tokenFile, REDIS_URL: 'redis://127.0.0.1:1', REDIS_PASSWORD_FILE: passwordFile, REDIS_TIMEOUT_MS: '100' }
+  const env = {
+    METRICS_PORT: '0',
+    METRICS_TOKEN_FILE: tokenFile,
+    REDIS_URL: 'redis://127.0.0.1:1',
+    REDIS_PASSWORD_FILE: passwordFile,
+    REDIS_TIMEOUT_MS: '100'
+  }
   const exposed = await startTestServer(t, { ...env, ...await certificateFiles(dir, 0o644) })
   const warnings = exposed.logs.entries().filter((e) => e.event === 'secret_file_exposed')
-  t.same(warnings.map((e) => e.variable), ['TLS_KEY', 'METRICS_TOKEN_FILE', 'REDIS_PASSWORD_FILE'], 'one warning per exposed file, naming its variable')
+  t.same(
+    warnings.map((e) => e.variable),
+    ['TLS_KEY', 'METRICS_TOKEN_FILE', 'REDIS_PASSWORD_FILE'],
+    'one warning per exposed file, naming its variable'
+  )
   t.match(warnings[0], { level: 40, msg: /key\.pem, which others can read or write \(mode 644; use 600\)/ })
   t.notMatch(exposed.logs.text, 'a-long-random-secret', 'the secrets themselves are never logged')
 
@@ -149,12 +206,16 @@ t.test('login outcomes and message outcomes are counted by registry code', async
 
 t.test('docs/operations.md documents exactly the metrics the service registers, each with its help', async (t) => {
   const metrics = new AppMetrics()
-  metrics.observe({ openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, storeUp: () => true })
+  metrics.observe(
+    { openSockets: () => 0, hashingQueueLength: () => 0, ready: () => true, draining: () => false, storeUp: () => true }
+  )
   const registered = metrics.registry.getMetricsAsArray().filter((metric) => metric.name.startsWith('hero_socket_'))
   t.ok(registered.length >= 15, `${registered.length} metrics`)
   for (const metric of registered) t.ok(metric.help.trim().length > 0, `${metric.name}: a help text`)
   const table = blockText(fs.readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8'), 'metrics')
-  const documented = tableRows(table ?? '').flatMap(([names]) => (names ?? '').replaceAll('`', '').split(/,\s*/)).filter((name) => name.startsWith('hero_socket_'))
+  const documented = tableRows(table ?? '').flatMap(
+    ([names]) => (names ?? '').replaceAll('`', '').split(/,\s*/)
+  ).filter((name) => name.startsWith('hero_socket_'))
   t.same(documented.sort(), registered.map((metric) => metric.name).sort(), 'the generated table, both ways')
   t.same(documentedMetrics().sort(), registered.map((metric) => metric.name).sort(), 'the names other tests read')
 })

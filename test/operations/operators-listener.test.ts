@@ -20,7 +20,14 @@ async function listen (t: Test, withToken: boolean): Promise<{ url: string, logs
   const dir = t.testdir({ token: `${TOKEN}\n` })
   const config = { host: '127.0.0.1', port: 0, tokenFile: withToken ? path.join(dir, 'token') : undefined, tls: false }
   const logs = new LogCapture()
-  const listener = new OperatorsListener(config, await readMetricsToken(config), new AppMetrics(), new Readiness(undefined, undefined), createLogger('info', logs), new TrustedProxies([]))
+  const listener = new OperatorsListener(
+    config,
+    await readMetricsToken(config),
+    new AppMetrics(),
+    new Readiness(undefined, undefined),
+    createLogger('info', logs),
+    new TrustedProxies([])
+  )
   await listener.start()
   t.teardown(() => listener.close())
   return { url: listener.url ?? '', logs }
@@ -32,8 +39,14 @@ t.test('METRICS_TOKEN_FILE: read and trimmed; unreadable or short stops start-up
   t.equal(await readMetricsToken(undefined), undefined, 'no operators\' listener: no token')
   t.equal(await readMetricsToken(config(undefined)), undefined, 'no file: none asked')
   t.equal((await readMetricsToken(config(path.join(dir, 'good'))))?.length, 32, 'a SHA-256 of the trimmed token')
-  await t.rejects(readMetricsToken(config(path.join(dir, 'missing'))), new ConfigError('METRICS_TOKEN_FILE', `names a file that cannot be read: ${path.join(dir, 'missing')} (ENOENT)`))
-  await t.rejects(readMetricsToken(config(path.join(dir, 'short'))), { name: 'ConfigError', message: /METRICS_TOKEN_FILE.*at least 16 characters/ })
+  await t.rejects(
+    readMetricsToken(config(path.join(dir, 'missing'))),
+    new ConfigError('METRICS_TOKEN_FILE', `names a file that cannot be read: ${path.join(dir, 'missing')} (ENOENT)`)
+  )
+  await t.rejects(
+    readMetricsToken(config(path.join(dir, 'short'))),
+    { name: 'ConfigError', message: /METRICS_TOKEN_FILE.*at least 16 characters/ }
+  )
 })
 
 t.test('/metrics asks for the token; a missing or wrong one is 401 and logged', async (t) => {
@@ -68,9 +81,18 @@ t.test('health without the token; other paths 404, other methods 405; the fixed 
     post: await fetch(`${url}/metrics`, { method: 'POST' }),
     unauthorized: await fetch(`${url}/metrics`)
   }
-  t.same(Object.fromEntries(Object.entries(answers).map(([name, res]) => [name, res.status])), { livez: 200, healthz: 200, readyz: 200, unknown: 404, post: 405, unauthorized: 401 })
+  t.same(
+    Object.fromEntries(Object.entries(answers).map(([name, res]) => [name, res.status])),
+    { livez: 200, healthz: 200, readyz: 200, unknown: 404, post: 405, unauthorized: 401 }
+  )
   t.equal(answers.post.headers.get('allow'), 'GET, HEAD')
   for (const [name, res] of Object.entries(answers)) {
-    for (const [header, value] of Object.entries(RAW_ANSWER_HEADERS)) t.equal(res.headers.get(header), String(value), `${name}: ${header}`)
+    for (const [header, value] of Object.entries(RAW_ANSWER_HEADERS)) {
+      t.equal(
+        res.headers.get(header),
+        String(value),
+      `${name}: ${header}`
+      )
+    }
   }
 })

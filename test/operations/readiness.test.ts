@@ -10,10 +10,18 @@ import { metricsUrl, scrape, valueOf } from '../helpers/metrics.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import type { TestServer } from '../helpers/test-server.js'
 
-/** /readyz on both listeners: their statuses, and the operators' body (the public one says no more than ready or not). */
+/**
+ * /readyz on both listeners: their statuses, and the operators' body (the public one says no more than ready or not).
+ */
 async function readyz (server: TestServer): Promise<{ statuses: number[], body: unknown, publicBody: unknown }> {
-  const [publicRes, operatorsRes] = await Promise.all([fetch(`${server.url}/readyz`), fetch(`${metricsUrl(server)}/readyz`)])
-  return { statuses: [publicRes.status, operatorsRes.status], body: await operatorsRes.json(), publicBody: await publicRes.json() }
+  const [publicRes, operatorsRes] = await Promise.all(
+    [fetch(`${server.url}/readyz`), fetch(`${metricsUrl(server)}/readyz`)]
+  )
+  return {
+    statuses: [publicRes.status, operatorsRes.status],
+    body: await operatorsRes.json(),
+    publicBody: await publicRes.json()
+  }
 }
 
 async function untilReady (t: Test, server: TestServer, status: number, what: string): Promise<unknown> {
@@ -22,7 +30,11 @@ async function untilReady (t: Test, server: TestServer, status: number, what: st
     const { statuses, body, publicBody } = await readyz(server)
     if (statuses.every((s) => s === status)) {
       t.pass(`${what}: ${status} on both listeners`)
-      t.same(publicBody, { status: status === 200 ? 'ready' : 'not ready' }, `${what}: the public port says no more than that`)
+      t.same(
+        publicBody,
+        { status: status === 200 ? 'ready' : 'not ready' },
+        `${what}: the public port says no more than that`
+      )
       return body
     }
     if (Date.now() > deadline) throw new Error(`${what}: /readyz stayed ${statuses.join(', ')}`)
@@ -34,12 +46,24 @@ t.test('/readyz follows Redis: 503 when it stops or pauses, 200 when it is back'
   const redis = await RedisServer.start(t)
   const { instances: [server] } = await startCluster(t, 1, { METRICS_PORT: '0', REDIS_TIMEOUT_MS: '300' }, redis)
   if (server === undefined) return
-  t.same(await untilReady(t, server, 200, 'at start'), { status: 'ready', checks: { draining: false, hashing: 'running', redis: 'up' } })
+  t.same(
+    await untilReady(t, server, 200, 'at start'),
+    { status: 'ready', checks: { draining: false, hashing: 'running', redis: 'up' } }
+  )
   t.equal(valueOf(await scrape(server), 'hero_socket_redis_up'), 1)
 
   await redis.stop()
-  t.same(await untilReady(t, server, 503, 'Redis stopped'), { status: 'not ready', checks: { draining: false, hashing: 'running', redis: 'down' } })
-  for (const path of ['/livez', '/healthz']) t.equal((await fetch(`${server.url}${path}`)).status, 200, `${path} still 200: the process is alive`)
+  t.same(
+    await untilReady(t, server, 503, 'Redis stopped'),
+    { status: 'not ready', checks: { draining: false, hashing: 'running', redis: 'down' } }
+  )
+  for (const path of ['/livez', '/healthz']) {
+    t.equal(
+      (await fetch(`${server.url}${path}`)).status,
+      200,
+    `${path} still 200: the process is alive`
+    )
+  }
   t.equal(valueOf(await scrape(server), 'hero_socket_redis_up'), 0, 'redis_up 0')
   await redis.startProcess()
   await untilReady(t, server, 200, 'Redis back')
@@ -52,7 +76,11 @@ t.test('/readyz follows Redis: 503 when it stops or pauses, 200 when it is back'
   const samples = await scrape(server)
   t.ok(valueOf(samples, 'hero_socket_redis_reconnects_total', { client: 'commands' }) >= 1, 'reconnects counted')
   t.ok(valueOf(samples, 'hero_socket_redis_reconnects_total', { client: 'pubsub' }) >= 1, 'and the pub/sub client\'s')
-  t.ok(samples.some((s) => s.name === 'hero_socket_redis_command_duration_seconds_count' && s.labels.operation === 'session_sweep' && s.value > 0), 'command durations by operation (the sweep runs every second)')
+  t.ok(
+    samples.some((s) => s.name === 'hero_socket_redis_command_duration_seconds_count' &&
+      s.labels.operation === 'session_sweep' && s.value > 0),
+    'command durations by operation (the sweep runs every second)'
+  )
 })
 
 t.test('a hashing process that is not running makes the instance not ready', async (t) => {

@@ -14,7 +14,10 @@ t.test('get_name answers the real name, with the id; an unknown hero is unknown_
   const iron = handleMessage('get_name', { type: 'get_name', id: 3, hero: 'ironMan' }, context)
   t.same(JSON.parse(iron.frame), { type: 'name', id: 3, hero: 'ironMan', hero_name: 'Tony Stark' })
   t.equal(iron.outcome, 'answered')
-  t.same(JSON.parse(handleMessage('get_name', { type: 'get_name', hero: 'hulk' }, context).frame), { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' })
+  t.same(
+    JSON.parse(handleMessage('get_name', { type: 'get_name', hero: 'hulk' }, context).frame),
+    { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' }
+  )
   for (const hero of ['__proto__', 'constructor', 'nobody']) {
     const reply = handleMessage('get_name', { type: 'get_name', id: 4, hero }, context)
     t.match(JSON.parse(reply.frame), { type: 'error', id: 4, code: 'unknown_hero' }, hero)
@@ -25,7 +28,11 @@ t.test('get_name answers the real name, with the id; an unknown hero is unknown_
 t.test('the table has a handler for exactly the client types of schemas/', async (t) => {
   t.same(Object.keys(HANDLERS).sort(), [...Protocol.load().clientTypes].sort())
   t.doesNotThrow(() => assertHandlersMatch(['get_name']))
-  t.throws(() => assertHandlersMatch(['get_name', 'get_power']), /missing get_power/, 'a schema without a handler stops start-up')
+  t.throws(
+    () => assertHandlersMatch(['get_name', 'get_power']),
+    /missing get_power/,
+    'a schema without a handler stops start-up'
+  )
   t.throws(() => assertHandlersMatch([]), /no schema for get_name/, 'a handler without a schema too')
 })
 
@@ -38,13 +45,15 @@ t.test('a client message type without a handler does not compile', async (t) => 
   const generated = path.join(dir, 'src', 'protocol', 'generated', 'messages.ts')
   const withPower = fs.readFileSync(generated, 'utf8').replace(
     'export interface ClientMessages {\n',
-    'export interface GetPowerMessage {\n  type: "get_power"\n  hero: string\n}\n\nexport interface ClientMessages {\n  get_power: GetPowerMessage\n'
+    'export interface GetPowerMessage {\n  type: "get_power"\n  hero: string\n}\n\n' +
+      'export interface ClientMessages {\n  get_power: GetPowerMessage\n'
   )
   t.match(withPower, 'get_power: GetPowerMessage', 'the copy has the new type')
   fs.writeFileSync(generated, withPower)
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
   const check = (): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [
-    tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck',
+    tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--skipLibCheck',
     path.join(dir, 'src', 'protocol', 'handlers.ts')
   ], { encoding: 'utf8' })
   const failed = check()

@@ -33,8 +33,14 @@ t.test('load() refuses an unknown keyword, and two schemas for one message', asy
 
 t.test('parse: valid get_name', async (t) => {
   t.same(protocol.parse('{"type":"get_name","hero":"hulk"}'), { ok: true, message: { type: 'get_name', hero: 'hulk' } })
-  t.same(protocol.parse('{"type":"get_name","id":0,"hero":"hulk"}'), { ok: true, message: { type: 'get_name', id: 0, hero: 'hulk' } })
-  t.same(protocol.parse(JSON.stringify({ type: 'get_name', id: 2147483647, hero: 'x'.repeat(64) })), { ok: true, message: { type: 'get_name', id: 2147483647, hero: 'x'.repeat(64) } })
+  t.same(
+    protocol.parse('{"type":"get_name","id":0,"hero":"hulk"}'),
+    { ok: true, message: { type: 'get_name', id: 0, hero: 'hulk' } }
+  )
+  t.same(
+    protocol.parse(JSON.stringify({ type: 'get_name', id: 2147483647, hero: 'x'.repeat(64) })),
+    { ok: true, message: { type: 'get_name', id: 2147483647, hero: 'x'.repeat(64) } }
+  )
 })
 
 t.test('parse: each bad frame gets its code; the id only when it is an integer 0..2^31-1', async (t) => {
@@ -79,7 +85,10 @@ t.test('parse: prototype names as heroes are valid requests (the catalogue answe
 
 t.test('isValidServerMessage refuses what the schemas refuse', async (t) => {
   t.notOk(protocol.isValidServerMessage({ type: 'name', hero: 'hulk' } as { type: string }), 'missing hero_name')
-  t.notOk(protocol.isValidServerMessage({ type: 'error', code: 'nope', message: 'x' } as { type: string }), 'unknown code')
+  t.notOk(
+    protocol.isValidServerMessage({ type: 'error', code: 'nope', message: 'x' } as { type: string }),
+    'unknown code'
+  )
   t.notOk(protocol.isValidServerMessage({ type: 'get_name', hero: 'hulk' } as { type: string }), 'a client message')
   t.notOk(protocol.isValidServerMessage({ type: 'toString' }), 'a prototype name')
 })

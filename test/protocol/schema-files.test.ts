@@ -12,10 +12,21 @@ import { readProtocolSchemas, SCHEMAS_DIR } from '../../src/protocol/schema-file
 t.test('each file names its type and direction; its file and type names follow from the type', async (t) => {
   const schemas = readProtocolSchemas()
   t.ok(schemas.some((s) => s.from === 'client') && schemas.some((s) => s.from === 'server'), 'both sides have messages')
-  t.same(schemas.find((s) => s.type === 'get_name'), { file: 'get-name.json', type: 'get_name', from: 'client', typeName: 'GetNameMessage', validatorName: 'validateGetName', schema: schemas.find((s) => s.file === 'get-name.json')?.schema })
+  t.same(schemas.find((s) => s.type === 'get_name'), {
+    file: 'get-name.json',
+    type: 'get_name',
+    from: 'client',
+    typeName: 'GetNameMessage',
+    validatorName: 'validateGetName',
+    schema: schemas.find((s) => s.file === 'get-name.json')?.schema
+  })
   for (const s of schemas) {
     t.equal(s.file, `${s.type.replace(/_/g, '-')}.json`, `${s.file}: the file is named after its type`)
-    t.match(s.schema.title, new RegExp(`^${s.type} \\(${s.from} to (client|server)\\)$`), `${s.file}: the title starts with the type`)
+    t.match(
+      s.schema.title,
+      new RegExp(`^${s.type} \\(${s.from} to (client|server)\\)$`),
+      `${s.file}: the title starts with the type`
+    )
     t.equal(s.schema.$id, `hero-socket/${s.file}`, `${s.file}: its $id`)
   }
 })
@@ -23,7 +34,9 @@ t.test('each file names its type and direction; its file and type names follow f
 t.test('a file without a type constant or a direction is refused, naming the file', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hero-schemas-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const name = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, 'name.json'), 'utf8')) as Record<string, Record<string, unknown>>
+  const name = JSON.parse(
+    fs.readFileSync(path.join(SCHEMAS_DIR, 'name.json'), 'utf8')
+  ) as Record<string, Record<string, unknown>>
   const file = path.join(dir, 'name.json')
   fs.writeFileSync(file, JSON.stringify({ ...name, properties: { ...name.properties, type: { type: 'string' } } }))
   t.throws(() => readProtocolSchemas(dir), /schemas\/name\.json: properties\.type\.const/)
@@ -33,7 +46,8 @@ t.test('a file without a type constant or a direction is refused, naming the fil
   }
 })
 
-t.test('each file says what its message is for and gives an example that passes its schema (docs/protocol.md shows both)', async (t) => {
+t.test('each file says what its message is for and gives an example that passes its schema (docs/protocol.md shows ' +
+  'both)', async (t) => {
   const protocol = Protocol.load()
   for (const s of readProtocolSchemas()) {
     t.ok(typeof s.schema.description === 'string' && s.schema.description.length > 0, `${s.file}: a description`)

@@ -15,14 +15,23 @@ import { readProtocolSchemas } from '../../src/protocol/schema-files.js'
 const FILE = path.join(PACKAGE_ROOT, 'docs', 'asyncapi.json')
 const schemas = readProtocolSchemas()
 
-t.test('docs/asyncapi.json as committed is current with schemas/ (npm run build writes it: commit it with them)', async (t) => {
+t.test('docs/asyncapi.json as committed is current with schemas/ (npm run build writes it: commit it with ' +
+  'them)', async (t) => {
   const expected = asyncApiSource(schemas, PACKAGE_ROOT)
   t.equal(fs.readFileSync(FILE, 'utf8'), expected, 'the working copy')
   // The build has just rewritten the working copy (pretest), so that alone proves nothing: the
   // copy git holds (staged, or as committed) must be the same, or a stale document would ship.
   const tracked = spawnSync('git', ['show', ':docs/asyncapi.json'], { cwd: PACKAGE_ROOT, encoding: 'utf8' })
-  if (tracked.status !== 0 && !fs.existsSync(path.join(PACKAGE_ROOT, '.git'))) return t.comment('not a git checkout: only the working copy is checked')
-  t.equal(tracked.stdout, expected, 'the copy in git: after changing schemas/, npm run build and add docs/asyncapi.json')
+  if (tracked.status !== 0 && !fs.existsSync(path.join(PACKAGE_ROOT, '.git'))) {
+    return t.comment(
+      'not a git checkout: only the working copy is checked'
+    )
+  }
+  t.equal(
+    tracked.stdout,
+    expected,
+    'the copy in git: after changing schemas/, npm run build and add docs/asyncapi.json'
+  )
 })
 
 t.test('it is a valid AsyncAPI 3.0 document by the official schema', async (t) => {
@@ -45,7 +54,13 @@ t.test('every message of schemas/ is in it, with its schema, received or sent as
   t.same(Object.keys(document.components.messages).sort(), schemas.map((s) => s.type).sort())
   for (const s of schemas) {
     t.same(document.components.messages[s.type]?.payload, s.schema, `${s.type}: its schema is the payload`)
-    const operation = Object.values(document.operations).find((o) => o.messages.some((m) => m.$ref.endsWith(`/${s.type}`)))
-    t.equal(operation?.action, s.from === 'client' ? 'receive' : 'send', `${s.type}: the server ${s.from === 'client' ? 'receives' : 'sends'} it`)
+    const operation = Object.values(document.operations).find(
+      (o) => o.messages.some((m) => m.$ref.endsWith(`/${s.type}`))
+    )
+    t.equal(
+      operation?.action,
+      s.from === 'client' ? 'receive' : 'send',
+      `${s.type}: the server ${s.from === 'client' ? 'receives' : 'sends'} it`
+    )
   }
 })

@@ -21,7 +21,9 @@ t.test('the client validators need no import', async (t) => {
 
 t.test('the server types list each side\'s messages by type', async (t) => {
   const text = [...generatedFiles(PACKAGE_ROOT, schemas).values()][0] ?? ''
-  const table = (from: string): string => schemas.filter((s) => s.from === from).map((s) => `  ${s.type}: ${s.typeName}\n`).join('')
+  const table = (
+    from: string
+  ): string => schemas.filter((s) => s.from === from).map((s) => `  ${s.type}: ${s.typeName}\n`).join('')
   t.ok(text.includes(`export interface ClientMessages {\n${table('client')}}`), 'ClientMessages')
   t.ok(text.includes(`export interface ServerMessages {\n${table('server')}}`), 'ServerMessages')
   t.ok(text.includes('  get_name: GetNameMessage\n'))

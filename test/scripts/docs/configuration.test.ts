@@ -37,7 +37,15 @@ t.test('every variable has one row, in its group\'s table, showing its default; 
     t.equal(rows.length, 1, `${name} has one row`)
     const shown = variable.shownDefault ?? ENV_DEFAULTS[name]
     if (shown !== '') t.ok(rows[0]?.includes('`' + shown + '`'), `${name} shows its default ${shown}`)
-    t.ok(blockText(`configuration-${variable.group}`)?.includes('| `' + name + '` |'), `${name} is under ${variable.group}`)
+    t.ok(
+      blockText(`configuration-${variable.group}`)?.includes('| `' + name + '` |'),
+      `${name} is under ${variable.group}`
+    )
   }
-  for (const name of RETIRED_VARIABLES.keys()) t.ok(blockText('configuration-retired')?.includes('`' + name + '`'), `${name} is listed as retired`)
+  for (const name of RETIRED_VARIABLES.keys()) {
+    t.ok(
+      blockText('configuration-retired')?.includes('`' + name + '`'),
+    `${name} is listed as retired`
+    )
+  }
 })
