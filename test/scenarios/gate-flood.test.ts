@@ -121,6 +121,18 @@ const bytes = (random: () => number, n: number): Buffer => Buffer.from(Array.fro
 ))
 const goodUpgrade = (server: TestServer, sid: string): string => upgradeRequest(server, { sid })
 
+/** The gate's refusal reasons the flood's bad handshakes can meet. */
+const REFUSAL_REASONS = [
+  'not_found',
+  'method_not_allowed',
+  'origin_forbidden',
+  'origin_duplicated',
+  'origin_missing',
+  'session_missing',
+  'session_invalid',
+  'bad_handshake'
+] as const
+
 /** Bad handshakes: each is a new TLS connection that must never be upgraded. */
 const HANDSHAKE_KINDS: readonly Kind[] = [
   {
@@ -434,16 +446,7 @@ t.test('flood with generous handshake limits: every gate and every frame check h
   assertOutcomes(t, HANDSHAKE_KINDS, handshakes)
   assertOutcomes(t, FRAME_KINDS, frames)
   const stats = server.app.websocket.stats
-  for (const reason of [
-    'not_found',
-    'method_not_allowed',
-    'origin_forbidden',
-    'origin_duplicated',
-    'origin_missing',
-    'session_missing',
-    'session_invalid',
-    'bad_handshake'
-  ] as const) {
+  for (const reason of REFUSAL_REASONS) {
     t.ok(stats.get(reason) >= 50, `${reason} counted (${stats.get(reason)})`)
   }
   // Sockets dropped right after writing may be gone before the server reads their handshake.
@@ -472,16 +475,7 @@ t.test('flood with the default handshake limits: the budgets answer 429 and noth
   const stats = server.app.websocket.stats
   const refusedByGate = Array.from({ length: DEFAULT_LIMITS_FLOOD }, (_v, i) => kinds[i % kinds.length])
     .filter((k) => k?.limited === true).length
-  const answered = ([
-    'not_found',
-    'method_not_allowed',
-    'origin_forbidden',
-    'origin_duplicated',
-    'origin_missing',
-    'session_missing',
-    'session_invalid',
-    'bad_handshake'
-  ] as const)
+  const answered = REFUSAL_REASONS
     .reduce((sum, reason) => sum + stats.get(reason), 0)
   t.equal(
     answered,
