@@ -21,7 +21,11 @@ function users (file: string, args: readonly string[], stdin = ''): ReturnType<t
 /** The argon2id parameters of a PHC string, whatever order the library writes them in. */
 function argon2Params (hash: string): Record<string, string> {
   const [, id, version, params] = hash.split('$')
-  return { id: id ?? '', version: version ?? '', ...Object.fromEntries((params ?? '').split(',').map((p) => p.split('='))) }
+  return {
+    id: id ?? '',
+    version: version ?? '',
+    ...Object.fromEntries((params ?? '').split(',').map((p) => p.split('=')))
+  }
 }
 
 t.test('add, list and remove round-trip through an owner-only file', async (t) => {
@@ -36,7 +40,11 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   t.equal(content.users.length, 1)
   const hash = content.users[0]?.hash ?? ''
   t.match(hash, /^\$argon2id\$v=19\$/, 'an argon2id v1.3 hash')
-  t.same(argon2Params(hash), { id: 'argon2id', version: 'v=19', m: '19456', t: '2', p: '1' }, 'the OWASP minimum parameters')
+  t.same(
+    argon2Params(hash),
+    { id: 'argon2id', version: 'v=19', m: '19456', t: '2', p: '1' },
+    'the OWASP minimum parameters'
+  )
   t.notMatch(fs.readFileSync(file, 'utf8'), BOB_PASSWORD)
 
   const listed = await users(file, ['list'])
@@ -54,19 +62,28 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   t.equal(fs.statSync(file).mode & 0o777, 0o600)
 })
 
-t.test('no look-alike accounts: add Alice beside alice is refused; remove and update find alice in any case', async (t) => {
+t.test('no look-alike accounts: add Alice beside alice is refused; ' +
+  'remove and update find alice in any case', async (t) => {
   const file = path.join(t.testdir({}), 'users.json')
   t.equal((await users(file, ['add', 'alice'], BOB_PASSWORD)).code, 0)
   const before = fs.readFileSync(file, 'utf8')
   for (const name of ['Alice', 'ALICE']) {
     const refused = await users(file, ['add', name], 'another long password')
     t.equal(refused.code, 2, `${name}: exit code 2`)
-    t.match(refused.stderr, /^users: a user alice exists \(usernames are compared ignoring case\)/, `${name}: says which account is in the way`)
+    t.match(
+      refused.stderr,
+      /^users: a user alice exists \(usernames are compared ignoring case\)/,
+      `${name}: says which account is in the way`
+    )
     t.equal(refused.stdout, '')
   }
   t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
   t.equal((await users(file, ['list'])).stdout, 'alice\n')
-  t.equal((await users(file, ['add', 'alice'], 'another long password')).stdout, 'updated alice\n', 'the exact name still updates')
+  t.equal(
+    (await users(file, ['add', 'alice'], 'another long password')).stdout,
+    'updated alice\n',
+    'the exact name still updates'
+  )
   const removed = await users(file, ['remove', 'ALICE'])
   t.equal(removed.code, 0, removed.stderr)
   t.equal(removed.stdout, 'removed alice\n', 'remove finds alice, and names her as stored')
@@ -83,13 +100,43 @@ t.test('list without a users file prints nothing and creates nothing', async (t)
 
 const refusals: Array<{ name: string, args: string[], stdin?: string, message: RegExp }> = [
   { name: 'a bad username', args: ['add', 'bad name!'], stdin: BOB_PASSWORD, message: /username is 1 to 64/ },
-  { name: 'a 65-character username', args: ['add', 'b'.repeat(65)], stdin: BOB_PASSWORD, message: /username is 1 to 64/ },
+  {
+    name: 'a 65-character username',
+    args: ['add', 'b'.repeat(65)],
+    stdin: BOB_PASSWORD,
+    message: /username is 1 to 64/
+  },
   { name: 'an unknown user', args: ['remove', 'carol'], message: /no user carol/ },
-  { name: 'a short password', args: ['add', 'bob'], stdin: 'short\n', message: /too short: a password is 8 characters or more/ },
-  { name: 'a password over 1024 characters', args: ['add', 'bob'], stdin: 'p'.repeat(1025), message: /too long: .*at most 1024 bytes in UTF-8/ },
-  { name: 'a password over 1024 bytes (257 emoji)', args: ['add', 'bob'], stdin: '😀'.repeat(257), message: /too long: .*at most 1024 bytes in UTF-8/ },
-  { name: 'a password of 7 emoji (14 UTF-16 units)', args: ['add', 'bob'], stdin: '😀'.repeat(7), message: /too short: a password is 8 characters or more/ },
-  { name: 'a password with a line break inside (no login form can carry it)', args: ['add', 'bob'], stdin: 'correct horse\nbattery staple\n', message: /not one the login form can carry: .*no control characters/ },
+  {
+    name: 'a short password',
+    args: ['add', 'bob'],
+    stdin: 'short\n',
+    message: /too short: a password is 8 characters or more/
+  },
+  {
+    name: 'a password over 1024 characters',
+    args: ['add', 'bob'],
+    stdin: 'p'.repeat(1025),
+    message: /too long: .*at most 1024 bytes in UTF-8/
+  },
+  {
+    name: 'a password over 1024 bytes (257 emoji)',
+    args: ['add', 'bob'],
+    stdin: '😀'.repeat(257),
+    message: /too long: .*at most 1024 bytes in UTF-8/
+  },
+  {
+    name: 'a password of 7 emoji (14 UTF-16 units)',
+    args: ['add', 'bob'],
+    stdin: '😀'.repeat(7),
+    message: /too short: a password is 8 characters or more/
+  },
+  {
+    name: 'a password with a line break inside (no login form can carry it)',
+    args: ['add', 'bob'],
+    stdin: 'correct horse\nbattery staple\n',
+    message: /not one the login form can carry: .*no control characters/
+  },
   { name: 'no command', args: [], message: /usage/ },
   { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
   { name: 'extra arguments', args: ['add', 'bob', 'carol'], message: /usage/ }
@@ -131,7 +178,9 @@ t.test('a user added by the CLI can log in to a running server watching the file
   t.equal(added.code, 0, added.stderr)
   // The server polls the file (every 50 ms in tests); wait until it has read bob, at most 5 s.
   const deadline = Date.now() + 5000
-  while (await server.users.get('bob') === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+  while (await server.users.get('bob') === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
   const res = await postLogin(server, 'bob', BOB_PASSWORD)
   t.equal(res.status, 303, 'bob logs in')
   t.equal(await sessionCount(server, 'bob'), 1)
@@ -139,19 +188,33 @@ t.test('a user added by the CLI can log in to a running server watching the file
   t.same((await users(server.usersFile, ['list'])).stdout, `${TEST_USER.username}\nbob\n`)
 })
 
-t.test('every password the CLI sets can log in: non-ASCII passwords at the bound log in through the form; one past it both refuse', async (t) => {
+t.test('every password the CLI sets can log in: non-ASCII passwords at the bound log in through the form; ' +
+  'one past it both refuse', async (t) => {
   const server = await startTestServer(t)
   const verifies = countVerifies(server)
   // The longest name with the longest password of each width: the worst case the form must carry.
-  const cases = [['é', 512], ['漢', 341], ['😀', 256]].map(([char, count], i) => ({ name: `${'w'.repeat(MAX_USERNAME_LENGTH - 1)}${i}`, char: String(char), count: Number(count) }))
+  const cases = [['é', 512], ['漢', 341], ['😀', 256]].map(
+    ([char, count], i) => ({
+      name: `${'w'.repeat(MAX_USERNAME_LENGTH - 1)}${i}`,
+      char: String(char),
+      count: Number(count)
+    })
+  )
   for (const { name, char, count } of cases) {
     const added = await users(server.usersFile, ['add', name], char.repeat(count))
-    t.equal(added.code, 0, `${count} × ${char} (${Buffer.byteLength(char.repeat(count))} bytes) is set: ${added.stderr}`)
+    t.equal(
+      added.code,
+      0,
+      `${count} × ${char} (${Buffer.byteLength(char.repeat(count))} bytes) is set: ${added.stderr}`
+    )
     const past = await users(server.usersFile, ['add', `past${count}`], char.repeat(count + 1))
     t.equal(past.code, 2, `${count + 1} × ${char} is refused by the CLI`)
     t.match(past.stderr, /at most 1024 bytes in UTF-8/, 'saying what the limit is')
   }
-  await waitUntil(async () => (await server.users.list()).length === 1 + cases.length, 'the server to read the new users')
+  await waitUntil(
+    async () => (await server.users.list()).length === 1 + cases.length,
+    'the server to read the new users'
+  )
   for (const { name, char, count } of cases) {
     const res = await postLogin(server, name, char.repeat(count))
     t.equal(res.status, 303, `${count} × ${char}: logs in through the form`)
@@ -169,10 +232,15 @@ t.test('two CLI runs at once (add one user while removing another) never lose ei
   for (let round = 1; round <= 4; round++) {
     const newcomer = `bob${round}`
     const leaving = round === 1 ? 'mallory' : `bob${round - 1}`
-    const [added, removed] = await Promise.all([users(file, ['add', newcomer], `${BOB_PASSWORD}\n`), users(file, ['remove', leaving])])
+    const [added, removed] = await Promise.all([
+      users(file, ['add', newcomer], `${BOB_PASSWORD}\n`),
+      users(file, ['remove', leaving])
+    ])
     t.equal(added.code, 0, `round ${round}: add ${newcomer}: ${added.stderr}`)
     t.equal(removed.code, 0, `round ${round}: remove ${leaving}: ${removed.stderr}`)
-    const names = (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ username: string }> }).users.map((u) => u.username)
+    const names = (JSON.parse(
+      fs.readFileSync(file, 'utf8')
+    ) as { users: Array<{ username: string }> }).users.map((u) => u.username)
     t.same(names, [newcomer], `round ${round}: both changes are in the file`)
   }
   t.same(fs.readdirSync(path.dirname(file)).sort(), ['users.json'], 'no lock or temp file left behind')

@@ -17,10 +17,21 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js'
 
 /** How each client fared against `server`: 'ok', or the error code it refused with. */
 async function clientsAgainst (server: TestServer): Promise<Record<string, string>> {
-  const outcome = async (attempt: Promise<unknown>): Promise<string> => await attempt.then(() => 'ok', (err: Error & { code?: string, cause?: { code?: string } }) => err.cause?.code ?? err.code ?? err.message)
+  const outcome = async (attempt: Promise<unknown>): Promise<string> => await attempt.then(
+    () => 'ok',
+    (err: Error & { code?: string, cause?: { code?: string } }) => err.cause?.code ?? err.code ?? err.message
+  )
   return {
     fetch: await outcome(fetch(`${server.url}/healthz`)),
-    https: await outcome(new Promise((resolve, reject) => https.get(`${server.url}/healthz`, { agent: false }, (res) => { res.resume(); resolve(res.statusCode) }).once('error', reject))),
+    https: await outcome(
+      new Promise(
+        (resolve, reject) => https.get(
+          `${server.url}/healthz`,
+          { agent: false },
+          (res) => { res.resume(); resolve(res.statusCode) }
+        ).once('error', reject)
+      )
+    ),
     tls: await outcome(new Promise((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port: server.port }, () => { socket.end(); resolve(undefined) })
       socket.once('error', reject)
@@ -38,7 +49,16 @@ async function clientsAgainst (server: TestServer): Promise<Record<string, strin
 
 /** openssl s_client verifying against the tests' CA: 'ok' or 'refused'. */
 function opensslVerifies (port: number): Promise<string> {
-  return runs('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', TEST_CA.caFile, '-verify_return_error', '-verify_ip', '127.0.0.1'])
+  return runs('openssl', [
+    's_client',
+    '-connect',
+    `127.0.0.1:${port}`,
+    '-CAfile',
+    TEST_CA.caFile,
+    '-verify_return_error',
+    '-verify_ip',
+    '127.0.0.1'
+  ])
 }
 
 /** Python's ssl with a default context trusting the tests' CA: 'ok' or 'refused'. */
@@ -73,13 +93,34 @@ t.test('every client accepts a test server\'s certificate: the tests\' CA signed
 
 t.test('every client refuses a certificate another CA signed', async (t) => {
   const other = createPrivateCa(t.testdir({}))
-  const tls: TlsCredentials = { cert: fs.readFileSync(other.certFile, 'utf8'), key: fs.readFileSync(other.keyFile, 'utf8'), development: false, certFile: other.certFile }
+  const tls: TlsCredentials = {
+    cert: fs.readFileSync(other.certFile, 'utf8'),
+    key: fs.readFileSync(other.keyFile, 'utf8'),
+    development: false,
+    certFile: other.certFile
+  }
   const outcomes = await clientsAgainst(await startTestServer(t, {}, { tls }))
-  t.same(outcomes, { fetch: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', https: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', tls: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', ws: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', openssl: 'refused', python: 'refused' })
+  t.same(outcomes, {
+    fetch: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    https: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    tls: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    ws: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    openssl: 'refused',
+    python: 'refused'
+  })
 })
 
 t.test('every client refuses the self-signed development certificate', async (t) => {
   const { cert, key } = await generateDevelopmentCertificate()
-  const outcomes = await clientsAgainst(await startTestServer(t, {}, { tls: { cert, key, development: true, certFile: '' } }))
-  t.same(outcomes, { fetch: 'DEPTH_ZERO_SELF_SIGNED_CERT', https: 'DEPTH_ZERO_SELF_SIGNED_CERT', tls: 'DEPTH_ZERO_SELF_SIGNED_CERT', ws: 'DEPTH_ZERO_SELF_SIGNED_CERT', openssl: 'refused', python: 'refused' })
+  const outcomes = await clientsAgainst(
+    await startTestServer(t, {}, { tls: { cert, key, development: true, certFile: '' } })
+  )
+  t.same(outcomes, {
+    fetch: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    https: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    tls: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    ws: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    openssl: 'refused',
+    python: 'refused'
+  })
 })

@@ -48,7 +48,9 @@ function programsOf (file: string, seen = new Set<string>()): Set<string> {
 
 /** The --exclude globs of the test:unit script: a file, or a folder ending in /**. */
 function unitExclusions (): string[] {
-  const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['test:unit'] ?? ''
+  const script = (JSON.parse(
+    fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')
+  ) as { scripts: Record<string, string> }).scripts['test:unit'] ?? ''
   return [...script.matchAll(/--exclude '([^']+)'/g)].map(([, glob]) => glob ?? '')
 }
 
@@ -64,8 +66,12 @@ t.test('test:unit leaves out exactly the tests that need more than Node', async 
     const programs = [...programsOf(file)]
     const excluded = exclusions.some((glob) => excludedBy(file, glob))
     const apart = APART.some((folder) => file.startsWith(folder))
-    if (programs.length > 0 || apart) t.ok(excluded, `${file} is left out (${apart ? 'kept apart' : programs.join(', ')})`)
-    else t.notOk(excluded, `${file} needs only Node and runs in test:unit`)
+    if (programs.length > 0 || apart) {
+      t.ok(
+        excluded,
+        `${file} is left out (${apart ? 'kept apart' : programs.join(', ')})`
+      )
+    } else t.notOk(excluded, `${file} needs only Node and runs in test:unit`)
   }
   for (const glob of exclusions) t.ok(testFiles('test').some((file) => excludedBy(file, glob)), `${glob} names a test`)
 })

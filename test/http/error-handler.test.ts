@@ -19,7 +19,11 @@ t.test('paths that only look like pages are answered as JSON 404', async (t) => 
   for (const route of ['/loginx', '/login/x', '/logout/', '/nope', '/assets/nope.js']) {
     const res = await server.request(route)
     t.equal(res.status, 404, route)
-    t.same(await json(res), { code: 'not_found', message: HTTP_ERRORS.not_found.message }, `${route}: JSON, not the login page`)
+    t.same(
+      await json(res),
+      { code: 'not_found', message: HTTP_ERRORS.not_found.message },
+      `${route}: JSON, not the login page`
+    )
     t.equal(res.headers.get('cache-control'), 'no-store')
   }
 })
@@ -40,7 +44,10 @@ t.test('the login route answers all bad input with its own code, keeping the sta
   const server = await startTestServer(t, {}, { listen: false })
   const cases: Array<[string, Response]> = [
     ['a missing field (400)', await postForm(server, '/login', { username: 'alice' })],
-    ['a body over 4096 bytes (413)', await postForm(server, '/login', { username: 'alice', password: 'x'.repeat(5000) })],
+    [
+      'a body over 4096 bytes (413)',
+      await postForm(server, '/login', { username: 'alice', password: 'x'.repeat(5000) })
+    ],
     ['not a form (415)', await postForm(server, '/login', {}, { 'content-type': 'application/xml' })]
   ]
   t.same(cases.map(([, res]) => res.status), [400, 413, 415])
@@ -49,7 +56,11 @@ t.test('the login route answers all bad input with its own code, keeping the sta
     t.same(setCookies(res), [], `${name}: no cookie`)
   }
   const refusals = server.logs.entries().filter((e) => e.event === 'request_refused').map((e) => [e.code, e.status])
-  t.same(refusals, [['login_form_invalid', 400], ['login_form_invalid', 413], ['login_form_invalid', 415]], 'logged with the code')
+  t.same(
+    refusals,
+    [['login_form_invalid', 400], ['login_form_invalid', 413], ['login_form_invalid', 415]],
+    'logged with the code'
+  )
 })
 
 /** A store whose lookups fail, as a broken backend's would. */
@@ -68,5 +79,9 @@ t.test('an unexpected failure is a 500 internal_error: logged with its error, sh
   t.match(text, HTTP_ERRORS.internal_error.message, 'the login page says something went wrong')
   t.notMatch(text, 'secret detail', 'and nothing of the error')
   const logged = server.logs.entries().find((e) => e.level === 50)
-  t.match(logged, { msg: 'request failed', err: { message: 'the store is broken: secret detail' } }, 'the error is logged')
+  t.match(
+    logged,
+    { msg: 'request failed', err: { message: 'the store is broken: secret detail' } },
+    'the error is logged'
+  )
 })

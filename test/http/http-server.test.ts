@@ -18,7 +18,12 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js'
 /** Opens a TLS connection from `localAddress`; resolves once the handshake is done. */
 function connect (server: TestServer, localAddress = '127.0.0.1', session?: Buffer): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const options: tls.ConnectionOptions & { localAddress: string } = { host: '127.0.0.1', port: server.port, localAddress, ...(session === undefined ? {} : { session }) }
+    const options: tls.ConnectionOptions & { localAddress: string } = {
+      host: '127.0.0.1',
+      port: server.port,
+      localAddress,
+      ...(session === undefined ? {} : { session })
+    }
     const socket = tls.connect(options)
     socket.once('secureConnect', () => resolve(socket))
     socket.once('error', reject)
@@ -59,7 +64,11 @@ t.test('an idle keep-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS
 })
 
 t.test('a thousand slow clients at once: others are still answered promptly, and the slow ones are cut', async (t) => {
-  const server = await startTestServer(t, { HTTP_HEADERS_TIMEOUT_MS: '4000', RATE_LIMIT_MAX: '100000', LOGIN_RATE_IP_MAX: '1000' })
+  const server = await startTestServer(t, {
+    HTTP_HEADERS_TIMEOUT_MS: '4000',
+    RATE_LIMIT_MAX: '100000',
+    LOGIN_RATE_IP_MAX: '1000'
+  })
   let session: Buffer | undefined
   const slow: tls.TLSSocket[] = []
   for (let i = 0; i < 1000; i++) {
@@ -92,28 +101,56 @@ async function opensslConnects (server: TestServer, args: string[]): Promise<boo
   const stdout = await new Promise<string>((resolve, reject) => {
     // Verifying the certificate against the tests' CA, and giving up when it does not verify.
     const verify = ['-CAfile', TEST_CA.caFile, '-verify_return_error', '-verify_ip', '127.0.0.1']
-    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', ...verify, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', ...verify, ...args],
+      { stdio: ['pipe', 'pipe', 'pipe'] }
+    )
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
     child.stderr.resume()
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`openssl ${args.join(' ')} did not finish`)) }, 10_000)
+    const timer = setTimeout(
+      () => { child.kill('SIGKILL'); reject(new Error(`openssl ${args.join(' ')} did not finish`)) },
+      10_000
+    )
     child.on('close', () => { clearTimeout(timer); resolve(out) })
     child.stdin.end()
   })
   const ok = /Cipher is (?!\(NONE\))\S+/.test(stdout)
-  if (!ok && !/Cipher is \(NONE\)/.test(stdout)) throw new Error(`openssl ${args.join(' ')}: neither connected nor refused:\n${stdout}`)
+  if (!ok && !/Cipher is \(NONE\)/.test(stdout)) {
+    throw new Error(`openssl ${args.join(' ')}: neither connected nor refused:\n${stdout}`)
+  }
   return ok
 }
 
 t.test('TLS 1.2 offers only forward-secret AEAD suites; weak suites and old versions are refused', async (t) => {
   const server = await startTestServer(t)
   t.ok(await opensslConnects(server, ['-tls1_3']), 'TLS 1.3 connects')
-  t.ok(await opensslConnects(server, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256']), 'TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 connects')
-  t.ok(await opensslConnects(server, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305']), 'and with ECDHE-ECDSA-CHACHA20-POLY1305')
-  for (const weak of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES128-CCM8', 'ECDHE-ECDSA-AES256-CCM8', 'AES128-GCM-SHA256', 'AES128-SHA']) {
+  t.ok(
+    await opensslConnects(server, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256']),
+    'TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 connects'
+  )
+  t.ok(
+    await opensslConnects(server, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-CHACHA20-POLY1305']),
+    'and with ECDHE-ECDSA-CHACHA20-POLY1305'
+  )
+  for (const weak of [
+    'ECDHE-ECDSA-AES128-SHA',
+    'ECDHE-ECDSA-AES256-SHA384',
+    'ECDHE-ECDSA-AES128-SHA256',
+    'ECDHE-ECDSA-AES128-CCM8',
+    'ECDHE-ECDSA-AES256-CCM8',
+    'AES128-GCM-SHA256',
+    'AES128-SHA'
+  ]) {
     t.notOk(await opensslConnects(server, ['-tls1_2', '-cipher', weak]), `TLS 1.2 offering only ${weak} is refused`)
   }
-  for (const old of ['-tls1_1', '-tls1']) t.notOk(await opensslConnects(server, [old, '-cipher', 'ALL:@SECLEVEL=0']), `${old} is refused`)
+  for (const old of ['-tls1_1', '-tls1']) {
+    t.notOk(
+      await opensslConnects(server, [old, '-cipher', 'ALL:@SECLEVEL=0']),
+      `${old} is refused`
+    )
+  }
 })
 
 t.test('TLS_MIN_VERSION=TLSv1.3 refuses TLS 1.2', async (t) => {
@@ -150,7 +187,10 @@ t.test('TLS_GROUPS and TLS_CIPHERS are settings: a group OpenSSL knows is used w
 
   const p521 = await startTestServer(t, { TLS_GROUPS: 'secp521r1' })
   t.ok(await handshakeAccepted(p521.port, onlyP521), 'TLS_GROUPS=secp521r1: P-521 is accepted')
-  t.notOk(await handshakeAccepted(p521.port, { ecdhCurve: 'X25519' }), 'and X25519 refused: the setting is the whole list')
+  t.notOk(
+    await handshakeAccepted(p521.port, { ecdhCurve: 'X25519' }),
+    'and X25519 refused: the setting is the whole list'
+  )
 
   // The post-quantum hybrid needs OpenSSL 3.5 (Node 24 bundles it; Debian's Node 20 links 3.0).
   const hybrid = 'X25519MLKEM768'
@@ -158,16 +198,35 @@ t.test('TLS_GROUPS and TLS_CIPHERS are settings: a group OpenSSL knows is used w
   try { tls.createSecureContext({ ecdhCurve: hybrid }) } catch { known = false }
   if (known) {
     const pq = await startTestServer(t, { TLS_GROUPS: `${hybrid}:X25519` })
-    t.ok(await handshakeAccepted(pq.port, { ecdhCurve: hybrid }), `OpenSSL ${process.versions.openssl} knows ${hybrid}: a client offering only it is accepted`)
+    t.ok(
+      await handshakeAccepted(pq.port, { ecdhCurve: hybrid }),
+      `OpenSSL ${process.versions.openssl} knows ${hybrid}: a client offering only it is accepted`
+    )
   } else {
     let refused: unknown
     try { loadConfig({ TLS_GROUPS: `${hybrid}:X25519` }) } catch (err) { refused = err }
-    t.match(refused, { name: 'ConfigError', variable: 'TLS_GROUPS' }, `OpenSSL ${process.versions.openssl} does not know ${hybrid}: start-up stops naming TLS_GROUPS`)
+    t.match(
+      refused,
+      { name: 'ConfigError', variable: 'TLS_GROUPS' },
+      `OpenSSL ${process.versions.openssl} does not know ${hybrid}: start-up stops naming TLS_GROUPS`
+    )
   }
 
   const aes256 = await startTestServer(t, { TLS_CIPHERS: 'TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' })
-  t.ok(await handshakeAccepted(aes256.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }), 'TLS_CIPHERS: a listed TLS 1.2 suite is accepted')
-  t.notOk(await handshakeAccepted(aes256.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }), 'one left out is refused')
-  t.ok(await handshakeAccepted(aes256.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }), 'TLS 1.3 with the listed suite is accepted')
-  t.notOk(await handshakeAccepted(aes256.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }), 'one left out is refused')
+  t.ok(
+    await handshakeAccepted(aes256.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }),
+    'TLS_CIPHERS: a listed TLS 1.2 suite is accepted'
+  )
+  t.notOk(
+    await handshakeAccepted(aes256.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+    'one left out is refused'
+  )
+  t.ok(
+    await handshakeAccepted(aes256.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }),
+    'TLS 1.3 with the listed suite is accepted'
+  )
+  t.notOk(
+    await handshakeAccepted(aes256.port, { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }),
+    'one left out is refused'
+  )
 })

@@ -15,7 +15,11 @@ t.test('the login form\'s field limits are the account rules\'', async (t) => {
 t.test('a notice is escaped and placed once; no notice leaves the page as it is', async (t) => {
   const pages = await loadPages()
   const page = pages.login({ text: '<b>"x" & \'y\'</b>', kind: 'error' })
-  t.match(page, '<p class="notice notice-error" role="alert" id="login-notice">&#60;b&#62;&#34;x&#34; &#38; &#39;y&#39;&#60;/b&#62;</p>')
+  t.match(
+    page,
+    '<p class="notice notice-error" role="alert" id="login-notice">&#60;b&#62;&#34;x&#34; &#38; ' +
+      '&#39;y&#39;&#60;/b&#62;</p>'
+  )
   t.notMatch(page, '<b>')
   t.match(pages.login({ text: 'ok', kind: 'info' }), 'role="status"')
   t.equal(pages.login(), fs.readFileSync(path.join(PUBLIC_DIR, 'login.html'), 'utf8'))

@@ -30,7 +30,12 @@ t.test('POST /login from another site is refused and creates nothing', async (t)
   t.equal(await sessionCount(server), 0, 'no session created')
   t.equal(verifies.calls, 0, 'argon2 never ran')
   t.notMatch(server.logs.text, /login_succeeded|login_failed/, 'no login logged')
-  t.ok(server.logs.entries().some((e) => e.event === 'request_refused' && e.code === 'cross_site_request' && e.origin === 'https://evil.example'), 'the refusal is logged, with the Origin it came from')
+  t.ok(
+    server.logs.entries().some(
+      (e) => e.event === 'request_refused' && e.code === 'cross_site_request' && e.origin === 'https://evil.example'
+    ),
+    'the refusal is logged, with the Origin it came from'
+  )
 
   const ok = await postLogin(server, undefined, undefined, { 'sec-fetch-site': 'same-origin' })
   t.equal(ok.status, 303, 'our own Origin with Sec-Fetch-Site: same-origin is accepted')
@@ -56,13 +61,36 @@ t.test('POST /logout from another site is refused and the session stays alive', 
   t.notMatch(server.logs.text, '"event":"logout"', 'no logout logged')
 })
 
-t.test('cross-site refusals spend a budget of their own, never the visitor\'s requests or login attempts', async (t) => {
-  const server = await startTestServer(t, { LOGIN_RATE_IP_MAX: '3', RATE_LIMIT_MAX: '12', RATE_LIMIT_CROSS_SITE_MAX: '11' })
-  for (let i = 1; i <= 10; i++) t.equal((await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })).status, 403, `cross-site login ${i}: 403`)
-  t.equal((await postLogin(server)).status, 303, 'the visitor still logs in: a page elsewhere cannot spend its login attempts')
-  t.equal((await postForm(server, '/logout', {}, { origin: 'https://evil.example' })).status, 403, 'cross-site logout: 403')
+t.test('cross-site refusals spend a budget of their own, ' +
+  'never the visitor\'s requests or login attempts', async (t) => {
+  const server = await startTestServer(t, {
+    LOGIN_RATE_IP_MAX: '3',
+    RATE_LIMIT_MAX: '12',
+    RATE_LIMIT_CROSS_SITE_MAX: '11'
+  })
+  for (let i = 1; i <= 10; i++) {
+    t.equal(
+      (await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })).status,
+      403,
+      `cross-site login ${i}: 403`
+    )
+  }
+  t.equal(
+    (await postLogin(server)).status,
+    303,
+    'the visitor still logs in: a page elsewhere cannot spend its login attempts'
+  )
+  t.equal(
+    (await postForm(server, '/logout', {}, { origin: 'https://evil.example' })).status,
+    403,
+    'cross-site logout: 403'
+  )
   const limited = await postLogin(server, undefined, undefined, { origin: 'https://evil.example' })
   t.equal(limited.status, 429, 'past RATE_LIMIT_CROSS_SITE_MAX, cross-site requests are answered 429')
   t.match(await limited.text(), 'Too many requests came from other sites')
-  t.equal((await getWithSession(server, '/login')).status, 200, 'and the visitor\'s own requests are not: the global limit counted only the login')
+  t.equal(
+    (await getWithSession(server, '/login')).status,
+    200,
+    'and the visitor\'s own requests are not: the global limit counted only the login'
+  )
 })

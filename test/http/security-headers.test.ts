@@ -26,7 +26,11 @@ function parseCsp (header: string | null): Map<string, string[]> {
 function assertSecurityHeaders (t: Test, res: Response, port: number, what: string): void {
   const csp = parseCsp(res.headers.get('content-security-policy'))
   t.same(csp.get('script-src'), ["'self'"], `${what}: script-src 'self' only`)
-  t.notMatch(res.headers.get('content-security-policy'), /unsafe-inline|unsafe-eval|\*/, `${what}: no unsafe-inline, unsafe-eval or wildcard`)
+  t.notMatch(
+    res.headers.get('content-security-policy'),
+    /unsafe-inline|unsafe-eval|\*/,
+    `${what}: no unsafe-inline, unsafe-eval or wildcard`
+  )
   t.same(csp.get('default-src'), ["'none'"], `${what}: default-src 'none'`)
   t.ok(csp.get('connect-src')?.includes(`wss://127.0.0.1:${port}`), `${what}: connect-src has wss://127.0.0.1:${port}`)
   t.notOk(csp.get('connect-src')?.some((s) => s.startsWith('ws:')), `${what}: no plain ws:`)
@@ -36,7 +40,10 @@ function assertSecurityHeaders (t: Test, res: Response, port: number, what: stri
   t.match(res.headers.get('strict-transport-security'), /max-age=(\d{8,})/, `${what}: HSTS for a year or more`)
   t.match(res.headers.get('strict-transport-security'), /includeSubDomains/)
   t.equal(res.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`)
-  t.ok(['no-referrer', 'same-origin'].includes(res.headers.get('referrer-policy') ?? ''), `${what}: Referrer-Policy keeps URLs on our site`)
+  t.ok(
+    ['no-referrer', 'same-origin'].includes(res.headers.get('referrer-policy') ?? ''),
+    `${what}: Referrer-Policy keeps URLs on our site`
+  )
   t.equal(res.headers.get('x-frame-options'), 'DENY', `${what}: X-Frame-Options`)
   t.equal(res.headers.get('x-powered-by'), null, `${what}: no X-Powered-By`)
 }
@@ -98,7 +105,14 @@ t.test('pages are not cached; assets are revalidated every time', async (t) => {
 t.test('dotfiles, listings and paths out of /assets/ are not served', async (t) => {
   const server = await startTestServer(t)
   // Raw paths: fetch() would normalise the dots away before sending.
-  for (const route of ['/assets/', '/assets/.hidden', '/assets/../index.html', '/assets/%2e%2e/index.html', '/assets/..%2findex.html', '/assets/%2e%2e%2findex.html']) {
+  for (const route of [
+    '/assets/',
+    '/assets/.hidden',
+    '/assets/../index.html',
+    '/assets/%2e%2e/index.html',
+    '/assets/..%2findex.html',
+    '/assets/%2e%2e%2findex.html'
+  ]) {
     const { status, body } = await rawGet(server.port, route)
     t.ok(status === 404 || status === 403 || status === 400, `${route}: ${status}`)
     t.notMatch(body, 'Heroes', `${route}: the hero page is not served without a session`)
@@ -110,7 +124,10 @@ function rawGet (port: number, route: string): Promise<{ status: number, body: s
   return new Promise((resolve, reject) => {
     const req = https.get({ host: '127.0.0.1', port, path: route }, (res) => {
       let body = ''
-      res.setEncoding('utf8').on('data', (s: string) => { body += s }).on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      res.setEncoding('utf8').on('data', (s: string) => { body += s }).on(
+        'end',
+        () => resolve({ status: res.statusCode ?? 0, body })
+      )
     })
     req.on('error', reject)
   })
@@ -126,7 +143,8 @@ const FIXED_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['cross-origin-resource-policy', 'same-origin']
 ]
 
-t.test('answers written past Fastify carry the same fixed headers as a page: the gate\'s, Node\'s clientError, the operators\' listener', async (t) => {
+t.test('answers written past Fastify carry the same fixed headers as a page: the gate\'s, Node\'s clientError, ' +
+  'the operators\' listener', async (t) => {
   const file = path.join(t.testdir({}), 'token')
   fs.writeFileSync(file, 'a-long-random-scrape-token-0123456789\n', { mode: 0o600 })
   const server = await startTestServer(t, { METRICS_PORT: '0', METRICS_TOKEN_FILE: file })
@@ -135,30 +153,57 @@ t.test('answers written past Fastify carry the same fixed headers as a page: the
 
   const sid = await server.login()
   const raw: Array<[string, RawRefusal, number]> = [
-    ['a handshake from another origin', await exchange(server, upgradeRequest(server, { origins: ['https://evil.example'] })), 403],
+    [
+      'a handshake from another origin',
+      await exchange(server, upgradeRequest(server, { origins: ['https://evil.example'] })),
+      403
+    ],
     ['a handshake without a session', await exchange(server, upgradeRequest(server)), 401],
     ['a handshake on another path', await exchange(server, upgradeRequest(server, { path: '/other', sid })), 404],
     ['a malformed handshake (ws)', await exchange(server, upgradeRequest(server, { sid, key: 'not-a-key' })), 400],
-    ['a bad header (Node\'s clientError)', await exchange(server, 'GET /login HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n'), 400]
+    [
+      'a bad header (Node\'s clientError)',
+      await exchange(server, 'GET /login HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n'),
+      400
+    ]
   ]
   for (const [what, answer, status] of raw) {
     t.equal(answer.status, status, `${what}: ${status}`)
     for (const [name, value] of FIXED_HEADERS) t.same(answer.headers.get(name), [value], `${what}: ${name}`)
-    t.match(answer.headers.get('content-security-policy')?.[0], /^default-src 'none';/, `${what}: a CSP that allows nothing`)
+    t.match(
+      answer.headers.get('content-security-policy')?.[0],
+      /^default-src 'none';/,
+      `${what}: a CSP that allows nothing`
+    )
   }
 
   const operators = metricsUrl(server)
-  for (const [what, url, status] of [['a scrape without the token', `${operators}/metrics`, 401], ['the operators\' 404', `${operators}/nothing`, 404], ['the operators\' readiness', `${operators}/readyz`, 200]] as const) {
+  for (const [what, url, status] of [
+    ['a scrape without the token', `${operators}/metrics`, 401],
+    ['the operators\' 404', `${operators}/nothing`, 404],
+    ['the operators\' readiness', `${operators}/readyz`, 200]
+  ] as const) {
     const res = await fetch(url)
     t.equal(res.status, status, `${what}: ${status}`)
     for (const [name, value] of FIXED_HEADERS) t.equal(res.headers.get(name), value, `${what}: ${name}`)
   }
-  const unparsed = parseResponseHead(await plainExchange(new URL(operators), 'GET /metrics HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n'))
+  const unparsed = parseResponseHead(
+    await plainExchange(new URL(operators), 'GET /metrics HTTP/1.1\r\nHost: h\r\nBad Header: y\r\n\r\n')
+  )
   t.equal(unparsed?.status, 400, 'a bad header on the operators\' listener (Node\'s clientError): 400')
-  for (const [name, value] of FIXED_HEADERS) t.same(unparsed?.headers.get(name), [value], `the operators' clientError: ${name}`)
+  for (const [name, value] of FIXED_HEADERS) {
+    t.same(
+      unparsed?.headers.get(name),
+      [value],
+      `the operators' clientError: ${name}`
+    )
+  }
 })
 
-/** Sends `request` over plain TCP to `url`'s host and port; everything the server wrote before it closed (at most 10 s). */
+/**
+ * Sends `request` over plain TCP to `url`'s host and port; everything the server wrote before it closed (at most
+ * 10 s).
+ */
 async function plainExchange (url: URL, request: string): Promise<Buffer> {
   return await new Promise((resolve, reject) => {
     const socket = net.connect(Number(url.port), url.hostname, () => socket.write(request))

@@ -8,13 +8,17 @@ import { parseResponseHead } from '../helpers/raw-handshake.js'
 import { RawClient } from '../helpers/raw-ws.js'
 import { startTestServer } from '../helpers/test-server.js'
 
-t.test('a request pipelined behind one in flight when the app starts closing: 503 shutting_down with the headers', async (t) => {
+t.test('a request pipelined behind one in flight when the app starts closing: ' +
+  '503 shutting_down with the headers', async (t) => {
   const server = await startTestServer(t, { LOG_LEVEL: 'debug' })
   const client = await RawClient.connect(server, { localAddress: '127.0.21.1' })
   t.teardown(() => client.destroy())
   // A login form without its password (refused before argon2), whose body has not arrived yet.
   const body = 'username=alice'
-  client.write(`POST /login HTTP/1.1\r\nHost: h\r\nOrigin: ${server.origin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`)
+  client.write(
+    `POST /login HTTP/1.1\r\nHost: h\r\nOrigin: ${server.origin}\r\nContent-Type: ` +
+      `application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`
+  )
   await waitUntil(() => server.logs.text.includes('"msg":"incoming request"'), 'the first request to be in flight')
   const closed = server.app.close()
   await waitUntil(() => !server.app.server.listening, 'the app to start closing')

@@ -11,7 +11,10 @@ t.test('no password and no session id in the logs after success, failure, logout
   const sid = await server.login()
   await postLogin(server, TEST_USER.username, WRONG_PASSWORD)
   await postLogin(server, 'nobody', WRONG_PASSWORD)
-  await postLogin(server, TEST_USER.username, WRONG_PASSWORD, { origin: 'https://evil.example', cookie: `__Host-sid=${sid}` })
+  await postLogin(server, TEST_USER.username, WRONG_PASSWORD, {
+    origin: 'https://evil.example',
+    cookie: `__Host-sid=${sid}`
+  })
   await postForm(server, '/login', { username: TEST_USER.username, password: WRONG_PASSWORD.repeat(100) })
   for (const route of ['/', '/login', '/assets/style.css', '/nothing-here', '/?x=1']) {
     await getWithSession(server, route, sid)
@@ -32,7 +35,8 @@ t.test('no password and no session id in the logs after success, failure, logout
   for (const entry of server.logs.entries()) t.type(entry.level, 'number', 'every line is pino JSON')
 })
 
-t.test('login success and a wrong password are logged with username and ip; a name with no account only by its tag', async (t) => {
+t.test('login success and a wrong password are logged with username and ip; ' +
+  'a name with no account only by its tag', async (t) => {
   const server = await startTestServer(t)
   await server.login()
   await postLogin(server, TEST_USER.username, WRONG_PASSWORD)
@@ -46,8 +50,15 @@ t.test('login success and a wrong password are logged with username and ip; a na
   t.equal(failed.length, 3)
   t.match(failed[0], { account: 'known', username: TEST_USER.username, ip: '127.0.0.1', msg: 'login failed' })
   t.match(failed[1], { account: 'unknown', usernameTag: /^[0-9a-f]{16}$/, ip: '127.0.0.1' })
-  t.match(failed[2], { account: 'unknown', usernameTag: /^[0-9a-f]{16}$/, ip: '127.0.0.1' }, 'an invalid name is not copied into the log')
-  t.notOk('username' in (failed[1] ?? {}) || 'username' in (failed[2] ?? {}), 'no username field for a name with no account')
+  t.match(
+    failed[2],
+    { account: 'unknown', usernameTag: /^[0-9a-f]{16}$/, ip: '127.0.0.1' },
+    'an invalid name is not copied into the log'
+  )
+  t.notOk(
+    'username' in (failed[1] ?? {}) || 'username' in (failed[2] ?? {}),
+    'no username field for a name with no account'
+  )
   t.notOk(server.logs.text.includes('nobody'), 'the unknown name is nowhere in the logs')
 })
 
@@ -56,7 +67,13 @@ t.test('a logout is logged with the username; a refused one is not', async (t) =
   const sid = await server.login()
   await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}`, origin: 'https://evil.example' })
   t.equal(server.logs.entries().filter((e) => e.event === 'logout').length, 0)
-  t.equal(server.logs.entries().filter((e) => e.event === 'request_refused' && e.code === 'cross_site_request' && e.level === 40).length, 1, 'the refusal is logged as a warning')
+  t.equal(
+    server.logs.entries().filter(
+      (e) => e.event === 'request_refused' && e.code === 'cross_site_request' && e.level === 40
+    ).length,
+    1,
+    'the refusal is logged as a warning'
+  )
   await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })
   const logouts = server.logs.entries().filter((e) => e.event === 'logout')
   t.equal(logouts.length, 1)

@@ -25,22 +25,34 @@ t.test('a password typed as the username is in no log line; the line says the ac
   t.notOk('username' in (failed[0] ?? {}), 'no username field at all')
   const tag = String(failed[0]?.usernameTag)
   t.match(tag, /^[0-9a-f]{16}$/, 'a 64-bit tag instead')
-  t.notOk(createHash('sha256').update(PASSWORD_AS_NAME.toLowerCase()).digest('hex').startsWith(tag), 'keyed: not a plain hash anyone could recompute from a guess')
+  t.notOk(
+    createHash('sha256').update(PASSWORD_AS_NAME.toLowerCase()).digest('hex').startsWith(tag),
+    'keyed: not a plain hash anyone could recompute from a guess'
+  )
 })
 
 t.test('an operator can correlate repeated attempts with one unknown name, and tell names apart', async (t) => {
   const server = await startTestServer(t, { LOGIN_RATE_USER_MAX: '10' })
-  for (const name of ['mallory-guess', 'Mallory-Guess', 'another-name', 'not a valid name!']) await postLogin(server, name, TEST_USER.password)
+  for (const name of [
+    'mallory-guess',
+    'Mallory-Guess',
+    'another-name',
+    'not a valid name!'
+  ]) await postLogin(server, name, TEST_USER.password)
   const tags = server.logs.entries().filter((e) => e.event === 'login_failed').map((e) => e.usernameTag)
   t.equal(tags.length, 4)
   t.equal(tags[0], tags[1], 'the same name (in any case) has the same tag within a run')
   t.not(tags[2], tags[0], 'another name has another tag')
-  t.ok(typeof tags[3] === 'string' && tags[3] !== tags[0] && tags[3] !== tags[2], 'a name outside the rule gets a tag too')
+  t.ok(
+    typeof tags[3] === 'string' && tags[3] !== tags[0] && tags[3] !== tags[2],
+    'a name outside the rule gets a tag too'
+  )
   t.equal(tags[0], unknownUsernameTag('mallory-guess'), 'the tag is the process\'s keyed hash of the name')
   t.notOk(server.logs.text.includes('mallory'), 'no name in the logs')
 })
 
-t.test('a known user\'s wrong password still names the user (by the stored name), and says the account exists', async (t) => {
+t.test('a known user\'s wrong password still names the user (by the stored name), ' +
+  'and says the account exists', async (t) => {
   const server = await startTestServer(t)
   const wrong = 'not the password, typed by alice'
   t.equal((await postLogin(server, TEST_USER.username.toUpperCase(), wrong)).status, 401)

@@ -2,7 +2,13 @@
 // header (none or two name no session: cookie tossing), a session only for a live one.
 import t from 'tap'
 import { MemorySessionStore } from '../../src/stores/sessions/memory-session-store.js'
-import { hasSessionCookie, SESSION_COOKIE, SESSION_COOKIE_OPTIONS, sessionFromCookie, sessionIdFromCookieHeader } from '../../src/sessions/session-cookie.js'
+import {
+  hasSessionCookie,
+  SESSION_COOKIE,
+  SESSION_COOKIE_OPTIONS,
+  sessionFromCookie,
+  sessionIdFromCookieHeader
+} from '../../src/sessions/session-cookie.js'
 import { TestClock } from '../helpers/test-server.js'
 
 t.test('__Host-sid with Path=/, Secure, HttpOnly, SameSite=Strict and no Max-Age, Expires or Domain', async (t) => {
@@ -32,11 +38,22 @@ t.test('hasSessionCookie sees any session cookie, live, malformed or duplicated'
 
 t.test('sessionFromCookie: the live session a single cookie names, else nothing', async (t) => {
   const clock = new TestClock()
-  const store = new MemorySessionStore({ idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 }, { now: clock.read, sweepIntervalMs: 0 })
+  const store = new MemorySessionStore({ idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 }, {
+    now: clock.read,
+    sweepIntervalMs: 0
+  })
   t.teardown(() => store.close())
   const { id, session } = await store.create('alice', 'tag')
-  t.match(await sessionFromCookie(store, `__Host-sid=${id}`), { id, session: { key: session.key, username: 'alice' } }, 'the live session, with its id')
-  t.equal(await sessionFromCookie(store, `__Host-sid=${id}; __Host-sid=${id}`), undefined, 'not through a duplicated cookie')
+  t.match(
+    await sessionFromCookie(store, `__Host-sid=${id}`),
+    { id, session: { key: session.key, username: 'alice' } },
+    'the live session, with its id'
+  )
+  t.equal(
+    await sessionFromCookie(store, `__Host-sid=${id}; __Host-sid=${id}`),
+    undefined,
+    'not through a duplicated cookie'
+  )
   t.equal(await sessionFromCookie(store, '__Host-sid=' + 'A'.repeat(43)), undefined, 'not a made-up id')
   t.equal(await sessionFromCookie(store, undefined), undefined, 'not without a cookie')
   clock.advance(60_001)

@@ -2,13 +2,29 @@
 // expiry on the injected clock (no sleeping), the sweep, and removal of the user (through the
 // store and through the users CLI, which the server notices through its file watcher).
 import t, { type Test } from 'tap'
-import { builtFile, getWithSession, nextSessionEnd, postForm, postLogin, recordSessionEnds, runNode, SESSION_SET_COOKIE, sessionCount, setCookies } from '../helpers/http.js'
+import {
+  builtFile,
+  getWithSession,
+  nextSessionEnd,
+  postForm,
+  postLogin,
+  recordSessionEnds,
+  runNode,
+  SESSION_SET_COOKIE,
+  sessionCount,
+  setCookies
+} from '../helpers/http.js'
 import { hashFor, startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 const SHORT = { SESSION_IDLE_TIMEOUT_S: '60', SESSION_ABSOLUTE_TIMEOUT_S: '300' }
 
 /** Asserts that `sid` no longer opens the hero page. */
-async function assertRefused (t: Test, server: Awaited<ReturnType<typeof startTestServer>>, sid: string, why: string): Promise<void> {
+async function assertRefused (
+  t: Test,
+  server: Awaited<ReturnType<typeof startTestServer>>,
+  sid: string,
+  why: string
+): Promise<void> {
   const res = await getWithSession(server, '/', sid)
   t.equal(res.status, 303, `${why}: GET / is refused`)
   t.equal(res.headers.get('location'), '/login?notice=session_ended', `${why}: sent to the login page with a notice`)
@@ -131,7 +147,9 @@ t.test('removing the user with the users CLI ends their sessions (file watcher)'
   const server = await startTestServer(t)
   const sid = await server.login()
   const ended = nextSessionEnd(server, 10_000)
-  const cli = await runNode(builtFile('dist/src/cli/users-cli.js'), ['remove', TEST_USER.username], { USERS_FILE: server.usersFile })
+  const cli = await runNode(builtFile('dist/src/cli/users-cli.js'), ['remove', TEST_USER.username], {
+    USERS_FILE: server.usersFile
+  })
   t.equal(cli.code, 0, cli.stderr)
   const end = await ended
   t.equal(end.reason, 'user_removed')
@@ -156,7 +174,12 @@ t.test('changing the password with the users CLI ends the user\'s sessions (file
   const server = await startTestServer(t)
   const sid = await server.login()
   const ended = nextSessionEnd(server, 10_000)
-  const cli = await runNode(builtFile('dist/src/cli/users-cli.js'), ['add', TEST_USER.username], { USERS_FILE: server.usersFile }, 'another new password\n')
+  const cli = await runNode(
+    builtFile('dist/src/cli/users-cli.js'),
+    ['add', TEST_USER.username],
+    { USERS_FILE: server.usersFile },
+    'another new password\n'
+  )
   t.equal(cli.code, 0, cli.stderr)
   t.equal((await ended).reason, 'password_changed')
   await assertRefused(t, server, sid, 'after the CLI changed the password')

@@ -50,7 +50,10 @@ t.test('1009 on a message over MAX_PAYLOAD; exactly MAX_PAYLOAD is fine', async 
   t.equal((await client.closed()).code, 1009)
   t.equal(client.messages.length, 2, 'no answer to the oversized message')
   await assertForgotten(t, server)
-  t.ok(server.logs.entries().some((e) => e.event === 'ws_error' && e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'), 'the reason is logged as ws_error')
+  t.ok(
+    server.logs.entries().some((e) => e.event === 'ws_error' && e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'),
+    'the reason is logged as ws_error'
+  )
 
   // A frame that only announces its size is refused before its payload arrives.
   const raw = await RawWebSocket.open(server, sid)
@@ -68,15 +71,24 @@ t.test('1009 on a message over MAX_PAYLOAD; exactly MAX_PAYLOAD is fine', async 
   fragmented.destroy()
 })
 
-t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages in ABUSE_WINDOW_S, good ones in between or not', async (t) => {
+t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages in ABUSE_WINDOW_S, ' +
+  'good ones in between or not', async (t) => {
   const server = await startTestServer(t, { MAX_INVALID_MESSAGES: '3', ABUSE_WINDOW_S: '60' })
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
   await client.next()
   t.match(await client.request('nope'), { code: 'invalid_json' }, 'invalid 1')
   t.match(await client.request({ type: 'what' }), { code: 'unknown_type' }, 'invalid 2')
-  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'a valid message does not start the count afresh')
-  t.match(await client.request({ type: 'get_name', hero: 'superman' }), { code: 'unknown_hero' }, 'an unknown hero is a valid message')
+  t.match(
+    await client.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'a valid message does not start the count afresh'
+  )
+  t.match(
+    await client.request({ type: 'get_name', hero: 'superman' }),
+    { code: 'unknown_hero' },
+    'an unknown hero is a valid message'
+  )
   t.match(await client.request({ type: 'get_name' }), { code: 'invalid_message' }, 'invalid 3')
   client.send('still nope')
   t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'invalid 4 within the window: closed')
@@ -86,16 +98,27 @@ t.test('1008 after more than MAX_INVALID_MESSAGES invalid messages in ABUSE_WIND
   t.notOk(server.logs.text.includes('still nope'), 'the message itself is not logged')
 })
 
-t.test('the invalid count refills over the window: a long-lived client with a mistake now and then is never closed', async (t) => {
+t.test('the invalid count refills over the window: ' +
+  'a long-lived client with a mistake now and then is never closed', async (t) => {
   const server = await startTestServer(t, { MAX_INVALID_MESSAGES: '3', ABUSE_WINDOW_S: '60' })
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
   await client.next()
   for (let minute = 1; minute <= 10; minute++) {
-    for (let i = 1; i <= 3; i++) t.match(await client.request('nope'), { code: 'invalid_json' }, `minute ${minute}: mistake ${i}`)
+    for (let i = 1; i <= 3; i++) {
+      t.match(
+        await client.request('nope'),
+        { code: 'invalid_json' },
+        `minute ${minute}: mistake ${i}`
+      )
+    }
     server.clock.advance(60_000)
   }
-  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, '30 mistakes in 10 minutes, 3 a minute: still served')
+  t.match(
+    await client.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    '30 mistakes in 10 minutes, 3 a minute: still served'
+  )
 })
 
 t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES messages sent during the wait they were told', async (t) => {
@@ -106,9 +129,19 @@ t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES messages sent during the 
   const ask = { type: 'get_name', hero: 'hulk' }
   t.match(await client.request(ask), { type: 'name' })
   t.match(await client.request(ask), { type: 'name' })
-  t.match(await client.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, 'past the bucket: told to wait 1000 ms (not abuse)')
+  t.match(
+    await client.request(ask),
+    { code: 'rate_limited', retryAfterMs: 1000 },
+    'past the bucket: told to wait 1000 ms (not abuse)'
+  )
   // The test clock stands still: everything below arrives during that wait.
-  for (let i = 1; i <= 3; i++) t.match(await client.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, `during the wait ${i}: abuse, told again`)
+  for (let i = 1; i <= 3; i++) {
+    t.match(
+      await client.request(ask),
+      { code: 'rate_limited', retryAfterMs: 1000 },
+      `during the wait ${i}: abuse, told again`
+    )
+  }
   client.send(ask)
   t.same(await client.closed(), { code: 1008, reason: 'policy_violation' }, 'during the wait 4: closed')
   await assertForgotten(t, server, 1008)
@@ -116,21 +149,34 @@ t.test('1008 after more than MAX_RATE_LIMITED_MESSAGES messages sent during the 
 })
 
 t.test('interleaving good messages with floods still meets 1008; slowing down is never punished', async (t) => {
-  const server = await startTestServer(t, { MESSAGE_BURST: '1', MESSAGE_RATE: '1', MAX_RATE_LIMITED_MESSAGES: '2', ABUSE_WINDOW_S: '60' })
+  const server = await startTestServer(t, {
+    MESSAGE_BURST: '1',
+    MESSAGE_RATE: '1',
+    MAX_RATE_LIMITED_MESSAGES: '2',
+    ABUSE_WINDOW_S: '60'
+  })
   const sid = await server.login()
   const ask = { type: 'get_name', hero: 'hulk' }
   const flooder = await HeroClient.open(t, server, sid)
   await flooder.next()
   for (let round = 1; round <= 2; round++) {
     t.match(await flooder.request(ask), { type: 'name' }, `round ${round}: one answered`)
-    t.match(await flooder.request(ask), { code: 'rate_limited', retryAfterMs: 1000 }, `round ${round}: one too many, told to wait`)
+    t.match(
+      await flooder.request(ask),
+      { code: 'rate_limited', retryAfterMs: 1000 },
+      `round ${round}: one too many, told to wait`
+    )
     t.match(await flooder.request(ask), { code: 'rate_limited' }, `round ${round}: one more during the wait`)
     server.clock.advance(1000)
   }
   t.match(await flooder.request(ask), { type: 'name' }, 'round 3: answered')
   t.match(await flooder.request(ask), { code: 'rate_limited' }, 'round 3: told to wait')
   flooder.send(ask)
-  t.same(await flooder.closed(), { code: 1008, reason: 'policy_violation' }, 'the third message in a minute sent during a told wait closes it, good messages in between or not')
+  t.same(
+    await flooder.closed(),
+    { code: 1008, reason: 'policy_violation' },
+    'the third message in a minute sent during a told wait closes it, good messages in between or not'
+  )
 
   const patient = await HeroClient.open(t, server, sid)
   await patient.next()
@@ -140,32 +186,51 @@ t.test('interleaving good messages with floods still meets 1008; slowing down is
     t.match(await patient.request(ask), { code: 'rate_limited' }, `round ${round}: one during the wait`)
     server.clock.advance(30_000)
   }
-  t.equal(patient.ws.readyState, patient.ws.OPEN, 'one message during a told wait every 30 s (the budget refills at 2 a minute): never closed')
+  t.equal(
+    patient.ws.readyState,
+    patient.ws.OPEN,
+    'one message during a told wait every 30 s (the budget refills at 2 a minute): never closed'
+  )
 })
 
 t.test('broken frames sent by hand: ws closes with its protocol codes, and nothing is answered', async (t) => {
   const server = await startTestServer(t, { WS_HANDSHAKE_BURST: '100' })
   const sid = await server.login()
   const cases: Array<{ name: string, frame: Buffer, code: number }> = [
-    { name: 'unmasked text frame', frame: encodeFrame(OPCODE.text, '{"type":"get_name","hero":"hulk"}', { mask: false }), code: 1002 },
+    {
+      name: 'unmasked text frame',
+      frame: encodeFrame(OPCODE.text, '{"type":"get_name","hero":"hulk"}', { mask: false }),
+      code: 1002
+    },
     { name: 'reserved opcode 0x3', frame: encodeFrame(0x3, 'x'), code: 1002 },
     { name: 'reserved control opcode 0xB', frame: encodeFrame(0xb, 'x'), code: 1002 },
     { name: 'RSV1 without an extension', frame: encodeFrame(OPCODE.text, 'x', { rsv: 4 }), code: 1002 },
     { name: 'continuation with nothing to continue', frame: encodeFrame(OPCODE.continuation, 'x'), code: 1002 },
     { name: 'fragmented ping', frame: encodeFrame(OPCODE.ping, 'x', { fin: false }), code: 1002 },
     { name: 'ping over 125 bytes', frame: encodeFrame(OPCODE.ping, Buffer.alloc(126)), code: 1002 },
-    { name: 'invalid UTF-8 in a text frame', frame: encodeFrame(OPCODE.text, Buffer.from([0x22, 0xc3, 0x28, 0x22])), code: 1007 },
+    {
+      name: 'invalid UTF-8 in a text frame',
+      frame: encodeFrame(OPCODE.text, Buffer.from([0x22, 0xc3, 0x28, 0x22])),
+      code: 1007
+    },
     { name: 'a lone surrogate in UTF-8', frame: encodeFrame(OPCODE.text, Buffer.from([0xed, 0xa0, 0x80])), code: 1007 },
     { name: 'close frame with invalid code 999', frame: encodeFrame(OPCODE.close, closePayload(999)), code: 1002 },
     { name: 'close frame with a 1-byte payload', frame: encodeFrame(OPCODE.close, Buffer.from([3])), code: 1002 },
-    { name: 'close reason in invalid UTF-8', frame: encodeFrame(OPCODE.close, Buffer.concat([closePayload(1000), Buffer.from([0xff])])), code: 1007 }
+    {
+      name: 'close reason in invalid UTF-8',
+      frame: encodeFrame(OPCODE.close, Buffer.concat([closePayload(1000), Buffer.from([0xff])])),
+      code: 1007
+    }
   ]
   for (const { name, frame, code } of cases) {
     const raw = await RawWebSocket.open(server, sid)
     await raw.next()
     raw.client.write(frame)
     t.equal((await raw.nextClose()).code, code, `${name}: ${code}`)
-    t.notOk(raw.frames().some((f) => f.opcode === OPCODE.text && f.payload.includes('"type":"name"')), `${name}: no answer`)
+    t.notOk(
+      raw.frames().some((f) => f.opcode === OPCODE.text && f.payload.includes('"type":"name"')),
+      `${name}: no answer`
+    )
     raw.destroy()
   }
   await waitUntil(() => server.app.websocket.connections.size === 0, 'every socket forgotten')
@@ -186,13 +251,18 @@ t.test('a ping is answered with a pong carrying the same data; a close is answer
   t.ok(raw.client.endedByServer, 'and the server ends the connection')
 })
 
-t.test('with WS_PERMESSAGE_DEFLATE=on, a small compressed message that inflates past MAX_PAYLOAD gets 1009', async (t) => {
+t.test('with WS_PERMESSAGE_DEFLATE=on, ' +
+  'a small compressed message that inflates past MAX_PAYLOAD gets 1009', async (t) => {
   const server = await startTestServer(t, { WS_PERMESSAGE_DEFLATE: 'on', MAX_PAYLOAD: '4096' })
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid, { perMessageDeflate: { threshold: 0 } })
   t.match(client.ws.extensions, /permessage-deflate/, 'deflate negotiated')
   t.match(await client.next(), { type: 'user_authorized' })
-  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'compressed messages are answered')
+  t.match(
+    await client.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'compressed messages are answered'
+  )
   const bomb = JSON.stringify({ type: 'get_name', hero: 'hulk', pad: ' '.repeat(1_000_000) })
   client.send(bomb)
   t.equal((await client.closed()).code, 1009, '1 MB inflated from a few KB: 1009')
@@ -200,7 +270,8 @@ t.test('with WS_PERMESSAGE_DEFLATE=on, a small compressed message that inflates 
   await assertForgotten(t, server)
 })
 
-t.test('1011 when the server fails on a socket: logged, that socket closed, the process and other sockets unharmed', async (t) => {
+t.test('1011 when the server fails on a socket: logged, that socket closed, ' +
+  'the process and other sockets unharmed', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
   const client = await HeroClient.open(t, server, sid)
@@ -216,9 +287,17 @@ t.test('1011 when the server fails on a socket: logged, that socket closed, the 
   t.same(await client.closed(), { code: CLOSE_CODES.internal_error.code, reason: 'internal_error' })
   store.touch = touch
   t.equal(client.messages.length, 1, 'no answer to the message it failed on')
-  t.match(server.logs.entries().find((e) => e.event === 'ws_internal_error'), { level: 50, err: { message: 'a store bug' } }, 'logged as an error')
+  t.match(
+    server.logs.entries().find((e) => e.event === 'ws_internal_error'),
+    { level: 50, err: { message: 'a store bug' } },
+    'logged as an error'
+  )
   await waitUntil(() => server.app.websocket.connections.size === 1, 'the server to forget the socket')
-  t.match(await bystander.request({ type: 'get_name', hero: 'ironMan' }), { type: 'name', hero_name: 'Tony Stark' }, 'another socket is served all the same')
+  t.match(
+    await bystander.request({ type: 'get_name', hero: 'ironMan' }),
+    { type: 'name', hero_name: 'Tony Stark' },
+    'another socket is served all the same'
+  )
   const again = await HeroClient.open(t, server, sid)
   t.match(await again.next(), { type: 'user_authorized' }, 'and the session opens a new socket')
 })

@@ -11,7 +11,6 @@ import { startTestServer } from '../helpers/test-server.js'
 // Generous limits: this file sends many bad messages on one socket on purpose.
 const ENV = { MAX_INVALID_MESSAGES: '1000', MESSAGE_BURST: '1000', MESSAGE_RATE: '1000' }
 
-
 t.test('user_authorized: exactly the user, the hero list and the budget, first and once', async (t) => {
   const server = await startTestServer(t, ENV)
   const client = await HeroClient.open(t, server, await server.login())
@@ -22,7 +21,11 @@ t.test('user_authorized: exactly the user, the hero list and the budget, first a
     limits: { messageRate: Number(ENV.MESSAGE_RATE), messageBurst: Number(ENV.MESSAGE_BURST) }
   })
   t.same(Object.keys(client.messages[0] ?? {}), ['type', 'user', 'heroes', 'limits'], 'no other field')
-  t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'the next message is an answer, not a second greeting')
+  t.match(
+    await client.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'the next message is an answer, not a second greeting'
+  )
 })
 
 t.test('get_name: every hero, with and without id', async (t) => {
@@ -30,15 +33,43 @@ t.test('get_name: every hero, with and without id', async (t) => {
   const client = await openAuthorised(t, server, await server.login())
   let id = 0
   for (const hero of EXPECTED_HEROES) {
-    t.same(await client.request({ type: 'get_name', id, hero: hero.id }), { type: 'name', id, hero: hero.id, hero_name: hero.realName }, `${hero.id} with id ${id}`)
-    t.same(await client.request({ type: 'get_name', hero: hero.id }), { type: 'name', hero: hero.id, hero_name: hero.realName }, `${hero.id} without id: no id in the reply`)
+    t.same(
+      await client.request({ type: 'get_name', id, hero: hero.id }),
+      { type: 'name', id, hero: hero.id, hero_name: hero.realName },
+      `${hero.id} with id ${id}`
+    )
+    t.same(
+      await client.request({ type: 'get_name', hero: hero.id }),
+      { type: 'name', hero: hero.id, hero_name: hero.realName },
+      `${hero.id} without id: no id in the reply`
+    )
     id++
   }
-  t.same(await client.request({ type: 'get_name', id: 2147483647, hero: 'hulk' }), { type: 'name', id: 2147483647, hero: 'hulk', hero_name: 'Bruce Banner' }, 'the largest id')
-  t.same(await client.request('{"hero":"batMan","id":7,"type":"get_name"}'), { type: 'name', id: 7, hero: 'batMan', hero_name: 'Bruce Wayne' }, 'field order does not matter')
-  t.same(await client.request('  {"type":"get_name","hero":"hulk"}\n'), { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' }, 'whitespace around JSON is fine')
-  t.same(await client.request('{"type":"get_name","id":1.0,"hero":"hulk"}'), { type: 'name', id: 1, hero: 'hulk', hero_name: 'Bruce Banner' }, '1.0 is the integer 1')
-  t.same(await client.request('{"type":"get_name","id":-0,"hero":"hulk"}'), { type: 'name', id: 0, hero: 'hulk', hero_name: 'Bruce Banner' }, '-0 is the integer 0')
+  t.same(
+    await client.request({ type: 'get_name', id: 2147483647, hero: 'hulk' }),
+    { type: 'name', id: 2147483647, hero: 'hulk', hero_name: 'Bruce Banner' },
+    'the largest id'
+  )
+  t.same(
+    await client.request('{"hero":"batMan","id":7,"type":"get_name"}'),
+    { type: 'name', id: 7, hero: 'batMan', hero_name: 'Bruce Wayne' },
+    'field order does not matter'
+  )
+  t.same(
+    await client.request('  {"type":"get_name","hero":"hulk"}\n'),
+    { type: 'name', hero: 'hulk', hero_name: 'Bruce Banner' },
+    'whitespace around JSON is fine'
+  )
+  t.same(
+    await client.request('{"type":"get_name","id":1.0,"hero":"hulk"}'),
+    { type: 'name', id: 1, hero: 'hulk', hero_name: 'Bruce Banner' },
+    '1.0 is the integer 1'
+  )
+  t.same(
+    await client.request('{"type":"get_name","id":-0,"hero":"hulk"}'),
+    { type: 'name', id: 0, hero: 'hulk', hero_name: 'Bruce Banner' },
+    '-0 is the integer 0'
+  )
 })
 
 interface ErrorCase { name: string, send: unknown, code: MessageErrorCode, id?: number }
@@ -83,17 +114,47 @@ t.test('invalid_message: wrong shape, with the id echoed only when it is a valid
     { name: 'type is a number', send: { type: 1, id: 2, hero: 'hulk' }, code: 'invalid_message', id: 2 },
     { name: 'type is null', send: { type: null, hero: 'hulk' }, code: 'invalid_message' },
     { name: 'type is an array', send: { type: ['get_name'], id: 3, hero: 'hulk' }, code: 'invalid_message', id: 3 },
-    { name: 'extra property', send: { type: 'get_name', id: 4, hero: 'hulk', admin: true }, code: 'invalid_message', id: 4 },
-    { name: 'own __proto__ property', send: '{"type":"get_name","id":5,"hero":"hulk","__proto__":{"admin":true}}', code: 'invalid_message', id: 5 },
-    { name: 'type only inherited via __proto__', send: '{"__proto__":{"type":"get_name"},"hero":"hulk","id":6}', code: 'invalid_message', id: 6 },
+    {
+      name: 'extra property',
+      send: { type: 'get_name', id: 4, hero: 'hulk', admin: true },
+      code: 'invalid_message',
+      id: 4
+    },
+    {
+      name: 'own __proto__ property',
+      send: '{"type":"get_name","id":5,"hero":"hulk","__proto__":{"admin":true}}',
+      code: 'invalid_message',
+      id: 5
+    },
+    {
+      name: 'type only inherited via __proto__',
+      send: '{"__proto__":{"type":"get_name"},"hero":"hulk","id":6}',
+      code: 'invalid_message',
+      id: 6
+    },
     { name: 'no hero', send: { type: 'get_name', id: 7 }, code: 'invalid_message', id: 7 },
     { name: 'hero is a number', send: { type: 'get_name', id: 8, hero: 42 }, code: 'invalid_message', id: 8 },
     { name: 'hero is null', send: { type: 'get_name', id: 9, hero: null }, code: 'invalid_message', id: 9 },
-    { name: 'hero is an object', send: { type: 'get_name', id: 10, hero: { id: 'hulk' } }, code: 'invalid_message', id: 10 },
+    {
+      name: 'hero is an object',
+      send: { type: 'get_name', id: 10, hero: { id: 'hulk' } },
+      code: 'invalid_message',
+      id: 10
+    },
     { name: 'hero is an array', send: { type: 'get_name', id: 11, hero: ['hulk'] }, code: 'invalid_message', id: 11 },
     { name: 'hero is empty', send: { type: 'get_name', id: 12, hero: '' }, code: 'invalid_message', id: 12 },
-    { name: 'hero of 65 characters', send: { type: 'get_name', id: 13, hero: 'h'.repeat(65) }, code: 'invalid_message', id: 13 },
-    { name: 'hero of 4000 characters', send: { type: 'get_name', id: 14, hero: 'h'.repeat(4000) }, code: 'invalid_message', id: 14 },
+    {
+      name: 'hero of 65 characters',
+      send: { type: 'get_name', id: 13, hero: 'h'.repeat(65) },
+      code: 'invalid_message',
+      id: 13
+    },
+    {
+      name: 'hero of 4000 characters',
+      send: { type: 'get_name', id: 14, hero: 'h'.repeat(4000) },
+      code: 'invalid_message',
+      id: 14
+    },
     { name: 'id negative', send: { type: 'get_name', id: -1, hero: 'hulk' }, code: 'invalid_message' },
     { name: 'id float', send: { type: 'get_name', id: 1.5, hero: 'hulk' }, code: 'invalid_message' },
     { name: 'id string', send: { type: 'get_name', id: '15', hero: 'hulk' }, code: 'invalid_message' },
@@ -109,18 +170,75 @@ t.test('invalid_message: wrong shape, with the id echoed only when it is a valid
 t.test('unknown_type: only get_name is a client message; prototype names are just unknown', async (t) => {
   const server = await startTestServer(t, ENV)
   const client = await openAuthorised(t, server, await server.login())
-  const types = ['get_hero', 'GET_NAME', 'name', 'user_authorized', 'error', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']
-  await expectErrors(t, client, types.map((type, i) => ({ name: `type ${JSON.stringify(type)}`, send: { type, id: 100 + i, hero: 'hulk' }, code: 'unknown_type', id: 100 + i })))
+  const types = [
+    'get_hero',
+    'GET_NAME',
+    'name',
+    'user_authorized',
+    'error',
+    '',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf'
+  ]
+  await expectErrors(
+    t,
+    client,
+    types.map(
+      (type, i) => ({
+        name: `type ${JSON.stringify(type)}`,
+        send: { type, id: 100 + i, hero: 'hulk' },
+        code: 'unknown_type',
+        id: 100 + i
+      })
+    )
+  )
   await expectErrors(t, client, [{ name: 'unknown type without id', send: { type: 'nope' }, code: 'unknown_type' }])
 })
 
 t.test('unknown_hero: not in the catalogue, prototype names included', async (t) => {
   const server = await startTestServer(t, ENV)
   const client = await openAuthorised(t, server, await server.login())
-  const heroes = ['superman', 'ironman', 'IRONMAN', ' ironMan', 'ironMan ', 'Iron Man', 'Tony Stark', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'size', 'get', 'has']
-  await expectErrors(t, client, heroes.map((hero, i) => ({ name: `hero ${JSON.stringify(hero)}`, send: { type: 'get_name', id: 200 + i, hero }, code: 'unknown_hero', id: 200 + i })))
-  await expectErrors(t, client, [{ name: 'unknown hero without id', send: { type: 'get_name', hero: 'superman' }, code: 'unknown_hero' }])
-  t.match(await client.request({ type: 'get_name', hero: 'ironMan' }), { type: 'name', hero_name: 'Tony Stark' }, 'and the socket still answers')
+  const heroes = [
+    'superman',
+    'ironman',
+    'IRONMAN',
+    ' ironMan',
+    'ironMan ',
+    'Iron Man',
+    'Tony Stark',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'prototype',
+    'size',
+    'get',
+    'has'
+  ]
+  await expectErrors(
+    t,
+    client,
+    heroes.map(
+      (hero, i) => ({
+        name: `hero ${JSON.stringify(hero)}`,
+        send: { type: 'get_name', id: 200 + i, hero },
+        code: 'unknown_hero',
+        id: 200 + i
+      })
+    )
+  )
+  await expectErrors(t, client, [
+    { name: 'unknown hero without id', send: { type: 'get_name', hero: 'superman' }, code: 'unknown_hero' }
+  ])
+  t.match(
+    await client.request({ type: 'get_name', hero: 'ironMan' }),
+    { type: 'name', hero_name: 'Tony Stark' },
+    'and the socket still answers'
+  )
   t.equal(client.ws.readyState, client.ws.OPEN, 'unknown heroes do not count as invalid messages')
 })
 
@@ -128,7 +246,12 @@ t.test('rate_limited carries retryAfterMs', async (t) => {
   const server = await startTestServer(t, { MESSAGE_RATE: '4', MESSAGE_BURST: '1' })
   const client = await openAuthorised(t, server, await server.login())
   t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' })
-  t.same(await client.request({ type: 'get_name', id: 1, hero: 'hulk' }), { type: 'error', code: 'rate_limited', message: 'Too many messages. Please slow down.', retryAfterMs: 250 })
+  t.same(await client.request({ type: 'get_name', id: 1, hero: 'hulk' }), {
+    type: 'error',
+    code: 'rate_limited',
+    message: 'Too many messages. Please slow down.',
+    retryAfterMs: 250
+  })
 })
 
 t.test('client input is never echoed in replies nor written to the logs', async (t) => {

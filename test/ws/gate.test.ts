@@ -10,12 +10,24 @@ import { upgradeRequest, type UpgradeRequestOptions } from '../helpers/raw-hands
 import { RawWebSocket } from '../helpers/raw-ws.js'
 import { openSession, startTestServer, type TestServer } from '../helpers/test-server.js'
 
-const GENEROUS = { WS_HANDSHAKE_RATE: '100000', WS_HANDSHAKE_BURST: '100000', WS_REFUSED_HANDSHAKE_RATE: '100000', WS_REFUSED_HANDSHAKE_BURST: '100000', WS_MAX_CONNECTIONS_PER_IP: '1' }
+const GENEROUS = {
+  WS_HANDSHAKE_RATE: '100000',
+  WS_HANDSHAKE_BURST: '100000',
+  WS_REFUSED_HANDSHAKE_RATE: '100000',
+  WS_REFUSED_HANDSHAKE_BURST: '100000',
+  WS_MAX_CONNECTIONS_PER_IP: '1'
+}
 
 interface Case { name: string, request: UpgradeRequestOptions | string, expected: Omit<ExpectedRefusal, 'secrets'> }
 
 /** Refuses every case, then proves the same session still opens a socket (with `client` options). */
-async function refuseAll (t: Test, server: TestServer, sid: string, cases: readonly Case[], client: ClientOptions = {}): Promise<void> {
+async function refuseAll (
+  t: Test,
+  server: TestServer,
+  sid: string,
+  cases: readonly Case[],
+  client: ClientOptions = {}
+): Promise<void> {
   const accepted = watchAccepted(server)
   for (const { name, request, expected } of cases) {
     const raw = typeof request === 'string' ? request : upgradeRequest(server, { sid, ...request })
@@ -88,12 +100,32 @@ t.test('Origin: missing (403), sent twice (403), or not exactly ours (403)', asy
   ]
   await refuseAll(t, server, sid, [
     { name: 'no Origin', request: { origins: [] }, expected: { status: 403, reason: 'origin_missing' } },
-    { name: 'no Origin, no cookie', request: { origins: [], cookie: '' }, expected: { status: 403, reason: 'origin_missing' } },
-    { name: 'Origin twice (both ours)', request: { origins: [origin, origin] }, expected: { status: 403, reason: 'origin_duplicated' } },
-    { name: 'Origin twice (ours, then evil)', request: { origins: [origin, 'https://evil.com'] }, expected: { status: 403, reason: 'origin_duplicated' } },
-    { name: 'Origin twice (evil, then ours)', request: { origins: ['https://evil.com', origin] }, expected: { status: 403, reason: 'origin_duplicated' } },
+    {
+      name: 'no Origin, no cookie',
+      request: { origins: [], cookie: '' },
+      expected: { status: 403, reason: 'origin_missing' }
+    },
+    {
+      name: 'Origin twice (both ours)',
+      request: { origins: [origin, origin] },
+      expected: { status: 403, reason: 'origin_duplicated' }
+    },
+    {
+      name: 'Origin twice (ours, then evil)',
+      request: { origins: [origin, 'https://evil.com'] },
+      expected: { status: 403, reason: 'origin_duplicated' }
+    },
+    {
+      name: 'Origin twice (evil, then ours)',
+      request: { origins: ['https://evil.com', origin] },
+      expected: { status: 403, reason: 'origin_duplicated' }
+    },
     ...near.map((o) => ({ name: `Origin ${JSON.stringify(o)}`, request: { origins: [o] }, expected: forbidden })),
-    { name: 'Sec-WebSocket-Origin instead of Origin', request: { origins: [], headers: [['Sec-WebSocket-Origin', origin]] }, expected: { status: 403, reason: 'origin_missing' } }
+    {
+      name: 'Sec-WebSocket-Origin instead of Origin',
+      request: { origins: [], headers: [['Sec-WebSocket-Origin', origin]] },
+      expected: { status: 403, reason: 'origin_missing' }
+    }
   ])
 
   t.test('the localhost spelling of our origin is allowed', async (t) => {
@@ -117,11 +149,35 @@ t.test('session cookie: missing, unknown, malformed or duplicated (401)', async 
     { name: 'cookie name in lower case', request: { cookie: `__host-sid=${sid}` }, expected: missing },
     { name: 'cookie without the __Host- prefix', request: { cookie: `sid=${sid}` }, expected: missing },
     { name: 'cookie name with a suffix', request: { cookie: `__Host-sid2=${sid}` }, expected: missing },
-    { name: 'the id in another header', request: { cookie: undefined, sid: undefined, headers: [['Authorization', `Bearer ${sid}`]] }, expected: missing },
-    { name: 'two __Host-sid cookies (same id)', request: { cookie: `__Host-sid=${sid}; __Host-sid=${sid}` }, expected: missing },
-    { name: 'two __Host-sid cookies (ours first)', request: { cookie: `__Host-sid=${sid}; __Host-sid=${other}` }, expected: missing },
-    { name: 'two __Host-sid cookies (tossed one first)', request: { cookie: `__Host-sid=${'A'.repeat(43)}; __Host-sid=${sid}` }, expected: missing },
-    { name: 'two Cookie header lines', request: { cookie: undefined, sid: undefined, headers: [['Cookie', `__Host-sid=${sid}`], ['Cookie', `__Host-sid=${other}`]] }, expected: missing },
+    {
+      name: 'the id in another header',
+      request: { cookie: undefined, sid: undefined, headers: [['Authorization', `Bearer ${sid}`]] },
+      expected: missing
+    },
+    {
+      name: 'two __Host-sid cookies (same id)',
+      request: { cookie: `__Host-sid=${sid}; __Host-sid=${sid}` },
+      expected: missing
+    },
+    {
+      name: 'two __Host-sid cookies (ours first)',
+      request: { cookie: `__Host-sid=${sid}; __Host-sid=${other}` },
+      expected: missing
+    },
+    {
+      name: 'two __Host-sid cookies (tossed one first)',
+      request: { cookie: `__Host-sid=${'A'.repeat(43)}; __Host-sid=${sid}` },
+      expected: missing
+    },
+    {
+      name: 'two Cookie header lines',
+      request: {
+        cookie: undefined,
+        sid: undefined,
+        headers: [['Cookie', `__Host-sid=${sid}`], ['Cookie', `__Host-sid=${other}`]]
+      },
+      expected: missing
+    },
     { name: 'unknown id of the right shape', request: { cookie: `__Host-sid=${'A'.repeat(43)}` }, expected: invalid },
     { name: 'empty id', request: { cookie: '__Host-sid=' }, expected: invalid },
     { name: 'id with a character appended', request: { cookie: `__Host-sid=${sid}x` }, expected: invalid },
@@ -148,8 +204,16 @@ t.test('a handshake ws itself finds malformed (400), after every other check pas
     { name: 'Sec-WebSocket-Version abc', request: { version: 'abc' }, expected: bad },
     { name: 'Upgrade: h2c', request: { upgrade: 'h2c' }, expected: bad },
     { name: 'Upgrade: websocket2', request: { upgrade: 'websocket2' }, expected: bad },
-    { name: 'invalid Sec-WebSocket-Protocol', request: { headers: [['Sec-WebSocket-Protocol', 'a b,,c']] }, expected: bad },
-    { name: 'duplicate Sec-WebSocket-Protocol', request: { headers: [['Sec-WebSocket-Protocol', 'chat, chat']] }, expected: bad }
+    {
+      name: 'invalid Sec-WebSocket-Protocol',
+      request: { headers: [['Sec-WebSocket-Protocol', 'a b,,c']] },
+      expected: bad
+    },
+    {
+      name: 'duplicate Sec-WebSocket-Protocol',
+      request: { headers: [['Sec-WebSocket-Protocol', 'chat, chat']] },
+      expected: bad
+    }
   ])
   const logs = server.logs.entries().filter((e) => e.reason === 'bad_handshake')
   t.ok(logs.every((e) => e.ip === '127.0.0.1'), 'each bad_handshake is logged with the client IP')
@@ -179,14 +243,29 @@ t.test('a valid raw handshake still works and a query string is fine', async (t)
 })
 
 t.test('with ALLOWED_ORIGINS set, exactly those origins are allowed and our own is not', async (t) => {
-  const server = await startTestServer(t, { ...GENEROUS, ALLOWED_ORIGINS: 'https://app.example.com, https://admin.example.com:8443' })
+  const server = await startTestServer(t, {
+    ...GENEROUS,
+    ALLOWED_ORIGINS: 'https://app.example.com, https://admin.example.com:8443'
+  })
   const sid = await server.login(undefined, undefined).catch(() => undefined)
   t.equal(sid, undefined, 'the login form refuses our own origin too')
   const { id } = await openSession(server)
   await refuseAll(t, server, id, [
-    { name: 'our own origin', request: { origins: [server.origin] }, expected: { status: 403, reason: 'origin_forbidden' } },
-    { name: 'the allowed host on another port', request: { origins: ['https://admin.example.com'] }, expected: { status: 403, reason: 'origin_forbidden' } },
-    { name: 'both allowed origins in one header', request: { origins: ['https://app.example.com, https://admin.example.com:8443'] }, expected: { status: 403, reason: 'origin_forbidden' } }
+    {
+      name: 'our own origin',
+      request: { origins: [server.origin] },
+      expected: { status: 403, reason: 'origin_forbidden' }
+    },
+    {
+      name: 'the allowed host on another port',
+      request: { origins: ['https://admin.example.com'] },
+      expected: { status: 403, reason: 'origin_forbidden' }
+    },
+    {
+      name: 'both allowed origins in one header',
+      request: { origins: ['https://app.example.com, https://admin.example.com:8443'] },
+      expected: { status: 403, reason: 'origin_forbidden' }
+    }
   ], { origin: 'https://app.example.com' })
   const admin = await HeroClient.open(t, server, id, { origin: 'https://admin.example.com:8443' })
   t.match(await admin.next(), { type: 'user_authorized' }, 'the second allowed origin works too')

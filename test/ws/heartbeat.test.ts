@@ -34,12 +34,20 @@ t.test('two heartbeat rounds terminate a peer that does not answer pings; a norm
   await raw.client.waitClosed()
   t.notOk(raw.frames().some((f) => f.opcode === OPCODE.close), 'the raw socket is cut without a close frame')
   await waitUntil(() => server.app.websocket.connections.size === 1, 'the server to forget both')
-  t.same(server.logs.entries().filter((e) => e.event === 'ws_dropped').map((e) => e.reason), ['heartbeat_missed', 'heartbeat_missed'], 'ws_dropped logged for each, as heartbeat_missed')
+  t.same(
+    server.logs.entries().filter((e) => e.event === 'ws_dropped').map((e) => e.reason),
+    ['heartbeat_missed', 'heartbeat_missed'],
+    'ws_dropped logged for each, as heartbeat_missed'
+  )
   t.equal(server.app.websocket.drops.get('heartbeat_missed'), 2, 'and counted')
 
   for (let round = 0; round < 3; round++) {
     await waitUntil(() => normalPings === round + 2, `ping ${round + 2}`)
-    t.match(await normal.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, `the normal client survives round ${round + 2}`)
+    t.match(
+      await normal.request({ type: 'get_name', hero: 'hulk' }),
+      { type: 'name' },
+      `the normal client survives round ${round + 2}`
+    )
     server.app.websocket.heartbeat()
   }
   t.equal(normal.ws.readyState, normal.ws.OPEN)

@@ -15,11 +15,16 @@ import { hashFor, startTestServer, type TestServer } from '../helpers/test-serve
 
 const SESSION_ENDED = { code: 4401, reason: 'session_ended' }
 
-
 /** The old cookie is refused at the gate as session_invalid, and nothing gets through. */
 async function assertCookieDead (t: Test, server: TestServer, sid: string): Promise<void> {
   await waitUntil(() => server.app.websocket.connections.size === 0, 'the server to forget the sockets')
-  await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 401, reason: 'session_invalid', secrets: [sid] }, 'the old cookie afterwards')
+  await assertRefused(
+    t,
+    server,
+    upgradeRequest(server, { sid }),
+    { status: 401, reason: 'session_invalid', secrets: [sid] },
+    'the old cookie afterwards'
+  )
 }
 
 /** The ws_session_ended log entries' reasons. */
@@ -38,7 +43,11 @@ t.test('logout closes every socket of that session with 4401, and only of that s
   t.equal(res.status, 303)
   t.same(await first.closed(), SESSION_ENDED, 'first socket: 4401 session_ended')
   t.same(await second.closed(), SESSION_ENDED, 'second socket: 4401 session_ended')
-  t.match(await other.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, 'the other session\'s socket still works')
+  t.match(
+    await other.request({ type: 'get_name', hero: 'hulk' }),
+    { type: 'name' },
+    'the other session\'s socket still works'
+  )
   t.same(endReasons(server), ['logout', 'logout'])
   other.ws.close()
   await other.closed()
@@ -77,7 +86,11 @@ t.test('messages on the socket keep the session alive, until the absolute timeou
   for (let at = 50; at <= 100; at += 50) {
     server.clock.advance(50_000)
     await server.sweepSessions()
-    t.match(await client.request({ type: 'get_name', hero: 'hulk' }), { type: 'name' }, `${at} s: alive (idle 60 s, but the socket was used)`)
+    t.match(
+      await client.request({ type: 'get_name', hero: 'hulk' }),
+      { type: 'name' },
+      `${at} s: alive (idle 60 s, but the socket was used)`
+    )
   }
   server.clock.advance(19_999)
   await server.sweepSessions()
@@ -134,16 +147,25 @@ t.test('an account change the service never heard of is found by the re-check an
   const client = await openAuthorised(t, server, sid)
   await users.put({ username: 'alice', hash: await hashFor('a new password'), passwordSetAt: Date.now() })
   t.same(await client.closed(), SESSION_ENDED, 'closed with 4401')
-  t.same(server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source]), [['password_changed', 'recheck']], 'by the re-check, as password_changed')
+  t.same(
+    server.logs.entries().filter((e) => e.event === 'ws_session_ended').map((e) => [e.reason, e.source]),
+    [['password_changed', 'recheck']],
+    'by the re-check, as password_changed'
+  )
   await assertCookieDead(t, server, sid)
 })
 
-t.test('a logout racing many handshakes: every socket that opens is closed with 4401 at once, none stays open', async (t) => {
+t.test('a logout racing many handshakes: every socket that opens is closed with 4401 at once, ' +
+  'none stays open', async (t) => {
   // The periodic re-check (an hour here) is not what closes them. The memory store answers the gate
   // within one turn of the event loop, so the window this guards is the shared store's
   // (test/cluster/revocation.test.ts); the rule is the same for both.
   const server = await startTestServer(t, {
-    WS_HANDSHAKE_BURST: '1000', WS_REFUSED_HANDSHAKE_BURST: '1000', WS_MAX_CONNECTIONS_PER_IP: '1000', WS_MAX_CONNECTIONS_PER_USER: '1000', SESSION_RECHECK_INTERVAL_MS: '3600000'
+    WS_HANDSHAKE_BURST: '1000',
+    WS_REFUSED_HANDSHAKE_BURST: '1000',
+    WS_MAX_CONNECTIONS_PER_IP: '1000',
+    WS_MAX_CONNECTIONS_PER_USER: '1000',
+    SESSION_RECHECK_INTERVAL_MS: '3600000'
   })
   for (let round = 1; round <= 3; round++) {
     const race = await raceLogoutWithHandshakes(server, server, 80, 5000)
@@ -176,7 +198,8 @@ class HeldSessionStore extends MemorySessionStore {
   }
 }
 
-t.test('a session that ends while the gate asks the store for it opens no socket (401), whatever the store\'s speed', async (t) => {
+t.test('a session that ends while the gate asks the store for it opens no socket (401), ' +
+  'whatever the store\'s speed', async (t) => {
   // The window, made for certain: the gate's lookup has read the live session and is held there;
   // the logout ends it meanwhile; then the lookup answers. Without the gate's watch the socket
   // opened after its session's end, and only the periodic re-check (an hour here) would close it.
@@ -184,13 +207,23 @@ t.test('a session that ends while the gate asks the store for it opens no socket
   const server = await startTestServer(t, { SESSION_RECHECK_INTERVAL_MS: '3600000' }, { sessions })
   const sid = await server.login()
   const held = sessions.holdNextGet()
-  const refused = assertRefused(t, server, upgradeRequest(server, { sid }), { status: 401, reason: 'session_invalid', secrets: [sid] }, 'the handshake whose session ended in the gate')
+  const refused = assertRefused(
+    t,
+    server,
+    upgradeRequest(server, { sid }),
+    { status: 401, reason: 'session_invalid', secrets: [sid] },
+    'the handshake whose session ended in the gate'
+  )
   await held.entered
   const logout = await postForm(server, '/logout', {}, { cookie: `__Host-sid=${sid}` })
   t.equal(logout.status, 303, 'the logout ends the session while the gate waits for the store')
   held.release()
   await refused
-  t.match(server.logs.entries().filter((e) => e.event === 'ws_rejected').at(-1), { reason: 'session_invalid', detail: 'the session ended during the handshake' }, 'refused for that reason')
+  t.match(
+    server.logs.entries().filter((e) => e.event === 'ws_rejected').at(-1),
+    { reason: 'session_invalid', detail: 'the session ended during the handshake' },
+    'refused for that reason'
+  )
   t.equal(server.app.websocket.connections.size, 0, 'no socket is registered')
   t.notOk(server.logs.entries().some((e) => e.event === 'ws_open'), 'none was ever opened')
 })

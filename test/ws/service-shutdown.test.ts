@@ -32,9 +32,25 @@ t.test('app.close(): 1001 to open sockets, 503 to new upgrades, then the listene
   t.same(await client.closed(), { code: 1001, reason: 'server_shutting_down' }, 'the ws client gets 1001')
   t.same(await raw.nextClose(), { code: 1001, reason: 'server_shutting_down' }, 'the raw socket gets 1001')
 
-  await assertRefused(t, server, upgradeRequest(server, { sid }), { status: 503, reason: 'shutting_down', retryAfter: 5, secrets: [sid] }, 'a new upgrade while closing')
-  await assertRefused(t, server, upgradeRequest(server, { sid, origins: [] }), { status: 503, reason: 'shutting_down', retryAfter: 5 }, 'shutting_down comes before the other checks')
-  await t.rejects(HeroClient.open(t, server, sid), { message: 'refused with 503' }, 'a ws client is refused with 503 too')
+  await assertRefused(
+    t,
+    server,
+    upgradeRequest(server, { sid }),
+    { status: 503, reason: 'shutting_down', retryAfter: 5, secrets: [sid] },
+    'a new upgrade while closing'
+  )
+  await assertRefused(
+    t,
+    server,
+    upgradeRequest(server, { sid, origins: [] }),
+    { status: 503, reason: 'shutting_down', retryAfter: 5 },
+    'shutting_down comes before the other checks'
+  )
+  await t.rejects(
+    HeroClient.open(t, server, sid),
+    { message: 'refused with 503' },
+    'a ws client is refused with 503 too'
+  )
 
   await closing
   const elapsed = Date.now() - started
@@ -66,7 +82,11 @@ t.test('a handshake still in the gate when the shutdown starts gets 503, not a s
     sessions.release()
   }
   await pending.waitClosed()
-  t.match(pending.data.toString('latin1'), /^HTTP\/1\.1 503 [^]*Retry-After: 5\r\n/, 'the pending handshake gets 503 with Retry-After')
+  t.match(
+    pending.data.toString('latin1'),
+    /^HTTP\/1\.1 503 [^]*Retry-After: 5\r\n/,
+    'the pending handshake gets 503 with Retry-After'
+  )
   await closing
   t.equal(accepted.count, 0, 'no socket was accepted')
   t.equal(server.app.websocket.stats.get('shutting_down'), 1, 'counted as shutting_down')
@@ -113,7 +133,10 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
   // The demo password is written as soon as the users file exists; wait for the listener too,
   // and read the port it reports (it listens on port 0).
   const { password, port } = await new Promise<{ password: string, port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not listening with a demo password within 30 s; stderr: ${stderr}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`not listening with a demo password within 30 s; stderr: ${stderr}`)),
+      30_000
+    )
     const look = (): void => {
       const written = demoPasswordIn(path.join(dir, 'data'))
       const listening = /Server listening at https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)

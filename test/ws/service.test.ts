@@ -6,7 +6,11 @@ import { startTestServer } from '../helpers/test-server.js'
 t.test('a logged-in user asks for a hero over wss', async (t) => {
   const server = await startTestServer(t)
   const sid = await server.login()
-  const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, { origin: server.origin, headers: { cookie: `__Host-sid=${sid}` }, ca: server.ca })
+  const ws = new WebSocket(`wss://127.0.0.1:${server.port}/ws`, {
+    origin: server.origin,
+    headers: { cookie: `__Host-sid=${sid}` },
+    ca: server.ca
+  })
   const messages: unknown[] = []
   await new Promise<void>((resolve, reject) => {
     ws.on('message', (data) => {

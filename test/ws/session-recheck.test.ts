@@ -12,7 +12,10 @@ import { LogCapture, TestClock } from '../helpers/test-server.js'
 /** A real memory store, the sockets' session keys, and what the re-check closed. */
 function setUp (t: Test, overrides: Partial<SessionRecheckOptions> = {}) {
   const clock = new TestClock()
-  const sessions = new MemorySessionStore({ idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 }, { now: clock.read, sweepIntervalMs: 0 })
+  const sessions = new MemorySessionStore({ idleTimeoutMs: 60_000, absoluteTimeoutMs: 600_000 }, {
+    now: clock.read,
+    sweepIntervalMs: 0
+  })
   const open = new Set<string>()
   const closed: Array<[string, string]> = []
   const stale = new Map<string, SessionEndReason>()
@@ -25,14 +28,33 @@ function setUp (t: Test, overrides: Partial<SessionRecheckOptions> = {}) {
     closeSession: (key, reason) => { closed.push([key, reason]); open.delete(key) },
     staleAccount: async (key) => stale.get(key),
     log: createLogger('info', logs),
-    storeEvents: { onReconnect (listener) { reconnectListeners.push(listener); return () => { reconnectListeners.splice(reconnectListeners.indexOf(listener), 1) } } },
+    storeEvents: {
+      onReconnect (listener) {
+        reconnectListeners.push(listener); return () => {
+          reconnectListeners.splice(
+            reconnectListeners.indexOf(listener),
+            1
+          )
+        }
+      }
+    },
     ...overrides
   })
   t.teardown(async () => { recheck.stop(); await sessions.close() })
-  return { sessions, open, closed, stale, recheck, reconnect: () => { for (const listener of [...reconnectListeners]) listener() }, reconnectListeners, logs }
+  return {
+    sessions,
+    open,
+    closed,
+    stale,
+    recheck,
+    reconnect: () => { for (const listener of [...reconnectListeners]) listener() },
+    reconnectListeners,
+    logs
+  }
 }
 
-t.test('a round closes the sockets of sessions that are gone or whose account changed, and keeps the rest', async (t) => {
+t.test('a round closes the sockets of sessions that are gone or whose account changed, ' +
+  'and keeps the rest', async (t) => {
   const { sessions, open, closed, stale, recheck, logs } = setUp(t)
   const live = (await sessions.create('alice', 'tag')).session.key
   const changed = (await sessions.create('bob', 'tag')).session.key
@@ -41,7 +63,10 @@ t.test('a round closes the sockets of sessions that are gone or whose account ch
   for (const key of [live, changed, ended.session.key, 'f'.repeat(64)]) open.add(key)
   stale.set(changed, 'password_changed')
   await recheck.run()
-  t.same(closed.sort(), [[ended.session.key, 'not_live'], [changed, 'password_changed'], ['f'.repeat(64), 'not_live']].sort())
+  t.same(
+    closed.sort(),
+    [[ended.session.key, 'not_live'], [changed, 'password_changed'], ['f'.repeat(64), 'not_live']].sort()
+  )
   t.same([...open], [live], 'the live session with its account intact keeps its socket')
   await recheck.run()
   t.equal(closed.length, 3, 'a second round closes nothing more')

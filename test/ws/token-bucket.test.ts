@@ -69,7 +69,7 @@ t.test('waiting exactly retryAfterMs() earns a token, and one millisecond less d
     const clock = new TestClock()
     const bucket = new TokenBucket(rate, 3, clock.read)
     for (let round = 0; round < 300; round++) {
-      while (bucket.take()) {}
+      while (bucket.take()) { /* drain it */ }
       clock.advance(Math.floor(random() * (1000 / rate)))
       const wait = bucket.retryAfterMs()
       if (wait === 0) continue

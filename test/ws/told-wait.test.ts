@@ -46,7 +46,8 @@ async function realClockServer (env: Record<string, string> = {}): Promise<TestS
   return await startTestServer(t, { ...BUDGET, ...env }, { now: () => performance.now() })
 }
 
-t.test('a ws client that sleeps each retryAfterMs: a few hundred requests, every one answered, never closed', async (t) => {
+t.test('a ws client that sleeps each retryAfterMs: a few hundred requests, every one answered, ' +
+  'never closed', async (t) => {
   const server = await realClockServer()
   const client = await HeroClient.open(t, server, await server.login())
   await client.next()
@@ -64,7 +65,11 @@ t.test('a ws client that sleeps each retryAfterMs: a few hundred requests, every
     }
   }
   t.equal(answered, REQUESTS, `all ${REQUESTS} requests answered`)
-  t.ok(refused >= 20, `${refused} refusals met on the way (it asks as fast as it may; fewer on a slow machine, where round trips outlast the refill)`)
+  t.ok(
+    refused >= 20,
+    `${refused} refusals met on the way (it asks as fast as it may; fewer on a slow machine, ` +
+      'where round trips outlast the refill)'
+  )
   t.equal(client.ws.readyState, client.ws.OPEN, 'never closed')
   t.notOk(server.logs.entries().some((e) => String(e.event).endsWith('_abuse')), 'no abuse logged')
 })
@@ -79,7 +84,9 @@ function pythonWithWebsockets (): string | undefined {
 }
 
 const python = pythonWithWebsockets()
-t.test('a Python websockets client that sleeps each retryAfterMs, its keepalive pinging: never closed', { skip: python === undefined ? 'no python3 with the websockets library (apt-get install python3-websockets)' : false }, async (t) => {
+t.test('a Python websockets client that sleeps each retryAfterMs, its keepalive pinging: never closed', {
+  skip: python === undefined ? 'no python3 with the websockets library (apt-get install python3-websockets)' : false
+}, async (t) => {
   const server = await realClockServer()
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hero-polite-'))
   t.teardown(() => fsp.rm(dir, { recursive: true, force: true }))
@@ -87,14 +94,27 @@ t.test('a Python websockets client that sleeps each retryAfterMs, its keepalive 
   await fsp.writeFile(caFile, server.ca)
   const script = path.join(ROOT, 'test', 'helpers', 'polite-client.py')
   // Pings every 2 s (websockets' default is 20 s), each one past the budget while the client keeps it empty.
-  const run = await runProcess(python ?? 'python3', [script, `wss://127.0.0.1:${server.port}/ws`, server.origin, await server.login(), caFile, String(REQUESTS), '2'], {}, '', 120_000)
+  const run = await runProcess(
+    python ?? 'python3',
+    [script, `wss://127.0.0.1:${server.port}/ws`, server.origin, await server.login(), caFile, String(REQUESTS), '2'],
+    {},
+    '',
+    120_000
+  )
   t.equal(run.code, 0, `the client ran to its end ${run.stderr}`)
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>
   t.comment(`python client: ${JSON.stringify(result)}`)
-  t.match(result, { answered: REQUESTS, closeCode: 1000 }, `all ${REQUESTS} requests answered, and the client closed the socket itself (1000)`)
+  t.match(
+    result,
+    { answered: REQUESTS, closeCode: 1000 },
+    `all ${REQUESTS} requests answered, and the client closed the socket itself (1000)`
+  )
   t.notOk(result.closedEarly, 'never closed by the server, nor by its keepalive (every ping got its pong)')
   t.ok(Number(result.refused) >= 20, `${String(result.refused)} refusals met on the way`)
-  t.notOk(server.logs.entries().some((e) => e.event === 'ws_rate_abuse' || e.event === 'ws_ping_abuse'), 'no abuse logged')
+  t.notOk(
+    server.logs.entries().some((e) => e.event === 'ws_rate_abuse' || e.event === 'ws_ping_abuse'),
+    'no abuse logged'
+  )
 })
 
 t.test('on the same clock and budget, a flood meets 1008 at once', async (t) => {
@@ -102,15 +122,31 @@ t.test('on the same clock and budget, a flood meets 1008 at once', async (t) => 
   const flooder = await RawWebSocket.open(server, await server.login())
   await flooder.next()
   const started = performance.now()
-  flooder.client.write(Buffer.concat(Array.from({ length: 200 }, (_, id) => encodeFrame(OPCODE.text, JSON.stringify({ type: 'get_name', id, hero: 'hulk' })))))
+  flooder.client.write(
+    Buffer.concat(
+      Array.from(
+        { length: 200 },
+        (_, id) => encodeFrame(OPCODE.text, JSON.stringify({ type: 'get_name', id, hero: 'hulk' }))
+      )
+    )
+  )
   const { code } = await flooder.nextClose()
   t.equal(code, 1008, 'closed with 1008')
   // Tokens the clock refilled while the flood was read (one per 40 ms; a loaded machine reads slowly).
   const refills = Math.ceil((performance.now() - started) * Number(BUDGET.MESSAGE_RATE) / 1000) + 1
-  const texts = flooder.frames().filter((f) => f.opcode === OPCODE.text).map((f) => JSON.parse(f.payload.toString()) as { type: string, code?: string })
+  const texts = flooder.frames().filter((f) => f.opcode === OPCODE.text).map(
+    (f) => JSON.parse(f.payload.toString()) as { type: string, code?: string }
+  )
   const answered = texts.filter((m) => m.type === 'name').length
   const refused = texts.filter((m) => m.code === 'rate_limited').length
-  t.ok(answered <= 5 + refills, `${answered} answered: its burst of 5, and at most the ${refills} tokens refilled meanwhile`)
-  t.ok(refused <= 1 + 20 + 2 * refills, `${refused} refused: one told its wait and MAX_RATE_LIMITED_MESSAGES (20) more during it (and at most two more per refill), then closed`)
+  t.ok(
+    answered <= 5 + refills,
+    `${answered} answered: its burst of 5, and at most the ${refills} tokens refilled meanwhile`
+  )
+  t.ok(
+    refused <= 1 + 20 + 2 * refills,
+    `${refused} refused: one told its wait and MAX_RATE_LIMITED_MESSAGES (20) more during it (and at most two more ` +
+      'per refill), then closed'
+  )
   t.equal(server.logs.entries().filter((e) => e.event === 'ws_rate_abuse').length, 1, 'logged once as ws_rate_abuse')
 })

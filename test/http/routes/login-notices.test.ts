@@ -21,7 +21,16 @@ t.test('unknown notice values show no notice and are not echoed', async (t) => {
   const server = await startTestServer(t)
   const plain = await (await getWithSession(server, '/login')).text()
   t.notMatch(plain, 'login-notice', 'no notice without a code')
-  const values = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'SESSION_ENDED', 'session_ended ', '<script>alert(1)</script>', '']
+  const values = [
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'SESSION_ENDED',
+    'session_ended ',
+    '<script>alert(1)</script>',
+    ''
+  ]
   for (const value of values) {
     const res = await getWithSession(server, `/login?notice=${encodeURIComponent(value)}`)
     t.equal(res.status, 200, `${JSON.stringify(value)}: 200`)
@@ -29,7 +38,12 @@ t.test('unknown notice values show no notice and are not echoed', async (t) => {
     t.notMatch(body, 'login-notice', `${JSON.stringify(value)}: no notice`)
     t.equal(body, plain, `${JSON.stringify(value)}: the plain login page`)
   }
-  for (const query of ['notice=session_ended&notice=logged_out', 'notice[]=session_ended', 'notice[__proto__]=x', '__proto__[notice]=session_ended']) {
+  for (const query of [
+    'notice=session_ended&notice=logged_out',
+    'notice[]=session_ended',
+    'notice[__proto__]=x',
+    '__proto__[notice]=session_ended'
+  ]) {
     const res = await getWithSession(server, `/login?${query}`)
     t.equal(res.status, 200, `${query}: 200`)
     t.equal(await res.text(), plain, `${query}: no notice`)

@@ -1,7 +1,15 @@
 // Login over TLS: success sets exactly one __Host- session cookie and opens the hero page;
 // unknown user and wrong password get the same 401, byte for byte, in similar time.
 import t from 'tap'
-import { countVerifies, getWithSession, median, postLogin, SESSION_SET_COOKIE, sessionCount, setCookies } from '../../helpers/http.js'
+import {
+  countVerifies,
+  getWithSession,
+  median,
+  postLogin,
+  SESSION_SET_COOKIE,
+  sessionCount,
+  setCookies
+} from '../../helpers/http.js'
 import { startTestServer, TEST_USER } from '../../helpers/test-server.js'
 
 const FAILED = 'Your login information is incorrect'
@@ -15,7 +23,11 @@ t.test('a correct login sets one __Host- cookie and redirects to /', async (t) =
   t.equal(res.headers.get('cache-control'), 'no-store')
   const cookies = setCookies(res)
   t.equal(cookies.length, 1, 'exactly one Set-Cookie')
-  t.match(cookies[0], SESSION_SET_COOKIE, 'name, 43 base64url characters and exactly Path=/; HttpOnly; Secure; SameSite=Strict')
+  t.match(
+    cookies[0],
+    SESSION_SET_COOKIE,
+    'name, 43 base64url characters and exactly Path=/; HttpOnly; Secure; SameSite=Strict'
+  )
   t.notMatch(cookies[0], /domain|max-age|expires/i, 'no Domain, no Max-Age, no Expires')
   t.equal(verifies.calls, 1)
   t.equal(await sessionCount(server), 1)
@@ -71,7 +83,9 @@ t.test('unknown user and wrong password are indistinguishable', async (t) => {
 })
 
 t.test('unknown user and wrong password take similar time (argon2 runs for both)', async (t) => {
-  const server = await startTestServer(t, { LOGIN_RATE_IP_MAX: '100', LOGIN_RATE_USER_MAX: '100' }, { ownHashingProcess: true })
+  const server = await startTestServer(t, { LOGIN_RATE_IP_MAX: '100', LOGIN_RATE_USER_MAX: '100' }, {
+    ownHashingProcess: true
+  })
   const unknownMs: number[] = []
   const wrongMs: number[] = []
   await postLogin(server, 'warm-up', 'x') // first request pays for the TLS handshake
@@ -86,7 +100,10 @@ t.test('unknown user and wrong password take similar time (argon2 runs for both)
   const unknown = median(unknownMs)
   const wrong = median(wrongMs)
   t.comment(`median unknown user ${unknown.toFixed(1)} ms, wrong password ${wrong.toFixed(1)} ms`)
-  t.ok(unknown < wrong * 3 && wrong < unknown * 3, `medians within 3x (${unknown.toFixed(1)} vs ${wrong.toFixed(1)} ms)`)
+  t.ok(
+    unknown < wrong * 3 && wrong < unknown * 3,
+    `medians within 3x (${unknown.toFixed(1)} vs ${wrong.toFixed(1)} ms)`
+  )
   t.equal(await sessionCount(server), 0)
 })
 

@@ -14,4 +14,3 @@ t.test('the absolute timeout wins, touched or not', async (t) => {
   t.equal(expiryOf({ createdAt: 0, lastSeenAt: 2999 }, 3000, timeouts), 'absolute_timeout')
   t.equal(expiryOf({ createdAt: 0, lastSeenAt: 0 }, 5000, timeouts), 'absolute_timeout')
 })
-

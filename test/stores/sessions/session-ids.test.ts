@@ -13,7 +13,15 @@ t.test('ids: 43 base64url characters from 32 random bytes, never repeating', asy
 })
 
 t.test('shape: anything else is not an id', async (t) => {
-  for (const id of ['', 'A'.repeat(42), 'A'.repeat(44), 'A'.repeat(42) + '=', 'A'.repeat(42) + '+', 'A'.repeat(42) + '/', `${'A'.repeat(42)}\n`]) {
+  for (const id of [
+    '',
+    'A'.repeat(42),
+    'A'.repeat(44),
+    'A'.repeat(42) + '=',
+    'A'.repeat(42) + '+',
+    'A'.repeat(42) + '/',
+    `${'A'.repeat(42)}\n`
+  ]) {
     t.notOk(isSessionIdShape(id), JSON.stringify(id))
   }
 })
