@@ -1,7 +1,9 @@
 // Session ids and keys, shared by every store: the id's shape, the key's hash, and what logs carry.
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { isSessionIdShape, loggedSessionKey, newSessionId, sessionKeyOf } from '../../../src/stores/sessions/session-ids.js'
+import {
+  isSessionIdShape, loggedSessionKey, newSessionId, sessionKeyOf
+} from '../../../src/stores/sessions/session-ids.js'
 
 t.test('ids: 43 base64url characters from 32 random bytes, never repeating', async (t) => {
   const ids = new Set(Array.from({ length: 1000 }, () => newSessionId()))
