@@ -159,7 +159,7 @@ t.test('a logout racing many handshakes: every socket that opens is closed with 
   'none stays open', async (t) => {
   // The periodic re-check (an hour here) is not what closes them. The memory store answers the gate
   // within one turn of the event loop, so the window this guards is the shared store's
-  // (test/cluster/revocation.test.ts); the rule is the same for both.
+  // (test/scenarios/cluster/revocation.test.ts); the rule is the same for both.
   const server = await startTestServer(t, {
     WS_HANDSHAKE_BURST: '1000',
     WS_REFUSED_HANDSHAKE_BURST: '1000',
