@@ -154,7 +154,7 @@ export async function createServices (
     allowedOrigins: new AllowedOrigins(),
     trustedProxies: new TrustedProxies(config.http.trustedProxies),
     metrics,
-    readiness: new Readiness(hasher.hashingProcess, stores.health),
+    readiness: new Readiness(hasher.hashingProcess, stores.health, now),
     now
   }
   try {

@@ -190,6 +190,36 @@ t.test('outside the development defaults a missing users file stops start-up, na
   })
 })
 
+/** A port something else listens on, for the test's duration. */
+async function takenPort (t: Test): Promise<number> {
+  const busy = net.createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { busy.close() })
+  return (busy.address() as net.AddressInfo).port
+}
+
+t.test('a port already in use stops start-up with one sentence naming PORT or METRICS_PORT, exit 1', async (t) => {
+  const port = await takenPort(t)
+  const [taken, metricsTaken] = await runEach([
+    { ...tempDirs(t).env, PORT: String(port) },
+    { ...tempDirs(t).env, METRICS_PORT: String(port) }
+  ])
+  t.equal(taken?.code, 1, 'PORT taken: exit code 1')
+  t.equal(
+    taken?.stderr,
+    `hero-socket: PORT ${port} is already in use on 127.0.0.1: stop the other server or set PORT to a free port.\n`
+  )
+  t.equal(metricsTaken?.code, 1, 'METRICS_PORT taken: exit code 1')
+  t.equal(
+    metricsTaken?.stderr,
+    `hero-socket: METRICS_PORT ${port} is already in use on 127.0.0.1: stop the other server or set METRICS_PORT ` +
+      'to a free port.\n'
+  )
+  for (const result of [taken, metricsTaken]) {
+    t.notMatch(result?.stdout, /uncaught|EADDRINUSE|"level":[56]0/, 'no stack trace, no error line in the log')
+  }
+})
+
 t.test('SIGTERM ends the hashing child process with the server', async (t) => {
   const dirs = tempDirs(t)
   const server = await startServerProcess(dirs.env)
@@ -234,14 +264,12 @@ async function runOnTerminal (env: Record<string, string>, stdoutFile: string): 
 
 t.test('on a terminal a first start shows the demo password there only, even when it cannot listen', async (t) => {
   const dirs = tempDirs(t)
-  const busy = net.createServer()
-  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { busy.close() })
-  const port = String((busy.address() as net.AddressInfo).port)
+  const port = String(await takenPort(t))
 
   const failed = await runOnTerminal({ ...dirs.env, PORT: port }, path.join(path.dirname(dirs.dataDir), 'stdout.log'))
   t.equal(failed.code, 1, 'the port is taken: exit code 1')
-  t.match(failed.stdout, /EADDRINUSE/)
+  t.match(failed.terminal, `hero-socket: PORT ${port} is already in use on 127.0.0.1: stop the other server or set ` +
+    'PORT to a free port.')
   const password = [...failed.terminal.replaceAll('\r', '').matchAll(DEMO_PASSWORD_LINE)].map((m) => m[1])[0] ?? ''
   t.match(password, /^[A-Za-z0-9_-]{24}$/, 'the demo password was shown on the terminal although the start failed')
   t.notOk(failed.stdout.includes(password), 'and not in the log stream')

@@ -1,7 +1,7 @@
 // The password-hashing child process (forked by hashing-process.ts). argon2id runs here, at
 // a lower CPU priority than the server, so a burst of logins (about 45 ms of CPU each) does not
 // delay the server's event loop: when both want the CPU, the kernel runs the server. It answers
-// HashRequest messages on the IPC channel and exits when its parent goes away.
+// HashRequest messages on the IPC channel and exits when its parent goes away, not on SIGINT.
 import fs from 'node:fs'
 import os from 'node:os'
 import type { HashReply, HashRequest } from './hashing-process.js'
@@ -24,6 +24,10 @@ process.on('message', (message: HashRequest) => {
   void answer(message).then((reply) => process.send?.(reply))
 })
 process.once('disconnect', () => process.exit(0))
+// Ctrl-C on a terminal sends SIGINT to the whole process group, this child included: it stays
+// until its parent, which is stopping, has finished with it and closes the channel (a parent that
+// is killed closes it too, so this child never outlives it).
+process.on('SIGINT', () => {})
 
 async function answer (request: HashRequest): Promise<HashReply> {
   try {

@@ -5,7 +5,9 @@
 // 3.7-5.5 ms). The queue is bounded in length and in waiting time: a request that finds it full,
 // or that waited too long for its turn, fails with HashingBusyError rather than waiting without
 // end. If the child dies, or holds a request past maxCheckMs (stopped, stuck), it is killed and
-// a new one is started, and the requests it held are sent again once.
+// a new one is started, and the requests it held are sent again once; not once the server is
+// stopping (stopping()): a signal to the whole process group may end the child then, and that is
+// neither a failure nor a reason for a new one.
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -90,6 +92,7 @@ export class HashingProcess {
   #child: ChildProcess | undefined
   #nextId = 0
   #closed = false
+  #stopping = false
 
   constructor (options: HashingProcessOptions = {}) {
     this.#concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
@@ -131,17 +134,19 @@ export class HashingProcess {
     return this.#submit({ op: 'verify', hash, password }) as Promise<boolean>
   }
 
+  /**
+   * The server is stopping: requests are still answered while the child runs, but a child that
+   * exits from now on is neither replaced nor reported (onUnexpectedExit), and what it held fails.
+   */
+  stopping (): void {
+    this.#stopping = true
+  }
+
   /** Ends the child; requests not yet answered fail. */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const error = new Error('the hashing process is closed')
-    for (const job of [...this.#queue, ...this.#running.values()]) {
-      clearTimeout(job.deadline)
-      job.reject(error)
-    }
-    this.#queue.length = 0
-    this.#running.clear()
+    this.#failAll(new Error('the hashing process is closed'))
     const child = this.#child
     this.#child = undefined
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
@@ -155,8 +160,20 @@ export class HashingProcess {
     clearTimeout(timer)
   }
 
+  #failAll (error: Error): void {
+    for (const job of [...this.#queue, ...this.#running.values()]) {
+      clearTimeout(job.deadline)
+      job.reject(error)
+    }
+    this.#queue.length = 0
+    this.#running.clear()
+  }
+
   #submit (request: DistributiveOmit<HashRequest, 'id'>): Promise<string | boolean> {
     if (this.#closed) return Promise.reject(new Error('the hashing process is closed'))
+    if (this.#stopping && this.#child === undefined && this.#running.size === 0) {
+      return Promise.reject(new Error('the server is stopping'))
+    }
     if (this.#running.size >= this.#concurrency && this.#queue.length >= this.#maxQueued) {
       return Promise.reject(new HashingBusyError(`${this.#queue.length} password checks are already waiting`))
     }
@@ -226,6 +243,7 @@ export class HashingProcess {
   #childExited (child: ChildProcess, how: string): void {
     if (this.#child !== child) return // closed, or already replaced
     this.#child = undefined
+    if (this.#stopping) return void this.#failAll(new Error(`the hashing process exited (${how}) as the server stops`))
     this.#onUnexpectedExit?.(how)
     // Each interrupted request is tried once more on a new child; a request that was already
     // retried is what killed it twice, and fails.

@@ -3,7 +3,7 @@
 // throws a ConfigError naming the variable to change. Also which variables mark a deployment.
 import { createSecureContext } from 'node:tls'
 import { ConfigError } from './config-error.js'
-import { isLoopbackHost } from './loopback-host.js'
+import { isLoopbackHost, loopbackTypoOf } from './loopback-host.js'
 import type { EnvName } from './variables.js'
 
 /** A validated variable's value, as a string or as a number. */
@@ -14,6 +14,7 @@ export interface EnvReader {
 
 /** Throws a ConfigError for the first rule the variables break together. */
 export function checkCombinations ({ str, num }: EnvReader): void {
+  checkHosts(str)
   const idle = num('SESSION_IDLE_TIMEOUT_S')
   if (num('SESSION_ABSOLUTE_TIMEOUT_S') < idle) {
     throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT_S', `must be at least SESSION_IDLE_TIMEOUT_S (${idle})`)
@@ -33,6 +34,29 @@ export function checkCombinations ({ str, num }: EnvReader): void {
   checkTlsPolicy(str)
   checkRedisAccess(str)
   checkOperatorsListener(str)
+}
+
+/** A HOST or METRICS_HOST that looks like a loopback name mistyped, and the two listeners on one port. */
+function checkHosts (str: EnvReader['str']): void {
+  for (const variable of ['HOST', 'METRICS_HOST'] as const) {
+    const meant = loopbackTypoOf(str(variable))
+    if (meant !== undefined) {
+      throw new ConfigError(variable, `is ${JSON.stringify(str(variable))}, which looks like a typo of ${meant}: ` +
+        `set ${variable}=${meant}`)
+    }
+  }
+  const port = str('PORT')
+  if (port === str('METRICS_PORT') && port !== '0' && hostsOverlap(str('HOST'), str('METRICS_HOST'))) {
+    throw new ConfigError('METRICS_PORT', `is ${port}, the port of PORT on the same address: the operators' ` +
+      'listener needs a port of its own. Set METRICS_PORT to another port, like 9090')
+  }
+}
+
+/** Whether two listeners on `a` and `b` would take the same address (equal, a wildcard, or localhost and loopback). */
+function hostsOverlap (a: string, b: string): boolean {
+  const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::'
+  const localhost = (x: string, y: string): boolean => x === 'localhost' && isLoopbackHost(y)
+  return a === b || wildcard(a) || wildcard(b) || localhost(a, b) || localhost(b, a)
 }
 
 /**

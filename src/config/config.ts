@@ -92,12 +92,14 @@ function validate (env: NodeJS.ProcessEnv): ValidatedEnv {
     raw[name] = given === undefined || given.trim() === '' ? variable.default : given.trim()
   }
   if (validateEnv(raw)) return raw
+  // Ajv's message would show a pattern or name a schema keyword: the variable's kind says it in words.
   const first = validateEnv.errors?.[0]
   const name = first?.instancePath.replace(/^\//, '') || 'environment'
+  const expected = VARIABLES[name as EnvName]?.expected
   const got = SECRET_VARIABLES.has(name)
     ? 'value not shown: it may hold a password'
     : `got ${JSON.stringify(String(env[name] ?? ''))}`
-  throw new ConfigError(name, `${first?.message ?? 'is invalid'} (${got})`)
+  throw new ConfigError(name, `${expected === undefined ? 'is invalid' : `must be ${expected}`} (${got})`)
 }
 
 /** The groups of Config: each variable read by its kind into its group's field; an absent optional group undefined. */

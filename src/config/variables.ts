@@ -3,8 +3,8 @@
 // unit and its documentation. The defaults, the ajv schema, the Config type (config.ts) and the
 // table in docs/configuration.md (scripts/docs/configuration.ts) are all derived from this table.
 import {
-  fileIn, folder, hostName, integer, oneOf, onOff, optionalFile, optionalPort, optionalText, origins, proxies, rate,
-  secondsAsMs, text, type ValueKind
+  fileIn, folder, hostName, integer, oneOf, onOff, optionalFile, optionalInteger, optionalPort, optionalText, origins,
+  proxies, rate, secondsAsMs, text, type ValueKind
 } from './value-kinds.js'
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
@@ -72,7 +72,26 @@ function variable<const G extends GroupName, const F extends string, T> (
   return { group, field, ...kind, ...info }
 }
 
-const keyPrefixPattern = '^[A-Za-z0-9:._{}-]+$'
+const cipherList = text(
+  { minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_:+@!.-]+$' },
+  'OpenSSL cipher suite names separated by colons, like TLS_AES_128_GCM_SHA256:ECDHE-RSA-AES128-GCM-SHA256'
+)
+const groupList = text(
+  { minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_:.-]+$' },
+  'key-exchange group names separated by colons, like X25519:prime256v1'
+)
+const redisUrl = text(
+  { maxLength: 4096, pattern: '^$|^rediss?://[^\\s]+$|^/[^\\s]*$' },
+  'redis://host:port, rediss://host:port (TLS) or the absolute path of a unix socket, with no spaces'
+)
+const redisUser = optionalText(
+  { maxLength: 128, pattern: '^$|^[A-Za-z0-9._-]+$' },
+  'a user name of at most 128 letters, digits, dots, underscores and hyphens'
+)
+const keyPrefix = text(
+  { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9:._{}-]+$' },
+  'a prefix of 1 to 64 letters, digits and the characters : . _ { } -'
+)
 
 /** Every variable the service reads, by group. Only these are read; an empty value means the default. */
 export const VARIABLES = {
@@ -142,13 +161,13 @@ export const VARIABLES = {
     default: 'TLSv1.2',
     doc: '`TLSv1.2` (TLS 1.2 with forward-secret AEAD suites only, and TLS 1.3) or `TLSv1.3` (TLS 1.3 only).'
   }),
-  TLS_CIPHERS: variable('tls', 'ciphers', text({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_:+@!.-]+$' }), {
+  TLS_CIPHERS: variable('tls', 'ciphers', cipherList, {
     default: DEFAULT_TLS_CIPHERS,
     doc: 'the OpenSSL suites offered (TLS 1.3 ones, then TLS 1.2 ones): Mozilla\'s "intermediate" profile ' +
       'without DHE: forward-secret AEAD only. A list this process\'s OpenSSL matches nothing of stops ' +
       'start-up. Keep to forward-secret AEAD suites.'
   }),
-  TLS_GROUPS: variable('tls', 'groups', text({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_:.-]+$' }), {
+  TLS_GROUPS: variable('tls', 'groups', groupList, {
     default: DEFAULT_TLS_GROUPS,
     doc: 'the key-exchange groups, preferred first. A list this process\'s OpenSSL does not accept stops ' +
       'start-up, naming `TLS_GROUPS` (OpenSSL does not say which group). A post-quantum hybrid needs no ' +
@@ -365,12 +384,15 @@ export const VARIABLES = {
     doc: 'on SIGTERM/SIGINT the process exits within this time: after `DRAIN_DELAY_MS`, the 1001 closes are ' +
       'spread over half of what is left (see Operating it, The drain).'
   }),
-  DRAIN_DELAY_MS: variable('shutdown', 'drainDelayMs', integer(0, 600_000), {
-    default: '3000',
+  DRAIN_DELAY_MS: variable('shutdown', 'drainDelayMs', optionalInteger(0, 600_000), {
+    default: '',
+    shownDefault: '3000 if /readyz was asked in the last 10 minutes, else 0',
     unit: 'ms',
-    doc: 'after SIGTERM, how long `/readyz` answers 503 while new sockets are still accepted, so the load ' +
-      'balancer stops sending clients before they would be refused. Less than `SHUTDOWN_TIMEOUT_MS`. See ' +
-      '"Operating it".'
+    doc: 'on SIGTERM/SIGINT, how long `/readyz` answers 503 while new sockets are still accepted, so the load ' +
+      'balancer stops sending clients before they would be refused. Unset, the delay is only for a balancer ' +
+      'that watches readiness: a stop from a terminal, with no one asking `/readyz`, does not wait. Set it ' +
+      'for a balancer that does not ask `/readyz` (a Kubernetes Service without a readiness probe). Less ' +
+      'than `SHUTDOWN_TIMEOUT_MS`. See "Operating it".'
   }),
 
   METRICS_PORT: variable('metrics', 'port', optionalPort, {
@@ -403,7 +425,7 @@ export const VARIABLES = {
     doc: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.'
   }),
 
-  REDIS_URL: variable('redis', 'url', text({ maxLength: 4096, pattern: '^$|^rediss?://[^\\s]+$|^/[^\\s]*$' }), {
+  REDIS_URL: variable('redis', 'url', redisUrl, {
     default: '',
     doc: 'the shared store for several instances: `redis://host:port[/db]`, `rediss://host:port[/db]` (TLS), or ' +
       'the path of a unix socket. Where it is, nothing else: a user or password in it, or options after ' +
@@ -413,7 +435,7 @@ export const VARIABLES = {
       'a bad value is named, not shown.',
     secret: true
   }),
-  REDIS_USERNAME: variable('redis', 'username', optionalText({ maxLength: 128, pattern: '^$|^[A-Za-z0-9._-]+$' }), {
+  REDIS_USERNAME: variable('redis', 'username', redisUser, {
     default: '',
     doc: 'the Redis ACL user the service logs in as (`hero-socket` in `deploy/redis/redis.conf`, which lists ' +
       'the commands it may run); needs `REDIS_PASSWORD_FILE`. Unset: Redis\'s `default` user.'
@@ -435,7 +457,7 @@ export const VARIABLES = {
     doc: '`on` lets `REDIS_URL` point at a host other than loopback without a password: only for a Redis that ' +
       'nothing but the instances can reach (a private network of their own).'
   }),
-  REDIS_KEY_PREFIX: variable('redis', 'keyPrefix', text({ minLength: 1, maxLength: 64, pattern: keyPrefixPattern }), {
+  REDIS_KEY_PREFIX: variable('redis', 'keyPrefix', keyPrefix, {
     default: 'hero-socket:',
     doc: 'prefix of every key and channel, so several deployments can share one Redis.'
   }),

@@ -12,6 +12,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, type MetricsConfig } from '../config/config.js'
+import { explainListenFailure } from '../config/listen-error.js'
 import { clientOf, type TrustedProxies } from '../edge/client-address.js'
 import { bounded } from '../logging/bounded.js'
 import { endWithRawAnswer, RAW_ANSWER_HEADERS } from '../edge/fixed-headers.js'
@@ -112,16 +113,18 @@ export class OperatorsListener {
     return this.#url
   }
 
-  /** Listens. */
+  /** Listens. @throws ListenError when METRICS_PORT is taken, or METRICS_HOST is not this machine's */
   async start (): Promise<void> {
+    const { port, host } = this.#config
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject)
-      this.#server.listen(this.#config.port, this.#config.host, () => resolve())
+      this.#server.once('error', (err) => reject(
+        explainListenFailure(err, { portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST', host, port })
+      ))
+      this.#server.listen(port, host, () => resolve())
     })
     const address = this.#server.address()
-    const port = typeof address === 'object' && address !== null ? address.port : this.#config.port
-    const host = this.#config.host
-    this.#url = `${this.#scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
+    const bound = typeof address === 'object' && address !== null ? address.port : port
+    this.#url = `${this.#scheme}://${host.includes(':') ? `[${host}]` : host}:${bound}`
     this.#log.info(
       { event: 'operators_listening', url: this.#url, token: this.#token !== undefined },
       'metrics, liveness and readiness listening'

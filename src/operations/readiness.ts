@@ -1,7 +1,9 @@
 // Liveness and readiness. Live: the process answers. Ready: not draining, the hashing process
 // running, and the shared store answering when there is one (Redis, with REDIS_URL); a load
-// balancer sends new clients only to ready instances.
+// balancer sends new clients only to ready instances. Readiness remembers when it was last asked:
+// a drain waits for a load balancer only when one is watching (drain.ts).
 import type { HashingProcess } from '../accounts/hashing-process.js'
+import { monotonicNow } from '../monotonic-clock.js'
 import type { StoreHealth } from '../stores/stores.js'
 
 /** What /readyz answers, check by check. */
@@ -27,12 +29,23 @@ export interface HealthAnswer {
 export class Readiness {
   readonly #hashing: HashingProcess | undefined
   readonly #store: StoreHealth | undefined
+  readonly #now: () => number
   #draining = false
+  #askedAt: number | undefined
 
-  /** @param store the shared store's health probe; undefined when everything is in this process */
-  constructor (hashing: HashingProcess | undefined, store: StoreHealth | undefined) {
+  /**
+   * @param store the shared store's health probe; undefined when everything is in this process
+   * @param now the clock in ms that dates each answer (default the monotonic clock)
+   */
+  constructor (hashing: HashingProcess | undefined, store: StoreHealth | undefined, now = monotonicNow) {
     this.#hashing = hashing
     this.#store = store
+    this.#now = now
+  }
+
+  /** Whether readiness was asked (answer(), on either listener) within the last `ms` milliseconds. */
+  askedWithin (ms: number): boolean {
+    return this.#askedAt !== undefined && this.#now() - this.#askedAt <= ms
   }
 
   /** From now on this instance is not ready (a drain has begun); there is no way back. */
@@ -44,8 +57,9 @@ export class Readiness {
     return this.#draining
   }
 
-  /** What /readyz answers: 200 when ready, else 503, with every check. */
+  /** What /readyz answers: 200 when ready, else 503, with every check. Dated: see askedWithin. */
   answer (): HealthAnswer {
+    this.#askedAt = this.#now()
     const report = this.report()
     return {
       status: report.ready ? 200 : 503,

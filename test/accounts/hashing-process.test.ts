@@ -114,6 +114,29 @@ t.test('a child killed mid-request is replaced and the request answered', async 
   t.ok(await waitUntilGone(oldPid), 'the old child is gone')
 })
 
+t.test('once the server is stopping, a child that exits is neither replaced nor reported', async (t) => {
+  const exits: string[] = []
+  const hashing = startHashing(t, { onUnexpectedExit: (how) => exits.push(how) })
+  const hash = await hashing.hash(PASSWORD, PARAMS)
+  hashing.stopping()
+  t.equal(await hashing.verify(hash, PASSWORD), true, 'while its child runs, a stopping process still answers')
+  const pid = hashing.pid
+  if (pid === undefined) throw new Error('no child process')
+  process.kill(pid, 'SIGINT')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(hashing.pid, pid, 'the child ignores SIGINT (Ctrl-C reaches the whole process group)')
+  t.equal(await hashing.verify(hash, PASSWORD), true, 'and still answers')
+  process.kill(pid, 'SIGSTOP') // so the request below is still held when the child dies
+  const inFlight = hashing.verify(hash, PASSWORD)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  process.kill(pid, 'SIGKILL')
+  await t.rejects(inFlight, /^the hashing process exited \(SIGKILL\) as the server stops$/, 'what it held fails')
+  t.ok(await waitUntilGone(pid), 'the child is gone')
+  t.equal(hashing.pid, undefined, 'and not replaced')
+  t.same(exits, [], 'nor reported as an unexpected exit')
+  await t.rejects(hashing.verify(hash, PASSWORD), /^the server is stopping$/, 'a later request fails at once')
+})
+
 t.test('a child that holds a request past maxCheckMs (stopped) is killed and replaced, and the request ' +
   'answered', async (t) => {
   const exits: string[] = []

@@ -260,3 +260,104 @@ t.test('TLS_CIPHERS and TLS_GROUPS: the defaults as before, and any list this Op
     'the message says which OpenSSL'
   )
 })
+
+/** The first-hour mistakes, each with the exact sentence start-up stops with (after "hero-socket: "). */
+const plainErrors: Array<{ env: Record<string, string>, message: string }> = [
+  { env: { TLS: 'of' }, message: 'Invalid configuration: TLS must be on or off (got "of")' },
+  {
+    env: { LOG_LEVEL: 'verbose' },
+    message: 'Invalid configuration: LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent ' +
+      '(got "verbose")'
+  },
+  {
+    env: { TLS_MIN_VERSION: 'TLSv1.1' },
+    message: 'Invalid configuration: TLS_MIN_VERSION must be TLSv1.2 or TLSv1.3 (got "TLSv1.1")'
+  },
+  {
+    env: { REDIS_URL: 'foo' },
+    message: 'Invalid configuration: REDIS_URL must be redis://host:port, rediss://host:port (TLS) or the absolute ' +
+      'path of a unix socket, with no spaces (value not shown: it may hold a password)'
+  },
+  { env: { PORT: 'abc' }, message: 'Invalid configuration: PORT must be a whole number from 0 to 65535 (got "abc")' },
+  {
+    env: { RATE_LIMIT_MAX: '0' },
+    message: 'Invalid configuration: RATE_LIMIT_MAX must be a whole number, at least 1 (got "0")'
+  },
+  {
+    env: { METRICS_PORT: 'x' },
+    message: 'Invalid configuration: METRICS_PORT must be a port from 0 to 65535, or empty for none (got "x")'
+  },
+  {
+    env: { DRAIN_DELAY_MS: '-1' },
+    message: 'Invalid configuration: DRAIN_DELAY_MS must be a whole number from 0 to 600000, or empty for the ' +
+      'default (got "-1")'
+  },
+  {
+    env: { HOST: 'localhost; rm -rf /' },
+    message: 'Invalid configuration: HOST must be a host name or IP address (letters, digits, dots, colons and ' +
+      'hyphens), like 127.0.0.1 (got "localhost; rm -rf /")'
+  },
+  {
+    env: { REDIS_KEY_PREFIX: 'has space' },
+    message: 'Invalid configuration: REDIS_KEY_PREFIX must be a prefix of 1 to 64 letters, digits and the ' +
+      'characters : . _ { } - (got "has space")'
+  },
+  {
+    env: { HOST: 'localhst' },
+    message: 'Invalid configuration: HOST is "localhst", which looks like a typo of localhost: set HOST=localhost'
+  },
+  {
+    env: { HOST: 'locahost' },
+    message: 'Invalid configuration: HOST is "locahost", which looks like a typo of localhost: set HOST=localhost'
+  },
+  {
+    env: { HOST: '127.0.0.l' },
+    message: 'Invalid configuration: HOST is "127.0.0.l", which looks like a typo of 127.0.0.1: set HOST=127.0.0.1'
+  },
+  {
+    env: { METRICS_PORT: '9090', METRICS_HOST: 'lcoalhost' },
+    message: 'Invalid configuration: METRICS_HOST is "lcoalhost", which looks like a typo of localhost: set ' +
+      'METRICS_HOST=localhost'
+  },
+  {
+    env: { METRICS_PORT: '8443' },
+    message: 'Invalid configuration: METRICS_PORT is 8443, the port of PORT on the same address: the operators\' ' +
+      'listener needs a port of its own. Set METRICS_PORT to another port, like 9090'
+  },
+  {
+    env: { PORT: '9000', METRICS_PORT: '9000', HOST: '0.0.0.0', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' },
+    message: 'Invalid configuration: METRICS_PORT is 9000, the port of PORT on the same address: the operators\' ' +
+      'listener needs a port of its own. Set METRICS_PORT to another port, like 9090'
+  },
+  {
+    env: { PORT: '9000', METRICS_PORT: '9000', HOST: 'localhost' },
+    message: 'Invalid configuration: METRICS_PORT is 9000, the port of PORT on the same address: the operators\' ' +
+      'listener needs a port of its own. Set METRICS_PORT to another port, like 9090'
+  }
+]
+
+for (const { env, message } of plainErrors) {
+  const settings = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')
+  t.test(`${settings}: one plain sentence`, async (t) => {
+    t.equal(configErrorFor(env)?.message, message)
+  })
+}
+
+t.test('no message shows a pattern or a schema keyword: each kind says in words what it takes', async (t) => {
+  for (const { env } of [...badValues, ...plainErrors]) {
+    const message = configErrorFor(env)?.message ?? ''
+    t.notMatch(message, /pattern|allowed values|must NOT|must match|must be (integer|number|string|>|<)|\^|\$\//,
+      `${Object.keys(env).join(' ')}: ${message}`)
+  }
+})
+
+t.test('the listeners may share a port number on addresses apart, and both pick one with 0', async (t) => {
+  t.equal(loadConfig({ PORT: '9000', HOST: '127.0.0.2', METRICS_PORT: '9000' }).metrics?.port, 9000)
+  t.equal(loadConfig({ PORT: '0', METRICS_PORT: '0' }).metrics?.port, 0)
+})
+
+t.test('DRAIN_DELAY_MS: unset by default (the drain decides), else the value set, 0 included', async (t) => {
+  t.equal(loadConfig({}).shutdown.drainDelayMs, undefined)
+  t.equal(loadConfig({ DRAIN_DELAY_MS: '0' }).shutdown.drainDelayMs, 0)
+  t.equal(loadConfig({ DRAIN_DELAY_MS: '5000' }).shutdown.drainDelayMs, 5000)
+})

@@ -93,7 +93,7 @@ t.test('the defaults load into the configuration the service always had', async 
       sessionRecheckIntervalMs: 5000,
       connectionLeaseMs: 30_000
     },
-    shutdown: { timeoutMs: 10_000, drainDelayMs: 3000 },
+    shutdown: { timeoutMs: 10_000, drainDelayMs: undefined },
     metrics: undefined,
     log: { level: 'info' },
     redis: undefined,

@@ -42,17 +42,19 @@ export const WALL_CLOCK_PRELOAD = new URL('./wall-clock-preload.mjs', import.met
  * Spawns the server with only `env` (plus PATH and HOME) and resolves once it listens; rejects if
  * it exits or `timeoutMs` pass first. With `t`, it is SIGKILLed at teardown if still running.
  * @param nodeArgs options for node before the entry file (e.g. `--import` WALL_CLOCK_PRELOAD)
+ * @param detached in a process group of its own, as a terminal starts it (signal it as `-pid`)
  */
 export function startServerProcess (
   env: Record<string, string>,
   t?: Teardown,
   timeoutMs = 20_000,
-  nodeArgs: readonly string[] = []
+  nodeArgs: readonly string[] = [],
+  detached = false
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     [...nodeArgs, SERVER],
-    { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] }
+    { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'], detached }
   )
   t?.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let stdout = ''

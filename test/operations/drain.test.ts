@@ -1,10 +1,13 @@
 // The drain on SIGTERM, with the real process and 300 open sockets: /readyz turns 503 at once
 // (on both listeners) while new sockets are still accepted; after DRAIN_DELAY_MS new upgrades get
 // 503; the open sockets all get 1001, in batches spread over the window rather than at once; and
-// the process exits 0 within SHUTDOWN_TIMEOUT_MS.
+// the process exits 0 within SHUTDOWN_TIMEOUT_MS. And when the delay is waited at all.
 import path from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
+import { loadConfig } from '../../src/config/config.js'
+import { drainDelay, READINESS_WATCHED_MS, WATCHED_DRAIN_DELAY_MS } from '../../src/operations/drain.js'
+import { Readiness } from '../../src/operations/readiness.js'
 import { demoPasswordIn, startServerProcess, useTestCertificate } from '../helpers/server-process.js'
 import { testCa } from '../helpers/test-ca.js'
 
@@ -28,6 +31,34 @@ function open (url: string, origin: string, cookie: string, ca: string): Promise
     ws.once('error', reject)
   })
 }
+
+t.test('the delay is waited when a balancer can be there: DRAIN_DELAY_MS set, or /readyz asked lately', async (t) => {
+  let now = 1_000_000
+  const readiness = new Readiness(undefined, undefined, () => now)
+  const unset = loadConfig({}).shutdown
+  t.same(drainDelay(unset, readiness), { delayMs: 0, because: 'readiness not watched' }, 'never asked: no delay')
+  t.equal(readiness.answer().status, 200)
+  now += READINESS_WATCHED_MS
+  t.same(
+    drainDelay(unset, readiness),
+    { delayMs: WATCHED_DRAIN_DELAY_MS, because: 'readiness watched' },
+    'asked READINESS_WATCHED_MS ago: the delay'
+  )
+  t.same(
+    drainDelay(loadConfig({ SHUTDOWN_TIMEOUT_MS: '1000' }).shutdown, readiness),
+    { delayMs: 500, because: 'readiness watched' },
+    'at most half of SHUTDOWN_TIMEOUT_MS'
+  )
+  now += 1
+  t.same(drainDelay(unset, readiness), { delayMs: 0, because: 'readiness not watched' }, 'asked longer ago: none')
+  t.same(drainDelay(loadConfig({ DRAIN_DELAY_MS: '1500' }).shutdown, readiness), {
+    delayMs: 1500, because: 'DRAIN_DELAY_MS'
+  }, 'set: waited whoever watches')
+  readiness.answer()
+  t.same(drainDelay(loadConfig({ DRAIN_DELAY_MS: '0' }).shutdown, readiness), {
+    delayMs: 0, because: 'DRAIN_DELAY_MS'
+  }, 'set to 0: never waited')
+})
 
 t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spread out, exit on time', async (t) => {
   const dir = t.testdir({})
