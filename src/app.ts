@@ -8,9 +8,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { endSessionsOnAccountChanges } from './accounts/account-changes.js'
 import type { Config } from './config/config.js'
+import { answerPlainHttpOnTls } from './edge/plain-http-on-tls.js'
 import { answerClientError, answerUnknownExpectations } from './http/client-errors.js'
 import { frameworkErrors, registerErrorHandlers } from './http/error-handler.js'
-import { httpServerOptions } from './http/http-server.js'
+import { httpServerOptions, TLS_HANDSHAKE_TIMEOUT_MS } from './http/http-server.js'
 import { registerHttpPlugins } from './http/plugins.js'
 import { RequestLogLines } from './http/request-log-lines.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -129,6 +130,7 @@ function createFastify (services: Services, log: FastifyBaseLogger): FastifyInst
   })
   app.decorate('services', services)
   answerUnknownExpectations(app)
+  if (services.tls !== undefined) answerPlainHttpOnTls(app.server, log, TLS_HANDSHAKE_TIMEOUT_MS)
   // The default allow-list names our own origin, whose port is known once we listen.
   app.server.once('listening', () => {
     const address = app.server.address()

@@ -17,7 +17,7 @@ import type { Config } from '../config/config.js'
 import type { TlsCredentials } from '../config/tls-credentials.js'
 
 /** A TLS handshake must finish within this time (ms; Node's default is 120 s). */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000
 /** An idle socket (no bytes either way) is closed after this time (ms). */
 const CONNECTION_TIMEOUT_MS = 30_000
 /** How often Node enforces the headers and request timeouts (ms). */
