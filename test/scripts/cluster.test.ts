@@ -1,7 +1,7 @@
 // npm run cluster for real (dist/scripts/cluster.js, which starts Debian's nginx and redis-server
 // and two instances): its URL and password printed, a login over HTTPS through nginx with that
-// password, a real WebSocket asking for a hero; then Ctrl-C (SIGINT): exit 0 within a bound, every
-// process it started gone, its temp folder removed. And its failures, each in one sentence: a
+// password, a real WebSocket asking for a hero, the same in Chromium; then Ctrl-C (SIGINT): exit 0
+// within a bound, every process it started gone, its temp folder removed. And its failures, each in one sentence: a
 // program that dies, nginx's port taken, a CLUSTER_PORT that is no port.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import fs from 'node:fs'
@@ -9,6 +9,7 @@ import net from 'node:net'
 import t from 'tap'
 import WebSocket from 'ws'
 import { PortInUseError, startOnFreePort } from '../../bench/free-port.js'
+import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
 import { builtFile, childEnv, postLogin, remoteServer, runNode, sessionIdOf } from '../helpers/http.js'
 import { childPids, commandLine, waitUntilGone } from '../helpers/processes.js'
 import { TEST_CA } from '../helpers/test-ca.js'
@@ -133,6 +134,18 @@ t.test('npm run cluster: log in through nginx, a hero over the socket, Ctrl-C st
     { type: 'name', id: 1, hero: 'ironMan', hero_name: 'Tony Stark' }
   ], 'the socket through nginx answers a hero')
 
+  // The URL as a person opens it: Chromium logs in through the form and asks for a hero.
+  const browser = await launchBrowser(t)
+  const { context, problems } = await newWatchedContext(browser)
+  const page = await context.newPage()
+  await loginThroughForm(page, cluster.url, cluster.username, cluster.password)
+  await page.locator('#status[data-state="connected"]').waitFor()
+  await page.click('#heroes button[data-hero="hulk"]')
+  const answer = page.locator('#answers li[data-hero="hulk"][data-state="done"] .answer-name').last()
+  t.equal(await answer.textContent(), 'Bruce Banner', 'in Chromium too: login, socket, a hero')
+  t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'with no page problem')
+  await context.close()
+
   const stopping = Date.now()
   cluster.child.kill('SIGINT')
   const ended = await Promise.race([
@@ -175,11 +188,15 @@ t.test('nginx\'s port taken, or CLUSTER_PORT no port: one sentence, nothing star
   t.teardown(() => { holder.close() })
   const { port } = holder.address() as net.AddressInfo
   const taken = await runNode(CLUSTER, [], { CLUSTER_PORT: String(port), ...CERTIFICATE })
-  t.equal(taken.code, 1)
+  t.equal(taken.code, 1, 'a port in use: exit 1')
   t.equal(taken.stderr, `npm run cluster: port ${port} is already in use (another npm start or npm run cluster?): ` +
-    'stop what holds it, or set CLUSTER_PORT to a free port.\n')
+    'stop what holds it, or set CLUSTER_PORT to a free port.\n', 'the sentence names the port and what to do')
   t.equal(taken.stdout, '', 'no URL printed')
   const notAPort = await runNode(CLUSTER, [], { CLUSTER_PORT: '84430', ...CERTIFICATE })
-  t.equal(notAPort.code, 1)
-  t.equal(notAPort.stderr, 'npm run cluster: CLUSTER_PORT is "84430": set it to a port number from 1 to 65535.\n')
+  t.equal(notAPort.code, 1, 'a CLUSTER_PORT that is no port: exit 1')
+  t.equal(
+    notAPort.stderr,
+    'npm run cluster: CLUSTER_PORT is "84430": set it to a port number from 1 to 65535.\n',
+    'the sentence names the variable'
+  )
 })
