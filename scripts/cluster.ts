@@ -24,10 +24,14 @@ function sentence (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-/** Starts the cluster and prints the welcome; resolves '' on SIGINT or SIGTERM, else with what went wrong. */
+/**
+ * Starts the cluster and prints the welcome; resolves '' on SIGINT, SIGTERM or SIGHUP (its
+ * terminal closed: the programs, in groups of their own, would not hear it), else with what went wrong.
+ */
 async function runUntilStopped (cluster: LocalCluster, port: number, credentials: Credentials): Promise<string> {
   const stopped = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(''))
+    // on, not once: a second Ctrl-C (or npm passing the first one on) must not kill the script mid-stop.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolve(''))
   })
   const running = cluster.start(port, credentials).then(async (access) => {
     process.stdout.write(welcome(access, cluster.dir))
@@ -55,6 +59,8 @@ async function run (): Promise<number> {
   return 1
 }
 
+// A closed terminal (SIGHUP) must not turn a message into an uncaught EPIPE before the stop is done.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
 run().then((code) => { process.exitCode = code }, (err: unknown) => {
   process.stderr.write(`npm run cluster: ${sentence(err)}\n`)
   process.exitCode = 1

@@ -1,7 +1,8 @@
 // npm run cluster for real (dist/scripts/cluster.js, which starts Debian's nginx and redis-server
-// and two instances): its URL and password printed, a login over HTTPS through nginx with that
-// password, a real WebSocket asking for a hero, the same in Chromium; then Ctrl-C (SIGINT): exit 0
-// within a bound, every process it started gone, its temp folder removed. And its failures, each in one sentence: a
+// and two instances, run by npm run cluster): its URL and password printed, a login over HTTPS
+// through nginx with that password, a real WebSocket asking for a hero, the same in Chromium; then
+// Ctrl-C (SIGINT to the process group, as a terminal sends it): exit 0 within a bound, every
+// process it started gone, its temp folder removed. And its failures, each in one sentence: a
 // program that dies, nginx's port taken, a CLUSTER_PORT that is no port.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,7 +11,7 @@ import t from 'tap'
 import WebSocket from 'ws'
 import { PortInUseError, startOnFreePort } from '../../bench/free-port.js'
 import { launchBrowser, loginThroughForm, newWatchedContext } from '../helpers/browser.js'
-import { builtFile, childEnv, postLogin, remoteServer, runNode, sessionIdOf } from '../helpers/http.js'
+import { builtFile, childEnv, postLogin, remoteServer, ROOT, runNode, sessionIdOf } from '../helpers/http.js'
 import { childPids, commandLine, waitUntilGone } from '../helpers/processes.js'
 import { TEST_CA } from '../helpers/test-ca.js'
 import type { Teardown } from '../helpers/test-server.js'
@@ -42,13 +43,17 @@ function printed (stdout: string, label: string): string {
   return value
 }
 
-/** Starts the cluster with nginx on `port` and the tests' certificate; resolves once it printed its welcome. */
+/** Starts npm run cluster with nginx on `port` and the tests' certificate; resolves once it printed its welcome. */
 async function startCluster (t: Teardown, port: number): Promise<RunningCluster> {
-  const child = spawn(process.execPath, [CLUSTER], {
+  // As a person runs it: npm run cluster, in a process group of its own as on a terminal, so that
+  // Ctrl-C can be sent the way a terminal sends it (SIGINT to the whole group: npm and the script).
+  const child = spawn('npm', ['run', 'cluster'], {
+    cwd: ROOT,
     env: childEnv({ CLUSTER_PORT: String(port), ...CERTIFICATE }),
-    stdio: ['pipe', 'pipe', 'pipe']
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true
   })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) ctrlC(child, 'SIGKILL') })
   let stdout = ''
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
@@ -78,6 +83,11 @@ async function startCluster (t: Teardown, port: number): Promise<RunningCluster>
     stderr: () => stderr,
     exit
   }
+}
+
+/** What a terminal does on Ctrl-C: `signal` to every process of the cluster's process group. */
+function ctrlC (child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals = 'SIGINT'): void {
+  process.kill(-(child.pid ?? 0), signal)
 }
 
 /** Every process below `pid` (children, their children...). */
@@ -147,12 +157,12 @@ t.test('npm run cluster: log in through nginx, a hero over the socket, Ctrl-C st
   await context.close()
 
   const stopping = Date.now()
-  cluster.child.kill('SIGINT')
+  ctrlC(cluster.child)
   const ended = await Promise.race([
     cluster.exit,
     new Promise((resolve) => setTimeout(() => resolve('still running'), STOP_TIMEOUT_MS))
   ])
-  t.same(ended, { code: 0, signal: null }, `SIGINT: exit 0 (in ${Date.now() - stopping} ms)`)
+  t.same(ended, { code: 0, signal: null }, `Ctrl-C: npm run cluster exits 0 (in ${Date.now() - stopping} ms)`)
   const left = []
   for (const p of started) if (!await waitUntilGone(p, 2000)) left.push(`${p} ${commandLine(p)}`)
   t.same(left, [], `all ${started.length} processes it started are gone`)
