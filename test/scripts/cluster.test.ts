@@ -1,12 +1,13 @@
 // npm run cluster for real (dist/scripts/cluster.js, which starts Debian's nginx and redis-server
-// and two instances, run by npm run cluster): its URL and password printed, a login over HTTPS
-// through nginx with that password, a real WebSocket asking for a hero, the same in Chromium; then
-// Ctrl-C (SIGINT to the process group, as a terminal sends it): exit 0 within a bound, every
-// process it started gone, its temp folder removed. And its failures, each in one sentence: a
+// and two instances): its URL and password printed, a login over HTTPS through nginx with that
+// password, a real WebSocket asking for a hero, the same in Chromium; then Ctrl-C (SIGINT to the
+// process group, as a terminal sends it): exit 0 within a bound, every process it started gone,
+// its temp folder removed; SIGTERM mid-start likewise. And its failures, each in one sentence: a
 // program that dies, nginx's port taken, a CLUSTER_PORT that is no port.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
+import path from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
 import { PortInUseError, startOnFreePort } from '../../bench/free-port.js'
@@ -43,8 +44,16 @@ function printed (stdout: string, label: string): string {
   return value
 }
 
-/** Starts npm run cluster with nginx on `port` and the tests' certificate; resolves once it printed its welcome. */
-async function startCluster (t: Teardown, port: number): Promise<RunningCluster> {
+/** npm run cluster just spawned: its process, what it printed so far, its exit. */
+interface SpawnedCluster {
+  readonly child: ChildProcessWithoutNullStreams
+  stdout (): string
+  stderr (): string
+  readonly exit: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+}
+
+/** Spawns npm run cluster with nginx on `port` and the tests' certificate; killed at teardown. */
+function spawnCluster (t: Teardown, port: number): SpawnedCluster {
   // As a person runs it: npm run cluster, in a process group of its own as on a terminal, so that
   // Ctrl-C can be sent the way a terminal sends it (SIGINT to the whole group: npm and the script).
   const child = spawn('npm', ['run', 'cluster'], {
@@ -56,32 +65,43 @@ async function startCluster (t: Teardown, port: number): Promise<RunningCluster>
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) ctrlC(child, 'SIGKILL') })
   let stdout = ''
   let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
   const exit = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no welcome within ${START_TIMEOUT_MS} ms: ${stderr}`)),
-      START_TIMEOUT_MS
-    )
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      if (stdout.includes('Ctrl-C stops everything')) { clearTimeout(timer); resolve() }
-    })
-    void exit.then(() => {
-      clearTimeout(timer)
-      reject(/is already in use/.test(stderr) ? new PortInUseError(port, stderr) : new Error(`exited: ${stderr}`))
-    })
-  })
+  return { child, stdout: () => stdout, stderr: () => stderr, exit }
+}
+
+/**
+ * Waits until `ready` holds for the spawned cluster (bounded).
+ * @throws PortInUseError when it exits saying nginx's port is taken (startOnFreePort tries another)
+ */
+async function waitForCluster (cluster: SpawnedCluster, port: number, ready: () => boolean): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS
+  while (!ready()) {
+    if (cluster.child.exitCode !== null) {
+      const said = cluster.stderr()
+      throw /is already in use/.test(said) ? new PortInUseError(port, said) : new Error(`exited: ${said}`)
+    }
+    if (Date.now() > deadline) throw new Error(`not ready within ${START_TIMEOUT_MS} ms: ${cluster.stderr()}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Starts npm run cluster with nginx on `port`; resolves once it printed its welcome. */
+async function startCluster (t: Teardown, port: number): Promise<RunningCluster> {
+  const cluster = spawnCluster(t, port)
+  await waitForCluster(cluster, port, () => cluster.stdout().includes('Ctrl-C stops everything'))
+  const stdout = cluster.stdout()
   return {
-    child,
+    child: cluster.child,
     url: printed(stdout, 'open'),
     username: printed(stdout, 'username'),
     password: printed(stdout, 'password'),
     dir: printed(stdout, 'files'),
-    stderr: () => stderr,
-    exit
+    stderr: cluster.stderr,
+    exit: cluster.exit
   }
 }
 
@@ -156,6 +176,11 @@ t.test('npm run cluster: log in through nginx, a hero over the socket, Ctrl-C st
   t.same(problems, { consoleErrors: [], pageErrors: [], cspViolations: [] }, 'with no page problem')
   await context.close()
 
+  const { users } = JSON.parse(fs.readFileSync(path.join(cluster.dir, 'users.json'), 'utf8')) as {
+    users: Array<{ username: string }>
+  }
+  t.same(users.map(({ username }) => username), ['hero'], 'its one account: no demo account outside development')
+
   const stopping = Date.now()
   ctrlC(cluster.child)
   const ended = await Promise.race([
@@ -190,6 +215,33 @@ t.test('a program of the cluster that dies stops the rest, said in one sentence'
   for (const p of started) if (!await waitUntilGone(p, 2000)) left.push(`${p} ${commandLine(p)}`)
   t.same(left, [], 'everything else is stopped')
   t.notOk(fs.existsSync(cluster.dir), 'its temp folder is removed')
+})
+
+t.test('SIGTERM while the cluster starts stops what started, exit 0', async (t) => {
+  let cluster: SpawnedCluster | undefined
+  const instance = (): number | undefined => descendants(cluster?.child.pid ?? 0).find(
+    (p) => commandLine(p).endsWith('dist/src/server.js')
+  )
+  await startOnFreePort(async (port) => {
+    cluster = spawnCluster(t, port)
+    await waitForCluster(cluster, port, () => instance() !== undefined)
+  })
+  if (cluster === undefined) throw new Error('no cluster')
+  const started = descendants(cluster.child.pid ?? 0)
+  const redis = started.map(commandLine).find((line) => line.startsWith('redis-server'))
+  const dir = path.dirname(/unixsocket:(\S+)/.exec(redis ?? '')?.[1] ?? '')
+  t.match(dir, /hero-cluster-/, `redis-server is up in the cluster's folder (${dir})`)
+  cluster.child.kill('SIGTERM') // to npm alone, as a service manager or kill would: npm passes it on
+  const ended = await Promise.race([
+    cluster.exit,
+    new Promise((resolve) => setTimeout(() => resolve('still running'), STOP_TIMEOUT_MS))
+  ])
+  t.same(ended, { code: 0, signal: null }, 'exit 0')
+  t.notMatch(cluster.stdout(), /open:/, 'no URL printed: it never got there')
+  const left = []
+  for (const p of started) if (!await waitUntilGone(p, 2000)) left.push(`${p} ${commandLine(p)}`)
+  t.same(left, [], `all ${started.length} processes it had started are gone`)
+  t.notOk(fs.existsSync(dir), 'its temp folder is removed')
 })
 
 t.test('nginx\'s port taken, or CLUSTER_PORT no port: one sentence, nothing started', async (t) => {
