@@ -1,7 +1,7 @@
 // npm run cluster: nginx in front of two hero-socket instances on one redis-server, on loopback, in
 // a temp folder, run from the production files in deploy/ (scripts/cluster/). Prints the URL to
-// open and an account's password; Ctrl-C (SIGINT) or SIGTERM stops everything and removes the
-// folder (exit 0). A program that ends on its own stops the rest, said in one sentence (exit 1).
+// open and an account's password; Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything and removes
+// the folder (exit 0). A program that ends on its own stops the rest, said in one sentence (exit 1).
 import { checkPortFree, clusterCredentials, clusterPort, type Credentials } from './cluster/cluster-settings.js'
 import { LocalCluster, type ClusterAccess } from './cluster/local-cluster.js'
 

@@ -12,7 +12,7 @@ import { ClusterChild, describe } from './cluster-child.js'
 import { portInUse, type Credentials } from './cluster-settings.js'
 import { instanceEnv } from './instance-env.js'
 import { NGINX, nginxArgs, nginxMainConf, renderDeployConf } from './nginx-conf.js'
-import { renderDeployRedisConf, writePasswordFile } from './redis-conf.js'
+import { renderDeployRedisConf, writeSecretFile } from './redis-conf.js'
 
 const SERVER = path.join(PACKAGE_ROOT, 'dist', 'src', 'server.js')
 const USERS_CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'users-cli.js')
@@ -51,7 +51,7 @@ export class LocalCluster {
     const redisEnv = await this.#startRedis()
     const { username, password } = await this.#addUser()
     const metricsTokenFile = path.join(this.dir, 'metrics-token')
-    writePasswordFile(metricsTokenFile, randomBytes(24).toString('base64url'))
+    writeSecretFile(metricsTokenFile, randomBytes(24).toString('base64url'))
     const origins = [`https://localhost:${port}`, `https://127.0.0.1:${port}`].join(',')
     const instances = await Promise.all([1, 2].map(async (i) => await this.#startInstance(i, {
       ...redisEnv,
@@ -91,7 +91,7 @@ export class LocalCluster {
   async #startRedis (): Promise<Record<string, string>> {
     const password = randomBytes(24).toString('base64url')
     const passwordFile = path.join(this.dir, 'redis-password')
-    writePasswordFile(passwordFile, password)
+    writeSecretFile(passwordFile, password)
     const configFile = path.join(this.dir, 'redis.conf')
     fs.writeFileSync(configFile, renderDeployRedisConf(password), { mode: 0o600 })
     const socket = path.join(this.dir, 'redis.sock')

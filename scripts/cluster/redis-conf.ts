@@ -24,7 +24,7 @@ export function renderDeployRedisConf (password: string, extra = ''): string {
   return shipped.replace(HASH_PLACEHOLDER, hash) + extra
 }
 
-/** Writes `password` to `file` (mode 0600), as REDIS_PASSWORD_FILE holds it. */
-export function writePasswordFile (file: string, password: string): void {
-  fs.writeFileSync(file, `${password}\n`, { mode: 0o600 })
+/** Writes `secret` to `file` (mode 0600), as REDIS_PASSWORD_FILE and METRICS_TOKEN_FILE hold one. */
+export function writeSecretFile (file: string, secret: string): void {
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 })
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { renderDeployRedisConf, writePasswordFile } from '../../scripts/cluster/redis-conf.js'
+import { renderDeployRedisConf, writeSecretFile } from '../../scripts/cluster/redis-conf.js'
 import type { PrivateCa } from './private-ca.js'
 import { RedisServer } from './redis-server.js'
 import type { Teardown } from './test-server.js'
@@ -27,7 +27,7 @@ export async function startDeployRedis (t: Teardown, ca?: PrivateCa): Promise<De
   t.teardown(() => fsp.rm(dir, { recursive: true, force: true }))
   const password = randomBytes(24).toString('base64url')
   const passwordFile = path.join(dir, 'redis-password')
-  writePasswordFile(passwordFile, password)
+  writeSecretFile(passwordFile, password)
   const admin = { username: 'test-admin', password: randomBytes(18).toString('base64url') }
   const configFile = path.join(dir, 'redis.conf')
   const adminLine = `\nuser ${admin.username} on >${admin.password} ~* &* +@all\n`
