@@ -25,7 +25,8 @@ import {
   type ExpectedSample,
   type Sample
 } from '../helpers/metrics.js'
-import { instanceEnv, Nginx } from '../helpers/nginx.js'
+import { instanceEnv } from '../../scripts/cluster/instance-env.js'
+import { Nginx } from '../helpers/nginx.js'
 import { signServerCertificate } from '../helpers/private-ca.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
 import { TEST_CA } from '../helpers/test-ca.js'

@@ -1,8 +1,9 @@
 // `npm run test:unit` runs only the tests that need nothing but Node: the files its --exclude
 // globs leave out are exactly those that start redis-server, nginx, Chromium, prometheus or python
-// (themselves or through a helper they import), besides the browser journeys (test/e2e) and the
-// benchmark's smoke test (test/bench). A new test that starts one of those fails here until it is
-// excluded; an exclusion that no longer needs to be one fails too, so the fast suite keeps its tests.
+// (themselves, through a helper they import from test/ or scripts/, or through npm run cluster),
+// besides the browser journeys (test/e2e) and the benchmark's smoke test (test/bench). A new test
+// that starts one of those fails here until it is excluded; an exclusion that no longer needs to be
+// one fails too, so the fast suite keeps its tests.
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +16,9 @@ const PROGRAMS: ReadonlyArray<[string, RegExp]> = [
   ['nginx', /'\/usr\/sbin\/nginx'/],
   ['Chromium', /chromium\.launch\(/],
   ['prometheus', /spawn\('prometheus'/],
-  ['python', /'python3'/]
+  ['python', /'python3'/],
+  // npm run cluster's script starts nginx and redis-server itself.
+  ['nginx and redis-server (npm run cluster)', /'dist\/scripts\/cluster\.js'/]
 ]
 
 /** Folders left out of the unit suite whatever they need: the browser journeys and the benchmark. */
@@ -41,7 +44,7 @@ function programsOf (file: string, seen = new Set<string>()): Set<string> {
   for (const [name, pattern] of PROGRAMS) if (pattern.test(source)) found.add(name)
   for (const [, specifier] of source.matchAll(/^import [^'\n]*'(\.[^']+)\.js'/gm)) {
     const imported = path.posix.join(path.posix.dirname(file), `${specifier ?? ''}.ts`)
-    if (imported.startsWith('test/')) for (const name of programsOf(imported, seen)) found.add(name)
+    if (/^(test|scripts)\//.test(imported)) for (const name of programsOf(imported, seen)) found.add(name)
   }
   return found
 }

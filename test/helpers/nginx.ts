@@ -1,19 +1,14 @@
-// Debian's nginx (installed by .ci/run) running deploy/nginx/hero-socket.conf for one test: the
-// deployment file as shipped, with only the lines marked "test:" pointed at the test's own ports
-// and certificate, inside a main configuration that keeps every file in a temp folder. nginx
+// Debian's nginx (installed by .ci/run) running deploy/nginx/hero-socket.conf for one test, rendered
+// as npm run cluster renders it (scripts/cluster/nginx-conf.ts): the lines marked "test:" pointed at
+// the test's own ports and certificate, every file nginx writes in a temp folder. nginx
 // cannot listen on port 0: its port is picked, and picked again when nginx finds it taken.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { PortInUseError, startOnFreePort, type PortPicker } from '../../bench/free-port.js'
-import { ROOT } from './http.js'
+import { NGINX, nginxArgs, nginxMainConf, renderDeployConf } from '../../scripts/cluster/nginx-conf.js'
 import { testCredentials, type Teardown } from './test-server.js'
-
-/** nginx's binary: on PATH, or where Debian puts it. */
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((file) => fs.existsSync(file)) ?? 'nginx'
-
-export const DEPLOY_CONF = path.join(ROOT, 'deploy', 'nginx', 'hero-socket.conf')
 
 export interface NginxOptions {
   /**
@@ -26,52 +21,6 @@ export interface NginxOptions {
   readonly pickPort?: PortPicker
   /** nginx's certificate and key (PEM); default: the one the tests' CA signed (test-ca.ts). */
   readonly credentials?: { readonly cert: string, readonly key: string }
-}
-
-/** An upstream server nobody is sent to: the shape nginx needs before the instances exist. */
-const NO_UPSTREAM = '127.0.0.1:9 down'
-
-/** The deployment file with its "test:" lines set for this run: nginx on `port`. */
-export function renderDeployConf (
-  port: number,
-  upstreams: readonly [number, number] | undefined,
-  certFile: string,
-  keyFile: string
-): string {
-  const text = fs.readFileSync(DEPLOY_CONF, 'utf8')
-  const upstream = (i: 0 | 1): string => upstreams === undefined ? NO_UPSTREAM : `127.0.0.1:${upstreams[i]}`
-  const replacements: ReadonlyArray<[RegExp, string]> = [
-    [/^(\s*)server 127\.0\.0\.1:\d+ (.*)# test: instance 1$/m, `$1server ${upstream(0)} $2`],
-    [/^(\s*)server 127\.0\.0\.1:\d+ (.*)# test: instance 2$/m, `$1server ${upstream(1)} $2`],
-    [/^(\s*)listen \d+ ssl;\s*# test: listen$/m, `$1listen 127.0.0.1:${port} ssl;`],
-    [/^(\s*)ssl_certificate\s+\S+;\s*# test: certificate$/m, `$1ssl_certificate ${certFile};`],
-    [/^(\s*)ssl_certificate_key\s+\S+;\s*# test: key$/m, `$1ssl_certificate_key ${keyFile};`]
-  ]
-  let rendered = text
-  for (const [pattern, replacement] of replacements) {
-    if (!pattern.test(rendered)) throw new Error(`${DEPLOY_CONF} has no line matching ${String(pattern)}`)
-    rendered = rendered.replace(pattern, replacement)
-  }
-  return rendered
-}
-
-/** The main configuration around the deployment file: every file nginx writes in `dir`. */
-function mainConf (dir: string): string {
-  return [
-    // As root, workers would otherwise switch to nobody and could not write the temp folders.
-    ...(process.getuid?.() === 0 ? ['user root;'] : []),
-    'worker_processes 1;',
-    'daemon off;',
-    `pid ${dir}/nginx.pid;`,
-    `error_log ${dir}/error.log warn;`,
-    'events { worker_connections 512; }',
-    'http {',
-    `  access_log ${dir}/access.log;`,
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${name}_temp_path ${dir}/${name};`),
-    `  include ${dir}/hero-socket.conf;`,
-    '}',
-    ''
-  ].join('\n')
 }
 
 /** A running nginx; stopped at teardown. */
@@ -104,7 +53,7 @@ export class Nginx {
     const { cert, key } = options.credentials ?? await testCredentials()
     fs.writeFileSync(path.join(dir, 'cert.pem'), cert)
     fs.writeFileSync(path.join(dir, 'key.pem'), key, { mode: 0o600 })
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir))
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), nginxMainConf(dir))
     const nginx = await startOnFreePort(
       async (port) => await Nginx.#startOn(stops, dir, port, options.upstreams),
       options.pickPort === undefined ? {} : { pickPort: options.pickPort }
@@ -132,7 +81,7 @@ export class Nginx {
     fs.writeFileSync(path.join(dir, 'error.log'), '')
     const child = spawn(
       NGINX,
-      ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
+      nginxArgs(dir),
       { stdio: ['ignore', 'ignore', 'pipe'] }
     )
     let stderr = ''
@@ -203,14 +152,4 @@ function readIfThere (file: string): string {
   } catch {
     return ''
   }
-}
-
-/** deploy/instance.env as variables (comments and blank lines skipped). */
-export function instanceEnv (): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const line of fs.readFileSync(path.join(ROOT, 'deploy', 'instance.env'), 'utf8').split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim())
-    if (match?.[1] !== undefined) env[match[1]] = match[2] ?? ''
-  }
-  return env
 }
