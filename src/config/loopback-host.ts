@@ -3,9 +3,9 @@
 // mistyped (`localhst`, `127.0.0.l`), so start-up can suggest the name rather than fail to listen.
 import { isIP } from 'node:net'
 
-/** Loopback hosts, for which the development certificate may be used. */
+/** Loopback hosts, for which the development certificate may be used (a host name in any case: DNS ignores it). */
 export function isLoopbackHost (host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  return host.toLowerCase() === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /**

@@ -3,7 +3,7 @@ import t from 'tap'
 import { isLoopbackHost, loopbackTypoOf } from '../../src/config/loopback-host.js'
 
 t.test('loopback hosts', async (t) => {
-  for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1']) t.ok(isLoopbackHost(host), host)
+  for (const host of ['localhost', 'LOCALHOST', 'LocalHost', '127.0.0.1', '127.1.2.3', '::1']) t.ok(isLoopbackHost(host), host)
   for (const host of ['0.0.0.0', '10.0.0.1', 'localhost.example.com', '::']) t.notOk(isLoopbackHost(host), host)
 })
 
@@ -14,7 +14,7 @@ t.test('a loopback name mistyped gets the name it looks like', async (t) => {
     ['lcoalhost', 'localhost'],
     ['localhots', 'localhost'],
     ['localhosst', 'localhost'],
-    ['LOCALHOST', 'localhost'],
+    ['LOCALHST', 'localhost'],
     ['locallhostt', 'localhost'],
     ['127.0.0.l', '127.0.0.1'],
     ['l27.0.0.1', '127.0.0.1'],
