@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** One requirement as the standard's flat export spells it. */
-interface FlatRequirement {
+export interface FlatRequirement {
   chapter_id: string
   chapter_name: string
   section_id: string
