@@ -212,15 +212,16 @@ export const VARIABLES = {
     doc: 'argon2id lanes (minimum 1).'
   }),
 
-  SESSION_IDLE_TIMEOUT_S: variable('session', 'idleTimeoutMs', secondsAsMs(1), {
+  SESSION_IDLE_TIMEOUT_S: variable('session', 'idleTimeoutMs', secondsAsMs(1, 3600), {
     default: '1800',
     unit: 's',
-    doc: 'a session ends after this many seconds without use (a page load or socket traffic).'
+    doc: 'a session ends after this many seconds without use (a page load or socket traffic); at most 3600 ' +
+      '(NIST SP 800-63B-4 AAL2: see docs/sessions.md).'
   }),
-  SESSION_ABSOLUTE_TIMEOUT_S: variable('session', 'absoluteTimeoutMs', secondsAsMs(1), {
+  SESSION_ABSOLUTE_TIMEOUT_S: variable('session', 'absoluteTimeoutMs', secondsAsMs(1, 86400), {
     default: '28800',
     unit: 's',
-    doc: 'a session ends this many seconds after login, used or not (at least the idle timeout).'
+    doc: 'a session ends this many seconds after login, used or not (at least the idle timeout, at most 86400).'
   }),
   SESSION_SWEEP_INTERVAL_MS: variable('session', 'sweepIntervalMs', integer(10, 3_600_000), {
     default: '1000',

@@ -144,6 +144,15 @@ for (const { env, variable, why } of badValues) {
   })
 }
 
+t.test('the session timeouts have upper bounds (NIST SP 800-63B-4 AAL2, docs/sessions.md)', async (t) => {
+  t.equal(configErrorFor({ SESSION_IDLE_TIMEOUT_S: '3601' })?.message,
+    'Invalid configuration: SESSION_IDLE_TIMEOUT_S must be <= 3600 (got "3601")')
+  t.equal(configErrorFor({ SESSION_IDLE_TIMEOUT_S: '600', SESSION_ABSOLUTE_TIMEOUT_S: '86401' })?.message,
+    'Invalid configuration: SESSION_ABSOLUTE_TIMEOUT_S must be <= 86400 (got "86401")')
+  const session = loadConfig({ SESSION_IDLE_TIMEOUT_S: '3600', SESSION_ABSOLUTE_TIMEOUT_S: '86400' }).session
+  t.same([session.idleTimeoutMs, session.absoluteTimeoutMs], [3_600_000, 86_400_000], 'the bounds are allowed')
+})
+
 t.test('TRUST_PROXY_HOPS stops start-up, naming TRUSTED_PROXIES', async (t) => {
   const err = configErrorFor({ TRUST_PROXY_HOPS: '1' })
   t.equal(err?.variable, 'TRUST_PROXY_HOPS')
