@@ -111,31 +111,55 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
     name: 'a short password',
     args: ['add', 'bob'],
     stdin: 'short\n',
-    message: /too short: a password is 8 characters or more/
+    message: /This password is too short: use at least 15 characters\. .*\(In full: a password is 15 characters or more/
   },
   {
     name: 'a password over 1024 characters',
     args: ['add', 'bob'],
     stdin: 'p'.repeat(1025),
-    message: /too long: .*at most 1024 bytes in UTF-8/
+    message: /This password is too long: at most 1024 bytes.*\(In full: .*at most 1024 bytes in UTF-8/
   },
   {
     name: 'a password over 1024 bytes (257 emoji)',
     args: ['add', 'bob'],
     stdin: '😀'.repeat(257),
-    message: /too long: .*at most 1024 bytes in UTF-8/
+    message: /This password is too long: at most 1024 bytes.*\(In full: .*at most 1024 bytes in UTF-8/
   },
   {
-    name: 'a password of 7 emoji (14 UTF-16 units)',
+    name: 'a password of 14 emoji (28 UTF-16 units)',
     args: ['add', 'bob'],
-    stdin: '😀'.repeat(7),
-    message: /too short: a password is 8 characters or more/
+    stdin: '😀'.repeat(14),
+    message: /This password is too short: use at least 15 characters/
   },
   {
     name: 'a password with a line break inside (no login form can carry it)',
     args: ['add', 'bob'],
     stdin: 'correct horse\nbattery staple\n',
-    message: /not one the login form can carry: .*no control characters/
+    message: /This password holds a character the login form cannot carry .*\(In full: .*no control characters/
+  },
+  {
+    name: 'a common password',
+    args: ['add', 'bob'],
+    stdin: 'password1\n',
+    message: /^users: This password is on a list of commonly used or breached passwords\. \(In full: /
+  },
+  {
+    name: 'a common password of 20 characters, in capitals',
+    args: ['add', 'bob'],
+    stdin: '1Q2W3E4R5T6Y7U8I9O0P',
+    message: /^users: This password is on a list of commonly used or breached passwords\./
+  },
+  {
+    name: 'a password containing the username',
+    args: ['add', 'robert'],
+    stdin: 'my name is Robert and this is long',
+    message: /^users: This password contains your username\./
+  },
+  {
+    name: 'a password containing a hero\'s name',
+    args: ['add', 'bob'],
+    stdin: 'I am Iron Man, a long password',
+    message: /^users: This password contains the name of this service or of one of its heroes\./
   },
   { name: 'no command', args: [], message: /usage/ },
   { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
