@@ -1,5 +1,6 @@
 // The users CLI as a real process (dist/src/cli/users-cli.js): add with the password on stdin,
-// list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2, and a
+// list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2 (a common
+// password, one holding the username or a hero's name, each with its reason), and a
 // user it adds can log in to a running server watching the same file.
 import t from 'tap'
 import fs from 'node:fs'
@@ -137,6 +138,32 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
     stdin: 'correct horse\nbattery staple\n',
     message: /This password holds a character the login form cannot carry .*\(In full: .*no control characters/
   },
+  { name: 'no command', args: [], message: /usage/ },
+  { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
+  { name: 'extra arguments', args: ['add', 'bob', 'carol'], message: /usage/ }
+]
+
+t.test('refusals exit 2 with a message and change nothing', async (t) => {
+  const dir = t.testdir({})
+  const file = path.join(dir, 'users.json')
+  await FileUsersStore.create(file, [{ username: 'alice', hash: await hashFor('alice long password') }])
+  const before = fs.readFileSync(file, 'utf8')
+  // Independent of each other: run side by side, as process start-up is most of the cost.
+  const results = await Promise.all(refusals.map(({ args, stdin }) => users(file, args, stdin)))
+  refusals.forEach(({ name, message }, i) => {
+    const result = results[i]
+    t.equal(result?.code, 2, `${name}: exit code 2`)
+    t.match(result?.stderr, /^users: /, `${name}: a users: message`)
+    t.match(result?.stderr, message, `${name}: says why`)
+    t.notMatch(result?.stderr, /\n\s+at /, `${name}: a message, not a stack trace`)
+    t.equal(result?.stdout, '', `${name}: nothing on stdout`)
+  })
+  t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
+  t.same(fs.readdirSync(dir), ['users.json'], 'no other file created')
+})
+
+/** Refusals by the password rules beyond length: each names its reason in the registry's words. */
+const ruleRefusals: Array<{ name: string, args: string[], stdin: string, message: RegExp }> = [
   {
     name: 'a common password',
     args: ['add', 'bob'],
@@ -160,29 +187,18 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
     args: ['add', 'bob'],
     stdin: 'I am Iron Man, a long password',
     message: /^users: This password contains the name of this service or of one of its heroes\./
-  },
-  { name: 'no command', args: [], message: /usage/ },
-  { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
-  { name: 'extra arguments', args: ['add', 'bob', 'carol'], message: /usage/ }
+  }
 ]
 
-t.test('refusals exit 2 with a message and change nothing', async (t) => {
-  const dir = t.testdir({})
-  const file = path.join(dir, 'users.json')
-  await FileUsersStore.create(file, [{ username: 'alice', hash: await hashFor('alice long password') }])
-  const before = fs.readFileSync(file, 'utf8')
-  // Independent of each other: run side by side, as process start-up is most of the cost.
-  const results = await Promise.all(refusals.map(({ args, stdin }) => users(file, args, stdin)))
-  refusals.forEach(({ name, message }, i) => {
-    const result = results[i]
-    t.equal(result?.code, 2, `${name}: exit code 2`)
-    t.match(result?.stderr, /^users: /, `${name}: a users: message`)
-    t.match(result?.stderr, message, `${name}: says why`)
-    t.notMatch(result?.stderr, /\n\s+at /, `${name}: a message, not a stack trace`)
-    t.equal(result?.stdout, '', `${name}: nothing on stdout`)
-  })
-  t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
-  t.same(fs.readdirSync(dir), ['users.json'], 'no other file created')
+t.test('a common password, or one holding the username or a hero, is refused with the reason', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  for (const { name, args, stdin, message } of ruleRefusals) {
+    const result = await users(file, args, stdin) // one at a time: each reads the common-password list
+    t.equal(result.code, 2, `${name}: exit code 2`)
+    t.match(result.stderr, message, `${name}: says why`)
+    t.equal(result.stdout, '', `${name}: nothing on stdout`)
+  }
+  t.notOk(fs.existsSync(file), 'no users file created')
 })
 
 t.test('a broken users file exits 2 with a message and is left as it is', async (t) => {
