@@ -111,7 +111,7 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
   {
     name: 'a short password',
     args: ['add', 'bob'],
-    stdin: 'short\n',
+    stdin: 'not quite 15\n',
     message: /This password is too short: use at least 15 characters\. .*\(In full: a password is 15 characters or more/
   },
   {
