@@ -2,7 +2,7 @@
 // WebSocket gate refusals, protocol error replies and close codes, and the error class routes
 // throw. Clients and tests match on codes, never on prose; docs/protocol.md's tables are
 // generated from it (scripts/docs/protocol.ts).
-import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './account-limits.js'
+import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH } from './account-limits.js'
 
 /**
  * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")
@@ -94,6 +94,23 @@ export const LOGIN_NOTICES: ReadonlyMap<string, string> = new Map([
   ['session_ended', 'Your session has ended. Please log in again.'],
   ['logged_out', 'You have logged out.']
 ])
+
+/**
+ * Why a new password is refused (accounts/password-rules/): the code a page or a client matches
+ * on, and the sentence the person choosing the password reads. Checked in this order.
+ */
+export const PASSWORD_REFUSALS = Object.freeze({
+  password_too_long: `This password is too long: at most ${MAX_PASSWORD_BYTES} bytes, which is ${MAX_PASSWORD_BYTES} ` +
+    'plain ASCII characters or fewer with accents or other scripts.',
+  password_untypeable: 'This password holds a character the login form cannot carry (a line break, a tab or ' +
+    'another control character).',
+  password_has_username: 'This password contains your username.',
+  password_has_context_word: 'This password contains the name of this service or of one of its heroes.',
+  password_common: 'This password is on a list of commonly used or breached passwords.',
+  password_too_short: `This password is too short: use at least ${MIN_PASSWORD_LENGTH} characters. ` +
+    'A few words with spaces between them make a good one.'
+} as const)
+export type PasswordRefusalCode = keyof typeof PASSWORD_REFUSALS
 
 /** Reasons the upgrade gate refuses a handshake: HTTP status, and what is logged and counted. */
 export const GATE_REJECTIONS = Object.freeze({

@@ -16,7 +16,8 @@ export const LOGIN_FORM_WORST_CASE_BYTES =
   'username='.length + 3 * MAX_USERNAME_LENGTH + '&password='.length + 3 * MAX_PASSWORD_BYTES
 
 /** The password rule in words, for people (the CLI's refusal and the login form's). */
-export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more, with no control characters ` +
+export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or more (any characters: spaces, ` +
+  'punctuation, any script), not a common one and without your username, with no control characters ' +
   `(a line break, a tab, an escape), and at most ${MAX_PASSWORD_BYTES} bytes in UTF-8 ` +
   `(${MAX_PASSWORD_BYTES} plain ASCII characters, fewer with accents or other scripts: ` +
   "'é' takes 2 bytes, most CJK 3, an emoji 4)"
@@ -29,14 +30,25 @@ export const PASSWORD_RULE = `a password is ${MIN_PASSWORD_LENGTH} characters or
 const UNTYPEABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /**
- * How a password breaks the rule for the users CLI to set it: 'too long', 'too short',
- * 'untypeable' (a character the login form cannot carry), or undefined when it follows it.
+ * How a password breaks the length and character rule: 'too long' (as typed, or in its NFC form,
+ * which is what is hashed), 'too short' (code points of the NFC form), 'untypeable' (a character
+ * the login form cannot carry), or undefined when it follows it. The whole set of rules for a new
+ * password, with the common and context checks, is checkNewPassword (password-rules/).
  */
 export function passwordProblem (password: string): 'too long' | 'too short' | 'untypeable' | undefined {
-  if (!fitsPasswordLimit(password)) return 'too long'
+  const nfc = passwordForm(password)
+  if (!fitsPasswordLimit(password) || !fitsPasswordLimit(nfc)) return 'too long'
   if (UNTYPEABLE.test(password)) return 'untypeable'
-  if ([...password].length < MIN_PASSWORD_LENGTH) return 'too short'
+  if ([...nfc].length < MIN_PASSWORD_LENGTH) return 'too short'
   return undefined
+}
+
+/**
+ * The form every password is hashed and compared in: Unicode NFC, so `é` typed as one code point
+ * or as `e` and a combining accent is one password (systems and keyboards differ in which they send).
+ */
+export function passwordForm (password: string): string {
+  return password.normalize('NFC')
 }
 
 /** True when `password` is within MAX_PASSWORD_BYTES (the login's check; it sets no minimum). */

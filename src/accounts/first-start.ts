@@ -7,12 +7,16 @@
 // stream (stdout, pino): on stderr when stderr is a terminal; otherwise (systemd, a container, a
 // pipe: stderr is collected like stdout) in an owner-only file beside the users file, whose path
 // is printed instead.
+//
+// The password follows the rules every new password follows (password-rules/): a random one that
+// happens to hold a context word (`demo`, a hero's name) is drawn again.
 import { randomBytes } from 'node:crypto'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { ConfigError, type Config } from '../config/config.js'
 import { FileUsersStore } from './file-users-store.js'
 import type { PasswordHasher } from './password-hasher.js'
+import { checkNewPassword } from './password-rules/password-rules.js'
 
 /** The demo account's name. */
 export const DEMO_USERNAME = 'demo'
@@ -45,7 +49,7 @@ export async function refuseMissingUsersFile (config: UsersFileSettings): Promis
 export async function ensureUsersFile (config: UsersFileSettings, hasher: PasswordHasher): Promise<string | undefined> {
   await refuseMissingUsersFile(config)
   if (await FileUsersStore.exists(config.accounts.usersFile)) return undefined
-  const password = randomBytes(DEMO_PASSWORD_BYTES).toString('base64url')
+  const password = demoPassword()
   const hash = await hasher.hash(password)
   try {
     await FileUsersStore.create(
@@ -57,6 +61,18 @@ export async function ensureUsersFile (config: UsersFileSettings, hasher: Passwo
     throw err
   }
   return password
+}
+
+/**
+ * A random password for the demo user that follows the password rules: 144 bits, drawn again in
+ * the rare case it holds a context word (about 1 draw in 25,000) or is on the common list.
+ * @param draw the random source, for tests; default 18 bytes from the CSPRNG in base64url
+ */
+export function demoPassword (draw = (): string => randomBytes(DEMO_PASSWORD_BYTES).toString('base64url')): string {
+  for (;;) {
+    const password = draw()
+    if (checkNewPassword(password, DEMO_USERNAME) === undefined) return password
+  }
 }
 
 /** Where a terminal is, if any: the stream the demo password may be written to. */

@@ -47,9 +47,9 @@ export type LoginOutcome =
 export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Promise<LoginOutcome> {
   const { password } = attempt
   const user = isValidUsername(attempt.username) ? await deps.users.get(attempt.username) : undefined
-  let ok: boolean
+  let match: 'nfc' | 'as typed' | undefined
   try {
-    ok = await deps.hasher.verify(user?.hash, password)
+    match = await deps.hasher.match(user?.hash, password)
   } catch (err) {
     if (err instanceof HashingBusyError) return { outcome: 'busy' }
     throw err
@@ -57,7 +57,7 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   if (user === undefined) return { outcome: 'failed', account: undefined }
   // From here on, the account's stored name: `ALICE` logs in as alice, one account whatever the case.
   const { username } = user
-  if (!ok) return { outcome: 'failed', account: username }
+  if (match === undefined) return { outcome: 'failed', account: username }
   // The check may have waited: the account must still hold the password that was checked.
   const now = await deps.users.get(username)
   if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed', account: username }
@@ -75,7 +75,8 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   // Last, and never undoing the login: ending the oldest cannot be taken back, so a store that
   // fails here leaves the user one session over MAX_SESSIONS_PER_USER until their next login.
   await endOldestSessions(deps, username).catch((err: unknown) => deps.onSessionLimitFailed(username, err))
-  if (deps.hasher.needsRehash(user.hash)) {
+  // A hash of the password as typed (made before passwords were normalised) becomes one of its NFC form.
+  if (deps.hasher.needsRehash(user.hash) || match === 'as typed') {
     // A record without passwordSetAt is identified by its hash: a rehash would end its sessions.
     if (user.passwordSetAt === undefined) {
       deps.onRehashFailed(username, new Error('the record has no passwordSetAt; set the password again with the ' +

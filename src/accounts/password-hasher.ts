@@ -1,9 +1,11 @@
 // Password hashing with argon2id. Verification of unknown users runs against a dummy hash
 // made with the same parameters, so "no such user" and "wrong password" take similar time.
 // The server hashes in a low-priority child process (hashing-process.ts); the users CLI and
-// first start hash here, in this process's thread pool.
+// first start hash here, in this process's thread pool. Every password is hashed in its NFC form;
+// a hash made before that, of a password whose NFC form differs, still matches it as typed.
 import { randomBytes } from 'node:crypto'
 import argon2 from 'argon2'
+import { passwordForm } from './account-rules.js'
 import { argon2idCosts, type Argon2Params } from './argon2-costs.js'
 import type { HashingProcess } from './hashing-process.js'
 
@@ -32,16 +34,17 @@ export class PasswordHasher {
     return this.#process
   }
 
-  /** An argon2id PHC string for `password`. */
+  /** An argon2id PHC string for `password`'s NFC form. */
   hash (password: string): Promise<string> {
-    if (this.#process !== undefined) return this.#process.hash(password, this.#params)
-    return argon2.hash(password, { type: argon2.argon2id, ...argon2idCosts(this.#params) })
+    const nfc = passwordForm(password)
+    if (this.#process !== undefined) return this.#process.hash(nfc, this.#params)
+    return argon2.hash(nfc, { type: argon2.argon2id, ...argon2idCosts(this.#params) })
   }
 
   /**
-   * True when `password` matches `hash`. With `hash` undefined (unknown user) it verifies
-   * against a dummy hash and returns false, taking about as long as a real check. A malformed
-   * `hash` matches nothing.
+   * True when `password`, exactly as given (not normalised: pass passwordForm's, or use match),
+   * matches `hash`. With `hash` undefined (unknown user) it verifies against a dummy hash and
+   * returns false, taking about as long as a real check. A malformed `hash` matches nothing.
    * @throws HashingBusyError when the hashing process's queue is full or the wait too long; Error when it failed
    */
   async verify (hash: string | undefined, password: string): Promise<boolean> {
@@ -55,6 +58,21 @@ export class PasswordHasher {
       ok = false
     }
     return ok && hash !== undefined
+  }
+
+  /**
+   * Which form of `password` matches `hash` (the login's check): 'nfc' (every hash is made of it
+   * now), 'as typed' (a hash made before passwords were normalised, of one whose NFC form differs:
+   * the login hashes it again), or undefined (no match, or `hash` undefined: see verify). A
+   * password whose NFC form differs costs a second check when the first fails, for a known user
+   * and an unknown one alike.
+   * @throws HashingBusyError when the hashing process's queue is full or the wait too long; Error when it failed
+   */
+  async match (hash: string | undefined, password: string): Promise<'nfc' | 'as typed' | undefined> {
+    const nfc = passwordForm(password)
+    if (await this.verify(hash, nfc)) return 'nfc'
+    if (nfc !== password && await this.verify(hash, password)) return 'as typed'
+    return undefined
   }
 
   /** True when `hash` was made with other costs (or another variant) than the configured ones. */

@@ -1,8 +1,9 @@
 // The users CLI: `add <name>` (password from stdin when piped, prompted without echo on a
 // terminal), `remove <name>`, `list`. Writes the users file a running server watches.
-import { PASSWORD_RULE, USERNAME_RULE, isValidUsername, passwordProblem } from '../accounts/account-rules.js'
+import { PASSWORD_RULE, USERNAME_RULE, isValidUsername } from '../accounts/account-rules.js'
 import { FileUsersStore, UsersFileError } from '../accounts/file-users-store.js'
 import { PasswordHasher } from '../accounts/password-hasher.js'
+import { checkNewPassword } from '../accounts/password-rules/password-rules.js'
 import { UsernameTakenError } from '../accounts/users-store.js'
 import { ConfigError, loadConfig } from '../config/config.js'
 
@@ -72,11 +73,8 @@ async function run (args: string[]): Promise<void> {
 
   if (command === 'add') {
     const password = await readPassword()
-    const problem = passwordProblem(password)
-    if (problem !== undefined) {
-      const what = problem === 'untypeable' ? 'not one the login form can carry' : problem
-      throw new CliError(`the password is ${what}: ${PASSWORD_RULE}`)
-    }
+    const refused = checkNewPassword(password, name)
+    if (refused !== undefined) throw new CliError(`${refused.message} (In full: ${PASSWORD_RULE}.)`)
     const hash = await new PasswordHasher(config.argon2).hash(password)
     if (!await FileUsersStore.exists(config.accounts.usersFile)) {
       await FileUsersStore.create(config.accounts.usersFile, [])

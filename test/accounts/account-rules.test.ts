@@ -1,6 +1,6 @@
 // The account rules themselves: the password limit is in bytes of UTF-8 (what the login form
 // carries), the worst-case form for the longest name and password fits the form's body limit,
-// and the minimum counts characters, not UTF-16 units.
+// and the minimum counts code points of the NFC form, not UTF-16 units.
 import t from 'tap'
 import {
   LOGIN_FORM_BODY_LIMIT,
@@ -44,10 +44,20 @@ t.test('the limit is MAX_PASSWORD_BYTES of UTF-8: at the bound accepted, one cha
   }
 })
 
-t.test('the minimum counts characters: seven emoji are short, eight are not', async (t) => {
-  t.equal(passwordProblem('😀'.repeat(7)), 'too short', '14 UTF-16 units, 7 characters')
-  t.equal(passwordProblem('😀'.repeat(8)), undefined)
+t.test('the minimum counts code points of the NFC form: fourteen emoji are short, fifteen are not', async (t) => {
+  t.equal(passwordProblem('😀'.repeat(14)), 'too short', '28 UTF-16 units, 14 code points')
+  t.equal(passwordProblem('😀'.repeat(15)), undefined)
+  t.equal(passwordProblem('e\u0301'.repeat(14)), 'too short', '28 code points as typed, 14 in NFC')
   t.equal(passwordProblem('short12'), 'too short')
+})
+
+t.test('the byte limit holds for the password as typed and for its NFC form', async (t) => {
+  // U+0958 is 3 bytes of UTF-8; its NFC form is two code points (क + ़), 6 bytes.
+  const expands = '\u0958'.repeat(200) // 600 bytes typed, 1200 in NFC
+  t.equal(Buffer.byteLength(expands.normalize('NFC')), 1200)
+  t.equal(passwordProblem(expands), 'too long')
+  t.equal(passwordProblem('e\u0301'.repeat(342)), 'too long', '1026 bytes typed (the form carries that), 684 in NFC')
+  t.equal(passwordProblem('e\u0301'.repeat(341) + 'e'), undefined, '1024 bytes typed')
 })
 
 t.test('a password the login form cannot carry is refused: control characters, half an emoji', async (t) => {

@@ -2,7 +2,9 @@
 // changed fails as a wrong password would; a login beyond MAX_SESSIONS_PER_USER ends the user's
 // oldest session (and its socket); a hash made with other argon2 costs is brought to the
 // configured ones on a successful login, without ending anything; a rehash that cannot be stored
-// is logged and the login still succeeds; a session store failing part-way changes nothing.
+// is logged and the login still succeeds; a hash of a password as typed (before NFC) still logs in
+// and is replaced by one of the NFC form; a session store failing part-way changes nothing.
+import argon2 from 'argon2'
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
@@ -109,6 +111,29 @@ t.test('a hash made with other costs is brought to the configured ones at a succ
   t.same(ends, [], 'no session ended: a rehash is not a password change')
   t.ok(await server.sessions.get(earlier), 'the session is alive')
   t.equal((await postLogin(server)).status, 303, 'and the password still works')
+})
+
+t.test('a hash of a password as typed, made before passwords were normalised, still logs in and is replaced by ' +
+  'one of its NFC form', async (t) => {
+  const decomposed = 'cafe\u0301 au lait tous les matins' // é as e + a combining accent
+  const composed = decomposed.normalize('NFC')
+  const file = path.join(t.testdir({}), 'users.json')
+  // What the users CLI stored before: the password as typed, at the configured costs.
+  const hash = await argon2.hash(decomposed, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 })
+  await FileUsersStore.create(file, [{ username: TEST_USER.username, hash, passwordSetAt: 1 }])
+  const server = await startTestServer(t, {}, { usersFile: file })
+  const ends = recordSessionEnds(server)
+  const stored = (): string =>
+    (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<{ hash: string }> }).users[0]?.hash ?? ''
+  t.equal((await postLogin(server, TEST_USER.username, decomposed)).status, 303, 'the password as typed logs in')
+  await waitFor(() => stored() !== hash, 'the NFC hash to be written')
+  t.ok(await argon2.verify(stored(), composed), 'the stored hash is of the NFC form')
+  t.notOk(await argon2.verify(stored(), decomposed), 'no longer of the form as typed')
+  await new Promise((resolve) => setTimeout(resolve, 200)) // the watcher reloads the file
+  t.equal((await postLogin(server, TEST_USER.username, composed)).status, 303, 'é typed as one code point logs in')
+  t.equal((await postLogin(server, TEST_USER.username, decomposed)).status, 303, 'and as two')
+  t.equal((await postLogin(server, TEST_USER.username, 'cafe au lait tous les matins')).status, 401, 'without it, not')
+  t.same(ends, [], 'no session ended: the same password')
 })
 
 t.test('a rehash that cannot be stored is logged, and the login succeeds all the same', async (t) => {

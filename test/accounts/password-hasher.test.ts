@@ -1,7 +1,8 @@
 // The password hasher's rules: argon2id at the configured costs, an unknown user checked against
 // a dummy hash (false, after as much work), a malformed hash matching nothing, a rehash asked for
-// other costs or variants; in a hashing process, the same answers, and close() ends the process
-// it owns but never one it shares.
+// other costs or variants; every password hashed in NFC, and match naming the form that matched;
+// in a hashing process, the same answers, and close() ends the process it owns but never one it
+// shares.
 import argon2 from 'argon2'
 import t from 'tap'
 import { HashingProcess } from '../../src/accounts/hashing-process.js'
@@ -27,6 +28,22 @@ for (const where of ['this process', 'a hashing process'] as const) {
     t.notOk(await hasher.verify('not a hash', PASSWORD), 'a malformed hash matches nothing')
   })
 }
+
+t.test('passwords are hashed in NFC; match tells which form matched, for hashes made before that too', async (t) => {
+  const hasher = new PasswordHasher(ARGON2_MIN)
+  const decomposed = 'cafe\u0301 au lait tous les matins'
+  const composed = decomposed.normalize('NFC')
+  const hash = await hasher.hash(decomposed)
+  t.ok(await argon2.verify(hash, composed), 'the hash is of the NFC form')
+  t.equal(await hasher.match(hash, decomposed), 'nfc', 'typed decomposed: its NFC form matches')
+  t.equal(await hasher.match(hash, composed), 'nfc', 'typed composed')
+  t.equal(await hasher.match(hash, 'cafe au lait tous les matins'), undefined, 'another password: no match')
+  const older = await argon2.hash(decomposed, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 })
+  t.equal(await hasher.match(older, decomposed), 'as typed', 'a hash of the form as typed matches it as typed')
+  t.equal(await hasher.match(older, composed), undefined, 'but not the NFC form (no one could know it was typed so)')
+  t.equal(await hasher.match(undefined, decomposed), undefined, 'an unknown user matches nothing')
+  t.equal(await hasher.match('not a hash', decomposed), undefined, 'nor does a malformed hash')
+})
 
 t.test('a rehash is asked for other costs, another variant, or what is not a hash', async (t) => {
   const hasher = new PasswordHasher(ARGON2_MIN)

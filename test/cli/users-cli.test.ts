@@ -1,5 +1,6 @@
 // The users CLI as a real process (dist/src/cli/users-cli.js): add with the password on stdin,
-// list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2, and a
+// list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2 (a common
+// password, one holding the username or a hero's name, each with its reason), and a
 // user it adds can log in to a running server watching the same file.
 import t from 'tap'
 import fs from 'node:fs'
@@ -110,32 +111,32 @@ const refusals: Array<{ name: string, args: string[], stdin?: string, message: R
   {
     name: 'a short password',
     args: ['add', 'bob'],
-    stdin: 'short\n',
-    message: /too short: a password is 8 characters or more/
+    stdin: 'not quite 15\n',
+    message: /This password is too short: use at least 15 characters\. .*\(In full: a password is 15 characters or more/
   },
   {
     name: 'a password over 1024 characters',
     args: ['add', 'bob'],
     stdin: 'p'.repeat(1025),
-    message: /too long: .*at most 1024 bytes in UTF-8/
+    message: /This password is too long: at most 1024 bytes.*\(In full: .*at most 1024 bytes in UTF-8/
   },
   {
     name: 'a password over 1024 bytes (257 emoji)',
     args: ['add', 'bob'],
     stdin: '😀'.repeat(257),
-    message: /too long: .*at most 1024 bytes in UTF-8/
+    message: /This password is too long: at most 1024 bytes.*\(In full: .*at most 1024 bytes in UTF-8/
   },
   {
-    name: 'a password of 7 emoji (14 UTF-16 units)',
+    name: 'a password of 14 emoji (28 UTF-16 units)',
     args: ['add', 'bob'],
-    stdin: '😀'.repeat(7),
-    message: /too short: a password is 8 characters or more/
+    stdin: '😀'.repeat(14),
+    message: /This password is too short: use at least 15 characters/
   },
   {
     name: 'a password with a line break inside (no login form can carry it)',
     args: ['add', 'bob'],
     stdin: 'correct horse\nbattery staple\n',
-    message: /not one the login form can carry: .*no control characters/
+    message: /This password holds a character the login form cannot carry .*\(In full: .*no control characters/
   },
   { name: 'no command', args: [], message: /usage/ },
   { name: 'an unknown command', args: ['delete', 'bob'], message: /usage/ },
@@ -159,6 +160,45 @@ t.test('refusals exit 2 with a message and change nothing', async (t) => {
   })
   t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
   t.same(fs.readdirSync(dir), ['users.json'], 'no other file created')
+})
+
+/** Refusals by the password rules beyond length: each names its reason in the registry's words. */
+const ruleRefusals: Array<{ name: string, args: string[], stdin: string, message: RegExp }> = [
+  {
+    name: 'a common password',
+    args: ['add', 'bob'],
+    stdin: 'password1\n',
+    message: /^users: This password is on a list of commonly used or breached passwords\. \(In full: /
+  },
+  {
+    name: 'a common password of 20 characters, in capitals',
+    args: ['add', 'bob'],
+    stdin: '1Q2W3E4R5T6Y7U8I9O0P',
+    message: /^users: This password is on a list of commonly used or breached passwords\./
+  },
+  {
+    name: 'a password containing the username',
+    args: ['add', 'robert'],
+    stdin: 'my name is Robert and this is long',
+    message: /^users: This password contains your username\./
+  },
+  {
+    name: 'a password containing a hero\'s name',
+    args: ['add', 'bob'],
+    stdin: 'I am Iron Man, a long password',
+    message: /^users: This password contains the name of this service or of one of its heroes\./
+  }
+]
+
+t.test('a common password, or one holding the username or a hero, is refused with the reason', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  for (const { name, args, stdin, message } of ruleRefusals) {
+    const result = await users(file, args, stdin) // one at a time: each reads the common-password list
+    t.equal(result.code, 2, `${name}: exit code 2`)
+    t.match(result.stderr, message, `${name}: says why`)
+    t.equal(result.stdout, '', `${name}: nothing on stdout`)
+  }
+  t.notOk(fs.existsSync(file), 'no users file created')
 })
 
 t.test('a broken users file exits 2 with a message and is left as it is', async (t) => {
