@@ -3,7 +3,9 @@ import t from 'tap'
 import { isLoopbackHost, loopbackTypoOf } from '../../src/config/loopback-host.js'
 
 t.test('loopback hosts', async (t) => {
-  for (const host of ['localhost', 'LOCALHOST', 'LocalHost', '127.0.0.1', '127.1.2.3', '::1']) t.ok(isLoopbackHost(host), host)
+  for (const host of ['localhost', 'LOCALHOST', 'LocalHost', '127.0.0.1', '127.1.2.3', '::1']) {
+    t.ok(isLoopbackHost(host), host)
+  }
   for (const host of ['0.0.0.0', '10.0.0.1', 'localhost.example.com', '::']) t.notOk(isLoopbackHost(host), host)
 })
 
