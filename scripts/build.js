@@ -3,17 +3,17 @@
 // public/assets/client), in one process, each project incremental (tsc's build mode, its state in
 // dist/*.tsbuildinfo): an edit recompiles what it affects. Before any of that, a check of file
 // times: when no source, schema, tsconfig or installed package changed since the last build
-// (dist/build.stamp), it does not even load TypeScript, so `npm start` on a built tree starts at
-// once. Plain JavaScript: it runs before anything is compiled.
-// `npm start` runs it with --before-start: on a production install (npm ci --omit=dev, no
-// TypeScript) that finds a build, it leaves that build as it is.
+// (dist/build.stamp, dated when that build started, lists the input files), it does not even load
+// TypeScript, so `npm start` on a built tree starts at once. Plain JavaScript: it runs before
+// anything is compiled. `npm start` runs it with --before-start: on a production install
+// (npm ci --omit=dev, no TypeScript) that finds a build, it leaves that build as it is.
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const STAMP = path.join(ROOT, 'dist', 'build.stamp')
-/** Folders whose files (and the folders themselves: a file added or removed) the build reads. */
+/** Folders whose files the build reads. */
 const SOURCE_DIRS = ['src', 'bench', 'scripts', 'client', 'schemas']
 /** Single files the build reads: the configs, the installed packages' record, the committed AsyncAPI. */
 const SOURCE_FILES = [
@@ -23,27 +23,27 @@ const SOURCE_FILES = [
 /** Outputs that must exist for the build to count as done. */
 const OUTPUTS = ['dist/src/server.js', 'dist/src/cli/users-cli.js', 'public/assets/client/hero-client.js']
 
-/** The newest modification time (ms) under `dir`, counting the folders themselves. */
-function newestUnder (dir) {
-  let newest = fs.statSync(dir).mtimeMs
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name)
-    const mtime = entry.isDirectory() ? newestUnder(file) : fs.statSync(file).mtimeMs
-    if (mtime > newest) newest = mtime
+/** Every input file now (paths from the root, sorted) and the newest modification time (ms) among them. */
+function inputs () {
+  const files = SOURCE_FILES.filter((f) => fs.existsSync(path.join(ROOT, f)))
+  for (const dir of SOURCE_DIRS) {
+    for (const entry of fs.readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files.push(path.relative(ROOT, path.join(entry.parentPath ?? entry.path, entry.name)))
+    }
   }
-  return newest
+  files.sort()
+  const newest = Math.max(...files.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs))
+  return { list: files.join('\n') + '\n', newest }
 }
 
-/** True when the last build started after every input last changed, and its outputs are there. */
+/**
+ * True when the last build started no earlier than every input last changed, with the same input files
+ * (the stamp lists them: one added, removed or renamed counts as a change), and its outputs are there.
+ */
 function buildIsCurrent () {
   if (![STAMP, ...OUTPUTS.map((f) => path.join(ROOT, f))].every((file) => fs.existsSync(file))) return false
-  const stamp = fs.statSync(STAMP).mtimeMs
-  const files = SOURCE_FILES.map((f) => path.join(ROOT, f)).filter((f) => fs.existsSync(f))
-  const newest = Math.max(
-    ...SOURCE_DIRS.map((d) => newestUnder(path.join(ROOT, d))),
-    ...files.map((f) => fs.statSync(f).mtimeMs)
-  )
-  return newest < stamp
+  const { list, newest } = inputs()
+  return fs.readFileSync(STAMP, 'utf8') === list && newest <= fs.statSync(STAMP).mtimeMs
 }
 
 /** TypeScript's compiler API, or undefined when the development dependencies are not installed. */
@@ -70,12 +70,15 @@ function buildProjects (ts, projects) {
   return builder.build() === ts.ExitStatus.Success
 }
 
-async function build (ts) {
+/** The build proper; `started` is when it began. True if there was no error. */
+async function build (ts, started) {
   if (!buildProjects(ts, ['scripts/tsconfig.json'])) return false
   const fingerprint = await import('../dist/scripts/protocol-fingerprint.js')
   if (!fingerprint.protocolIsCurrent(ROOT)) {
     const { generateProtocol } = await import('../dist/scripts/generate-protocol.js')
-    await generateProtocol(ROOT)
+    // Dated as of this build's start, like the stamp: they are its inputs' state then, and a
+    // generated file newer than the stamp would send the next start into a build for nothing.
+    for (const file of await generateProtocol(ROOT)) fs.utimesSync(file, started, started)
     fingerprint.recordProtocolFingerprint(ROOT)
   }
   return buildProjects(ts, ['tsconfig.json', 'client/tsconfig.json'])
@@ -93,9 +96,9 @@ async function main () {
     process.stderr.write('hero-socket cannot build: TypeScript is not installed (npm ci installs it)\n')
     return 1
   }
-  if (!await build(ts)) return 1
-  // The time the build started: a file edited while it ran is newer, and the next run builds again.
-  fs.writeFileSync(STAMP, `${started.toISOString()}\n`)
+  if (!await build(ts, started)) return 1
+  // Dated when the build started: a file edited while it ran is newer, and the next run builds again.
+  fs.writeFileSync(STAMP, inputs().list)
   fs.utimesSync(STAMP, started, started)
   return 0
 }

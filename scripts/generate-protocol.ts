@@ -168,14 +168,17 @@ export function generatedFiles (root: string, schemas: readonly ProtocolSchema[]
   ])
 }
 
-/** Writes the generated files from `root`/schemas/, each only if its text changed. */
-export async function generateProtocol (root = PACKAGE_ROOT): Promise<void> {
+/** Writes the generated files from `root`/schemas/, each only if its text changed; returns those written. */
+export async function generateProtocol (root = PACKAGE_ROOT): Promise<string[]> {
   const schemas = readProtocolSchemas(path.join(root, 'schemas'))
+  const written = []
   for (const [file, text] of generatedFiles(root, schemas)) {
     if (readIfPresent(file) === text) continue
     await fsp.mkdir(path.dirname(file), { recursive: true })
     await fsp.writeFile(file, text)
+    written.push(file)
   }
+  return written
 }
 
 function readIfPresent (file: string): string | undefined {
