@@ -5,8 +5,11 @@
 //   client/generated/protocol.ts             the message types, and those validators typed
 //   docs/asyncapi.json                       the protocol as an AsyncAPI 3.0 document
 // `npm run build` runs it before tsc compiles src/ and client/ (the first three are git-ignored;
-// docs/asyncapi.json is committed, for readers of the repository);
+// docs/asyncapi.json is committed, for readers of the repository), and skips it when neither its
+// inputs nor those files changed since it last ran (protocol-fingerprint.ts); it writes only the
+// files whose text changed, so tsc's incremental build sees nothing new when nothing is.
 // test/scripts/generate-protocol.test.ts checks that the generated files are current.
+import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +19,7 @@ import {
   readProtocolSchemas, type Direction, type JsonSchema, type ProtocolSchema
 } from '../src/protocol/schema-files.js'
 import { asyncApiSource } from './asyncapi.js'
+import { generatedFileNames, protocolIsCurrent, recordProtocolFingerprint } from './protocol-fingerprint.js'
 import standaloneCodeModule from 'ajv/dist/standalone/index.js'
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js'
 
@@ -155,23 +159,40 @@ function propertyName (name: string): string {
 
 /** Where each generated file goes, and what it holds. */
 export function generatedFiles (root: string, schemas: readonly ProtocolSchema[]): ReadonlyMap<string, string> {
+  const [messages, validators, types, asyncApi] = generatedFileNames(root)
   return new Map([
-    [path.join(root, 'src', 'protocol', 'generated', 'messages.ts'), serverTypesSource(schemas)],
-    [path.join(root, 'client', 'generated', 'protocol-validators.js'), validatorsSource(schemas)],
-    [path.join(root, 'client', 'generated', 'protocol.ts'), typesSource(schemas)],
-    [path.join(root, 'docs', 'asyncapi.json'), asyncApiSource(schemas, root)]
+    [messages, serverTypesSource(schemas)],
+    [validators, validatorsSource(schemas)],
+    [types, typesSource(schemas)],
+    [asyncApi, asyncApiSource(schemas, root)]
   ])
 }
 
-/** Writes the generated files from `root`/schemas/. */
-export async function generateProtocol (root = PACKAGE_ROOT): Promise<void> {
+/** Writes the generated files from `root`/schemas/, each only if its text changed; returns those written. */
+export async function generateProtocol (root = PACKAGE_ROOT): Promise<string[]> {
   const schemas = readProtocolSchemas(path.join(root, 'schemas'))
+  const written = []
   for (const [file, text] of generatedFiles(root, schemas)) {
+    if (readIfPresent(file) === text) continue
     await fsp.mkdir(path.dirname(file), { recursive: true })
     await fsp.writeFile(file, text)
+    written.push(file)
+  }
+  return written
+}
+
+function readIfPresent (file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
   }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  await generateProtocol()
+  if (!protocolIsCurrent()) {
+    await generateProtocol()
+    recordProtocolFingerprint()
+  }
 }
