@@ -104,7 +104,9 @@ function ask (hero: string): void {
 
 function renderHeroes (message: UserAuthorizedMessage): void {
   budget = new SendBudget(message.limits)
-  view.who.replaceChildren('Signed in as ', element('strong', 'who-name', message.user.username))
+  // On a phone the words before the name are for screen readers only (the header keeps one row).
+  const name = element('strong', 'who-name', message.user.username)
+  view.who.replaceChildren(element('span', 'who-prefix', 'Signed in as '), name)
   heroNames.clear()
   const buttons = message.heroes.map((hero) => {
     heroNames.set(hero.id, hero.name)
