@@ -15,12 +15,21 @@ const NOTICE_MARKER = '<!-- notice -->'
 const USERNAME_INPUT = /<input id="username" ([^>]*) autofocus>/
 const PASSWORD_INPUT = /<input id="password" ([^>]*)>/
 
+/** A notice on the login page. */
+export interface LoginNotice {
+  readonly text: string
+  /** `error` for failures (announced at once), `info` otherwise. */
+  readonly kind: 'error' | 'info'
+  /** Seconds until the next try (Retry-After): the page's script says at what time that is. */
+  readonly retryAfterS?: number | undefined
+}
+
 export interface Pages {
   /**
    * The login page, with an optional notice (`kind` error for failures, info otherwise) and the
    * username the person typed (kept when it fits MAX_USERNAME_LENGTH).
    */
-  login (notice?: { text: string, kind: 'error' | 'info' }, username?: string): string
+  login (notice?: LoginNotice, username?: string): string
   /** The hero page shell (the client script fills it in). */
   readonly heroes: string
 }
@@ -39,7 +48,8 @@ export async function loadPages (): Promise<Pages> {
       const role = notice.kind === 'error' ? 'alert' : 'status'
       return withUsername(login, username).replace(
         NOTICE_MARKER,
-        `<p class="notice notice-${notice.kind}" role="${role}" id="login-notice">${escapeHtml(notice.text)}</p>`
+        `<p class="notice notice-${notice.kind}" role="${role}" id="login-notice"${retryAttribute(notice)}>` +
+          `${escapeHtml(notice.text)}</p>`
       )
     },
     heroes
@@ -53,6 +63,12 @@ function withUsername (page: string, username: string | undefined): string {
     .replace(USERNAME_INPUT, (_all, attributes: string) =>
       `<input id="username" ${attributes} value="${escapeHtml(username)}">`)
     .replace(PASSWORD_INPUT, (_all, attributes: string) => `<input id="password" ${attributes} autofocus>`)
+}
+
+/** The notice's wait for the page's script, as a whole number of seconds. */
+function retryAttribute (notice: LoginNotice): string {
+  const s = notice.retryAfterS
+  return s === undefined || !Number.isInteger(s) ? '' : ` data-retry-after="${s}"`
 }
 
 function escapeHtml (text: string): string {

@@ -23,12 +23,13 @@ export function sendError (
   request: FastifyRequest,
   reply: FastifyReply,
   pages: Pages,
-  error: { statusCode: number, code: HttpErrorCode, message: string }
+  error: { statusCode: number, code: HttpErrorCode, message: string, retryAfterS?: number | undefined }
 ): FastifyReply {
   if (request.routeOptions?.config?.errorPage === true) {
     const username = (request.body as { username?: unknown } | undefined)?.username
     const kept = typeof username === 'string' ? username : undefined
-    return sendPage(reply, error.statusCode, pages.login({ text: error.message, kind: 'error' }, kept))
+    const notice = { text: error.message, kind: 'error', retryAfterS: error.retryAfterS } as const
+    return sendPage(reply, error.statusCode, pages.login(notice, kept))
   }
   return reply.code(error.statusCode).header('cache-control', 'no-store').send({
     code: error.code,

@@ -69,11 +69,35 @@ t.test('login help', async (t) => {
     t.equal(await submitLogin(page, TEST_USER.username, TEST_USER.password), 429, 'the third try waits')
     const text = await page.locator('#login-notice').textContent() ?? ''
     t.ok(text.startsWith(HTTP_ERRORS.login_attempts_limited.message), text)
-    t.match(text, /Try again in (\d+ seconds|1 minute)\.$/, 'says when the next try is possible')
+    // A minute or more is also said as a time on this device's clock (client/login-page.ts).
+    t.match(text, /Try again in (\d+ seconds\.|1 minute\. That is at \d\d?:\d\d.*\.)$/, 'says when to try again')
     t.equal(await page.locator('#login-notice').getAttribute('role'), 'alert')
     t.equal(await page.inputValue('#username'), TEST_USER.username, 'the username stays')
     t.same(problems.pageErrors, [])
     t.same(problems.cspViolations, [])
+    clearProblems(problems)
+  })
+
+  t.test('a wait of minutes is also said as a time on the person\'s clock', async (t) => {
+    const slow = await startTestServer(t, { LOGIN_RATE_USER_MAX: '1', LOGIN_RATE_WINDOW_S: '600' })
+    const { context, problems } = await newWatchedContext(browser, { colorScheme: 'dark' })
+    t.teardown(() => context.close())
+    const page = await context.newPage()
+    await page.goto(`${slow.url}/login`)
+    t.equal(await submitLogin(page, TEST_USER.username, 'wrong one'), 401)
+    t.equal(await submitLogin(page, TEST_USER.username, TEST_USER.password), 429)
+    const notice = page.locator('#login-notice')
+    await page.waitForFunction(() => document.getElementById('login-notice')?.textContent?.includes('That is at'))
+    const text = await notice.textContent() ?? ''
+    // The test server's clock stands still: the window's whole 600 s are left.
+    const expected = await page.evaluate(() => [0, 60_000].map((slack) => new Date(Date.now() + 600_000 - slack)
+      .toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })))
+    t.ok(
+      expected.some((at) => text.endsWith(`Try again in 10 minutes. That is at ${at}.`)),
+      `"${text}" ends with the wait and one of ${expected.join(', ')}`
+    )
+    t.same(problems.pageErrors, [])
+    t.same(problems.cspViolations, [], 'the page\'s script is its own file: the CSP holds')
     clearProblems(problems)
   })
 
