@@ -33,6 +33,10 @@ const view = {
   heroes: byId('heroes'),
   answers: byId<HTMLOListElement>('answers'),
   answersEmpty: byId('answers-empty'),
+  answersHint: byId('answers-hint'),
+  answersClear: byId<HTMLButtonElement>('answers-clear'),
+  answersAnnounce: byId('answers-announce'),
+  answersTitle: byId('answers-title'),
   logoutForm: byId<HTMLFormElement>('logout-form')
 }
 
@@ -70,6 +74,8 @@ view.action.addEventListener('click', () => {
   if (connection.state.kind === 'failed') location.reload()
   else connection.retryNow()
 })
+view.answersClear.addEventListener('click', clearAnswers)
+view.answersHint.textContent = `The last ${MAX_ANSWERS} are kept here, newest first.`
 view.logoutForm.addEventListener('submit', () => connection.stop())
 window.addEventListener('pagehide', () => connection.stop())
 // Back from the back/forward cache, the stopped connection would stay stopped: start afresh.
@@ -98,7 +104,9 @@ function ask (hero: string): void {
 
 function renderHeroes (message: UserAuthorizedMessage): void {
   budget = new SendBudget(message.limits)
-  view.who.replaceChildren('Signed in as ', element('strong', 'who-name', message.user.username))
+  // On a phone the words before the name are for screen readers only (the header keeps one row).
+  const name = element('strong', 'who-name', message.user.username)
+  view.who.replaceChildren(element('span', 'who-prefix', 'Signed in as '), name)
   heroNames.clear()
   const buttons = message.heroes.map((hero) => {
     heroNames.set(hero.id, hero.name)
@@ -151,7 +159,8 @@ function renderState (state: ConnectionState): void {
   countdownTo = status.countdownTo
   if (state.kind === 'ended' && !redirecting) {
     redirecting = true
-    setTimeout(() => location.assign('/login?notice=session_ended'), SESSION_ENDED_REDIRECT_MS)
+    const notice = state.accountRemoved ? 'account_removed' : 'session_ended'
+    setTimeout(() => location.assign(`/login?notice=${notice}`), SESSION_ENDED_REDIRECT_MS)
   }
   if (state.kind !== 'connected') {
     failPending()
@@ -219,7 +228,22 @@ function addAnswerCard (hero: string): HTMLLIElement {
   view.answers.prepend(card)
   while (view.answers.children.length > MAX_ANSWERS) view.answers.lastElementChild?.remove()
   view.answersEmpty.hidden = true
+  view.answersClear.hidden = false
+  view.answersAnnounce.textContent = ''
   return card
+}
+
+/**
+ * Empties the list (a question still on its way keeps its card off the page, so replies still pair
+ * with their questions), says so to screen readers, and puts the focus on the list's heading, as
+ * the button goes away.
+ */
+function clearAnswers (): void {
+  view.answers.replaceChildren()
+  view.answersEmpty.hidden = false
+  view.answersClear.hidden = true
+  view.answersAnnounce.textContent = 'Answers cleared.'
+  view.answersTitle.focus()
 }
 
 function settleCard (card: HTMLLIElement, state: 'done' | 'error', text: string): void {

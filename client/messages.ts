@@ -14,7 +14,7 @@ export type {
 } from './generated/protocol.js'
 
 /** What a close code asks the client to do; see closeAction. */
-export type CloseAction = 'reconnect' | 'probe' | 'session_ended' | 'stop'
+export type CloseAction = 'reconnect' | 'probe' | 'session_ended' | 'account_removed' | 'stop'
 
 /** Close codes the server sends (src/errors.ts CLOSE_CODES). */
 export const CLOSE = Object.freeze({
@@ -24,7 +24,8 @@ export const CLOSE = Object.freeze({
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
-  sessionEnded: 4401
+  sessionEnded: 4401,
+  accountRemoved: 4410
 })
 
 /**
@@ -63,14 +64,16 @@ export function encodeGetName (hero: string, id: number): string {
  * What to do after the socket closed with `code`.
  * A close before open is a refused handshake (or no server): the browser hides the HTTP status,
  * so the caller probes the session to tell "logged out" from "server down". 4401 means the
- * session ended; 1008, 1003 and 1009 mean this page broke the rules, and retrying would only
- * repeat it. Anything else (1001 restart, 1006 lost network, 1011) is worth a retry.
+ * session ended, 4410 that it ended because an administrator removed the account; 1008, 1003 and
+ * 1009 mean this page broke the rules, and retrying would only repeat it. Anything else (1001
+ * restart, 1006 lost network, 1011) is worth a retry.
  * @param opened whether the socket had opened before it closed
  */
 export function closeAction (code: number, opened: boolean): CloseAction {
   if (!opened) return 'probe'
   switch (code) {
     case CLOSE.sessionEnded: return 'session_ended'
+    case CLOSE.accountRemoved: return 'account_removed'
     case CLOSE.policyViolation:
     case CLOSE.unsupportedData:
     case CLOSE.messageTooBig: return 'stop'

@@ -15,7 +15,7 @@ export type ConnectionState =
   | { readonly kind: 'connecting', readonly retry: boolean }
   | { readonly kind: 'connected', readonly username: string }
   | { readonly kind: 'waiting', readonly reason: WaitReason, readonly retryAt: number, readonly code?: number }
-  | { readonly kind: 'ended' }
+  | { readonly kind: 'ended', readonly accountRemoved: boolean }
   | { readonly kind: 'failed', readonly code: number }
 
 /** Result of asking the server whether our session is still alive. */
@@ -153,7 +153,8 @@ export class ReconnectingSocket {
     if (this.#stopped) return
     switch (closeAction(code, opened)) {
       case 'session_ended':
-        this.#setState({ kind: 'ended' })
+      case 'account_removed':
+        this.#setState({ kind: 'ended', accountRemoved: code === CLOSE.accountRemoved })
         return
       case 'stop':
         this.#setState({ kind: 'failed', code })
@@ -164,7 +165,7 @@ export class ReconnectingSocket {
       case 'probe': {
         const probe = await this.#options.probe()
         if (this.#stopped) return
-        if (probe === 'gone') this.#setState({ kind: 'ended' })
+        if (probe === 'gone') this.#setState({ kind: 'ended', accountRemoved: false })
         else this.#wait(probe === 'alive' ? 'refused' : 'unreachable')
       }
     }

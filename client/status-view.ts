@@ -58,7 +58,9 @@ export function statusView (state: ConnectionState, limitedUntil: number, now: n
         action: 'retry'
       }
     case 'ended':
-      return view('ended', 'Your session has ended. Taking you to the login page…')
+      return view('ended', state.accountRemoved
+        ? 'Your session ended because an administrator removed your account. Taking you to the login page…'
+        : 'Your session has ended. Taking you to the login page…')
     case 'failed':
       return { state: 'failed', text: STOPPED_TEXT, countdownTo: 0, detail: closeDetail(state.code), action: 'reload' }
   }

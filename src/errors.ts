@@ -6,10 +6,19 @@ import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, MIN_PASSWORD_LENGTH } from './
 
 /**
  * HTTP refusals. `retryHint`: the text a person reads ends with the wait ("Try again in N s.")
- * when the refusal carries a Retry-After.
+ * when the refusal carries a Retry-After; `'words'`: the wait as a sentence ("Try again in 2 minutes.").
  */
 export const HTTP_ERRORS = Object.freeze({
-  login_failed: { status: 401, message: 'Your login information is incorrect.' },
+  login_failed: {
+    status: 401,
+    message: 'The username or the password is not right. Check the spelling (capital letters count) and try again.'
+  },
+  login_attempts_limited: {
+    status: 429,
+    message: 'Too many failed logins with this username. Check its spelling and ask your administrator if you ' +
+      'have forgotten the password.',
+    retryHint: 'words'
+  },
   login_form_invalid: {
     status: 400,
     message: `Please enter a username and a password (usernames up to ${MAX_USERNAME_LENGTH} characters; ` +
@@ -62,16 +71,25 @@ export class HttpError extends Error {
   readonly log: Readonly<Record<string, unknown>>
 
   constructor (code: HttpErrorCode, options: HttpErrorOptions = {}) {
-    const entry: { message: string, status: number, retryHint?: boolean } = HTTP_ERRORS[code]
-    const hint = entry.retryHint === true && options.retryAfterS !== undefined
-      ? ` (Try again in ${options.retryAfterS} s.)`
-      : ''
+    const entry: { message: string, status: number, retryHint?: boolean | 'words' } = HTTP_ERRORS[code]
+    const hint = entry.retryHint === undefined || options.retryAfterS === undefined
+      ? ''
+      : entry.retryHint === 'words'
+        ? ` Try again in ${waitInWords(options.retryAfterS)}.`
+        : ` (Try again in ${options.retryAfterS} s.)`
     super(entry.message + hint, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.statusCode = options.statusCode ?? entry.status
     this.retryAfterS = options.retryAfterS
     this.log = options.log ?? {}
   }
+}
+
+/** A wait as a person says it: "1 second", "45 seconds", "1 minute", "15 minutes" (rounded up). */
+export function waitInWords (seconds: number): string {
+  if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`
+  const minutes = Math.ceil(seconds / 60)
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`
 }
 
 /**
@@ -92,6 +110,9 @@ export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5
 /** Notices the login page can show after a redirect (`/login?notice=<code>`). */
 export const LOGIN_NOTICES: ReadonlyMap<string, string> = new Map([
   ['session_ended', 'Your session has ended. Please log in again.'],
+  // The page's own owner was logged in as the account: it tells them nothing they did not know.
+  ['account_removed', 'Your session ended because an administrator removed your account. Ask them if you still ' +
+    'need access.'],
   ['logged_out', 'You have logged out.']
 ])
 
@@ -160,6 +181,8 @@ export const CLOSE_CODES = Object.freeze({
   unsupported_data: { code: 1003, reason: 'binary_not_supported' },
   policy_violation: { code: 1008, reason: 'policy_violation' },
   internal_error: { code: 1011, reason: 'internal_error' },
-  session_ended: { code: 4401, reason: 'session_ended' }
+  session_ended: { code: 4401, reason: 'session_ended' },
+  /** The session ended because an administrator removed its account (4410: gone, like HTTP 410). */
+  account_removed: { code: 4410, reason: 'account_removed' }
 } as const)
 export type CloseName = keyof typeof CLOSE_CODES

@@ -13,7 +13,8 @@ import {
   GATE_REJECTIONS,
   HTTP_ERRORS,
   HttpError,
-  MESSAGE_ERRORS
+  MESSAGE_ERRORS,
+  waitInWords
 } from '../src/errors.js'
 import { SCHEMAS } from './helpers/hero-client.js'
 import { ROOT } from './helpers/http.js'
@@ -123,6 +124,15 @@ t.test('HttpError carries its code, status, Retry-After and the registry text', 
     new HttpError('login_busy', { retryAfterS: 2 }),
     { statusCode: 503, retryAfterS: 2, message: HTTP_ERRORS.login_busy.message },
     'only rate_limited says the wait in words'
+  )
+  t.equal(
+    new HttpError('login_attempts_limited', { retryAfterS: 61 }).message,
+    `${HTTP_ERRORS.login_attempts_limited.message} Try again in 2 minutes.`,
+    'the login limit says the wait as a sentence'
+  )
+  t.same(
+    [1, 45, 60, 119, 900].map(waitInWords),
+    ['1 second', '45 seconds', '1 minute', '2 minutes', '15 minutes']
   )
   t.match(
     new HttpError('login_form_invalid', { statusCode: 413 }),

@@ -37,8 +37,12 @@ const CLOSES_WHEN: { readonly [K in CloseName]: { readonly when: string, readonl
   },
   session_ended: {
     when: 'logout, idle or absolute expiry, a new login replacing the session, the user\'s oldest session ended by ' +
-      '`MAX_SESSIONS_PER_USER`, the user removed or their password changed',
+      '`MAX_SESSIONS_PER_USER`, or their password changed',
     clientShould: 'go to the login page'
+  },
+  account_removed: {
+    when: 'the session\'s account was removed by an administrator',
+    clientShould: 'go to the login page and say the account was removed'
   }
 }
 
@@ -76,6 +80,8 @@ const GATE_CHECKS: { readonly [K in GateRejection]: string } = {
 /** When each HTTP error is answered. */
 const HTTP_ERRORS_WHEN: { readonly [K in HttpErrorCode]: string } = {
   login_failed: 'unknown user or wrong password (the same page, the same status, similar time)',
+  login_attempts_limited: 'past `LOGIN_RATE_USER_MAX` failed logins of one username from one client in the login ' +
+    'window (`Retry-After`; successful logins are not counted)',
   login_form_invalid: `a login form with missing fields, a username over ${MAX_USERNAME_LENGTH} characters / a ` +
     `password over ${MAX_PASSWORD_BYTES} bytes of UTF-8, a body over ${LOGIN_FORM_BODY_LIMIT} bytes (413), or a body ` +
     'type nothing parses (415): refused before argon2',

@@ -266,8 +266,8 @@ export const VARIABLES = {
   LOGIN_RATE_USER_MAX: variable('loginRateLimit', 'userMax', integer(1), {
     default: '5',
     unit: 'attempts per window',
-    doc: 'login attempts per username *and* IP per login window: slows down guessing one password without ' +
-      'letting someone elsewhere lock the real user out.'
+    doc: 'failed logins per username *and* IP per login window (successes are not counted): slows down ' +
+      'guessing one password without letting someone elsewhere lock the real user out.'
   }),
   LOGIN_RATE_WINDOW_S: variable('loginRateLimit', 'windowMs', secondsAsMs(1), {
     default: '60',

@@ -126,21 +126,45 @@ export function crossSiteLimit (
   return limiter(app.createRateLimit(crossSiteLimitOptions(config)), 'cross_site_requests_limited')
 }
 
+/** The per username-and-IP login limit: a check before the password is checked, a count after it failed. */
+export interface LoginUserLimit {
+  /** A preHandler: past LOGIN_RATE_USER_MAX failures in the window, HttpError login_attempts_limited (429). */
+  readonly check: (request: FastifyRequest) => Promise<void>
+  /** Counts one failed login of the request's username from its client. */
+  readonly countFailure: (request: FastifyRequest) => Promise<void>
+}
+
 /**
- * The per username-and-IP login limit, as a preHandler: guessing one user's password is slowed
- * down, while an attacker elsewhere cannot lock the real user out. createRateLimit, not
- * rateLimit(): the plugin runs one rateLimit hook per request, so a second one after the per-IP
- * limit would be skipped.
+ * The per username-and-IP login limit: guessing one user's password is slowed down, while an
+ * attacker elsewhere cannot lock the real user out. It counts failed logins only (as OWASP's
+ * lockout advice counts them): the check before argon2 reads the count without adding to it, and
+ * the route counts a failure once the password did not match, so a person who logs in and out
+ * again never spends it. Successes need no budget of their own: each one needed the password, and
+ * what bounds the hashing cost is the per-IP limit, which counts every attempt before argon2 (so
+ * parallel guesses that all passed this check before any of them was counted are still capped by
+ * it). createRateLimit, not rateLimit(): the plugin runs one rateLimit hook per request, so a
+ * second one after the per-IP limit would be skipped.
  * @param usernameOf the username of a request whose body has been validated
  */
 export function loginUserLimit (
   app: FastifyInstance,
   config: Pick<Config, 'loginRateLimit'>,
   usernameOf: (request: FastifyRequest) => string
-): (request: FastifyRequest) => Promise<void> {
-  return limiter(app.createRateLimit({
+): LoginUserLimit {
+  const limit = app.createRateLimit({
     max: config.loginRateLimit.userMax,
     timeWindow: config.loginRateLimit.windowMs,
     keyGenerator: (request) => `login:${request.client.key}:${loginNameKey(usernameOf(request))}`
-  }))
+  })
+  return {
+    check: async (request) => {
+      const result = await limit(request, { increment: false })
+      // Read, not counted: the next attempt is refused once the failures so far reach the limit.
+      if (result.isAllowed || result.remaining > 0) return
+      throw new HttpError('login_attempts_limited', { retryAfterS: retryAfterS(result.ttl) })
+    },
+    countFailure: async (request) => {
+      await limit(request)
+    }
+  }
 }

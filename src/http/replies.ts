@@ -1,5 +1,6 @@
 // How pages and errors are answered: pages are never cached; an error is answered as the login
-// page with its message on routes that say so in their config (`errorPage`), as JSON
+// page with its message (and the username a refused login form carried) on routes that say so in
+// their config (`errorPage`), as JSON
 // `{code, message}` everywhere else.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { HttpErrorCode } from '../errors.js'
@@ -22,10 +23,13 @@ export function sendError (
   request: FastifyRequest,
   reply: FastifyReply,
   pages: Pages,
-  error: { statusCode: number, code: HttpErrorCode, message: string }
+  error: { statusCode: number, code: HttpErrorCode, message: string, retryAfterS?: number | undefined }
 ): FastifyReply {
   if (request.routeOptions?.config?.errorPage === true) {
-    return sendPage(reply, error.statusCode, pages.login({ text: error.message, kind: 'error' }))
+    const username = (request.body as { username?: unknown } | undefined)?.username
+    const kept = typeof username === 'string' ? username : undefined
+    const notice = { text: error.message, kind: 'error', retryAfterS: error.retryAfterS } as const
+    return sendPage(reply, error.statusCode, pages.login(notice, kept))
   }
   return reply.code(error.statusCode).header('cache-control', 'no-store').send({
     code: error.code,

@@ -226,7 +226,7 @@ function closeSession (
       'closing socket: session ended'
     )
     parts.metrics.revocations.inc({ path: source === 'recheck' ? 'safety_net' : source })
-    connection.hero.close('session_ended')
+    connection.hero.close(reason === 'user_removed' ? 'account_removed' : 'session_ended')
   }
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { PasswordHasher } from '../../src/accounts/password-hasher.js'
-import { STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError } from '../../src/errors.js'
+import { HTTP_ERRORS, STORE_UNAVAILABLE_RETRY_AFTER_S, StoreUnavailableError } from '../../src/errors.js'
 import { sessionKeyOf } from '../../src/stores/sessions/session-ids.js'
 import { HeroClient } from '../helpers/hero-client.js'
 import { postLogin, recordSessionEnds, sessionCount, setCookies } from '../helpers/http.js'
@@ -59,7 +59,7 @@ for (const [change, apply] of [
     const res = await pending
     t.equal(res.status, 401, 'refused')
     t.same(setCookies(res), [], 'no cookie')
-    t.match(await res.text(), 'Your login information is incorrect.', 'the same page as a wrong password')
+    t.match(await res.text(), HTTP_ERRORS.login_failed.message, 'the same page as a wrong password')
     t.equal(await sessionCount(server), 0, 'no session')
   })
 }

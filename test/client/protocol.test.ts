@@ -231,6 +231,7 @@ t.test('close codes: what the client does next', async (t) => {
   t.equal(closeAction(1006, false), 'probe', 'refused handshake or no server: ask GET / which')
   t.equal(closeAction(4401, false), 'probe')
   t.equal(closeAction(4401, true), 'session_ended')
+  t.equal(closeAction(4410, true), 'account_removed')
   for (const code of [1008, 1003, 1009]) t.equal(closeAction(code, true), 'stop', `${code} is never retried`)
   for (const code of [1001, 1006, 1011, 1000]) t.equal(closeAction(code, true), 'reconnect', `${code} is retried`)
 })
@@ -309,6 +310,18 @@ t.test('a connection: greeting, replies, and what each close leads to', async (t
     h.sockets[0]?.serverClose(4401)
     await nextTimers()
     t.same(h.kinds(), ['connecting', 'connected', 'ended'])
+    t.same(h.states.at(-1), { kind: 'ended', accountRemoved: false })
+    t.equal(h.sockets.length, 1)
+  })
+
+  t.test('4410 ends the session, saying the account was removed, and never reconnects', async (t) => {
+    const h = harness()
+    h.connection.start()
+    h.sockets[0]?.open()
+    h.sockets[0]?.receive(greeting)
+    h.sockets[0]?.serverClose(4410)
+    await nextTimers()
+    t.same(h.states.at(-1), { kind: 'ended', accountRemoved: true })
     t.equal(h.sockets.length, 1)
   })
 
@@ -401,13 +414,15 @@ t.test('the client\'s close codes are the server\'s registry, plus the two it me
     unsupportedData: CLOSE.unsupportedData,
     policyViolation: CLOSE.policyViolation,
     internalError: CLOSE.internalError,
-    sessionEnded: CLOSE.sessionEnded
+    sessionEnded: CLOSE.sessionEnded,
+    accountRemoved: CLOSE.accountRemoved
   }, {
     goingAway: CLOSE_CODES.going_away.code,
     unsupportedData: CLOSE_CODES.unsupported_data.code,
     policyViolation: CLOSE_CODES.policy_violation.code,
     internalError: CLOSE_CODES.internal_error.code,
-    sessionEnded: CLOSE_CODES.session_ended.code
+    sessionEnded: CLOSE_CODES.session_ended.code,
+    accountRemoved: CLOSE_CODES.account_removed.code
   }, 'each code the server sends, by name')
   const server = new Set<number>(Object.values(CLOSE_CODES).map(({ code }) => code))
   t.same(

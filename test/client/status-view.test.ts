@@ -18,7 +18,8 @@ t.test('every state says what happened and what comes next, without codes', asyn
     { kind: 'connected', username: 'alice' },
     ...reasons.map((reason): ConnectionState => ({ kind: 'waiting', reason, retryAt: NOW + 2000 })),
     { kind: 'waiting', reason: 'server_error', retryAt: NOW + 2000, code: 1011 },
-    { kind: 'ended' },
+    { kind: 'ended', accountRemoved: false },
+    { kind: 'ended', accountRemoved: true },
     ...[1003, 1008, 1009].map((code): ConnectionState => ({ kind: 'failed', code }))
   ]
   const texts = new Set<string>()
@@ -65,7 +66,15 @@ t.test('the texts the issue asks for', async (t) => {
     { detail: '', action: 'retry' },
     'a refused handshake has no close code to show'
   )
-  t.match(statusView({ kind: 'ended' }, 0, NOW), { state: 'ended', action: undefined })
+  t.match(statusView({ kind: 'ended', accountRemoved: false }, 0, NOW), { state: 'ended', action: undefined })
+  t.match(
+    statusView({ kind: 'ended', accountRemoved: true }, 0, NOW),
+    {
+      state: 'ended',
+      text: 'Your session ended because an administrator removed your account. Taking you to the login page…'
+    },
+    'a removed account is said so, not "log in again"'
+  )
 })
 
 t.test('connected, with an empty budget: slow down, counted down to the next possible request', async (t) => {

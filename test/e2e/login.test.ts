@@ -9,6 +9,7 @@ import {
   newWatchedContext,
   saveScreenshot
 } from '../helpers/browser.js'
+import { HTTP_ERRORS } from '../../src/errors.js'
 import { waitUntil } from '../helpers/hero-client.js'
 import { builtFile, runNode } from '../helpers/http.js'
 import { startTestServer, TEST_USER } from '../helpers/test-server.js'
@@ -55,7 +56,7 @@ t.test('login page', async (t) => {
     t.equal(response.status(), 401)
     const notice = page.locator('#login-notice')
     await notice.waitFor()
-    t.equal(await notice.textContent(), 'Your login information is incorrect.')
+    t.equal(await notice.textContent(), HTTP_ERRORS.login_failed.message)
     t.equal(await notice.getAttribute('role'), 'alert')
     t.equal(await page.locator('#username').count(), 1, 'the form is shown again')
     t.same((await context.cookies()).filter((c) => c.name === '__Host-sid'), [], 'no session cookie')

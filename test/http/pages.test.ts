@@ -24,3 +24,16 @@ t.test('a notice is escaped and placed once; no notice leaves the page as it is'
   t.match(pages.login({ text: 'ok', kind: 'info' }), 'role="status"')
   t.equal(pages.login(), fs.readFileSync(path.join(PUBLIC_DIR, 'login.html'), 'utf8'))
 })
+
+t.test('a failed login\'s page keeps the name typed (escaped) and carries the wait for the page\'s script',
+  async (t) => {
+    const pages = await loadPages()
+    const page = pages.login({ text: 'no', kind: 'error', retryAfterS: 600 }, '"al&ice"')
+    t.match(page, 'id="login-notice" data-retry-after="600">no</p>')
+    t.match(page, /<input id="username" [^>]* value="&#34;al&#38;ice&#34;">/)
+    t.match(page, /<input id="password" [^>]* autofocus>/, 'the cursor goes to the password')
+    t.notMatch(page, /<input id="username" [^>]* autofocus/)
+    t.notMatch(pages.login({ text: 'no', kind: 'error' }, 'x'.repeat(MAX_USERNAME_LENGTH + 1)), 'value=',
+      'a name longer than any account\'s is not put back')
+    t.notMatch(pages.login({ text: 'no', kind: 'error', retryAfterS: 1.5 }), 'data-retry-after')
+  })

@@ -2,6 +2,7 @@
 // must not block other usernames), and every route per IP. A limited login runs no argon2.
 import https from 'node:https'
 import t, { type Test } from 'tap'
+import { HTTP_ERRORS } from '../../src/errors.js'
 import { countVerifies, getWithSession, postLogin, sessionCount, setCookies } from '../helpers/http.js'
 import { startTestServer, TEST_USER, type TestServer } from '../helpers/test-server.js'
 
@@ -43,7 +44,9 @@ t.test('logins per username and IP: LOGIN_RATE_USER_MAX attempts, then 429; ' +
   t.equal((await postLogin(server, TEST_USER.username, 'wrong password')).status, 401)
   const verifies = countVerifies(server)
   const body = await assertLimited(t, await postLogin(server), 60)
-  t.match(body, 'Too many requests')
+  t.match(body, HTTP_ERRORS.login_attempts_limited.message, 'the login limit\'s own words')
+  t.match(body, /Try again in (\d+ seconds|1 minute)\./, 'with the wait in words')
+  t.match(body, `value="${TEST_USER.username}"`, 'the username stays in its field')
   t.equal(verifies.calls, 0, 'argon2 did not run for the limited attempt')
   await assertLimited(t, await postLogin(server, TEST_USER.username.toUpperCase(), TEST_USER.password), 60)
   t.equal(verifies.calls, 0, 'the same name in other case is the same key')
@@ -52,6 +55,37 @@ t.test('logins per username and IP: LOGIN_RATE_USER_MAX attempts, then 429; ' +
   const other = await postLogin(server, 'bob', 'wrong password')
   t.equal(other.status, 401, 'another username from the same IP is not blocked')
   t.equal(verifies.calls, 1)
+})
+
+t.test('logins per username and IP count failures only: logging in again and again is never refused, ' +
+  'guessing still is', async (t) => {
+  const server = await startTestServer(t, {
+    LOGIN_RATE_IP_MAX: '100',
+    LOGIN_RATE_USER_MAX: '2',
+    LOGIN_RATE_WINDOW_S: '60'
+  })
+  const statuses = []
+  for (let i = 0; i < 8; i++) statuses.push((await postLogin(server)).status)
+  t.same(statuses, [303, 303, 303, 303, 303, 303, 303, 303], 'eight logins in a row with the right password')
+  t.equal((await postLogin(server, TEST_USER.username, 'wrong password')).status, 401, 'a first wrong password')
+  t.equal((await postLogin(server)).status, 303, 'the right one still logs in')
+  t.equal((await postLogin(server, TEST_USER.username, 'wrong password')).status, 401, 'a second wrong password')
+  const verifies = countVerifies(server)
+  const body = await assertLimited(t, await postLogin(server), 60)
+  t.match(body, HTTP_ERRORS.login_attempts_limited.message)
+  t.equal(verifies.calls, 0, 'two failures, then argon2 does not run, even for the right password')
+})
+
+t.test('logins per IP still count successes: they cap how many hashes one client can ask for', async (t) => {
+  const server = await startTestServer(t, {
+    LOGIN_RATE_IP_MAX: '3',
+    LOGIN_RATE_USER_MAX: '100',
+    LOGIN_RATE_WINDOW_S: '60'
+  })
+  for (let i = 0; i < 3; i++) t.equal((await postLogin(server)).status, 303)
+  const verifies = countVerifies(server)
+  await assertLimited(t, await postLogin(server), 60)
+  t.equal(verifies.calls, 0, 'argon2 did not run')
 })
 
 t.test('every route per IP: RATE_LIMIT_MAX requests, then 429 with Retry-After', async (t) => {

@@ -107,7 +107,9 @@ t.test('removing the user closes the sockets of all the user\'s sessions', async
   const sids = [await server.login(), await server.login()]
   const clients = [await openAuthorised(t, server, sids[0] ?? ''), await openAuthorised(t, server, sids[1] ?? '')]
   t.ok(await server.users.remove('alice'))
-  for (const client of clients) t.same(await client.closed(), SESSION_ENDED)
+  for (const client of clients) {
+    t.same(await client.closed(), { code: 4410, reason: 'account_removed' }, '4410: the page can say why')
+  }
   t.same(endReasons(server), ['user_removed', 'user_removed'])
   for (const sid of sids) await assertCookieDead(t, server, sid)
   t.equal((await postLogin(server)).status, 401, 'and the user cannot log in again')

@@ -2,7 +2,8 @@
 // own page, passes the per-IP and the per-username-and-IP limits, has bounded fields (refused
 // before argon2 runs), and gets the same 401 page for an unknown user as for a wrong password.
 import type {
-  FastifyInstance, FastifyPluginAsync, preHandlerAsyncHookHandler, preParsingAsyncHookHandler
+  FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler,
+  preParsingAsyncHookHandler
 } from 'fastify'
 import {
   fitsPasswordLimit, LOGIN_FORM_BODY_LIMIT, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH
@@ -30,6 +31,7 @@ export interface LoginRoutesOptions extends Omit<LoginDependencies, 'onRehashFai
 /** How the metrics name a login answered with each refusal code. */
 const REFUSED_LOGINS: ReadonlyMap<HttpErrorCode, string> = new Map<HttpErrorCode, string>([
   ['rate_limited', 'rate_limited'],
+  ['login_attempts_limited', 'rate_limited'],
   ['login_busy', 'busy'],
   ['store_unavailable', 'store_unavailable'],
   ['cross_site_request', 'cross_site'],
@@ -93,9 +95,31 @@ function loginDependencies (app: FastifyInstance, options: LoginRoutesOptions): 
   }
 }
 
+/**
+ * Logs a failed login and answers the login page saying so, with the name typed back in its field.
+ * @param account the stored name of the account whose password did not match, if there is one
+ */
+function answerFailedLogin (
+  request: FastifyRequest<{ Body: LoginBody }>,
+  reply: FastifyReply,
+  pages: Pages,
+  account: string | undefined
+): FastifyReply {
+  const { username } = request.body
+  // Never the name as typed: for no account, it is often a password typed in the wrong field.
+  const who = account === undefined
+    ? { account: 'unknown', usernameTag: unknownUsernameTag(username) }
+    : { account: 'known', username: account }
+  request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
+  // The name as typed goes back into its field (and to nobody else): the person fixes a typo.
+  const page = pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }, username)
+  return sendPage(reply, HTTP_ERRORS.login_failed.status, page)
+}
+
 export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, options) => {
   const { config, pages } = options
   const deps = loginDependencies(app, options)
+  const userLimit = loginUserLimit(app, config, (request) => (request.body as LoginBody).username)
 
   app.get('/login', { config: { errorPage: true } }, async (request, reply) => {
     const code = (request.query as Record<string, unknown>).notice
@@ -115,7 +139,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     preHandler: [
       passwordWithinLimit,
       loginIpLimit(app, config),
-      loginUserLimit(app, config, (request) => (request.body as LoginBody).username)
+      userLimit.check
     ],
     onResponse: async (request, reply) => {
       options.metrics.logins.inc({ outcome: loginOutcome(reply.statusCode, request.refusal) })
@@ -129,13 +153,9 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     )
     if (outcome.outcome === 'busy') throw new HttpError('login_busy', { retryAfterS: LOGIN_BUSY_RETRY_AFTER_S })
     if (outcome.outcome === 'failed') {
-      // Never the name as typed: for no account, it is often a password typed in the wrong field.
-      const who = outcome.account === undefined
-        ? { account: 'unknown', usernameTag: unknownUsernameTag(username) }
-        : { account: 'known', username: outcome.account }
-      request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
-      const page = pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' })
-      return sendPage(reply, HTTP_ERRORS.login_failed.status, page)
+      // Only failures spend the per-username budget (rate-limits.ts): logging in again never does.
+      await userLimit.countFailure(request)
+      return answerFailedLogin(request, reply, pages, outcome.account)
     }
     request.log.info(
       {

@@ -10,9 +10,10 @@ import {
   sessionCount,
   setCookies
 } from '../../helpers/http.js'
+import { HTTP_ERRORS } from '../../../src/errors.js'
 import { startTestServer, TEST_USER } from '../../helpers/test-server.js'
 
-const FAILED = 'Your login information is incorrect'
+const FAILED = HTTP_ERRORS.login_failed.message
 
 t.test('a correct login sets one __Host- cookie and redirects to /', async (t) => {
   const server = await startTestServer(t)
@@ -76,8 +77,12 @@ t.test('unknown user and wrong password are indistinguishable', async (t) => {
     t.match(res.headers.get('content-type'), /^text\/html/)
   }
   t.match(bodies[0], FAILED)
-  t.equal(bodies[1], bodies[0], 'wrong password: byte-identical body')
-  t.equal(bodies[2], bodies[0], 'invalid username: byte-identical body')
+  // Each page puts back the name that was typed, and differs in nothing else.
+  const names = ['nobody', TEST_USER.username, 'not a valid name!']
+  t.same(names.map((name, i) => bodies[i]?.includes(`value="${name}"`)), [true, true, true], 'each keeps its name')
+  const unnamed = bodies.map((body, i) => body.replace(`value="${names[i] ?? ''}"`, 'value=""'))
+  t.equal(unnamed[1], unnamed[0], 'wrong password: byte-identical body but for the name typed')
+  t.equal(unnamed[2], unnamed[0], 'invalid username: byte-identical body but for the name typed')
   t.equal(verifies.calls, 3, 'argon2 ran for every attempt, including the unknown user')
   t.equal(await sessionCount(server), 0, 'no session created')
 })
@@ -107,11 +112,14 @@ t.test('unknown user and wrong password take similar time (argon2 runs for both)
   t.equal(await sessionCount(server), 0)
 })
 
-t.test('a login body is not echoed back and nothing but the fixed text is shown', async (t) => {
+t.test('a failed login puts back only the username, escaped, in its field; never the password', async (t) => {
   const server = await startTestServer(t)
-  const res = await postLogin(server, 'nobody', '<script>alert(1)</script>')
+  const res = await postLogin(server, '"><script>alert(1)</script>', '<script>alert(2)</script>')
   const body = await res.text()
   t.equal(res.status, 401)
-  t.notMatch(body, '<script>alert(1)</script>')
-  t.notMatch(body, 'nobody')
+  t.notMatch(body, '<script>', 'nothing typed becomes markup')
+  t.notMatch(body, 'alert(2)', 'the password is not echoed')
+  t.match(body, 'value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;">', 'the name, escaped, in its field')
+  t.match(body, /<input id="password" [^>]* autofocus>/, 'the cursor goes to the password')
+  t.notMatch(body, /<input id="username" [^>]* autofocus/)
 })

@@ -23,6 +23,27 @@ t.test('the per-IP login limit counts logins on every instance together', async 
   }
 })
 
+t.test('the per-username login limit counts failures only, on every instance together', async (t) => {
+  const { instances: [a, b] } = await startCluster(
+    t,
+    2,
+    { LOGIN_RATE_IP_MAX: '100', LOGIN_RATE_USER_MAX: '2', RATE_LIMIT_MAX: '1000' }
+  )
+  if (a === undefined || b === undefined) throw new Error('no cluster')
+  const successes = []
+  for (const server of [a, b, a, b, a, b]) successes.push((await postLogin(server)).status)
+  t.same(successes, [303, 303, 303, 303, 303, 303], 'six logins with the right password, over A and B: none refused')
+  const failures = []
+  for (const server of [a, b]) failures.push((await postLogin(server, TEST_USER.username, 'wrong password')).status)
+  t.same(failures, [401, 401], 'a wrong password on A, one on B')
+  for (const [name, server] of [['A', a], ['B', b]] as const) {
+    const res = await postLogin(server)
+    t.equal(res.status, 429, `then on ${name}, even the right password: 429`)
+    t.ok(Number(res.headers.get('retry-after')) >= 1, 'with Retry-After')
+    t.same(setCookies(res), [], 'and no cookie')
+  }
+})
+
 t.test('the global HTTP limit counts requests on every instance together', async (t) => {
   const { instances: [a, b] } = await startCluster(t, 2, { RATE_LIMIT_MAX: '6' })
   if (a === undefined || b === undefined) throw new Error('no cluster')
