@@ -146,9 +146,9 @@ for (const { env, variable, why } of badValues) {
 
 t.test('the session timeouts have upper bounds (NIST SP 800-63B-4 AAL2, docs/sessions.md)', async (t) => {
   t.equal(configErrorFor({ SESSION_IDLE_TIMEOUT_S: '3601' })?.message,
-    'Invalid configuration: SESSION_IDLE_TIMEOUT_S must be <= 3600 (got "3601")')
+    'Invalid configuration: SESSION_IDLE_TIMEOUT_S must be a whole number of seconds from 1 to 3600 (got "3601")')
   t.equal(configErrorFor({ SESSION_IDLE_TIMEOUT_S: '600', SESSION_ABSOLUTE_TIMEOUT_S: '86401' })?.message,
-    'Invalid configuration: SESSION_ABSOLUTE_TIMEOUT_S must be <= 86400 (got "86401")')
+    'Invalid configuration: SESSION_ABSOLUTE_TIMEOUT_S must be a whole number of seconds from 1 to 86400 (got "86401")')
   const session = loadConfig({ SESSION_IDLE_TIMEOUT_S: '3600', SESSION_ABSOLUTE_TIMEOUT_S: '86400' }).session
   t.same([session.idleTimeoutMs, session.absoluteTimeoutMs], [3_600_000, 86_400_000], 'the bounds are allowed')
 })
