@@ -22,6 +22,16 @@ const SOURCE_FILES = [
 ]
 /** Outputs that must exist for the build to count as done. */
 const OUTPUTS = ['dist/src/server.js', 'dist/src/cli/users-cli.js', 'public/assets/client/hero-client.js']
+/**
+ * Each project's build info (its tsconfig's tsBuildInfoFile) and an output it writes. TypeScript
+ * trusts its build info, so an output deleted by hand (say, public/assets/client/) would never come
+ * back: a missing output makes its project forget what it built.
+ */
+const BUILD_INFO = [
+  ['dist/scripts.tsbuildinfo', 'dist/scripts/protocol-fingerprint.js'],
+  ['dist/src.tsbuildinfo', 'dist/src/server.js'],
+  ['dist/client.tsbuildinfo', 'public/assets/client/hero-client.js']
+]
 
 /** Every input file now (paths from the root, sorted) and the newest modification time (ms) among them. */
 function inputs () {
@@ -72,6 +82,9 @@ function buildProjects (ts, projects) {
 
 /** The build proper; `started` is when it began. True if there was no error. */
 async function build (ts, started) {
+  for (const [info, output] of BUILD_INFO) {
+    if (!fs.existsSync(path.join(ROOT, output))) fs.rmSync(path.join(ROOT, info), { force: true })
+  }
   if (!buildProjects(ts, ['scripts/tsconfig.json'])) return false
   const fingerprint = await import('../dist/scripts/protocol-fingerprint.js')
   if (!fingerprint.protocolIsCurrent(ROOT)) {

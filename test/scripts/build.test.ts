@@ -104,4 +104,11 @@ t.test('no build: the CLI says how to make one; a second start and a CLI call co
     'docs/asyncapi.json']) {
     t.equal(after.get(file), before.get(file), `the generator did not run again: ${file} is as it was`)
   }
+
+  // An output deleted by hand comes back: TypeScript's build info alone would call it up to date.
+  fs.rmSync(path.join(dir, 'public', 'assets', 'client'), { recursive: true })
+  const rebuilt = await npm(dir, ['run', 'build'])
+  t.equal(rebuilt.code, 0, rebuilt.stdout + rebuilt.stderr)
+  const client = path.join(dir, 'public', 'assets', 'client', 'hero-client.js')
+  t.ok(fs.existsSync(client), 'the deleted client is built again')
 })
