@@ -3,7 +3,7 @@
 // opened with. The account-change events end sessions at once; this check is what holds when an
 // event was missed (made while no instance ran, or while the store could not be reached).
 import type { Session, SessionEndReason, SessionStore } from '../stores/sessions/session-store.js'
-import { credentialTag, type UsersStore } from './users-store.js'
+import { credentialTag, mustChangePassword, type UsersStore } from './users-store.js'
 
 /** Why `session` no longer holds, or undefined while its account is unchanged. */
 export async function staleAccount (
@@ -12,6 +12,7 @@ export async function staleAccount (
 ): Promise<SessionEndReason | undefined> {
   const user = await users.get(session.username)
   if (user === undefined) return 'user_removed'
+  if (user.disabled === true) return 'account_disabled'
   return credentialTag(user) === session.credential ? undefined : 'password_changed'
 }
 
@@ -31,4 +32,13 @@ export async function accountSession (
   if (stale === undefined) return session
   await sessions.destroyKey(session.key, stale)
   return undefined
+}
+
+/**
+ * True when the session's account holds a one-time password: the session reaches the
+ * change-password form and nothing else (the hero page sends it there, the gate refuses its sockets).
+ */
+export async function mustChangeFirst (users: UsersStore, session: Pick<Session, 'username'>): Promise<boolean> {
+  const user = await users.get(session.username)
+  return user !== undefined && mustChangePassword(user)
 }

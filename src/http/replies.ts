@@ -7,8 +7,11 @@ import type { Pages } from './pages.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Errors on this route are answered as the login page (routes people open in a browser). */
-    errorPage?: boolean
+    /**
+     * Errors on this route are answered as a page (routes people open in a browser): the login
+     * page, or with 'password' the change-password page.
+     */
+    errorPage?: boolean | 'password'
   }
 }
 
@@ -24,7 +27,12 @@ export function sendError (
   pages: Pages,
   error: { statusCode: number, code: HttpErrorCode, message: string }
 ): FastifyReply {
-  if (request.routeOptions?.config?.errorPage === true) {
+  const page = request.routeOptions?.config?.errorPage
+  if (page === 'password') {
+    const notice = { text: error.message, kind: 'error' } as const
+    return sendPage(reply, error.statusCode, pages.password({ issued: false, notice }))
+  }
+  if (page === true) {
     return sendPage(reply, error.statusCode, pages.login({ text: error.message, kind: 'error' }))
   }
   return reply.code(error.statusCode).header('cache-control', 'no-store').send({

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket, WebSocketServer } from 'ws'
-import { accountSession } from '../accounts/account-sessions.js'
+import { accountSession, mustChangeFirst } from '../accounts/account-sessions.js'
 import type { UsersStore } from '../accounts/users-store.js'
 import type { WsConfig } from '../config/config.js'
 import {
@@ -137,6 +137,10 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
     watch = connections.watchSession(sessionKeyOf(sessionId))
     const session = await accountSession(gate.sessions, gate.users, sessionId)
     if (session === undefined) return reject('session_invalid')
+    //    A session opened with a one-time password reaches the change-password form only.
+    if (await mustChangeFirst(gate.users, session)) {
+      return reject('password_change_required', undefined, undefined, session.username)
+    }
 
     // 5. The user's open sockets, counted on every instance.
     const token = await gate.userSlots.acquire(session.username, caps.maxConnectionsPerUser)

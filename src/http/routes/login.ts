@@ -132,7 +132,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
       // Never the name as typed: for no account, it is often a password typed in the wrong field.
       const who = outcome.account === undefined
         ? { account: 'unknown', usernameTag: unknownUsernameTag(username) }
-        : { account: 'known', username: outcome.account }
+        : { account: 'known', username: outcome.account, reason: outcome.reason ?? 'wrong_password' }
       request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
       const page = pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' })
       return sendPage(reply, HTTP_ERRORS.login_failed.status, page)
