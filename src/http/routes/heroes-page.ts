@@ -1,6 +1,6 @@
 // GET /: the hero page for a live session of an unchanged account (a page load keeps the session
-// alive; a one-time password sends it to /account/password first); without one, back to the login page, saying the session
-// ended when the browser had a cookie.
+// alive; a one-time password sends it to /account/password first); without one, back to the
+// login page, saying the session ended when the browser had a cookie.
 import type { FastifyPluginAsync } from 'fastify'
 import { accountSession, mustChangeFirst } from '../../accounts/account-sessions.js'
 import type { UsersStore } from '../../accounts/users-store.js'
