@@ -14,6 +14,12 @@ import { hashFor, startTestServer, TEST_USER } from '../helpers/test-server.js'
 const CLI = builtFile('dist/src/cli/users-cli.js')
 const BOB_PASSWORD = 'bob has a long password'
 
+/** What add and reset say of a one-time password: when it must be used by, 72 hours on. */
+function oneTime (done: string): RegExp {
+  return new RegExp(`^${done} with a one-time password: it must be changed at the first login, which must come ` +
+    'before \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\(72 h\\)\\n$')
+}
+
 /** Runs the CLI on `file` with `args`, piping `stdin` (the password for add). */
 function users (file: string, args: readonly string[], stdin = ''): ReturnType<typeof runNode> {
   return runNode(CLI, args, { USERS_FILE: file }, stdin)
@@ -33,7 +39,7 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   const file = path.join(t.testdir({}), 'data', 'users.json')
   const added = await users(file, ['add', 'bob'], `${BOB_PASSWORD}\n`)
   t.equal(added.code, 0, added.stderr)
-  t.equal(added.stdout, 'added bob\n')
+  t.match(added.stdout, oneTime('added bob'))
   t.notMatch(added.stdout + added.stderr, BOB_PASSWORD, 'the password is not echoed')
   t.equal(fs.statSync(file).mode & 0o777, 0o600, 'the users file is 0600')
 
@@ -53,7 +59,7 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   t.equal(listed.stdout, 'bob\n')
 
   const updated = await users(file, ['add', 'bob'], 'another long password')
-  t.equal(updated.stdout, 'updated bob\n')
+  t.match(updated.stdout, oneTime('updated bob'))
   t.not(JSON.parse(fs.readFileSync(file, 'utf8')).users[0].hash, hash, 'a new hash')
 
   const removed = await users(file, ['remove', 'bob'])
@@ -80,9 +86,9 @@ t.test('no look-alike accounts: add Alice beside alice is refused; ' +
   }
   t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
   t.equal((await users(file, ['list'])).stdout, 'alice\n')
-  t.equal(
+  t.match(
     (await users(file, ['add', 'alice'], 'another long password')).stdout,
-    'updated alice\n',
+    oneTime('updated alice'),
     'the exact name still updates'
   )
   const removed = await users(file, ['remove', 'ALICE'])

@@ -82,12 +82,11 @@ export function changedNotice (ended: number): Notice {
   return { kind: 'info', text: `Your password has been changed. ${others}` }
 }
 
-export const accountPasswordRoutes: FastifyPluginAsync<AccountPasswordOptions> = async (app, options) => {
-  const { pages, sessions, users } = options
-  app.decorateRequest('passwordSession', undefined)
-
-  /** Finds the session before the limits, which count its user; without one, nothing else runs. */
-  const findSession = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+/** A preHandler finding the session (before the limits, which count its user); without one, to the login page. */
+function sessionFinder (
+  { sessions, users }: Pick<AccountPasswordOptions, 'sessions' | 'users'>
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  return async (request, reply) => {
     const id = sessionIdFromCookieHeader(request.headers.cookie)
     const session = id === undefined ? undefined : await accountSession(sessions, users, id)
     if (id === undefined || session === undefined) return toLogin(request, reply)
@@ -95,12 +94,59 @@ export const accountPasswordRoutes: FastifyPluginAsync<AccountPasswordOptions> =
     request.passwordSession = { id, session }
     return undefined
   }
+}
+
+/** The post's answer, once the session is found and the limits passed. */
+async function answerChange (
+  options: AccountPasswordOptions,
+  request: FastifyRequest<{ Body: PasswordBody }>,
+  reply: FastifyReply
+): Promise<FastifyReply> {
+  const { pages, users } = options
+  const current = request.passwordSession
+  if (current === undefined) return reply // answered by the session finder
+  const { currentPassword, newPassword, repeatPassword } = request.body
+  const issued = (await users.get(current.session.username))?.mustChangeBy !== undefined
+  if (newPassword !== repeatPassword) {
+    return refusedPage(reply, pages, issued, { kind: 'error', text: HTTP_ERRORS.new_passwords_differ.message })
+  }
+  const outcome = await changePassword(options, { session: current, currentPassword, newPassword })
+  const log = { username: current.session.username, ip: request.client.address }
+  switch (outcome.outcome) {
+    case 'busy':
+      throw new HttpError('login_busy', { retryAfterS: HASHING_BUSY_RETRY_AFTER_S })
+    case 'wrong': {
+      request.log.info({ event: 'password_change_failed', ...log, reason: outcome.reason }, 'password change failed')
+      const text = HTTP_ERRORS.current_password_wrong.message
+      return refusedPage(reply, pages, issued, { kind: 'error', text }, HTTP_ERRORS.current_password_wrong.status)
+    }
+    case 'refused':
+      request.log.info({ event: 'password_change_refused', ...log, rule: outcome.code }, 'new password refused')
+      return refusedPage(reply, pages, issued, { kind: 'error', text: PASSWORD_REFUSALS[outcome.code] })
+  }
+  const session = loggedSessionKey(outcome.session.key)
+  request.log.info({ event: 'password_changed', ...log, session, endedSessions: outcome.ended }, 'password changed')
+  reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS)
+  return sendPage(reply, 200, pages.password({ issued: false, notice: changedNotice(outcome.ended) }))
+}
+
+/** Refuses a password over the byte limit (the schema counted characters) before the limits and argon2. */
+async function passwordsWithinLimit (request: FastifyRequest<{ Body: PasswordBody }>): Promise<void> {
+  const { currentPassword, newPassword, repeatPassword } = request.body
+  if (![currentPassword, newPassword, repeatPassword].every(fitsPasswordLimit)) {
+    throw new HttpError('password_form_invalid')
+  }
+}
+
+export const accountPasswordRoutes: FastifyPluginAsync<AccountPasswordOptions> = async (app, options) => {
+  const findSession = sessionFinder(options)
+  app.decorateRequest('passwordSession', undefined)
 
   app.get('/account/password', { config: { errorPage: 'password' } }, async (request, reply) => {
     const answered = await findSession(request, reply)
     if (answered !== undefined || request.passwordSession === undefined) return reply
-    const user = await users.get(request.passwordSession.session.username)
-    return sendPage(reply, 200, pages.password({ issued: user?.mustChangeBy !== undefined }))
+    const user = await options.users.get(request.passwordSession.session.username)
+    return sendPage(reply, 200, options.pages.password({ issued: user?.mustChangeBy !== undefined }))
   })
 
   app.post<{ Body: PasswordBody }>('/account/password', {
@@ -110,40 +156,9 @@ export const accountPasswordRoutes: FastifyPluginAsync<AccountPasswordOptions> =
     preParsing: [sameOriginOnly(options.allowedOrigins), formBodyOnly],
     preHandler: [
       findSession,
-      async (request) => {
-        const { currentPassword, newPassword, repeatPassword } = request.body
-        if (![currentPassword, newPassword, repeatPassword].every(fitsPasswordLimit)) {
-          throw new HttpError('password_form_invalid')
-        }
-      },
+      passwordsWithinLimit,
       loginIpLimit(app, options.config),
       loginUserLimit(app, options.config, (request) => request.passwordSession?.session.username ?? '')
     ]
-  }, async (request, reply) => {
-    const current = request.passwordSession
-    if (current === undefined) return reply // answered by findSession
-    const { currentPassword, newPassword, repeatPassword } = request.body
-    const issued = (await users.get(current.session.username))?.mustChangeBy !== undefined
-    if (newPassword !== repeatPassword) {
-      return refusedPage(reply, pages, issued, { kind: 'error', text: HTTP_ERRORS.new_passwords_differ.message })
-    }
-    const outcome = await changePassword(options, { session: current, currentPassword, newPassword })
-    const log = { username: current.session.username, ip: request.client.address }
-    switch (outcome.outcome) {
-      case 'busy':
-        throw new HttpError('login_busy', { retryAfterS: HASHING_BUSY_RETRY_AFTER_S })
-      case 'wrong': {
-        request.log.info({ event: 'password_change_failed', ...log, reason: outcome.reason }, 'password change failed')
-        const text = HTTP_ERRORS.current_password_wrong.message
-        return refusedPage(reply, pages, issued, { kind: 'error', text }, HTTP_ERRORS.current_password_wrong.status)
-      }
-      case 'refused':
-        request.log.info({ event: 'password_change_refused', ...log, rule: outcome.code }, 'new password refused')
-        return refusedPage(reply, pages, issued, { kind: 'error', text: PASSWORD_REFUSALS[outcome.code] })
-    }
-    const session = loggedSessionKey(outcome.session.key)
-    request.log.info({ event: 'password_changed', ...log, session, endedSessions: outcome.ended }, 'password changed')
-    reply.setCookie(SESSION_COOKIE, outcome.id, SESSION_COOKIE_OPTIONS)
-    return sendPage(reply, 200, pages.password({ issued: false, notice: changedNotice(outcome.ended) }))
-  })
+  }, async (request, reply) => await answerChange(options, request, reply))
 }
