@@ -10,7 +10,13 @@ export async function staleAccount (
   users: UsersStore,
   session: Pick<Session, 'username' | 'credential'>
 ): Promise<SessionEndReason | undefined> {
-  const user = await users.get(session.username)
+  let user = await users.get(session.username)
+  // Another instance may have changed the password a moment ago (this session holds the new one):
+  // what this process holds is brought up to date before the session is judged.
+  if (user === undefined || credentialTag(user) !== session.credential) {
+    await users.refresh()
+    user = await users.get(session.username)
+  }
   if (user === undefined) return 'user_removed'
   if (user.disabled === true) return 'account_disabled'
   return credentialTag(user) === session.credential ? undefined : 'password_changed'

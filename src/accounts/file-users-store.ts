@@ -130,6 +130,13 @@ export class FileUsersStore implements UsersStore {
     return stored
   }
 
+  async refresh (): Promise<void> {
+    const version = await fileVersion(this.file)
+    if (version === this.#loadedVersion) return
+    this.#loadedVersion = version
+    await this.reload()
+  }
+
   async rehash (username: string, expectedHash: string, hash: string): Promise<boolean> {
     let replaced = false
     const key = canonicalUsername(username)

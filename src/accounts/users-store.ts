@@ -89,6 +89,12 @@ export interface UsersStore {
    * stored name, or undefined when there is none. Disabling is heard through onDisabled.
    */
   setDisabled (username: string, disabled: boolean): Promise<string | undefined>
+  /**
+   * Brings what this process holds up to date with the backing storage now, when it keeps a copy
+   * (the file store reads a changed file at once instead of at its next poll); a store that asks
+   * its storage on every get resolves at once.
+   */
+  refresh (): Promise<void>
   /** Removes the user (named ignoring case); resolves true when it existed. */
   remove (username: string): Promise<boolean>
   /**

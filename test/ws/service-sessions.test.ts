@@ -135,6 +135,7 @@ function silent (store: UsersStore): UsersStore {
     changePassword: async (username, expected, hash, setAt) =>
       await store.changePassword(username, expected, hash, setAt),
     setDisabled: async (username, disabled) => await store.setDisabled(username, disabled),
+    refresh: async () => { await store.refresh() },
     onRemoved: () => () => {},
     onPasswordChanged: () => () => {},
     onDisabled: () => () => {},
