@@ -51,6 +51,7 @@ t.test('GET /account/password shows the form to a session, and sends anyone else
   t.match(html, 'autocomplete="current-password"')
   t.match(html, 'Enter your current password, then the new one twice.')
   t.match(html, 'At least 15 characters')
+  t.match(html, '<form method="post" action="/logout"', 'a way to log out (ASVS 7.4.4)')
   t.notMatch(html, /<script(?![^>]*src=)/, 'no inline script')
   const none = await getWithSession(server, '/account/password')
   t.equal(none.status, 303)
