@@ -103,7 +103,6 @@ export const STORE_UNAVAILABLE_RETRY_AFTER_S = 5
 /** Notices the login page can show after a redirect (`/login?notice=<code>`). */
 export const LOGIN_NOTICES: ReadonlyMap<string, string> = new Map([
   ['session_ended', 'Your session has ended. Please log in again.'],
-  ['password_changed', 'Your password was changed, so this session has ended. Please log in with the new password.'],
   ['logged_out', 'You have logged out.']
 ])
 
