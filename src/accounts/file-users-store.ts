@@ -37,6 +37,8 @@ export class FileUsersStore implements UsersStore {
   /** The file's version (fileVersion) as last read, taken before reading it. */
   #loadedVersion: string | undefined
   #checking = false
+  /** The reload running now, if any: the next one waits for it. */
+  #reloads: Promise<void> = Promise.resolve()
 
   private constructor (file: string) {
     this.file = file
@@ -192,6 +194,14 @@ export class FileUsersStore implements UsersStore {
    * state.
    */
   async reload (): Promise<void> {
+    // One read at a time, each applied in turn (the poll and refresh may both ask): a read started
+    // earlier never lands after a later one.
+    const turn = this.#reloads.then(async () => { await this.#readAndApply() })
+    this.#reloads = turn
+    await turn
+  }
+
+  async #readAndApply (): Promise<void> {
     let next: Map<string, UserRecord>
     try {
       next = await readUsersFile(this.file)
