@@ -20,3 +20,11 @@ export const MAX_PASSWORD_BYTES = 1024
  * password used alone. Logins accept any non-empty password: this rules new ones only.
  */
 export const MIN_PASSWORD_LENGTH = 15
+/**
+ * How long an issued (one-time) password logs in, in milliseconds: 72 hours from when the users
+ * CLI (or the first start, for `demo`) set it. Long enough for a password handed over on a Friday
+ * to reach its person after a weekend, short enough that one lost in a mailbox or a chat is dead
+ * within days (ASVS 6.4.1: issued passwords expire after a short period). Once used to log in, it
+ * only opens the change-password form.
+ */
+export const ONE_TIME_PASSWORD_LIFETIME_MS = 72 * 60 * 60 * 1000

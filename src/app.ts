@@ -14,6 +14,7 @@ import { frameworkErrors, registerErrorHandlers } from './http/error-handler.js'
 import { httpServerOptions, TLS_HANDSHAKE_TIMEOUT_MS } from './http/http-server.js'
 import { registerHttpPlugins } from './http/plugins.js'
 import { RequestLogLines } from './http/request-log-lines.js'
+import { accountPasswordRoutes } from './http/routes/account-password.js'
 import { healthRoutes } from './http/routes/health.js'
 import { heroesPageRoutes } from './http/routes/heroes-page.js'
 import { loginRoutes } from './http/routes/login.js'
@@ -145,4 +146,5 @@ async function registerRoutes (app: FastifyInstance, services: Services): Promis
   await app.register(loginRoutes, services)
   await app.register(logoutRoutes, services)
   await app.register(heroesPageRoutes, services)
+  await app.register(accountPasswordRoutes, services)
 }

@@ -25,6 +25,17 @@ export const HTTP_ERRORS = Object.freeze({
       `passwords up to ${MAX_PASSWORD_BYTES} bytes, which is ${MAX_PASSWORD_BYTES} plain ASCII characters ` +
       'or fewer with accents or other scripts).'
   },
+  password_form_invalid: {
+    status: 400,
+    message: 'Please enter your current password and the new one twice (each up to ' +
+      `${MAX_PASSWORD_BYTES} bytes, which is ${MAX_PASSWORD_BYTES} plain ASCII characters or fewer with accents ` +
+      'or other scripts).'
+  },
+  current_password_wrong: { status: 400, message: 'Your current password is incorrect. Your password is unchanged.' },
+  new_passwords_differ: {
+    status: 400, message: 'The two new passwords are not the same. Please type the new password twice.'
+  },
+  new_password_refused: { status: 400, message: 'This new password cannot be used.' },
   cross_site_request: { status: 403, message: 'This request came from another site and was refused.' },
   cross_site_requests_limited: {
     status: 429, message: 'Too many requests came from other sites. Please wait a moment.', retryHint: true
@@ -147,6 +158,7 @@ export const GATE_REJECTIONS = Object.freeze({
   origin_forbidden: { status: 403 },
   session_missing: { status: 401 },
   session_invalid: { status: 401 },
+  password_change_required: { status: 403 },
   user_connection_limit: { status: 429 },
   store_unavailable: { status: 503 }
 } as const)

@@ -104,10 +104,14 @@ export class LocalCluster {
     return { REDIS_URL: socket, REDIS_PASSWORD_FILE: passwordFile }
   }
 
-  /** The cluster's account, made with the users CLI (its password piped on stdin). */
+  /**
+   * The cluster's account, made with the users CLI (its password piped on stdin). Lasting
+   * (--permanent), unlike an issued password: it lives only as long as the cluster, whose folder
+   * (and users file) is removed when it stops.
+   */
   async #addUser (): Promise<{ username: string, password: string }> {
     const password = randomBytes(18).toString('base64url')
-    const cli = spawn(process.execPath, [USERS_CLI, 'add', CLUSTER_USERNAME], {
+    const cli = spawn(process.execPath, [USERS_CLI, 'add', CLUSTER_USERNAME, '--permanent'], {
       cwd: this.dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', USERS_FILE: this.#usersFile },
       stdio: ['pipe', 'ignore', 'pipe']

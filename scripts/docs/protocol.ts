@@ -70,6 +70,8 @@ const GATE_CHECKS: { readonly [K in GateRejection]: string } = {
   origin_forbidden: '`Origin` is not exactly one of `ALLOWED_ORIGINS`',
   session_missing: 'not exactly one `__Host-sid` cookie',
   session_invalid: 'the cookie names no live session',
+  password_change_required: 'the session\'s account holds a one-time (issued) password: it reaches ' +
+    '`/account/password` only',
   user_connection_limit: 'the user has `WS_MAX_CONNECTIONS_PER_USER` sockets open, on every instance together ' +
     '(`Retry-After`)',
   store_unavailable: 'with `REDIS_URL`, Redis did not answer the session or socket-slot check within ' +
@@ -85,6 +87,13 @@ const HTTP_ERRORS_WHEN: { readonly [K in HttpErrorCode]: string } = {
   login_form_invalid: `a login form with missing fields, a username over ${MAX_USERNAME_LENGTH} characters / a ` +
     `password over ${MAX_PASSWORD_BYTES} bytes of UTF-8, a body over ${LOGIN_FORM_BODY_LIMIT} bytes (413), or a body ` +
     'type nothing parses (415): refused before argon2',
+  password_form_invalid: 'a change-password form with a missing field or a password over ' +
+    `${MAX_PASSWORD_BYTES} bytes of UTF-8 (refused before argon2)`,
+  current_password_wrong: 'the current password given on `/account/password` does not match (or the account ' +
+    'vanished meanwhile: the same answer); counted by the login limits',
+  new_passwords_differ: 'the new password and its repeat on `/account/password` differ',
+  new_password_refused: 'the new password breaks a password rule; the page shows which, in words ' +
+    '(`PASSWORD_REFUSALS`)',
   cross_site_request: 'any request that Fetch Metadata (`Sec-Fetch-Site` other than `same-origin` or `none`) or its ' +
     '`Origin` (not one of `ALLOWED_ORIGINS`) says came from another site, unless it is a top-level GET navigation; ' +
     'and a login or logout without an allowed `Origin`',

@@ -1,4 +1,5 @@
-// The default accounts store: usernames and argon2id hashes in a JSON file written atomically
+// The default accounts store: usernames, argon2id hashes and each account's state (a one-time
+// password's deadline, disabled) in a JSON file written atomically
 // (temp file + fsync + rename) with owner-only permissions, reloaded when another process (the
 // users CLI, another instance) changes it. Every change is a read-modify-write of the file under
 // a lock (proper-lockfile), so two writers at once never lose each other's change.
@@ -36,6 +37,8 @@ export class FileUsersStore implements UsersStore {
   /** The file's version (fileVersion) as last read, taken before reading it. */
   #loadedVersion: string | undefined
   #checking = false
+  /** The reload running now, if any: the next one waits for it. */
+  #reloads: Promise<void> = Promise.resolve()
 
   private constructor (file: string) {
     this.file = file
@@ -103,6 +106,39 @@ export class FileUsersStore implements UsersStore {
     return existed
   }
 
+  async changePassword (username: string, expectedHash: string, hash: string, passwordSetAt: number): Promise<boolean> {
+    let changed = false
+    const key = canonicalUsername(username)
+    await this.#change((users) => {
+      const current = users.get(key)
+      if (current?.hash !== expectedHash) return
+      const { mustChangeBy: _ended, ...kept } = current
+      users.set(key, { ...kept, hash, passwordSetAt })
+      changed = true
+    })
+    return changed
+  }
+
+  async setDisabled (username: string, disabled: boolean): Promise<string | undefined> {
+    let stored: string | undefined
+    const key = canonicalUsername(username)
+    await this.#change((users) => {
+      const current = users.get(key)
+      if (current === undefined) return
+      const { disabled: _was, ...kept } = current
+      users.set(key, disabled ? { ...kept, disabled } : kept)
+      stored = current.username
+    })
+    return stored
+  }
+
+  async refresh (): Promise<void> {
+    const version = await fileVersion(this.file)
+    if (version === this.#loadedVersion) return
+    this.#loadedVersion = version
+    await this.reload()
+  }
+
   async rehash (username: string, expectedHash: string, hash: string): Promise<boolean> {
     let replaced = false
     const key = canonicalUsername(username)
@@ -142,6 +178,11 @@ export class FileUsersStore implements UsersStore {
     return () => this.#events.off('passwordChanged', listener)
   }
 
+  onDisabled (listener: (username: string) => void): () => void {
+    this.#events.on('disabled', listener)
+    return () => this.#events.off('disabled', listener)
+  }
+
   async close (): Promise<void> {
     clearInterval(this.#poll)
     this.#poll = undefined
@@ -153,6 +194,14 @@ export class FileUsersStore implements UsersStore {
    * state.
    */
   async reload (): Promise<void> {
+    // One read at a time, each applied in turn (the poll and refresh may both ask): a read started
+    // earlier never lands after a later one.
+    const turn = this.#reloads.then(async () => { await this.#readAndApply() })
+    this.#reloads = turn
+    await turn
+  }
+
+  async #readAndApply (): Promise<void> {
     let next: Map<string, UserRecord>
     try {
       next = await readUsersFile(this.file)
@@ -181,7 +230,7 @@ export class FileUsersStore implements UsersStore {
   }
 
   /**
-   * Takes `next` as the current state, reporting users gone and passwords changed (not rehashed),
+   * Takes `next` as the current state, reporting users gone, disabled and passwords changed (not rehashed),
    * by the name they were stored under. An account whose stored spelling changed (another process
    * wrote `Alice` for `alice`) is reported removed: its sessions carry the old name.
    */
@@ -191,6 +240,7 @@ export class FileUsersStore implements UsersStore {
     for (const [key, record] of before) {
       const now = next.get(key)
       if (now === undefined || now.username !== record.username) this.#events.emit('removed', record.username)
+      else if (now.disabled === true && record.disabled !== true) this.#events.emit('disabled', record.username)
       else if (credentialOf(now) !== credentialOf(record)) this.#events.emit('passwordChanged', record.username)
     }
   }
@@ -247,23 +297,38 @@ async function readUsersFile (file: string): Promise<UsersByName> {
     throw new UsersFileError(`${file} is not a hero-socket users file (version 1)`)
   }
   for (const entry of list as unknown[]) {
-    const { username, hash, passwordSetAt } = (entry ?? {}) as Partial<UserRecord>
-    if (typeof username !== 'string' || !isValidUsername(username) ||
-        typeof hash !== 'string' || !hash.startsWith('$argon2id$') ||
-        (passwordSetAt !== undefined && !Number.isSafeInteger(passwordSetAt))) {
+    const record = userRecordOf(entry)
+    if (record === undefined) {
       throw new UsersFileError(`${file} has an entry that is not a username with an argon2id hash`)
     }
+    const { username } = record
     const existing = users.get(canonicalUsername(username))
     if (existing !== undefined) {
       throw new UsersFileError(`${file} has two accounts whose names differ only in case (${existing.username}, ` +
         `${username}); names are compared ignoring case: remove one of them from the file`)
     }
-    users.set(
-      canonicalUsername(username),
-      passwordSetAt === undefined ? { username, hash } : { username, hash, passwordSetAt }
-    )
+    users.set(canonicalUsername(username), record)
   }
   return users
+}
+
+/** The record an entry of the file holds (only the known fields), or undefined when it is not a valid one. */
+function userRecordOf (entry: unknown): UserRecord | undefined {
+  const { username, hash, passwordSetAt, mustChangeBy, disabled } = (entry ?? {}) as Partial<UserRecord>
+  if (typeof username !== 'string' || !isValidUsername(username) ||
+      typeof hash !== 'string' || !hash.startsWith('$argon2id$') ||
+      (passwordSetAt !== undefined && !Number.isSafeInteger(passwordSetAt)) ||
+      (mustChangeBy !== undefined && !Number.isSafeInteger(mustChangeBy)) ||
+      (disabled !== undefined && typeof disabled !== 'boolean')) {
+    return undefined
+  }
+  return {
+    username,
+    hash,
+    ...(passwordSetAt === undefined ? {} : { passwordSetAt }),
+    ...(mustChangeBy === undefined ? {} : { mustChangeBy }),
+    ...(disabled === true ? { disabled } : {})
+  }
 }
 
 /**

@@ -8,11 +8,15 @@
 // pipe: stderr is collected like stdout) in an owner-only file beside the users file, whose path
 // is printed instead.
 //
+// The password is one-time, as every issued one: the first login leads to the change-password
+// form, and unused it expires after ONE_TIME_PASSWORD_LIFETIME_MS.
+//
 // The password follows the rules every new password follows (password-rules/): a random one that
 // happens to hold a context word (`demo`, a hero's name) is drawn again.
 import { randomBytes } from 'node:crypto'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
+import { ONE_TIME_PASSWORD_LIFETIME_MS } from '../account-limits.js'
 import { ConfigError, type Config } from '../config/config.js'
 import { FileUsersStore } from './file-users-store.js'
 import type { PasswordHasher } from './password-hasher.js'
@@ -51,10 +55,11 @@ export async function ensureUsersFile (config: UsersFileSettings, hasher: Passwo
   if (await FileUsersStore.exists(config.accounts.usersFile)) return undefined
   const password = demoPassword()
   const hash = await hasher.hash(password)
+  const now = Date.now()
   try {
     await FileUsersStore.create(
       config.accounts.usersFile,
-      [{ username: DEMO_USERNAME, hash, passwordSetAt: Date.now() }]
+      [{ username: DEMO_USERNAME, hash, passwordSetAt: now, mustChangeBy: now + ONE_TIME_PASSWORD_LIFETIME_MS }]
     )
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
@@ -92,7 +97,9 @@ export async function showDemoPassword (
   usersFile: string,
   outlets: DemoPasswordOutlets
 ): Promise<void> {
-  const replace = `Replace it with: npm run users -- add <name>, then npm run users -- remove ${DEMO_USERNAME}`
+  const once = `It works once: at the first login you choose your own (within ${ONE_TIME_PASSWORD_LIFETIME_MS /
+    3_600_000} h; after that: npm run users -- reset ${DEMO_USERNAME}).`
+  const replace = `${once} Replace it with: npm run users -- add <name>, then npm run users -- remove ${DEMO_USERNAME}`
   if (outlets.terminal !== undefined) {
     outlets.terminal.write(`\nCreated ${usersFile} with the user "${DEMO_USERNAME}".\n  password: ${password}\n` +
       `This is shown only once, on this terminal. ${replace}\n\n`)

@@ -30,13 +30,21 @@ export interface LoginAttempt {
 }
 
 /**
+ * Why a correct password was refused all the same, for the log only: the account is disabled, or
+ * its one-time password expired unused. The answer is the wrong password's: whoever is guessing
+ * learns nothing, and the person is told by the operator who disabled the account or issued the
+ * password (docs/security.md).
+ */
+export type LoginRefusedAccount = 'account_disabled' | 'password_expired'
+
+/**
  * `failed`: the answer says nothing about why; `account` is for the log only: the stored name of
  * the account whose password did not match, or undefined when no account has the name given (never
  * the name given: a password typed into the username field must not reach the logs). `busy`: the
  * password could not be checked now (too many checks waiting). `ok`: carries the new session.
  */
 export type LoginOutcome =
-  | { readonly outcome: 'failed', readonly account: string | undefined }
+  | { readonly outcome: 'failed', readonly account: string | undefined, readonly reason?: LoginRefusedAccount }
   | { readonly outcome: 'busy' }
   | { readonly outcome: 'ok', readonly id: string, readonly session: Session }
 
@@ -61,7 +69,14 @@ export async function logIn (deps: LoginDependencies, attempt: LoginAttempt): Pr
   // The check may have waited: the account must still hold the password that was checked.
   const now = await deps.users.get(username)
   if (now === undefined || credentialOf(now) !== credentialOf(user)) return { outcome: 'failed', account: username }
+  if (now.disabled === true) return { outcome: 'failed', account: username, reason: 'account_disabled' }
   const { id, session } = await deps.sessions.create(username, credentialTag(now))
+  // An issued password's deadline is judged on the session store's clock (Redis's TIME with
+  // REDIS_URL): one clock for every instance, the one that also ends sessions.
+  if (now.mustChangeBy !== undefined && session.createdAt > now.mustChangeBy) {
+    await deps.sessions.destroy(id, 'password_expired')
+    return { outcome: 'failed', account: username, reason: 'password_expired' }
+  }
   if (attempt.previousSessionId !== undefined) {
     try {
       await deps.sessions.destroy(attempt.previousSessionId, 'replaced')

@@ -34,6 +34,19 @@ export interface UserRecord {
    * password changes it. Records written before it existed lack it.
    */
   readonly passwordSetAt?: number
+  /**
+   * Set on a one-time password (one an operator issued, or the generated demo one): the epoch ms,
+   * on the writer's wall clock, until which it logs in. A session it opens reaches nothing but the
+   * change-password form. Absent on a password the person chose, or one set with --permanent.
+   */
+  readonly mustChangeBy?: number
+  /** True while an operator has disabled the account: no login, no session (users disable/enable). */
+  readonly disabled?: boolean
+}
+
+/** True when the record holds a one-time password: the person must choose their own before anything else. */
+export function mustChangePassword (record: UserRecord): boolean {
+  return record.mustChangeBy !== undefined
 }
 
 /**
@@ -65,6 +78,23 @@ export interface UsersStore {
    * is written (the check and the write are one step: two writers cannot both add a look-alike).
    */
   put (record: UserRecord): Promise<void>
+  /**
+   * The person's own new password: replaces the user's hash with `hash` (set at `passwordSetAt`,
+   * epoch ms) and ends its one-time state, only if the hash is still `expectedHash` (the one the
+   * current password was checked against); resolves whether it did. Listeners hear onPasswordChanged.
+   */
+  changePassword (username: string, expectedHash: string, hash: string, passwordSetAt: number): Promise<boolean>
+  /**
+   * Disables (or enables) the account named ignoring case, keeping everything else; resolves its
+   * stored name, or undefined when there is none. Disabling is heard through onDisabled.
+   */
+  setDisabled (username: string, disabled: boolean): Promise<string | undefined>
+  /**
+   * Brings what this process holds up to date with the backing storage now, when it keeps a copy
+   * (the file store reads a changed file at once instead of at its next poll); a store that asks
+   * its storage on every get resolves at once.
+   */
+  refresh (): Promise<void>
   /** Removes the user (named ignoring case); resolves true when it existed. */
   remove (username: string): Promise<boolean>
   /**
@@ -80,6 +110,8 @@ export interface UsersStore {
   onRemoved (listener: (username: string) => void): () => void
   /** As onRemoved, for a user given a new password (credentialOf changed; a rehash is not one). */
   onPasswordChanged (listener: (username: string) => void): () => void
+  /** As onRemoved, for a user an operator disabled (the account stays, its sessions end). */
+  onDisabled (listener: (username: string) => void): () => void
   /** Calls `listener` when the store could not refresh from its backing storage (it keeps the last good state). */
   onReloadError (listener: (err: unknown) => void): () => void
   /** Stops watching and drops every listener; later calls need not work. */

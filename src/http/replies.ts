@@ -8,8 +8,11 @@ import type { Pages } from './pages.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Errors on this route are answered as the login page (routes people open in a browser). */
-    errorPage?: boolean
+    /**
+     * Errors on this route are answered as a page (routes people open in a browser): the login
+     * page, or with 'password' the change-password page.
+     */
+    errorPage?: boolean | 'password'
   }
 }
 
@@ -25,7 +28,12 @@ export function sendError (
   pages: Pages,
   error: { statusCode: number, code: HttpErrorCode, message: string, retryAfterS?: number | undefined }
 ): FastifyReply {
-  if (request.routeOptions?.config?.errorPage === true) {
+  const page = request.routeOptions?.config?.errorPage
+  if (page === 'password') {
+    const notice = { text: error.message, kind: 'error' } as const
+    return sendPage(reply, error.statusCode, pages.password({ issued: false, notice }))
+  }
+  if (page === true) {
     const username = (request.body as { username?: unknown } | undefined)?.username
     const kept = typeof username === 'string' ? username : undefined
     const notice = { text: error.message, kind: 'error', retryAfterS: error.retryAfterS } as const

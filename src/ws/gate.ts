@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket, WebSocketServer } from 'ws'
-import { accountSession } from '../accounts/account-sessions.js'
+import { accountSession, mustChangeFirst } from '../accounts/account-sessions.js'
 import type { UsersStore } from '../accounts/users-store.js'
 import type { WsConfig } from '../config/config.js'
 import {
@@ -131,13 +131,13 @@ async function checkHandshake (gate: Gate, req: IncomingMessage, socket: Duplex,
   let accepted = false
   try {
     // 4. Exactly one __Host-sid cookie naming a live session of an account that still holds its
-    //    password (a store that cannot answer: 503), watched: an end heard meanwhile refuses it.
+    //    password, not a one-time one (a store down: 503), watched: an end heard meanwhile refuses it.
     const sessionId = sessionIdFromCookieHeader(req.headers.cookie)
     if (sessionId === undefined) return reject('session_missing')
     watch = connections.watchSession(sessionKeyOf(sessionId))
     const session = await accountSession(gate.sessions, gate.users, sessionId)
     if (session === undefined) return reject('session_invalid')
-
+    if (await mustChangeFirst(gate.users, session)) return reject('password_change_required', undefined, 'one-time')
     // 5. The user's open sockets, counted on every instance.
     const token = await gate.userSlots.acquire(session.username, caps.maxConnectionsPerUser)
     if (token === undefined) {

@@ -69,13 +69,23 @@ t.test('a missing, broken or foreign file is refused when opening', async (t) =>
     'bad-name.json': JSON.stringify(
       { version: 1, users: [{ username: 'al ice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }] }
     ),
+    'bad-deadline.json': JSON.stringify(
+      { version: 1, users: [{ username: 'alice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y', mustChangeBy: 'soon' }] }
+    ),
+    'bad-disabled.json': JSON.stringify(
+      { version: 1, users: [{ username: 'alice', hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y', disabled: 'yes' }] }
+    ),
     'look-alikes.json': JSON.stringify({
       version: 1,
       users: ['alice', 'Alice'].map((username) => ({ username, hash: '$argon2id$v=19$m=19456,t=2,p=1$x$y' }))
     })
   })
   await t.rejects(FileUsersStore.open(path.join(dir, 'missing.json')), { code: 'ENOENT' })
-  for (const name of ['not-json.json', 'wrong-version.json', 'bcrypt.json', 'bad-name.json', 'look-alikes.json']) {
+  const broken = [
+    'not-json.json', 'wrong-version.json', 'bcrypt.json', 'bad-name.json', 'bad-deadline.json', 'bad-disabled.json',
+    'look-alikes.json'
+  ]
+  for (const name of broken) {
     await t.rejects(FileUsersStore.open(path.join(dir, name)), UsersFileError, name)
   }
   await t.rejects(
@@ -131,6 +141,30 @@ t.test('the watcher notices a rewrite by another process', async (t) => {
   await other.remove('bob')
   t.equal(await gone.finally(() => clearTimeout(timer)), 'bob')
   t.same(await store.list(), ['alice'])
+})
+
+t.test('a one-time deadline and disabled are read back, and another process disabling is heard; refresh reads ' +
+  'a change before the next poll', async (t) => {
+  const file = tempFile(t)
+  const hash = await hashFor('password-one')
+  await FileUsersStore.create(file, [{ username: 'alice', hash, passwordSetAt: 1, mustChangeBy: 2 }])
+  const store = await FileUsersStore.open(file, { watch: true, watchIntervalMs: 20 })
+  const unwatched = await FileUsersStore.open(file)
+  t.teardown(() => store.close())
+  t.same(await store.get('alice'), { username: 'alice', hash, passwordSetAt: 1, mustChangeBy: 2 })
+  // The poll does not keep the process alive; this timer does, and bounds the wait.
+  let timer: NodeJS.Timeout | undefined
+  const disabled = new Promise<string>((resolve, reject) => {
+    store.onDisabled(resolve)
+    timer = setTimeout(() => reject(new Error('the watcher did not notice within 5 s')), 5000)
+  })
+  await (await FileUsersStore.open(file)).setDisabled('alice', true)
+  t.equal(await disabled.finally(() => clearTimeout(timer)), 'alice', 'heard by the watcher')
+  t.equal((await unwatched.get('alice'))?.disabled, undefined, 'a store that does not watch still has the old state')
+  await unwatched.refresh()
+  t.equal((await unwatched.get('alice'))?.disabled, true, 'until it refreshes')
+  const written = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown
+  t.match(written, { users: [{ username: 'alice', disabled: true, mustChangeBy: 2 }] })
 })
 
 t.test('a users file mounted as a Kubernetes Secret: the symlink re-pointed atomically is picked up within 2 ' +

@@ -109,4 +109,39 @@ export function usersStoreContract (t: Test, factory: UsersStoreFactory): void {
     await store.remove('alice')
     t.same(heard, [])
   })
+
+  t.test('changePassword: only from the hash checked, ends the one-time state, keeps the rest, is heard', async (t) => {
+    const store = await factory(t)
+    const changed: string[] = []
+    store.onPasswordChanged((name) => changed.push(name))
+    const issued = await hashFor('password-one')
+    await store.put({ username: 'Alice', hash: issued, passwordSetAt: 1, mustChangeBy: 100, disabled: true })
+    t.equal(await store.changePassword('alice', await hashFor('not the hash'), await hashFor('password-two'), 2), false,
+      'not from another hash')
+    t.same(changed, [])
+    t.equal(await store.changePassword('ALICE', issued, await hashFor('password-two'), 2), true)
+    const chosen = await hashFor('password-two')
+    t.same(await store.get('alice'), { username: 'Alice', hash: chosen, passwordSetAt: 2, disabled: true },
+      'a chosen password, set at 2; disabled stays as it was')
+    t.same(changed, ['Alice'])
+    t.equal(await store.changePassword('bob', issued, issued, 3), false, 'no such user')
+  })
+
+  t.test('setDisabled: disabling is heard once, enabling is not; the password is kept', async (t) => {
+    const store = await factory(t)
+    const heard: string[] = []
+    store.onDisabled((name) => heard.push(`disabled ${name}`))
+    store.onPasswordChanged((name) => heard.push(`changed ${name}`))
+    const hash = await hashFor('password-one')
+    await store.put({ username: 'Alice', hash, passwordSetAt: 1 })
+    t.equal(await store.setDisabled('alice', true), 'Alice', 'the stored name')
+    t.equal(await store.setDisabled('alice', true), 'Alice')
+    t.same(await store.get('alice'), { username: 'Alice', hash, passwordSetAt: 1, disabled: true })
+    t.equal(await store.setDisabled('ALICE', false), 'Alice')
+    t.same(await store.get('alice'), { username: 'Alice', hash, passwordSetAt: 1 })
+    t.same(heard, ['disabled Alice'])
+    t.equal(await store.setDisabled('bob', true), undefined, 'no such user')
+    await store.refresh()
+    t.same(await store.list(), ['Alice'], 'refresh changes nothing that was not changed')
+  })
 }

@@ -1,18 +1,28 @@
-// The users CLI as a real process (dist/src/cli/users-cli.js): add with the password on stdin,
-// list, remove, owner-only file, OWASP argon2id parameters, refusals with exit code 2 (a common
-// password, one holding the username or a hero's name, each with its reason), and a
-// user it adds can log in to a running server watching the same file.
+// The users CLI as a real process (dist/src/cli/users-cli.js): add with the password on stdin
+// (one-time, or lasting with --permanent), reset, disable, enable, list, remove, owner-only file,
+// OWASP argon2id parameters, refusals with exit code 2 (a common password, one holding the
+// username or a hero's name, each with its reason), and what each does to a running server
+// watching the same file (a user it adds logs in; disable ends the sessions...).
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { FileUsersStore } from '../../src/accounts/file-users-store.js'
 import { MAX_USERNAME_LENGTH } from '../../src/accounts/account-rules.js'
-import { builtFile, countVerifies, postLogin, runNode, sessionCount } from '../helpers/http.js'
-import { waitUntil } from '../helpers/hero-client.js'
+import { ONE_TIME_PASSWORD_LIFETIME_MS } from '../../src/account-limits.js'
+import {
+  builtFile, countVerifies, getWithSession, postLogin, runNode, sessionCount, sessionIdOf
+} from '../helpers/http.js'
+import { openAuthorised, waitUntil } from '../helpers/hero-client.js'
 import { hashFor, startTestServer, TEST_USER } from '../helpers/test-server.js'
 
 const CLI = builtFile('dist/src/cli/users-cli.js')
 const BOB_PASSWORD = 'bob has a long password'
+
+/** What add and reset say of a one-time password: when it must be used by, 72 hours on. */
+function oneTime (done: string): RegExp {
+  return new RegExp(`^${done} with a one-time password: it must be changed at the first login, which must come ` +
+    'before \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z \\(72 h\\)\\n$')
+}
 
 /** Runs the CLI on `file` with `args`, piping `stdin` (the password for add). */
 function users (file: string, args: readonly string[], stdin = ''): ReturnType<typeof runNode> {
@@ -33,7 +43,7 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   const file = path.join(t.testdir({}), 'data', 'users.json')
   const added = await users(file, ['add', 'bob'], `${BOB_PASSWORD}\n`)
   t.equal(added.code, 0, added.stderr)
-  t.equal(added.stdout, 'added bob\n')
+  t.match(added.stdout, oneTime('added bob'))
   t.notMatch(added.stdout + added.stderr, BOB_PASSWORD, 'the password is not echoed')
   t.equal(fs.statSync(file).mode & 0o777, 0o600, 'the users file is 0600')
 
@@ -53,7 +63,7 @@ t.test('add, list and remove round-trip through an owner-only file', async (t) =
   t.equal(listed.stdout, 'bob\n')
 
   const updated = await users(file, ['add', 'bob'], 'another long password')
-  t.equal(updated.stdout, 'updated bob\n')
+  t.match(updated.stdout, oneTime('updated bob'))
   t.not(JSON.parse(fs.readFileSync(file, 'utf8')).users[0].hash, hash, 'a new hash')
 
   const removed = await users(file, ['remove', 'bob'])
@@ -80,9 +90,9 @@ t.test('no look-alike accounts: add Alice beside alice is refused; ' +
   }
   t.equal(fs.readFileSync(file, 'utf8'), before, 'the users file is unchanged')
   t.equal((await users(file, ['list'])).stdout, 'alice\n')
-  t.equal(
+  t.match(
     (await users(file, ['add', 'alice'], 'another long password')).stdout,
-    'updated alice\n',
+    oneTime('updated alice'),
     'the exact name still updates'
   )
   const removed = await users(file, ['remove', 'ALICE'])
@@ -284,4 +294,82 @@ t.test('two CLI runs at once (add one user while removing another) never lose ei
     t.same(names, [newcomer], `round ${round}: both changes are in the file`)
   }
   t.same(fs.readdirSync(path.dirname(file)).sort(), ['users.json'], 'no lock or temp file left behind')
+})
+
+/** The record of `name` in the users file as written. */
+function recordIn (file: string, name: string): Record<string, unknown> | undefined {
+  const content = JSON.parse(fs.readFileSync(file, 'utf8')) as { users: Array<Record<string, unknown>> }
+  return content.users.find((u) => u.username === name)
+}
+
+t.test('add issues a one-time password for 72 h; --permanent a lasting one, saying so; reset needs an account ' +
+  'and keeps it disabled; disable and enable keep the password', async (t) => {
+  const file = path.join(t.testdir({}), 'users.json')
+  const before = Date.now()
+  t.equal((await users(file, ['add', 'bob'], BOB_PASSWORD)).code, 0)
+  const bob = recordIn(file, 'bob')
+  t.ok(typeof bob?.mustChangeBy === 'number' && bob.mustChangeBy >= before + ONE_TIME_PASSWORD_LIFETIME_MS &&
+    bob.mustChangeBy <= Date.now() + ONE_TIME_PASSWORD_LIFETIME_MS, 'bob must change it within 72 h')
+  const lasting = await users(file, ['add', 'carol', '--permanent'], 'the lasting one is long enough')
+  t.equal(lasting.stdout, 'added carol with a lasting password (--permanent): no change is asked at login\n')
+  t.equal(recordIn(file, 'carol')?.mustChangeBy, undefined, 'carol\'s password lasts')
+  const unknown = await users(file, ['reset', 'dave'], 'the lasting one is long enough')
+  t.equal(unknown.code, 2)
+  t.equal(unknown.stderr, 'users: no user dave\n')
+  t.equal(recordIn(file, 'dave'), undefined, 'reset adds nobody')
+
+  const disabled = await users(file, ['disable', 'CAROL'])
+  t.equal(disabled.stdout, 'disabled carol: logins are refused and its sessions end (the account and its password ' +
+    'are kept)\n')
+  t.match(recordIn(file, 'carol'), { disabled: true, hash: /^\$argon2id\$/ })
+  const reset = await users(file, ['reset', 'carol'], 'another long secret to share')
+  t.match(reset.stdout, oneTime('updated carol'))
+  t.match(recordIn(file, 'carol'), { disabled: true, mustChangeBy: Number }, 'a reset keeps the account disabled')
+  const enabled = await users(file, ['enable', 'carol'])
+  t.equal(enabled.stdout, 'enabled carol: logins with its password work again\n')
+  t.equal(recordIn(file, 'carol')?.disabled, undefined)
+  for (const args of [['disable', 'dave'], ['enable', 'dave']]) {
+    const refused = await users(file, args)
+    t.equal(refused.code, 2, args.join(' '))
+    t.equal(refused.stderr, 'users: no user dave\n')
+  }
+  for (const args of [['remove', 'bob', '--permanent'], ['disable', '--permanent', 'bob'], ['list', '--permanent']]) {
+    const refused = await users(file, args)
+    t.equal(refused.code, 2, `${args.join(' ')}: --permanent is for add and reset`)
+    t.match(refused.stderr, /^users: usage: npm run users -- add <name> \[--permanent\] \| reset <name>/)
+  }
+  t.ok(recordIn(file, 'bob'), 'bob is still there')
+})
+
+t.test('against a running server: disable ends the sessions and refuses the password as a wrong one; enable ' +
+  'lets it in; reset issues a password that leads to the change form', async (t) => {
+  const server = await startTestServer(t, { LOGIN_RATE_USER_MAX: '100' })
+  const sid = await server.login()
+  const socket = await openAuthorised(t, server, sid)
+  const wrong = await (await postLogin(server, TEST_USER.username, 'not the password at all')).text()
+  const disabled = await users(server.usersFile, ['disable', 'alice'])
+  t.equal(disabled.code, 0, disabled.stderr)
+  t.same(await socket.closed(), { code: 4401, reason: 'session_ended' }, 'the socket closes with 4401')
+  t.equal(await server.sessions.get(sid), undefined, 'the session is over')
+  t.ok(server.logs.entries().some((e) => e.event === 'ws_session_ended' && e.reason === 'account_disabled'))
+  const refused = await postLogin(server)
+  t.equal(refused.status, 401, 'the right password is refused')
+  t.equal(await refused.text(), wrong, 'with the wrong password\'s page, byte for byte')
+  t.match(server.logs.entries().filter((e) => e.event === 'login_failed').at(-1), { reason: 'account_disabled' })
+  t.equal(await sessionCount(server), 0)
+
+  t.equal((await users(server.usersFile, ['enable', 'alice'])).code, 0)
+  await waitUntil(async () => (await server.users.get('alice'))?.disabled === undefined, 'the server to read it')
+  const back = await postLogin(server)
+  t.equal(back.status, 303, 'alice logs in again, with the same password')
+  const old = sessionIdOf(back) ?? ''
+
+  const reset = await users(server.usersFile, ['reset', 'alice'], 'an issued password for her')
+  t.equal(reset.code, 0, reset.stderr)
+  await waitUntil(async () => (await server.users.get('alice'))?.mustChangeBy !== undefined, 'the server to read it')
+  await waitUntil(async () => await server.sessions.get(old) === undefined, 'the session of the old password to end')
+  const issued = await postLogin(server, 'alice', 'an issued password for her')
+  t.equal(issued.status, 303)
+  const page = await getWithSession(server, '/', sessionIdOf(issued))
+  t.equal(page.headers.get('location'), '/account/password', 'the issued password leads to the change form')
 })

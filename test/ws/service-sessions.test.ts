@@ -134,8 +134,13 @@ function silent (store: UsersStore): UsersStore {
     put: async (record) => { await store.put(record) },
     remove: async (username) => await store.remove(username),
     rehash: async (username, expected, hash) => await store.rehash(username, expected, hash),
+    changePassword: async (username, expected, hash, setAt) =>
+      await store.changePassword(username, expected, hash, setAt),
+    setDisabled: async (username, disabled) => await store.setDisabled(username, disabled),
+    refresh: async () => { await store.refresh() },
     onRemoved: () => () => {},
     onPasswordChanged: () => () => {},
+    onDisabled: () => () => {},
     onReloadError: (listener) => store.onReloadError(listener),
     close: async () => { await store.close() }
   }

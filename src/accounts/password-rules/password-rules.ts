@@ -1,5 +1,5 @@
 // The rules a new password follows, in one place for every way a password is set: the users
-// CLI's `add`, the first start's demo password, and (later) the account page. Length only, no
+// CLI's `add` and `reset`, the first start's demo password, and the change-password page. Length only, no
 // composition rules (ASVS 6.2.1, 6.2.5, 6.2.9), counted in code points after NFC; then no context
 // word (6.2.11) and not on the common-password list (6.2.4, 6.2.12). Logins check none of this:
 // a password already set keeps working. docs/security.md says the rules and why.

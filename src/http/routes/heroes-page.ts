@@ -1,7 +1,8 @@
 // GET /: the hero page for a live session of an unchanged account (a page load keeps the session
-// alive); without one, back to the login page, saying the session ended when the browser had a cookie.
+// alive; a one-time password sends it to /account/password first); without one, back to the
+// login page, saying the session ended when the browser had a cookie.
 import type { FastifyPluginAsync } from 'fastify'
-import { accountSession } from '../../accounts/account-sessions.js'
+import { accountSession, mustChangeFirst } from '../../accounts/account-sessions.js'
 import type { UsersStore } from '../../accounts/users-store.js'
 import {
   SESSION_COOKIE, SESSION_COOKIE_OPTIONS, hasSessionCookie, sessionIdFromCookieHeader
@@ -27,6 +28,10 @@ export const heroesPageRoutes: FastifyPluginAsync<HeroesPageOptions> = async (ap
         .redirect(hadCookie ? '/login?notice=session_ended' : '/login', 303)
     }
     request.username = session.username
+    // An issued (one-time) password is changed before anything else.
+    if (await mustChangeFirst(users, session)) {
+      return reply.header('cache-control', 'no-store').redirect('/account/password', 303)
+    }
     // A page load keeps the session alive; a store that cannot record it just lets it age.
     await sessions.touch(id).catch((err: unknown) => {
       request.log.warn(

@@ -103,13 +103,14 @@ function answerFailedLogin (
   request: FastifyRequest<{ Body: LoginBody }>,
   reply: FastifyReply,
   pages: Pages,
-  account: string | undefined
+  account: string | undefined,
+  reason: string | undefined
 ): FastifyReply {
   const { username } = request.body
   // Never the name as typed: for no account, it is often a password typed in the wrong field.
   const who = account === undefined
     ? { account: 'unknown', usernameTag: unknownUsernameTag(username) }
-    : { account: 'known', username: account }
+    : { account: 'known', username: account, reason: reason ?? 'wrong_password' }
   request.log.info({ event: 'login_failed', ...who, ip: request.client.address }, 'login failed')
   // The name as typed goes back into its field (and to nobody else): the person fixes a typo.
   const page = pages.login({ text: HTTP_ERRORS.login_failed.message, kind: 'error' }, username)
@@ -155,7 +156,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     if (outcome.outcome === 'failed') {
       // Only failures spend the per-username budget (rate-limits.ts): logging in again never does.
       await userLimit.countFailure(request)
-      return answerFailedLogin(request, reply, pages, outcome.account)
+      return answerFailedLogin(request, reply, pages, outcome.account, outcome.reason)
     }
     request.log.info(
       {

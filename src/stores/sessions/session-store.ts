@@ -16,7 +16,8 @@
 /** Why a session ended; sent to listeners, logged, and counted (hero_socket_sessions_ended_total). */
 export const SESSION_END_REASONS = Object.freeze(
   [
-    'logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced', 'session_limit'
+    'logout', 'idle_timeout', 'absolute_timeout', 'user_removed', 'password_changed', 'replaced', 'session_limit',
+    'account_disabled', 'password_expired'
   ] as const
 )
 export type SessionEndReason = typeof SESSION_END_REASONS[number]
