@@ -19,7 +19,7 @@ import {
   SESSION_COOKIE, SESSION_COOKIE_OPTIONS, hasSessionCookie, sessionIdFromCookieHeader
 } from '../../sessions/session-cookie.js'
 import type { Notice, Pages } from '../pages.js'
-import { loginIpLimit, loginUserLimit } from '../rate-limits.js'
+import { loginIpLimit, loginUserLimit, type LoginUserLimit } from '../rate-limits.js'
 import { sendPage } from '../replies.js'
 import { sameOriginOnly } from '../same-origin.js'
 
@@ -100,7 +100,8 @@ function sessionFinder (
 async function answerChange (
   options: AccountPasswordOptions,
   request: FastifyRequest<{ Body: PasswordBody }>,
-  reply: FastifyReply
+  reply: FastifyReply,
+  userLimit: LoginUserLimit
 ): Promise<FastifyReply> {
   const { pages, users } = options
   const current = request.passwordSession
@@ -116,6 +117,8 @@ async function answerChange (
     case 'busy':
       throw new HttpError('login_busy', { retryAfterS: HASHING_BUSY_RETRY_AFTER_S })
     case 'wrong': {
+      // A wrong current password spends the per-username budget, as a failed login does.
+      await userLimit.countFailure(request)
       request.log.info({ event: 'password_change_failed', ...log, reason: outcome.reason }, 'password change failed')
       const text = HTTP_ERRORS.current_password_wrong.message
       return refusedPage(reply, pages, issued, { kind: 'error', text }, HTTP_ERRORS.current_password_wrong.status)
@@ -140,6 +143,7 @@ async function passwordsWithinLimit (request: FastifyRequest<{ Body: PasswordBod
 
 export const accountPasswordRoutes: FastifyPluginAsync<AccountPasswordOptions> = async (app, options) => {
   const findSession = sessionFinder(options)
+  const userLimit = loginUserLimit(app, options.config, (request) => request.passwordSession?.session.username ?? '')
   app.decorateRequest('passwordSession', undefined)
 
   app.get('/account/password', { config: { errorPage: 'password' } }, async (request, reply) => {
@@ -158,7 +162,7 @@ export const accountPasswordRoutes: FastifyPluginAsync<AccountPasswordOptions> =
       findSession,
       passwordsWithinLimit,
       loginIpLimit(app, options.config),
-      loginUserLimit(app, options.config, (request) => request.passwordSession?.session.username ?? '')
+      userLimit.check
     ]
-  }, async (request, reply) => await answerChange(options, request, reply))
+  }, async (request, reply) => await answerChange(options, request, reply, userLimit))
 }
