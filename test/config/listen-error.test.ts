@@ -51,7 +51,9 @@ t.test('a name this machine cannot resolve names HOST', async (t) => {
 t.test('a privileged port without the privilege names PORT', async (t) => {
   const unprivilegedFrom = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'))
   if (unprivilegedFrom === 0) return void t.pass('every port is unprivileged on this machine: nothing to refuse')
-  // As root, the listen runs in a child as nobody (65534): the error is the kernel's.
+  // As root, the listen runs in a child without the capability to bind low ports (util-linux's
+  // setpriv drops it from the bounding set): the error is the kernel's. Not as another user: that
+  // user may not be allowed to run this Node (CI's Node 24 lives in a 0700 temporary folder).
   const module = JSON.stringify(pathToFileURL(builtFile('dist/src/config/listen-error.js')).href)
   const script = `const net = await import('node:net')
     const { explainListenFailure } = await import(${module})
@@ -59,8 +61,9 @@ t.test('a privileged port without the privilege names PORT', async (t) => {
     server.once('error', (err) => { process.stdout.write(explainListenFailure(err, { portVariable: 'PORT',
       hostVariable: 'HOST', host: '127.0.0.1', port: 443 }).message); process.exit(0) })
     server.listen(443, '127.0.0.1', () => { process.stdout.write('listened'); process.exit(0) })`
-  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnv({}), ...asNobody })
+  const node = [process.execPath, '--input-type=module', '-e', script]
+  const command = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-net_bind_service', ...node] : node
+  const child = spawn(command[0] as string, command.slice(1), { env: childEnv({}) })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
   await new Promise((resolve) => child.on('close', resolve))
