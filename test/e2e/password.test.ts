@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { ONE_TIME_PASSWORD_LIFETIME_MS } from '../../src/account-limits.js'
-import { PASSWORD_REFUSALS } from '../../src/errors.js'
+import { HTTP_ERRORS, PASSWORD_REFUSALS } from '../../src/errors.js'
 import {
   connectedPage, launchBrowser, loginThroughForm, newWatchedContext, saveScreenshot
 } from '../helpers/browser.js'
@@ -112,7 +112,7 @@ t.test('a change in one browser ends the other\'s session; the new password work
   await other.page.fill('#username', TEST_USER.username)
   await other.page.fill('#password', TEST_USER.password)
   await Promise.all([other.page.waitForResponse((r) => r.request().method() === 'POST'), other.page.click('button')])
-  t.equal(await other.page.locator('#login-notice').textContent(), 'Your login information is incorrect.',
+  t.equal(await other.page.locator('#login-notice').textContent(), HTTP_ERRORS.login_failed.message,
     'the old password fails')
   await loginThroughForm(other.page, server.url, TEST_USER.username, CHOSEN)
   await other.page.locator('#status[data-state="connected"]').waitFor()
