@@ -1,6 +1,7 @@
 // The real server process (dist/src/server.js), for tests that need a process of its own: a
 // crash (SIGKILL), a signal, an environment read at start-up. Killed at teardown if still running.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DEMO_PASSWORD_FILE } from '../../src/accounts/first-start.js'
@@ -102,4 +103,22 @@ export function demoPasswordIn (dataDir: string): string {
   } catch {
     return ''
   }
+}
+
+/**
+ * Changes the demo's one-time password on the server at `origin` with the session `cookie`
+ * (`__Host-sid=…`) of its login: a one-time session opens only the change form, so a test that
+ * wants sockets changes it first. Returns the cookie of the session that continues.
+ */
+export async function changeOneTimePassword (origin: string, cookie: string, password: string): Promise<string> {
+  const chosen = randomBytes(18).toString('base64url')
+  const changed = await fetch(`${origin}/account/password`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin, 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ currentPassword: password, newPassword: chosen, repeatPassword: chosen }).toString()
+  })
+  const next = (changed.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  if (changed.status !== 200 || next === '') throw new Error(`the one-time password was not changed: ${changed.status}`)
+  return next
 }

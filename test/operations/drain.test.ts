@@ -2,14 +2,15 @@
 // (on both listeners) while new sockets are still accepted; after DRAIN_DELAY_MS new upgrades get
 // 503; the open sockets all get 1001, in batches spread over the window rather than at once; and
 // the process exits 0 within SHUTDOWN_TIMEOUT_MS. And when the delay is waited at all.
-import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
 import { loadConfig } from '../../src/config/config.js'
 import { drainDelay, READINESS_WATCHED_MS, WATCHED_DRAIN_DELAY_MS } from '../../src/operations/drain.js'
 import { Readiness } from '../../src/operations/readiness.js'
-import { demoPasswordIn, startServerProcess, useTestCertificate } from '../helpers/server-process.js'
+import {
+  changeOneTimePassword, demoPasswordIn, startServerProcess, useTestCertificate
+} from '../helpers/server-process.js'
 import { testCa } from '../helpers/test-ca.js'
 
 const SOCKETS = 300
@@ -86,19 +87,8 @@ t.test('SIGTERM drains: readiness first, then 503 to new sockets, then 1001 spre
     body: new URLSearchParams({ username: 'demo', password }).toString()
   })
   // The demo password is one-time: it opens only the change form, which gives the session its sockets.
-  const chosen = randomBytes(18).toString('base64url')
-  const changed = await fetch(`${server.url}/account/password`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      origin: server.url,
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
-    },
-    body: new URLSearchParams({ currentPassword: password, newPassword: chosen, repeatPassword: chosen }).toString()
-  })
-  t.equal(changed.status, 200, 'the one-time demo password is changed')
-  const cookie = (changed.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  const firstCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  const cookie = await changeOneTimePassword(server.url, firstCookie, password)
   const { ca } = testCa()
   const wsUrl = `wss://127.0.0.1:${server.port}/ws`
   const sockets: Opened[] = []

@@ -13,7 +13,7 @@ import { builtFile, childEnv, ROOT, sessionIdOf } from '../helpers/http.js'
 import { assertRefused, watchAccepted } from '../helpers/gate-refusals.js'
 import { upgradeRequest } from '../helpers/raw-handshake.js'
 import { RawClient, RawWebSocket } from '../helpers/raw-ws.js'
-import { demoPasswordIn, useTestCertificate } from '../helpers/server-process.js'
+import { changeOneTimePassword, demoPasswordIn, useTestCertificate } from '../helpers/server-process.js'
 import { SlowSessionStore } from '../helpers/slow-sessions.js'
 import { testCa } from '../helpers/test-ca.js'
 import { openSession, startTestServer } from '../helpers/test-server.js'
@@ -155,7 +155,9 @@ t.test('the real process: SIGTERM closes the socket with 1001 and exits 0', asyn
     body: new URLSearchParams({ username: 'demo', password }).toString()
   })
   t.equal(res.status, 303, 'the demo user logs in')
-  const sid = sessionIdOf(res) ?? ''
+  // The demo password is one-time: it opens only the change form, which gives the session its sockets.
+  const continued = await changeOneTimePassword(origin, `__Host-sid=${sessionIdOf(res) ?? ''}`, password)
+  const sid = continued.replace(/^__Host-sid=/, '')
 
   const { ca } = testCa()
   const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { origin, headers: { cookie: `__Host-sid=${sid}` }, ca })
