@@ -26,12 +26,19 @@ export function threadNice (pid: number, tid: number): number | undefined {
   return Number(fields[19 - 3])
 }
 
-/** Process ids of the children of `pid` (every thread's /proc children list). */
+/**
+ * Process ids of the children of `pid` (every thread's /proc children list); none for a process or
+ * thread that exits while it is read (a cluster stopping while a test looks at it).
+ */
 export function childPids (pid: number): number[] {
   const children: number[] = []
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    const list = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim()
-    if (list !== '') children.push(...list.split(' ').map(Number))
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const list = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim()
+      if (list !== '') children.push(...list.split(' ').map(Number))
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
   }
   return children
 }
