@@ -9,7 +9,6 @@
 // inputs nor those files changed since it last ran (protocol-fingerprint.ts); it writes only the
 // files whose text changed, so tsc's incremental build sees nothing new when nothing is.
 // test/scripts/generate-protocol.test.ts checks that the generated files are current.
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +18,9 @@ import {
   readProtocolSchemas, type Direction, type JsonSchema, type ProtocolSchema
 } from '../src/protocol/schema-files.js'
 import { asyncApiSource } from './asyncapi.js'
-import { generatedFileNames, protocolIsCurrent, recordProtocolFingerprint } from './protocol-fingerprint.js'
+import {
+  generatedFileNames, protocolIsCurrent, readIfPresent, recordProtocolFingerprint
+} from './protocol-fingerprint.js'
 import standaloneCodeModule from 'ajv/dist/standalone/index.js'
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js'
 
@@ -179,15 +180,6 @@ export async function generateProtocol (root = PACKAGE_ROOT): Promise<string[]> 
     written.push(file)
   }
   return written
-}
-
-function readIfPresent (file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -55,7 +55,8 @@ export function recordProtocolFingerprint (root = PACKAGE_ROOT): void {
   fs.writeFileSync(fingerprintFile(root), protocolFingerprint(root))
 }
 
-function readIfPresent (file: string): string | undefined {
+/** The file's text, or undefined when there is no such file. */
+export function readIfPresent (file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8')
   } catch (err) {
